@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* A list of "file:line:column: message" diagnostics, gathered so that an
+ * operator sees every mistake in a file at once, not one per run. */
+#pragma once
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "bokvar/macro.h"
+
+struct diag {
+        char **messages;
+        unsigned *lines;   /* where each message points, for sorting */
+        unsigned *columns;
+        size_t n;
+        size_t cap;
+};
+
+/* Appends "path:line:column: message"; line 0 leaves out line and column.
+ * Returns -EINVAL so callers can "return diag_add(...)". */
+int diag_add(struct diag *d, const char *path, unsigned line, unsigned column, const char *fmt, ...) _printf_(5, 6);
+void diag_free(struct diag *d);
+/* Orders the messages from index start on by line and column, as an
+ * operator reads a file: give the index where one file's messages begin. */
+void diag_sort(struct diag *d, size_t start);
+/* Writes every message on its own line. */
+void diag_print(const struct diag *d, FILE *f);
