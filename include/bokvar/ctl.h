@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* What bokvarctl's commands share: the global options, lazy loading of the
+ * configuration and the database connection, and option parsing helpers. */
+#pragma once
+
+#include <getopt.h>
+#include <libpq-fe.h>
+#include <stdbool.h>
+
+#include "bokvar/config.h"
+
+struct ctl {
+        const char *config_path;
+        bool config_explicit;      /* --config was given */
+        bool json;
+        struct config *config;
+        PGconn *conn;
+};
+
+struct verb {
+        const char *name;
+        int (*run)(struct ctl *ctl, int argc, char *argv[]);
+        const char *summary;
+};
+
+/* Loads the configuration once (credentials too when $CREDENTIALS_DIRECTORY
+ * is set). Without --config and with no file at the default path, the PG*
+ * environment alone is used. Returns an exit status. */
+int ctl_config(struct ctl *ctl);
+/* Connects once; check_schema makes a schema mismatch fatal. Returns an exit status. */
+int ctl_connect(struct ctl *ctl, bool check_schema);
+
+/* Parses a command's options: --json and --help are always accepted; help
+ * is printed from usage. Returns -1 to continue, or an exit status to
+ * return. Other options reach on_option. */
+int ctl_parse_options(struct ctl *ctl, int argc, char *argv[], const struct option *options, const char *usage,
+                      int (*on_option)(int c, const char *arg, void *userdata), void *userdata);
+
+/* Runs a statement and prints any error; returns an exit status. */
+int ctl_query(struct ctl *ctl, PGresult **ret, const char *sql, int n, const char *const *params);
+
+/* The acting person for audit records: --by, else $SUDO_USER, else the login name. */
+const char *ctl_actor(const char *by);

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* Schema migrations: sql/NNN_*.sql, compiled into the binaries so that a
+ * binary and the schema it expects can never drift apart. */
+#pragma once
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+struct migration {
+        int version;
+        const char *name;   /* file name without .sql */
+        const char *sql;
+};
+
+/* Generated from sql/ at build time, ordered by version. */
+extern const struct migration migrations[];
+extern const size_t n_migrations;
+
+/* The schema version this binary expects: the newest migration it carries. */
+int migrate_expected_version(void);
+
+/* Applies every migration newer than the database's, each in its own
+ * transaction, serialised against concurrent runs. Refuses (-EPROTO) a database
+ * whose schema is newer than this binary. *ret_applied counts what was done. */
+int migrate_apply(PGconn *conn, size_t *ret_applied);

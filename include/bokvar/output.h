@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* bokvarctl's output: query results as aligned tables for people or as JSON
+ * for scripts, with column types mapped to JSON types. */
+#pragma once
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+/* Prints every row of res: a table with upper-case headers, or a JSON array of
+ * objects. Columns whose name starts with '_' are left out of the table. */
+void output_result(FILE *f, const PGresult *res, bool json);
+/* Prints row `row` of res as "name: value" lines, or as one JSON object. */
+void output_record(FILE *f, const PGresult *res, int row, bool json);
+/* Writes one value of res as JSON (number, bool, raw json, string or null). */
+void output_json_value(FILE *f, const PGresult *res, int row, int col);
+/* Writes s as a JSON string. */
+void output_json_string(FILE *f, const char *s);

@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* Loading bokvar.yaml into struct config. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bokvar/config.h"
+#include "bokvar/credential.h"
+#include "bokvar/log.h"
+#include "bokvar/util.h"
+#include "bokvar/yamldoc.h"
+
+static void secret_done(struct secret *s) {
+        free(s->name);
+        credential_free(s->value, s->size);
+        *s = (struct secret){};
+}
+
+struct config *config_free(struct config *c) {
+        if (!c)
+                return NULL;
+        free(c->path);
+        free(c->dir);
+        free(c->database);
+        secret_done(&c->database_password);
+        return mfree(c);
+}
+
+static int parse_log_level(const struct yreader *r, const struct ynode *n, void *dest) {
+        if (y_scalar(r, n, "a log level") < 0)
+                return -EINVAL;
+        if (log_level_from_string(n->value, dest) < 0)
+                return y_error(r, n, "unknown log level '%s' (use err, warning, notice, info or debug)", n->value);
+        return 0;
+}
+
+/* A key ending in _credential: the name of a credential, checked for form. */
+static int parse_credential_name(const struct yreader *r, const struct ynode *n, void *dest) {
+        struct secret *s = dest;
+
+        if (y_string(r, n, &s->name) < 0)
+                return -EINVAL;
+        if (!credential_name_valid(s->name))
+                /* Do not echo the value: it may be the secret itself. */
+                return y_error(r, n,
+                               "not a credential name: name a file in $CREDENTIALS_DIRECTORY "
+                               "(letters, digits, '_', '-', '.'), never write the secret itself here");
+        return 0;
+}
+
+static const struct yfield top_fields[] = {
+        { "database", y_string, offsetof(struct config, database), false },
+        { "database_password_credential", parse_credential_name, offsetof(struct config, database_password), false },
+        { "log_level", parse_log_level, offsetof(struct config, log_level), false },
+        {}
+};
+
+/* Reads one named credential into s, reporting a missing one at node-less
+ * file level with the key that names it. */
+static int secret_load(struct config *c, struct secret *s, const char *key, struct diag *d) {
+        _cleanup_free_ char *reason = NULL;
+        int r;
+
+        if (!s->name || s->value)
+                return 0;
+        r = credential_read(s->name, &s->value, &s->size, &reason);
+        if (r < 0)
+                return diag_add(d, c->path, 0, 0, "%s: %s", key, reason ? reason : strerror(-r));
+        return 0;
+}
+
+/* Builds the config from a parsed document. */
+static int config_from_document(const char *path, const struct ynode *root, unsigned flags, struct config **ret,
+                                struct diag *d) {
+        _cleanup_(config_freep) struct config *c = NULL;
+        struct yreader r = { .path = path, .diag = d };
+        int k;
+
+        if (!root)
+                return diag_add(d, path, 0, 0, "the configuration is empty");
+
+        c = calloc(1, sizeof *c);
+        if (!c)
+                return -ENOMEM;
+        c->log_level = LOG_INFO;
+        c->path = strdup(path);
+        if (!c->path || path_dirname(path, &c->dir) < 0)
+                return -ENOMEM;
+        r.userdata = c;
+
+        k = y_map(&r, root, "the configuration", top_fields, c);
+        if (isempty(c->database))
+                c->database = mfree(c->database);
+
+        if (k == 0 && (flags & CONFIG_LOAD_CREDENTIALS))
+                k = secret_load(c, &c->database_password, "database_password_credential", d);
+        if (k < 0)
+                return k;
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
+int config_parse(const char *path, const char *data, size_t size, unsigned flags, struct config **ret,
+                 struct diag *d) {
+        _cleanup_(ynode_freep) struct ynode *root = NULL;
+        _cleanup_(config_freep) struct config *c = NULL;
+        int r, k;
+
+        size_t first = d->n;
+
+        r = ydoc_parse(path, data, size, &root, d);
+        if (r < 0 && !root)
+                return r;
+        /* Go on after errors that left the document readable: report them all. */
+        k = config_from_document(path, root, flags, &c, d);
+        diag_sort(d, first);
+        if (r < 0 || k < 0)
+                return r < 0 ? r : k;
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
+int config_load(const char *path, unsigned flags, struct config **ret, struct diag *d) {
+        _cleanup_(ynode_freep) struct ynode *root = NULL;
+        _cleanup_(config_freep) struct config *c = NULL;
+        int r, k;
+
+        size_t first = d->n;
+
+        r = ydoc_load(path, &root, d);
+        if (r < 0 && !root)
+                return r;
+        /* Go on after errors that left the document readable: report them all. */
+        k = config_from_document(path, root, flags, &c, d);
+        diag_sort(d, first);
+        if (r < 0 || k < 0)
+                return r < 0 ? r : k;
+        *ret = TAKE_PTR(c);
+        return 0;
+}

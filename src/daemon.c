@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* bokvard's event loop: signals, watchdog, reload, stop. */
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-daemon.h>
+#include <time.h>
+
+#include "bokvar/daemon.h"
+#include "bokvar/db.h"
+#include "bokvar/exit-status.h"
+#include "bokvar/log.h"
+#include "bokvar/util.h"
+
+static usec_t now_monotonic(void) {
+        struct timespec ts;
+
+        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (usec_t) ts.tv_sec * USEC_PER_SEC + (usec_t) ts.tv_nsec / 1000;
+}
+
+void daemon_status(struct daemon *d, const char *fmt, ...) {
+        char *s = NULL;
+        va_list ap;
+
+        va_start(ap, fmt);
+        if (vasprintf(&s, fmt, ap) < 0)
+                s = NULL;
+        va_end(ap);
+        if (!s)
+                return;
+        (void) sd_notifyf(false, "STATUS=%s", s);
+        log_debug("Status: %s", s);
+        free(d->status);
+        d->status = s;
+}
+
+/* Logs every diagnostic of a failed configuration load. */
+static void log_diag(const struct diag *dg) {
+        for (size_t i = 0; i < dg->n; i++)
+                log_full_errno(LOG_ERR, 0, LOG_FIELDS({ "CONFIG_ERROR", dg->messages[i] }), "%s", dg->messages[i]);
+}
+
+static int load_config(const char *path, struct config **ret, struct diag *dg) {
+        return config_load(path, CONFIG_LOAD_CREDENTIALS | CONFIG_CHECK_FILES, ret, dg);
+}
+
+/* Re-reads the configuration; an invalid one leaves the running one in place. */
+static void daemon_reload(struct daemon *d) {
+        _cleanup_(config_freep) struct config *c = NULL;
+        struct diag dg = {};
+        int r;
+
+        (void) sd_notifyf(false, "RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=Reloading %s",
+                          (unsigned long long) now_monotonic(), d->config_path);
+        log_info("Reloading configuration from %s.", d->config_path);
+
+        r = load_config(d->config_path, &c, &dg);
+        if (r < 0) {
+                log_diag(&dg);
+                log_error("Reload failed (%zu error%s); keeping the previous configuration.", dg.n,
+                          dg.n == 1 ? "" : "s");
+                daemon_status(d, "Reload failed, keeping previous configuration: %s",
+                              dg.n > 0 ? dg.messages[0] : strerror(-r));
+                diag_free(&dg);
+                (void) sd_notify(false, "READY=1");
+                return;
+        }
+        if (!streq_ptr(c->database, d->config->database))
+                log_warning("database: changed in %s; the new connection string takes effect after a restart.",
+                            d->config_path);
+        log_set_max_level(d->log_level_override >= 0 ? d->log_level_override : c->log_level);
+        config_free(d->config);
+        d->config = TAKE_PTR(c);
+        log_info("Configuration reloaded.");
+        daemon_status(d, "Running; configuration reloaded");
+        (void) sd_notify(false, "READY=1");
+}
+
+static int on_sighup(sd_event_source *s _unused_, const struct signalfd_siginfo *si _unused_, void *userdata) {
+        daemon_reload(userdata);
+        return 0;
+}
+
+static int on_sigterm(sd_event_source *s _unused_, const struct signalfd_siginfo *si, void *userdata) {
+        struct daemon *d = userdata;
+
+        log_info("Received %s, stopping.", si->ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
+        (void) sd_notify(false, "STOPPING=1\nSTATUS=Stopping");
+        return sd_event_exit(d->event, EXIT_OK);
+}
+
+/* With --once: everything due has been done; leave the loop. */
+static int on_once_done(sd_event_source *s _unused_, void *userdata) {
+        struct daemon *d = userdata;
+
+        (void) sd_notify(false, "STOPPING=1\nSTATUS=One pass done, stopping");
+        return sd_event_exit(d->event, d->exit_status);
+}
+
+int daemon_start(const char *config_path, bool once, int log_level_override, struct daemon **ret) {
+        _cleanup_(daemon_freep) struct daemon *d = NULL;
+        _cleanup_pgconn_ PGconn *conn = NULL;
+        struct diag dg = {};
+        sigset_t mask;
+        int r;
+
+        d = calloc(1, sizeof *d);
+        if (!d || !(d->config_path = strdup(config_path)))
+                return log_oom(), EXIT_FAIL;
+        d->once = once;
+        d->log_level_override = log_level_override;
+
+        r = load_config(config_path, &d->config, &dg);
+        if (r < 0) {
+                log_diag(&dg);
+                log_error("Configuration %s is invalid (%zu error%s); not starting.", config_path, dg.n,
+                          dg.n == 1 ? "" : "s");
+                diag_free(&dg);
+                return EXIT_FAIL;
+        }
+        log_set_max_level(log_level_override >= 0 ? log_level_override : d->config->log_level);
+
+        r = db_connect(d->config, "bokvard", &conn);
+        if (r < 0)
+                return EXIT_DATABASE;
+        r = db_check_schema(conn);
+        if (r == -EIO)
+                return EXIT_DATABASE;
+        if (r < 0)
+                return EXIT_SCHEMA;
+
+        r = sd_event_default(&d->event);
+        if (r < 0)
+                return log_error_errno(r, "Cannot create the event loop: %m"), EXIT_FAIL;
+
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
+        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+                return log_error_errno(errno, "Cannot block signals: %m"), EXIT_FAIL;
+        if ((r = sd_event_add_signal(d->event, NULL, SIGTERM, on_sigterm, d)) < 0 ||
+            (r = sd_event_add_signal(d->event, NULL, SIGINT, on_sigterm, d)) < 0 ||
+            (r = sd_event_add_signal(d->event, NULL, SIGHUP, on_sighup, d)) < 0)
+                return log_error_errno(r, "Cannot watch signals: %m"), EXIT_FAIL;
+        /* Pings the watchdog from the loop when WatchdogSec= is set: a hung
+         * loop is restarted by systemd. */
+        r = sd_event_set_watchdog(d->event, true);
+        if (r < 0)
+                return log_error_errno(r, "Cannot set up the watchdog: %m"), EXIT_FAIL;
+
+        *ret = TAKE_PTR(d);
+        return EXIT_OK;
+}
+
+int daemon_run(struct daemon *d) {
+        int r;
+
+        if (d->once) {
+                r = sd_event_add_defer(d->event, NULL, on_once_done, d);
+                if (r < 0)
+                        return log_error_errno(r, "Cannot schedule the pass: %m"), EXIT_FAIL;
+        }
+        (void) sd_notify(false, "READY=1\nSTATUS=Running");
+        free(d->status);
+        d->status = strdup("Running");
+        log_info("bokvard started (config %s%s).", d->config_path, d->once ? ", one pass" : "");
+
+        r = sd_event_loop(d->event);
+        if (r < 0)
+                return log_error_errno(r, "Event loop failed: %m"), EXIT_FAIL;
+        log_info("bokvard stopped.");
+        return r;
+}
+
+struct daemon *daemon_free(struct daemon *d) {
+        if (!d)
+                return NULL;
+        sd_event_unref(d->event);
+        config_free(d->config);
+        free(d->config_path);
+        free(d->status);
+        return mfree(d);
+}
