@@ -1,0 +1,207 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""What the integration tests share: throwaway databases in the PostgreSQL
+cluster that pg_virtualenv provides, the real bokvard and bokvarctl
+binaries, and a notify socket the test owns in place of systemd."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import uuid
+
+BOKVARD = os.environ.get('BOKVARD', '')
+BOKVARCTL = os.environ.get('BOKVARCTL', '')
+SOURCE_ROOT = os.environ.get('SOURCE_ROOT', os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
+BUILD_ROOT = os.environ.get('BUILD_ROOT', '')
+# Sanitizer builds run several times slower; waits scale with this.
+SLOW = float(os.environ.get('BOKVAR_TEST_SLOW', '1'))
+
+
+def require_environment():
+    missing = [v for v in ('BOKVARD', 'BOKVARCTL') if not os.environ.get(v)]
+    if missing:
+        sys.exit(f'{", ".join(missing)} not set: run through meson test (tools/test does)')
+    if not (os.environ.get('PGHOST') or os.environ.get('PGPORT')):
+        sys.exit('no PostgreSQL cluster in the environment: run under pg_virtualenv (tools/test does)')
+
+
+def psql(sql, db='postgres', check=True):
+    """Runs SQL in db; returns the rows as lists of strings."""
+    p = subprocess.run(['psql', '-XAtq', '-v', 'ON_ERROR_STOP=1', '-F', '\t', '-d', db, '-f', '-'],
+                       input=sql, capture_output=True, text=True)
+    if check and p.returncode != 0:
+        raise AssertionError(f'psql failed: {p.stderr}')
+    return [line.split('\t') for line in p.stdout.splitlines() if line != '']
+
+
+class Database:
+    """A database of its own for one test, dropped afterwards."""
+
+    def __init__(self, migrate=True):
+        self.name = 'bokvar_' + uuid.uuid4().hex[:16]
+        psql(f'CREATE DATABASE {self.name}')
+        self.conninfo = f'dbname={self.name}'
+        if migrate:
+            ctl('migrate', env={'PGDATABASE': self.name})
+
+    def query(self, sql):
+        return psql(sql, self.name)
+
+    def value(self, sql):
+        rows = self.query(sql)
+        return rows[0][0] if rows else None
+
+    def drop(self):
+        psql(f'DROP DATABASE IF EXISTS {self.name} WITH (FORCE)')
+
+
+def ctl(*args, config=None, env=None, check=True, input=None, timeout=120):
+    """Runs bokvarctl; returns the CompletedProcess."""
+    cmd = [BOKVARCTL]
+    if config:
+        cmd += ['--config', config]
+    cmd += list(args)
+    e = dict(os.environ)
+    e.update(env or {})
+    p = subprocess.run(cmd, capture_output=True, text=True, env=e, input=input, timeout=timeout * SLOW)
+    if check and p.returncode != 0:
+        raise AssertionError(f'bokvarctl {" ".join(args)} exited {p.returncode}:\n{p.stdout}\n{p.stderr}')
+    return p
+
+
+def ctl_json(*args, **kw):
+    p = ctl('--json', *args, **kw)
+    return json.loads(p.stdout)
+
+
+class NotifySocket:
+    """A datagram socket standing in for systemd's $NOTIFY_SOCKET."""
+
+    def __init__(self, directory):
+        self.path = os.path.join(directory, 'notify')
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(self.path)
+        self.messages = []
+
+    def _receive(self, timeout):
+        self.sock.settimeout(max(timeout, 0.001))
+        try:
+            data = self.sock.recv(65536).decode()
+        except socket.timeout:
+            return None
+        fields = {}
+        for line in data.split('\n'):
+            if '=' in line:
+                k, v = line.split('=', 1)
+                fields[k] = v
+        self.messages.append(fields)
+        return fields
+
+    def wait_for(self, predicate, timeout=30, what='notification'):
+        """Returns the first message (seen before or arriving) that satisfies predicate."""
+        for m in self.messages:
+            if predicate(m) and not m.get('_seen'):
+                m['_seen'] = True
+                return m
+        deadline = time.monotonic() + timeout * SLOW
+        while time.monotonic() < deadline:
+            m = self._receive(deadline - time.monotonic())
+            if m is not None and predicate(m):
+                m['_seen'] = True
+                return m
+        raise AssertionError(f'no {what} within {timeout * SLOW:.0f}s; got {self.messages}')
+
+    def close(self):
+        self.sock.close()
+
+
+class Daemon:
+    """The real bokvard, started the way systemd would start it."""
+
+    def __init__(self, config, directory, args=(), env=None, notify=True):
+        self.directory = directory
+        self.notify = NotifySocket(directory) if notify else None
+        self.log_path = os.path.join(directory, f'bokvard-{uuid.uuid4().hex[:6]}.log')
+        e = dict(os.environ)
+        if self.notify:
+            e['NOTIFY_SOCKET'] = self.notify.path
+        e.update(env or {})
+        self.log = open(self.log_path, 'w')
+        self.proc = subprocess.Popen([BOKVARD, '--config', config, '--log-target=console', *args],
+                                     stdout=self.log, stderr=subprocess.STDOUT, env=e)
+
+    def wait_ready(self, timeout=30):
+        return self.notify.wait_for(lambda m: m.get('READY') == '1', timeout, 'READY=1')
+
+    def signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def wait(self, timeout=30):
+        return self.proc.wait(timeout=timeout * SLOW)
+
+    def running(self):
+        return self.proc.poll() is None
+
+    def output(self):
+        self.log.flush()
+        with open(self.log_path) as f:
+            return f.read()
+
+    def stop(self):
+        if self.running():
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30 * SLOW)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        if self.notify:
+            self.notify.close()
+
+    def kill9(self):
+        self.proc.kill()
+        self.proc.wait()
+
+
+class TestCase(unittest.TestCase):
+    """Gives each test a directory and a database, cleaned up afterwards."""
+
+    migrate = True
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory(prefix='bokvar-test-')
+        self.dir = self.tmp.name
+        self.db = Database(migrate=self.migrate)
+        self.daemons = []
+
+    def tearDown(self):
+        for d in self.daemons:
+            d.stop()
+        self.db.drop()
+        self.tmp.cleanup()
+
+    def write(self, name, text, mode='w'):
+        path = os.path.join(self.dir, name)
+        with open(path, mode) as f:
+            f.write(text)
+        return path
+
+    def config(self, body='', name='bokvar.yaml'):
+        """Writes a configuration pointing at this test's database."""
+        return self.write(name, f'database: "{self.db.conninfo}"\n' + body)
+
+    def daemon(self, config, *args, **kw):
+        d = Daemon(config, self.dir, args, **kw)
+        self.daemons.append(d)
+        return d
+
+
+def main():
+    require_environment()
+    unittest.main(verbosity=2)

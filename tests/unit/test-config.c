@@ -1,0 +1,235 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The configuration loader: every kind of bad input has a fixture whose exact
+ * messages are checked, and the shipped example loads. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "bokvar/config.h"
+#include "bokvar/log.h"
+#include "bokvar/util.h"
+#include "bokvar/yamldoc.h"
+
+static const char *fixtures;
+
+/* Loads fixtures/config/<name> and checks its messages, path stripped. */
+static void expect_messages(const char *name, const char *const *want) {
+        _cleanup_(config_freep) struct config *c = NULL;
+        _cleanup_free_ char *path = NULL;
+        struct diag d = {};
+        size_t n = 0;
+        int r;
+
+        assert_true(asprintf(&path, "%s/config/%s", fixtures, name) > 0);
+        r = config_load(path, CONFIG_CHECK_FILES, &c, &d);
+        while (want[n])
+                n++;
+        if (d.n != n)
+                diag_print(&d, stderr);
+        assert_int_equal(d.n, n);
+        for (size_t i = 0; i < n; i++) {
+                const char *m = startswith(d.messages[i], path);
+
+                assert_non_null(m);
+                assert_string_equal(m, want[i]);
+        }
+        assert_true(n == 0 ? r == 0 : r < 0);
+        assert_true(n == 0 ? c != NULL : c == NULL);
+        diag_free(&d);
+}
+
+#define EXPECT(name, ...) expect_messages(name, (const char *const[]){ __VA_ARGS__, NULL })
+
+static void test_syntax_error(void **state) {
+        (void) state;
+        EXPECT("syntax-error.yaml", ":2:10: did not find expected ',' or ']' while parsing a flow sequence");
+}
+
+static void test_unknown_key(void **state) {
+        (void) state;
+        EXPECT("unknown-key.yaml", ":2:1: unknown key 'log_levle' in the configuration; did you mean 'log_level'?");
+}
+
+static void test_wrong_type(void **state) {
+        (void) state;
+        EXPECT("wrong-type.yaml", ":2:3: expected a log level, got a list");
+}
+
+static void test_bad_value(void **state) {
+        (void) state;
+        EXPECT("bad-log-level.yaml", ":1:12: unknown log level 'chatty' (use err, warning, notice, info or debug)");
+}
+
+static void test_duplicate_key(void **state) {
+        (void) state;
+        EXPECT("duplicate-key.yaml", ":2:1: duplicate key 'log_level' (first given at line 1)");
+}
+
+static void test_anchor(void **state) {
+        (void) state;
+        EXPECT("anchor.yaml", ":1:11: anchors (&db) are not supported; write the value out");
+}
+
+static void test_alias(void **state) {
+        (void) state;
+        EXPECT("alias.yaml", ":1:11: aliases (*db) are not supported; write the value out");
+}
+
+static void test_tag(void **state) {
+        (void) state;
+        EXPECT("tag.yaml", ":1:11: tags (tag:yaml.org,2002:binary) are not supported");
+}
+
+static void test_two_documents(void **state) {
+        (void) state;
+        EXPECT("two-documents.yaml", ":2:1: only one YAML document per file is supported");
+}
+
+static void test_too_deep(void **state) {
+        (void) state;
+        EXPECT("too-deep.yaml", ":34:65: nested deeper than 32 levels");
+}
+
+static void test_empty(void **state) {
+        (void) state;
+        EXPECT("empty.yaml", ": the configuration is empty");
+}
+
+static void test_not_a_mapping(void **state) {
+        (void) state;
+        EXPECT("not-a-mapping.yaml", ":1:1: the configuration must be a mapping (key: value lines), not a list");
+}
+
+static void test_secret_in_file(void **state) {
+        (void) state;
+        /* The message must not repeat the value: it may be the secret. */
+        EXPECT("secret-in-file.yaml",
+               ":1:31: not a credential name: name a file in $CREDENTIALS_DIRECTORY (letters, digits, '_', '-', "
+               "'.'), never write the secret itself here");
+}
+
+static void test_several_errors_in_order(void **state) {
+        (void) state;
+        EXPECT("several-errors.yaml", ":3:1: duplicate key 'log_level' (first given at line 2)",
+               ":4:1: unknown key 'colour' in the configuration (known keys: database, "
+               "database_password_credential, log_level)",
+               ":5:31: expected a text value, got a list");
+}
+
+static void test_too_large(void **state) {
+        _cleanup_(config_freep) struct config *c = NULL;
+        char path[] = "/tmp/bokvar-test-config-XXXXXX";
+        struct diag d = {};
+        FILE *f;
+        int fd;
+
+        (void) state;
+        fd = mkstemp(path);
+        assert_true(fd >= 0);
+        f = fdopen(fd, "w");
+        assert_non_null(f);
+        fputs("log_level: info\n", f);
+        for (size_t i = 0; i <= YDOC_MAX_SIZE / 16; i++)
+                fputs("# padding line.\n", f); /* 16 bytes */
+        assert_int_equal(fclose(f), 0);
+
+        assert_true(config_load(path, 0, &c, &d) < 0);
+        assert_int_equal(d.n, 1);
+        assert_non_null(strstr(d.messages[0], "file is larger than 1048576 bytes; refusing to read it"));
+        diag_free(&d);
+        unlink(path);
+}
+
+static void test_missing_file(void **state) {
+        _cleanup_(config_freep) struct config *c = NULL;
+        struct diag d = {};
+
+        (void) state;
+        assert_true(config_load("/nonexistent/bokvar.yaml", 0, &c, &d) < 0);
+        assert_int_equal(d.n, 1);
+        assert_string_equal(d.messages[0], "/nonexistent/bokvar.yaml: cannot read: No such file or directory");
+        diag_free(&d);
+}
+
+static void test_example_loads(void **state) {
+        _cleanup_(config_freep) struct config *c = NULL;
+        _cleanup_free_ char *path = NULL;
+        struct diag d = {};
+
+        (void) state;
+        assert_true(asprintf(&path, "%s/config/bokvar.yaml", getenv("SOURCE_ROOT")) > 0);
+        if (config_load(path, CONFIG_CHECK_FILES, &c, &d) < 0)
+                diag_print(&d, stderr);
+        assert_int_equal(d.n, 0);
+        assert_non_null(c);
+        assert_null(c->database); /* empty: libpq's environment applies */
+        assert_int_equal(c->log_level, LOG_INFO);
+}
+
+static void test_credentials_loaded_when_asked(void **state) {
+        _cleanup_(config_freep) struct config *c = NULL;
+        char dir[] = "/tmp/bokvar-test-creds-XXXXXX";
+        static const char yaml[] = "database_password_credential: db-pass\n";
+        _cleanup_free_ char *file = NULL;
+        struct diag d = {};
+        FILE *f;
+
+        (void) state;
+        assert_non_null(mkdtemp(dir));
+        setenv("CREDENTIALS_DIRECTORY", dir, 1);
+
+        /* Missing: a clear error naming the key and the credential. */
+        assert_true(config_parse("t.yaml", yaml, strlen(yaml), CONFIG_LOAD_CREDENTIALS, &c, &d) < 0);
+        assert_int_equal(d.n, 1);
+        assert_true(startswith(d.messages[0], "t.yaml: database_password_credential: credential 'db-pass' "
+                                              "not found in $CREDENTIALS_DIRECTORY") != NULL);
+        diag_free(&d);
+
+        assert_true(asprintf(&file, "%s/db-pass", dir) > 0);
+        f = fopen(file, "w");
+        assert_non_null(f);
+        fputs("hunter2\n", f);
+        assert_int_equal(fclose(f), 0);
+
+        assert_int_equal(config_parse("t.yaml", yaml, strlen(yaml), CONFIG_LOAD_CREDENTIALS, &c, &d), 0);
+        assert_string_equal(c->database_password.value, "hunter2");
+
+        unlink(file);
+        rmdir(dir);
+        unsetenv("CREDENTIALS_DIRECTORY");
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_syntax_error),
+                cmocka_unit_test(test_unknown_key),
+                cmocka_unit_test(test_wrong_type),
+                cmocka_unit_test(test_bad_value),
+                cmocka_unit_test(test_duplicate_key),
+                cmocka_unit_test(test_anchor),
+                cmocka_unit_test(test_alias),
+                cmocka_unit_test(test_tag),
+                cmocka_unit_test(test_two_documents),
+                cmocka_unit_test(test_too_deep),
+                cmocka_unit_test(test_empty),
+                cmocka_unit_test(test_not_a_mapping),
+                cmocka_unit_test(test_secret_in_file),
+                cmocka_unit_test(test_several_errors_in_order),
+                cmocka_unit_test(test_too_large),
+                cmocka_unit_test(test_missing_file),
+                cmocka_unit_test(test_example_loads),
+                cmocka_unit_test(test_credentials_loaded_when_asked),
+        };
+
+        fixtures = getenv("FIXTURES");
+        if (!fixtures) {
+                fprintf(stderr, "FIXTURES is not set; run through meson test.\n");
+                return 1;
+        }
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
