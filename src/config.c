@@ -6,6 +6,7 @@
 
 #include "bokvar/config.h"
 #include "bokvar/credential.h"
+#include "bokvar/feed-config.h"
 #include "bokvar/log.h"
 #include "bokvar/util.h"
 #include "bokvar/yamldoc.h"
@@ -16,9 +17,16 @@ static void secret_done(struct secret *s) {
         *s = (struct secret){};
 }
 
-struct config *config_free(struct config *c) {
-        if (!c)
+struct config *config_ref(struct config *c) {
+        if (c)
+                c->refs++;
+        return c;
+}
+
+struct config *config_unref(struct config *c) {
+        if (!c || --c->refs > 0)
                 return NULL;
+        feed_configs_free(c->feeds, c->n_feeds);
         free(c->path);
         free(c->dir);
         free(c->database);
@@ -48,10 +56,27 @@ static int parse_credential_name(const struct yreader *r, const struct ynode *n,
         return 0;
 }
 
+static int parse_feeds(const struct yreader *r, const struct ynode *n, void *dest _unused_) {
+        struct config *c = r->userdata;
+
+        return feed_configs_parse(r, n, c->dir, c->load_flags, &c->feeds, &c->n_feeds);
+}
+
+static int parse_parallel(const struct yreader *r, const struct ynode *n, void *dest) {
+        int64_t v;
+
+        if (y_int64(r, n, 1, 64, &v) < 0)
+                return -EINVAL;
+        *(unsigned *) dest = (unsigned) v;
+        return 0;
+}
+
 static const struct yfield top_fields[] = {
         { "database", y_string, offsetof(struct config, database), false },
         { "database_password_credential", parse_credential_name, offsetof(struct config, database_password), false },
         { "log_level", parse_log_level, offsetof(struct config, log_level), false },
+        { "max_parallel_fetches", parse_parallel, offsetof(struct config, max_parallel_fetches), false },
+        { "feeds", parse_feeds, offsetof(struct config, feeds), false },
         {}
 };
 
@@ -72,7 +97,7 @@ static int secret_load(struct config *c, struct secret *s, const char *key, stru
 /* Builds the config from a parsed document. */
 static int config_from_document(const char *path, const struct ynode *root, unsigned flags, struct config **ret,
                                 struct diag *d) {
-        _cleanup_(config_freep) struct config *c = NULL;
+        _cleanup_(config_unrefp) struct config *c = NULL;
         struct yreader r = { .path = path, .diag = d };
         int k;
 
@@ -82,7 +107,10 @@ static int config_from_document(const char *path, const struct ynode *root, unsi
         c = calloc(1, sizeof *c);
         if (!c)
                 return -ENOMEM;
+        c->refs = 1;
         c->log_level = LOG_INFO;
+        c->max_parallel_fetches = 4;
+        c->load_flags = flags;
         c->path = strdup(path);
         if (!c->path || path_dirname(path, &c->dir) < 0)
                 return -ENOMEM;
@@ -103,7 +131,7 @@ static int config_from_document(const char *path, const struct ynode *root, unsi
 int config_parse(const char *path, const char *data, size_t size, unsigned flags, struct config **ret,
                  struct diag *d) {
         _cleanup_(ynode_freep) struct ynode *root = NULL;
-        _cleanup_(config_freep) struct config *c = NULL;
+        _cleanup_(config_unrefp) struct config *c = NULL;
         int r, k;
 
         size_t first = d->n;
@@ -122,7 +150,7 @@ int config_parse(const char *path, const char *data, size_t size, unsigned flags
 
 int config_load(const char *path, unsigned flags, struct config **ret, struct diag *d) {
         _cleanup_(ynode_freep) struct ynode *root = NULL;
-        _cleanup_(config_freep) struct config *c = NULL;
+        _cleanup_(config_unrefp) struct config *c = NULL;
         int r, k;
 
         size_t first = d->n;

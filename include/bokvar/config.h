@@ -18,21 +18,32 @@ struct secret {
         size_t size;
 };
 
+struct feed_config;
+
 struct config {
+        unsigned refs;
         char *path;                 /* the file it was read from */
         char *dir;                  /* its directory: relative paths start here */
         char *database;             /* libpq conninfo or URI; NULL: PG* environment */
         struct secret database_password;
         int log_level;              /* syslog level */
+        unsigned load_flags;        /* CONFIG_* this was loaded with */
+        struct feed_config *feeds;
+        size_t n_feeds;
+        unsigned max_parallel_fetches;
 };
 
 enum {
         CONFIG_LOAD_CREDENTIALS = 1 << 0,  /* read every named credential */
-        CONFIG_CHECK_FILES = 1 << 1,       /* check that files the config names exist */
+        CONFIG_CHECK_FILES = 1 << 1,       /* check that files the config names exist (ca_file, rules...) */
+        CONFIG_CHECK_FEED_FILES = 1 << 2,  /* ... and that file: feeds are there now (bokvarctl check) */
 };
 
-struct config *config_free(struct config *c);
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct config *, config_free);
+/* Configurations are shared by whoever uses them (a fetch keeps the one it
+ * started with across a reload): config_unref() frees the last reference. */
+struct config *config_ref(struct config *c);
+struct config *config_unref(struct config *c);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct config *, config_unref);
 
 /* Parses a configuration held in memory; path is used in messages and to
  * resolve relative paths. */

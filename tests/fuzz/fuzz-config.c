@@ -17,7 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         /* Either a configuration or at least one reason, never both or neither. */
         if ((r == 0) != (c != NULL) || (r < 0 && r != -ENOMEM && d.n == 0))
                 abort();
-        config_free(c);
+        config_unref(c);
         diag_free(&d);
         return 0;
 }

@@ -19,7 +19,7 @@ static const char *fixtures;
 
 /* Loads fixtures/config/<name> and checks its messages, path stripped. */
 static void expect_messages(const char *name, const char *const *want) {
-        _cleanup_(config_freep) struct config *c = NULL;
+        _cleanup_(config_unrefp) struct config *c = NULL;
         _cleanup_free_ char *path = NULL;
         struct diag d = {};
         size_t n = 0;
@@ -122,7 +122,7 @@ static void test_several_errors_in_order(void **state) {
 }
 
 static void test_too_large(void **state) {
-        _cleanup_(config_freep) struct config *c = NULL;
+        _cleanup_(config_unrefp) struct config *c = NULL;
         char path[] = "/tmp/bokvar-test-config-XXXXXX";
         struct diag d = {};
         FILE *f;
@@ -146,7 +146,7 @@ static void test_too_large(void **state) {
 }
 
 static void test_missing_file(void **state) {
-        _cleanup_(config_freep) struct config *c = NULL;
+        _cleanup_(config_unrefp) struct config *c = NULL;
         struct diag d = {};
 
         (void) state;
@@ -157,7 +157,7 @@ static void test_missing_file(void **state) {
 }
 
 static void test_example_loads(void **state) {
-        _cleanup_(config_freep) struct config *c = NULL;
+        _cleanup_(config_unrefp) struct config *c = NULL;
         _cleanup_free_ char *path = NULL;
         struct diag d = {};
 
@@ -172,7 +172,7 @@ static void test_example_loads(void **state) {
 }
 
 static void test_credentials_loaded_when_asked(void **state) {
-        _cleanup_(config_freep) struct config *c = NULL;
+        _cleanup_(config_unrefp) struct config *c = NULL;
         char dir[] = "/tmp/bokvar-test-creds-XXXXXX";
         static const char yaml[] = "database_password_credential: db-pass\n";
         _cleanup_free_ char *file = NULL;
