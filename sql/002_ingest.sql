@@ -454,6 +454,14 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
            AND bokvar.luhn10_ok(n % 10000000000)
 $$;
 
+-- An identity number as caseworkers may see it: the date of birth only.
+CREATE FUNCTION bokvar.mask_identity(id text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+        SELECT CASE length(id) WHEN 12 THEN left(id, 8) || '-****'
+                               WHEN 11 THEN left(id, 6) || '*****'
+                               ELSE repeat('*', length(id)) END
+$$;
+
 -- Any accepted identity number: Swedish (10 or 12 digits), Norwegian (11),
 -- Dutch (8 or 9), or only the countries listed in allowed ('se', 'no', 'nl').
 CREATE FUNCTION bokvar.identity_number(t text, ref date, allowed text[] DEFAULT ARRAY['se', 'no', 'nl'],
@@ -639,8 +647,8 @@ BEGIN
                r.person_id COLLATE "C" AS person_id, r.name, r.address, r.postal_code, r.city, r.apartment, r.children,
                r.amount, r.months_in_arrears, r.landlord, r.address_key COLLATE "C" AS address_key,
                (coalesce(r.person_id, '') || E'\x01' || coalesce(r.address_key, '')) COLLATE "C" AS k,
-               concat_ws('; ',
-                       r.error,
+               CASE WHEN r.read_error IS NOT NULL THEN r.read_error ELSE concat_ws('; ',
+                       r.missing,
                        CASE WHEN r.external_id IS NULL THEN 'external_id is empty'
                             WHEN length(r.external_id) > 200 THEN 'external_id is longer than 200 characters' END,
                        CASE WHEN r.t_kind IS NULL THEN 'kind is empty'
@@ -649,7 +657,7 @@ BEGIN
                             WHEN r.occurred_at IS NULL THEN format('occurred_at %L is not a date of the form %s', r.t_occurred_at, fmt) END,
                        CASE WHEN r.t_deadline IS NOT NULL AND r.deadline_given IS NULL
                             THEN format('deadline %L is not a date of the form %s', r.t_deadline, fmt) END,
-                       CASE WHEN r.id_problem IS NOT NULL THEN 'person_id ' || r.id_problem END,
+                       CASE WHEN r.id_problem IS NOT NULL THEN 'person_id: ' || r.id_problem END,
                        CASE WHEN r.t_children IS NOT NULL AND r.children IS NULL
                             THEN format('children %L is not a whole number of 0 or more', r.t_children) END,
                        CASE WHEN r.t_amount IS NOT NULL AND r.amount IS NULL
@@ -659,9 +667,9 @@ BEGIN
                             THEN format('months_in_arrears %L is not a whole number of 0 or more', r.t_months_in_arrears) END,
                        CASE WHEN r.person_id IS NULL AND r.id_problem IS NULL AND r.address_key IS NULL
                             THEN 'neither person_id nor an address with postal_code is given, so the signal cannot be matched to a home' END
-               ) AS problem
+               ) END AS problem
         FROM (
-                SELECT t.line, t.error, t.external_id, t.kind AS t_kind, t.occurred_at AS t_occurred_at,
+                SELECT t.line, t.read_error, t.missing, t.external_id, t.kind AS t_kind, t.occurred_at AS t_occurred_at,
                        t.deadline AS t_deadline, t.children AS t_children, t.amount AS t_amount,
                        t.months_in_arrears AS t_months_in_arrears,
                        k.kind, od.d AS occurred_at, dd.d AS deadline_given,
@@ -670,8 +678,7 @@ BEGIN
                        cc.n AS children,
                        bokvar.amount_of(t.amount, comma AND NOT coalesce(t.amount_is_number, false)) AS amount,
                        cm.n AS months_in_arrears, t.landlord, ad.k AS address_key
-                FROM (SELECT s.line,
-                             nullif(concat_ws('; ', s.error, CASE WHEN s.error IS NULL THEN missing END), '') AS error,
+                FROM (SELECT s.line, s.error AS read_error, missing,
                              nullif(btrim(coalesce(v_ext, s.fields[c_ext], s.doc #>> p_ext)), '') AS external_id,
                              nullif(btrim(coalesce(v_kind, s.fields[c_kind], s.doc #>> p_kind)), '') AS kind,
                              nullif(btrim(coalesce(v_occ, s.fields[c_occ], s.doc #>> p_occ)), '') AS occurred_at,
@@ -785,11 +792,14 @@ BEGIN
                      min(r.occurred_at) AS first_at, max(r.occurred_at) AS last_at,
                      max((r.occurred_at - DATE '2000-01-01')::bigint << 32 | r.line) AS latest,
                      max((r.occurred_at - DATE '2000-01-01')::bigint << 32 | r.line)
-                         FILTER (WHERE r.children IS NOT NULL) AS latest_children
+                         FILTER (WHERE r.children IS NOT NULL) AS latest_children,
+                     max((r.occurred_at - DATE '2000-01-01')::bigint << 32 | r.line)
+                         FILTER (WHERE r.landlord IS NOT NULL) AS latest_landlord
               FROM ingest_row r WHERE r.problem = ''
               GROUP BY r.k) a
         JOIN ingest_row l ON l.line = (a.latest & 4294967295)::integer
         LEFT JOIN ingest_row c ON c.line = (a.latest_children & 4294967295)::integer
+        LEFT JOIN ingest_row ll ON ll.line = (a.latest_landlord & 4294967295)::integer
         LEFT JOIN bokvar.household_person hp ON hp.person_id = a.person_id
         LEFT JOIN bokvar.household h ON h.address_key = a.address_key;
         ANALYZE ingest_keys;

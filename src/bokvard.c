@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* bokvard: the eviction-prevention early-warning daemon. */
+#include <curl/curl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,8 +87,14 @@ int main(int argc, char *argv[]) {
         log_setup("bokvard", target);
         if (level >= 0)
                 log_set_max_level(level);
+        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+                log_error("Cannot initialise libcurl.");
+                return EXIT_FAIL;
+        }
         r = daemon_start(config, once, level, &d);
-        if (r != EXIT_OK)
-                return r;
-        return daemon_run(d);
+        if (r == EXIT_OK)
+                r = daemon_run(d);
+        d = daemon_free(d);
+        curl_global_cleanup();
+        return r;
 }

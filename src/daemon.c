@@ -12,6 +12,7 @@
 #include "bokvar/daemon.h"
 #include "bokvar/db.h"
 #include "bokvar/exit-status.h"
+#include "bokvar/feed-config.h"
 #include "bokvar/log.h"
 #include "bokvar/util.h"
 
@@ -50,7 +51,7 @@ static int load_config(const char *path, struct config **ret, struct diag *dg) {
 
 /* Re-reads the configuration; an invalid one leaves the running one in place. */
 static void daemon_reload(struct daemon *d) {
-        _cleanup_(config_freep) struct config *c = NULL;
+        _cleanup_(config_unrefp) struct config *c = NULL;
         struct diag dg = {};
         int r;
 
@@ -73,7 +74,10 @@ static void daemon_reload(struct daemon *d) {
                 log_warning("database: changed in %s; the new connection string takes effect after a restart.",
                             d->config_path);
         log_set_max_level(d->log_level_override >= 0 ? d->log_level_override : c->log_level);
-        config_free(d->config);
+        r = feeds_reconfigure(d->feeds, c);
+        if (r < 0)
+                log_error_errno(r, "Cannot apply the new feeds: %m");
+        config_unref(d->config);
         d->config = TAKE_PTR(c);
         log_info("Configuration reloaded.");
         daemon_status(d, "Running; configuration reloaded");
@@ -93,12 +97,46 @@ static int on_sigterm(sd_event_source *s _unused_, const struct signalfd_siginfo
         return sd_event_exit(d->event, EXIT_OK);
 }
 
-/* With --once: everything due has been done; leave the loop. */
-static int on_once_done(sd_event_source *s _unused_, void *userdata) {
+/* After every fetch: the journal has the details, STATUS= the latest. */
+static void on_fetched(const struct fetch_result *r, void *userdata) {
         struct daemon *d = userdata;
 
+        if (!r->ok)
+                daemon_status(d, "Feed %s failed: %s; will retry", r->feed, r->error);
+        else if (r->not_modified)
+                daemon_status(d, "Feed %s: not modified (%.1fs)", r->feed, r->seconds);
+        else
+                daemon_status(d, "Feed %s: %lld rows, %lld accepted, %lld updated, %lld duplicate, %lld quarantined (%.1fs)",
+                              r->feed, (long long) r->rows_read, (long long) r->accepted, (long long) r->updated,
+                              (long long) r->duplicate, (long long) r->quarantined, r->seconds);
+}
+
+/* With --once: every feed had its round; leave the loop. */
+static void on_all_fetched(bool all_ok, void *userdata) {
+        struct daemon *d = userdata;
+
+        if (!all_ok) {
+                d->once_ok = false;
+                log_error("Not every feed could be fetched and ingested; see above.");
+        }
+        d->exit_status = d->once_ok ? EXIT_OK : EXIT_FAIL;
         (void) sd_notify(false, "STOPPING=1\nSTATUS=One pass done, stopping");
-        return sd_event_exit(d->event, d->exit_status);
+        (void) sd_event_exit(d->event, d->exit_status);
+}
+
+/* Makes sure every configured feed has its row, outside any fetch, so that
+ * two daemons starting together never wait on each other's first insert. */
+static int register_feeds(PGconn *conn, const struct config *c) {
+        for (size_t i = 0; i < c->n_feeds; i++) {
+                const char *p[2] = { c->feeds[i].name, feed_source_to_string(c->feeds[i].source) };
+
+                if (db_exec(conn, NULL,
+                            "INSERT INTO bokvar.feed (name, source) VALUES ($1, $2::bokvar.feed_source) "
+                            "ON CONFLICT (name) DO NOTHING",
+                            2, p) < 0)
+                        return -EIO;
+        }
+        return 0;
 }
 
 int daemon_start(const char *config_path, bool once, int log_level_override, struct daemon **ret) {
@@ -132,6 +170,8 @@ int daemon_start(const char *config_path, bool once, int log_level_override, str
                 return EXIT_DATABASE;
         if (r < 0)
                 return EXIT_SCHEMA;
+        if (register_feeds(conn, d->config) < 0)
+                return EXIT_DATABASE;
 
         r = sd_event_default(&d->event);
         if (r < 0)
@@ -152,19 +192,26 @@ int daemon_start(const char *config_path, bool once, int log_level_override, str
         r = sd_event_set_watchdog(d->event, true);
         if (r < 0)
                 return log_error_errno(r, "Cannot set up the watchdog: %m"), EXIT_FAIL;
+        r = curl_glue_new(d->event, &d->glue);
+        if (r < 0)
+                return log_error_errno(r, "Cannot set up libcurl: %m"), EXIT_FAIL;
 
         *ret = TAKE_PTR(d);
         return EXIT_OK;
 }
 
 int daemon_run(struct daemon *d) {
+        const struct feeds_callbacks cb = {
+                .fetched = on_fetched,
+                .all_done = on_all_fetched,
+                .userdata = d,
+        };
         int r;
 
-        if (d->once) {
-                r = sd_event_add_defer(d->event, NULL, on_once_done, d);
-                if (r < 0)
-                        return log_error_errno(r, "Cannot schedule the pass: %m"), EXIT_FAIL;
-        }
+        d->once_ok = true;
+        r = feeds_new(d->event, d->glue, d->config, d->once, &cb, &d->feeds);
+        if (r < 0)
+                return log_error_errno(r, "Cannot start polling the feeds: %m"), EXIT_FAIL;
         (void) sd_notify(false, "READY=1\nSTATUS=Running");
         free(d->status);
         d->status = strdup("Running");
@@ -180,8 +227,10 @@ int daemon_run(struct daemon *d) {
 struct daemon *daemon_free(struct daemon *d) {
         if (!d)
                 return NULL;
+        feeds_free(d->feeds);
+        curl_glue_free(d->glue);
         sd_event_unref(d->event);
-        config_free(d->config);
+        config_unref(d->config);
         free(d->config_path);
         free(d->status);
         return mfree(d);

@@ -7,6 +7,8 @@
 #include <systemd/sd-event.h>
 
 #include "bokvar/config.h"
+#include "bokvar/curl-glue.h"
+#include "bokvar/feed.h"
 
 struct daemon {
         sd_event *event;
@@ -16,6 +18,9 @@ struct daemon {
         int log_level_override;    /* --log-level, or -1 */
         int exit_status;
         char *status;              /* last STATUS= sent */
+        struct curl_glue *glue;
+        struct feeds *feeds;
+        bool once_ok;              /* with once: every step succeeded so far */
 };
 
 /* Loads the configuration and checks the database; logs why it cannot start
