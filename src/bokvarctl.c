@@ -121,7 +121,7 @@ static int verb_check(struct ctl *ctl, int argc, char *argv[]) {
                 "file:line:column: message. Credentials are read too when $CREDENTIALS_DIRECTORY\n"
                 "is set (for example under `systemd-run -P -p LoadCredential=...`).\n"
                 "Exit status: 0 valid, 1 invalid, 2 usage.\n";
-        _cleanup_(config_freep) struct config *c = NULL;
+        _cleanup_(config_unrefp) struct config *c = NULL;
         struct diag d = {};
         unsigned flags = CONFIG_CHECK_FILES;
         bool creds = !isempty(getenv("CREDENTIALS_DIRECTORY"));
@@ -230,6 +230,10 @@ static const struct verb verbs[] = {
         { "check", verb_check, "validate the configuration and the files it names" },
         { "migrate", verb_migrate, "bring the database schema up to date" },
         { "version", verb_version, "print versions of bokvar and the schema" },
+        { "feeds", verb_feeds, "what each feed fetched last, and its errors" },
+        { "quarantine", verb_quarantine, "rows that could not be ingested; retry them" },
+        { "households", verb_households, "the households signals were matched to" },
+        { "household", verb_household, "show one household and its signals" },
 };
 
 static void help(void) {
@@ -297,6 +301,6 @@ int main(int argc, char *argv[]) {
         fprintf(stderr, "bokvarctl: unknown command '%s'. Try 'bokvarctl --help'.\n", argv[optind]);
 done:
         PQfinish(ctl.conn);
-        config_free(ctl.config);
+        config_unref(ctl.config);
         return r;
 }

@@ -41,3 +41,9 @@ int ctl_query(struct ctl *ctl, PGresult **ret, const char *sql, int n, const cha
 
 /* The acting person for audit records: --by, else $SUDO_USER, else the login name. */
 const char *ctl_actor(const char *by);
+
+/* Commands, one file per group of them. */
+int verb_feeds(struct ctl *ctl, int argc, char *argv[]);
+int verb_quarantine(struct ctl *ctl, int argc, char *argv[]);
+int verb_households(struct ctl *ctl, int argc, char *argv[]);
+int verb_household(struct ctl *ctl, int argc, char *argv[]);

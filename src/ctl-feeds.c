@@ -1,0 +1,310 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* bokvarctl feeds, quarantine, households, household: what the feeds
+ * brought in, what they could not, and the homes it concerns. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bokvar/ctl.h"
+#include "bokvar/db.h"
+#include "bokvar/exit-status.h"
+#include "bokvar/feed-config.h"
+#include "bokvar/mapping.h"
+#include "bokvar/output.h"
+#include "bokvar/util.h"
+
+static int no_arguments(int argc, char *argv[]) {
+        if (optind < argc) {
+                fprintf(stderr, "bokvarctl %s: unexpected argument '%s'\n", argv[0], argv[optind]);
+                return EXIT_USAGE;
+        }
+        return -1;
+}
+
+/* Prints a query's rows as a table or JSON; returns an exit status. */
+static int print_query(struct ctl *ctl, const char *sql, int n, const char *const *params) {
+        _cleanup_pgresult_ PGresult *res = NULL;
+        int r;
+
+        r = ctl_query(ctl, &res, sql, n, params);
+        if (r != EXIT_OK)
+                return r;
+        output_result(stdout, res, ctl->json);
+        return EXIT_OK;
+}
+
+int verb_feeds(struct ctl *ctl, int argc, char *argv[]) {
+        static const char usage[] =
+                "Usage: bokvarctl feeds [--json]\n"
+                "\n"
+                "Each feed's last attempt and last success, HTTP status, the rows of its last\n"
+                "fetch (read, accepted, updated, duplicate, quarantined), totals, and its last\n"
+                "error. Times are the database server's.\n";
+        int r;
+
+        r = ctl_parse_options(ctl, argc, argv, NULL, usage, NULL, NULL);
+        if (r >= 0 || (r = no_arguments(argc, argv)) >= 0)
+                return r;
+        r = ctl_connect(ctl, true);
+        if (r != EXIT_OK)
+                return r;
+        if (ctl->json)
+                return print_query(ctl,
+                                   "SELECT name, source, last_attempt_at, last_success_at, last_status, last_duration_ms, "
+                                   "failures, next_due_at, last_rows_read, last_accepted, last_updated, last_duplicate, "
+                                   "last_quarantined, total_fetches, total_failures, total_rows_read, total_accepted, "
+                                   "total_updated, total_duplicate, total_quarantined, last_error "
+                                   "FROM bokvar.feed ORDER BY name",
+                                   0, NULL);
+        return print_query(ctl,
+                           "SELECT name AS feed, source, to_char(last_attempt_at, 'YYYY-MM-DD HH24:MI') AS last_attempt, "
+                           "to_char(last_success_at, 'YYYY-MM-DD HH24:MI') AS last_success, "
+                           "nullif(last_status, 0) AS http, last_rows_read AS rows, last_accepted AS accepted, "
+                           "last_updated AS updated, last_duplicate AS duplicate, last_quarantined AS quarantined, "
+                           "total_rows_read AS total_rows, total_quarantined AS total_quar, "
+                           "coalesce(last_error, '') AS last_error "
+                           "FROM bokvar.feed ORDER BY name",
+                           0, NULL);
+}
+
+struct quarantine_args {
+        const char *feed;
+        const char *limit;
+};
+
+static int quarantine_option(int c, const char *arg, void *userdata) {
+        struct quarantine_args *a = userdata;
+
+        if (c == 'f')
+                a->feed = arg;
+        else if (c == 'n')
+                a->limit = arg;
+        else
+                return EXIT_USAGE;
+        return -1;
+}
+
+/* Re-runs quarantined rows through the mappings of the current configuration. */
+static int quarantine_retry(struct ctl *ctl, const char *feed) {
+        _cleanup_pgresult_ PGresult *res = NULL;
+        struct buf mappings = {};
+        const char *params[3];
+        bool found = !feed;
+        int r;
+
+        r = ctl_config(ctl);
+        if (r != EXIT_OK)
+                return r;
+        (void) buf_putc(&mappings, '{');
+        for (size_t i = 0; i < ctl->config->n_feeds; i++) {
+                const struct feed_config *f = &ctl->config->feeds[i];
+
+                if (feed && !streq(feed, f->name))
+                        continue;
+                found = true;
+                if (mappings.len > 1)
+                        (void) buf_puts(&mappings, ", ");
+                (void) buf_put_json_string(&mappings, f->name, strlen(f->name));
+                (void) buf_puts(&mappings, ": ");
+                if (mapping_to_json(f, &mappings) < 0) {
+                        buf_free(&mappings);
+                        return EXIT_FAIL;
+                }
+        }
+        (void) buf_putc(&mappings, '}');
+        if (!found) {
+                fprintf(stderr, "bokvarctl quarantine retry: no feed '%s' in %s\n", feed, ctl->config_path);
+                buf_free(&mappings);
+                return EXIT_NOT_FOUND;
+        }
+        r = ctl_connect(ctl, true);
+        if (r != EXIT_OK) {
+                buf_free(&mappings);
+                return r;
+        }
+        params[0] = feed;
+        params[1] = mappings.data;
+        params[2] = ctl_actor(NULL);
+        r = ctl_query(ctl, NULL, "BEGIN", 0, NULL);
+        if (r == EXIT_OK)
+                r = ctl_query(ctl, &res,
+                              "SELECT key AS feed, (value->>'retried')::integer AS retried, "
+                              "(value->>'accepted')::integer AS accepted, (value->>'updated')::integer AS updated, "
+                              "(value->>'duplicate')::integer AS duplicate, "
+                              "(value->>'still_quarantined')::integer AS still_quarantined "
+                              "FROM jsonb_each(bokvar.quarantine_retry($1, $2::jsonb, $3)) ORDER BY key",
+                              3, params);
+        if (r == EXIT_OK)
+                r = ctl_query(ctl, NULL, "COMMIT", 0, NULL);
+        buf_free(&mappings);
+        if (r != EXIT_OK)
+                return r;
+        if (!ctl->json && PQntuples(res) == 0) {
+                printf("Nothing to retry: no quarantined row%s could be read.\n", feed ? " of that feed" : "");
+                return EXIT_OK;
+        }
+        output_result(stdout, res, ctl->json);
+        return EXIT_OK;
+}
+
+int verb_quarantine(struct ctl *ctl, int argc, char *argv[]) {
+        static const char usage[] =
+                "Usage: bokvarctl quarantine [--feed NAME] [--limit N] [--json]\n"
+                "       bokvarctl quarantine retry [--feed NAME] [--json]\n"
+                "\n"
+                "Lists the rows feeds delivered that could not be ingested, with the line\n"
+                "they came on and the reason. `retry` runs them through the mapping of the\n"
+                "current configuration again, after an operator fixed it: rows that now pass\n"
+                "are ingested and leave the quarantine. Rows that could not be read at all\n"
+                "(broken encoding, CSV or JSON) stay: only a corrected delivery mends them.\n";
+        static const struct option options[] = {
+                { "feed", required_argument, NULL, 'f' },
+                { "limit", required_argument, NULL, 'n' },
+                {}
+        };
+        struct quarantine_args a = { .limit = "1000" };
+        const char *params[2];
+        int r;
+
+        r = ctl_parse_options(ctl, argc, argv, options, usage, quarantine_option, &a);
+        if (r >= 0)
+                return r;
+        if (optind < argc && streq(argv[optind], "retry")) {
+                int first = optind;
+
+                r = ctl_parse_options(ctl, argc - first, argv + first, options, usage, quarantine_option, &a);
+                if (r >= 0 || (r = no_arguments(argc - first, argv + first)) >= 0)
+                        return r;
+                return quarantine_retry(ctl, a.feed);
+        }
+        if ((r = no_arguments(argc, argv)) >= 0)
+                return r;
+        r = ctl_connect(ctl, true);
+        if (r != EXIT_OK)
+                return r;
+        params[0] = a.feed;
+        params[1] = a.limit;
+        if (ctl->json)
+                return print_query(ctl,
+                                   "SELECT id, feed, fetch_id, line, reason, raw, created_at FROM bokvar.quarantine "
+                                   "WHERE $1::text IS NULL OR feed = $1 ORDER BY feed, id LIMIT $2::integer",
+                                   2, params);
+        return print_query(ctl,
+                           "SELECT id, feed, fetch_id AS fetch, line, reason, "
+                           "CASE WHEN length(raw) > 60 THEN left(raw, 59) || '…' ELSE raw END AS raw "
+                           "FROM bokvar.quarantine WHERE $1::text IS NULL OR feed = $1 "
+                           "ORDER BY feed, id LIMIT $2::integer",
+                           2, params);
+}
+
+struct households_args {
+        const char *top;
+        const char *class;
+};
+
+static int households_option(int c, const char *arg, void *userdata) {
+        struct households_args *a = userdata;
+
+        if (c == 't')
+                a->top = arg;
+        else if (c == 'c')
+                a->class = arg;
+        else
+                return EXIT_USAGE;
+        return -1;
+}
+
+int verb_households(struct ctl *ctl, int argc, char *argv[]) {
+        static const char usage[] =
+                "Usage: bokvarctl households [--top N] [--json]\n"
+                "\n"
+                "The households (homes at risk) the feeds' signals were matched to: children,\n"
+                "the nearest deadline, how many signals and of which kinds. No identity numbers.\n";
+        static const struct option options[] = {
+                { "top", required_argument, NULL, 't' },
+                {}
+        };
+        struct households_args a = { .top = "100000" };
+        const char *params[1];
+        int r;
+
+        r = ctl_parse_options(ctl, argc, argv, options, usage, households_option, &a);
+        if (r >= 0 || (r = no_arguments(argc, argv)) >= 0)
+                return r;
+        r = ctl_connect(ctl, true);
+        if (r != EXIT_OK)
+                return r;
+        params[0] = a.top;
+        return print_query(ctl,
+                           "SELECT h.id, h.children, h.postal_code, h.city, h.landlord, "
+                           "s.signals, s.kinds, s.deadline AS next_deadline, h.last_signal_at AS last_signal "
+                           "FROM bokvar.household h "
+                           "CROSS JOIN LATERAL (SELECT count(*) AS signals, "
+                           "        string_agg(DISTINCT x.kind::text, ', ') AS kinds, "
+                           "        min(x.deadline) FILTER (WHERE x.deadline >= current_date) AS deadline "
+                           "        FROM bokvar.signal x WHERE x.household_id = h.id) s "
+                           "ORDER BY h.children > 0 DESC NULLS LAST, s.deadline NULLS LAST, h.last_signal_at DESC, h.id "
+                           "LIMIT $1::integer",
+                           1, params);
+}
+
+int verb_household(struct ctl *ctl, int argc, char *argv[]) {
+        static const char usage[] =
+                "Usage: bokvarctl household show ID [--json]\n"
+                "\n"
+                "One household: what is known of the home, and every signal about it, with\n"
+                "names and addresses as the feeds gave them. Identity numbers are shown\n"
+                "masked (date of birth only).\n";
+        _cleanup_pgresult_ PGresult *home = NULL, *signals = NULL;
+        const char *params[1];
+        int r;
+
+        r = ctl_parse_options(ctl, argc, argv, NULL, usage, NULL, NULL);
+        if (r >= 0)
+                return r;
+        if (optind + 2 != argc || !streq(argv[optind], "show")) {
+                fprintf(stderr, "Usage: bokvarctl household show ID\n");
+                return EXIT_USAGE;
+        }
+        params[0] = argv[optind + 1];
+        if (strspn(params[0], "0123456789") != strlen(params[0]) || strlen(params[0]) > 18 || !params[0][0]) {
+                fprintf(stderr, "bokvarctl household show: '%s' is not a household id\n", params[0]);
+                return EXIT_USAGE;
+        }
+        r = ctl_connect(ctl, true);
+        if (r != EXIT_OK)
+                return r;
+        r = ctl_query(ctl, &home,
+                      "SELECT h.id, h.children, h.postal_code, h.city, h.landlord, h.first_signal_at, h.last_signal_at, "
+                      "(SELECT count(*) FROM bokvar.household_person p WHERE p.household_id = h.id) AS persons "
+                      "FROM bokvar.household h WHERE h.id = $1::bigint",
+                      1, params);
+        if (r != EXIT_OK)
+                return r;
+        if (PQntuples(home) == 0) {
+                fprintf(stderr, "bokvarctl household show: no household %s\n", params[0]);
+                return EXIT_NOT_FOUND;
+        }
+        r = ctl_query(ctl, &signals,
+                      "SELECT s.id, s.feed, s.external_id, s.source, s.kind, s.occurred_at, s.deadline, "
+                      "bokvar.mask_identity(s.person_id) AS person, s.name, s.address, s.postal_code, s.apartment, "
+                      "s.children, s.amount, s.months_in_arrears, s.landlord, s.version "
+                      "FROM bokvar.signal s WHERE s.household_id = $1::bigint "
+                      "ORDER BY s.occurred_at DESC, s.id DESC",
+                      1, params);
+        if (r != EXIT_OK)
+                return r;
+        if (ctl->json) {
+                printf("{\"household\": ");
+                output_record(stdout, home, 0, true);
+                printf(", \"signals\": ");
+                output_result(stdout, signals, true);
+                printf("}\n");
+                return EXIT_OK;
+        }
+        output_record(stdout, home, 0, false);
+        printf("\nSignals:\n");
+        output_result(stdout, signals, false);
+        return EXIT_OK;
+}
