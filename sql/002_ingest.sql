@@ -183,9 +183,14 @@ CREATE TABLE bokvar.quarantine (
         fields text[],                  -- the CSV record as read, for retry
         doc jsonb,                      -- the JSON record as read, for retry
         reason text NOT NULL,
-        created_at timestamptz NOT NULL DEFAULT now()
+        created_at timestamptz NOT NULL DEFAULT now(),
+        seen integer NOT NULL DEFAULT 1,       -- deliveries that brought this row
+        last_seen_at timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX quarantine_feed ON bokvar.quarantine (feed, id);
+-- A feed that delivers the same broken row again (no validators, or a new
+-- file with old rows) does not fill the quarantine with copies.
+CREATE UNIQUE INDEX quarantine_row ON bokvar.quarantine (feed, md5(raw));
 
 -- ---------------------------------------------------------------------
 -- Readers: text in, value or NULL out, never an error.
@@ -231,20 +236,21 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
         SELECT CASE WHEN t ~ '^\s*\d{1,6}(\.0*)?\s*$' THEN split_part(btrim(t), '.', 1)::integer END
 $$;
 
--- An amount of money: "12 345,50", "12 345,50 kr", "SEK 1,234.50", "12345.5".
+-- An amount of money: "12 345,50", "12.345,50 kr", "SEK 1,234.50", "12345.5".
 -- decimal_comma says whether ',' or '.' separates the decimals; the other
--- one, spaces and apostrophes group thousands. At most two decimals, never
--- negative, below 10^12.
+-- one, spaces and apostrophes may group thousands, in groups of three only
+-- (so "1.50" in a decimal-comma feed is no amount, not 150). At most two
+-- decimals, never negative, below 10^12.
 CREATE FUNCTION bokvar.parse_amount(t text, decimal_comma boolean) RETURNS numeric
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-        SELECT CASE WHEN x ~ '^\d{1,12}(\.\d{1,2})?$' THEN x::numeric(14, 2) END
-        FROM (SELECT CASE WHEN decimal_comma
-                          THEN replace(translate(u, E' .\u00a0\u202f''', ''), ',', '.')
-                          ELSE translate(u, E' ,\u00a0\u202f''', '') END
-              FROM (SELECT regexp_replace(t, '^\s*(?:kr\.?|sek|nok|eur|€)?\s*|\s*(?:kr\.?|sek|nok|eur|€|:-)?\s*$', '', 'gi')) a(u)) b(x)
+        SELECT CASE WHEN decimal_comma AND u ~ '^(\d{1,12}|\d{1,3}([ .''\u00a0\u202f]\d{3}){1,3})(,\d{1,2})?$'
+                    THEN replace(translate(u, E' .''\u00a0\u202f', ''), ',', '.')::numeric(14, 2)
+                    WHEN NOT decimal_comma AND u ~ '^(\d{1,12}|\d{1,3}([ ,''\u00a0\u202f]\d{3}){1,3})(\.\d{1,2})?$'
+                    THEN translate(u, E' ,''\u00a0\u202f', '')::numeric(14, 2) END
+        FROM (SELECT regexp_replace(t, '^\s*(?:kr\.?|sek|nok|eur|€)?\s*|\s*(?:kr\.?|sek|nok|eur|€|:-)?\s*$', '', 'gi')) a(u)
 $$;
 
--- The same, fast for plain numbers; the full reader only for the rest.
+-- The same, fast for the usual forms; the full reader only for the rest.
 CREATE FUNCTION bokvar.amount_of(t text, decimal_comma boolean) RETURNS numeric
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
         SELECT CASE WHEN t IS NULL THEN NULL
@@ -256,10 +262,10 @@ $$;
 
 -- Normalised words for matching: upper case, without spaces and
 -- punctuation, so "Storgatan 12 B" and "STORGATAN 12B" are one address.
--- Nordic letters are upper-cased by hand: the database's locale may be C.
+-- Letters beyond ASCII are upper-cased by hand: the database's locale may be C.
 CREATE FUNCTION bokvar.norm_word(t text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-        SELECT nullif(translate(upper(translate(t, 'åäöüéèáàæøñç', 'ÅÄÖÜÉÈÁÀÆØÑÇ')),
+        SELECT nullif(translate(upper(translate(t, 'àáâãäåæçèéêëìíîïñòóôõöøùúûüýÿ', 'ÀÁÂÃÄÅÆÇÈÉÊËÌÍÎÏÑÒÓÔÕÖØÙÚÛÜÝŸ')),
                                 E' \t\u00a0.,-/\\''"#:;()', ''), '')
 $$;
 
@@ -442,7 +448,7 @@ $$;
 -- does not accept takes the full path (bokvar.identity_number) for a reason.
 CREATE FUNCTION bokvar.se_personnummer12_ok(n bigint, ref integer) RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-        SELECT n / 100000000 >= 1850
+        SELECT n / 100000000 >= 1800
            AND n / 1000000 % 100 BETWEEN 1 AND 12
            AND n / 10000 % 100 - 60 * (n / 10000 % 100 / 61) >= 1
            AND n / 10000 % 100 - 60 * (n / 10000 % 100 / 61)
@@ -515,8 +521,9 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
                     ELSE 'a constant' END
 $$;
 
--- Maps, validates and merges the records in pg_temp.stage (line, fields,
--- doc, raw, error) of one fetch p_fetch_id of feed p_feed, by the mapping
+-- Maps, validates and merges the records in pg_temp.stage (seq, line,
+-- fields, doc, raw, error; seq numbers the records, line is where each
+-- starts in the body, shared by the records of a one-line JSON) of one fetch p_fetch_id of feed p_feed, by the mapping
 -- p_mapping (its shape: see src/mapping.c) and the CSV header p_header.
 -- Rows that fail go to quarantine with every reason; the rest are
 -- deduplicated on (external_id, feed), matched to households and inserted,
@@ -639,7 +646,7 @@ BEGIN
 
         -- Typed rows, each with everything wrong with it in one sentence.
         CREATE TEMP TABLE ingest_row ON COMMIT DROP AS
-        SELECT r.line, r.external_id COLLATE "C" AS external_id, r.kind, r.occurred_at,
+        SELECT r.seq, r.line, r.external_id COLLATE "C" AS external_id, r.kind, r.occurred_at,
                coalesce(r.deadline_given,
                         CASE r.kind WHEN 'termination_notice' THEN r.occurred_at + 21   -- the three-week reinstatement window
                                     WHEN 'utility_disconnection' THEN r.occurred_at + 21
@@ -662,14 +669,14 @@ BEGIN
                             THEN format('children %L is not a whole number of 0 or more', r.t_children) END,
                        CASE WHEN r.t_amount IS NOT NULL AND r.amount IS NULL
                             THEN format('amount %L is not an amount of 0 or more with at most two decimals%s', r.t_amount,
-                                        CASE WHEN comma THEN ' (decimal comma)' ELSE '' END) END,
+                                        CASE WHEN comma AND NOT r.amount_is_number THEN ' (decimal comma)' ELSE '' END) END,
                        CASE WHEN r.t_months_in_arrears IS NOT NULL AND r.months_in_arrears IS NULL
                             THEN format('months_in_arrears %L is not a whole number of 0 or more', r.t_months_in_arrears) END,
                        CASE WHEN r.person_id IS NULL AND r.id_problem IS NULL AND r.address_key IS NULL
                             THEN 'neither person_id nor an address with postal_code is given, so the signal cannot be matched to a home' END
                ) END AS problem
         FROM (
-                SELECT t.line, t.read_error, t.missing, t.external_id, t.kind AS t_kind, t.occurred_at AS t_occurred_at,
+                SELECT t.seq, t.line, t.read_error, t.missing, t.external_id, t.kind AS t_kind, t.occurred_at AS t_occurred_at,
                        t.deadline AS t_deadline, t.children AS t_children, t.amount AS t_amount,
                        t.months_in_arrears AS t_months_in_arrears,
                        k.kind, od.d AS occurred_at, dd.d AS deadline_given,
@@ -677,8 +684,9 @@ BEGIN
                        t.name, t.address, t.postal_code, t.city, t.apartment,
                        cc.n AS children,
                        bokvar.amount_of(t.amount, comma AND NOT coalesce(t.amount_is_number, false)) AS amount,
-                       cm.n AS months_in_arrears, t.landlord, ad.k AS address_key
-                FROM (SELECT s.line, s.error AS read_error, missing,
+                       cm.n AS months_in_arrears, t.landlord, ad.k AS address_key,
+                       coalesce(t.amount_is_number, false) AS amount_is_number
+                FROM (SELECT s.seq, s.line, s.error AS read_error, missing,
                              nullif(btrim(coalesce(v_ext, s.fields[c_ext], s.doc #>> p_ext)), '') AS external_id,
                              nullif(btrim(coalesce(v_kind, s.fields[c_kind], s.doc #>> p_kind)), '') AS kind,
                              nullif(btrim(coalesce(v_occ, s.fields[c_occ], s.doc #>> p_occ)), '') AS occurred_at,
@@ -709,24 +717,29 @@ BEGIN
         -- The same record twice in one delivery: the last one counts, the
         -- others are duplicates.
         DELETE FROM ingest_row r
-        USING (SELECT external_id, max(line) AS keep FROM ingest_row WHERE problem = ''
+        USING (SELECT external_id, max(seq) AS keep FROM ingest_row WHERE problem = ''
                GROUP BY external_id HAVING count(*) > 1) d
-        WHERE r.problem = '' AND r.external_id = d.external_id AND r.line <> d.keep;
+        WHERE r.problem = '' AND r.external_id = d.external_id AND r.seq <> d.keep;
         ANALYZE ingest_row;
 
-        INSERT INTO bokvar.quarantine (feed, fetch_id, line, raw, fields, doc, reason)
-        SELECT p_feed, p_fetch_id, s.line, coalesce(s.raw, bokvar.csv_line(s.fields, p_mapping ->> 'delimiter'), s.doc::text),
-               s.fields, s.doc, r.problem
-        FROM ingest_row r JOIN pg_temp.stage s ON s.line = r.line
-        WHERE r.problem <> '';
-        GET DIAGNOSTICS quarantined = ROW_COUNT;
+        SELECT count(*) INTO quarantined FROM ingest_row WHERE problem <> '';
+        INSERT INTO bokvar.quarantine AS q (feed, fetch_id, line, raw, fields, doc, reason)
+        SELECT DISTINCT ON (md5(x.raw)) p_feed, p_fetch_id, x.line, x.raw, x.fields, x.doc, x.problem
+        FROM (SELECT s.seq, s.line, s.fields, s.doc, r.problem,
+                     coalesce(s.raw, bokvar.csv_line(s.fields, p_mapping ->> 'delimiter'), s.doc::text, '') AS raw
+              FROM ingest_row r JOIN pg_temp.stage s ON s.seq = r.seq
+              WHERE r.problem <> '') x
+        ORDER BY md5(x.raw), x.seq DESC
+        ON CONFLICT (feed, md5(raw)) DO UPDATE
+        SET fetch_id = excluded.fetch_id, line = excluded.line, fields = excluded.fields, doc = excluded.doc,
+            reason = excluded.reason, seen = q.seen + 1, last_seen_at = now();
 
         -- Records this feed delivered before: identical ones are duplicates,
         -- changed ones are updated (the trigger keeps the old version). A feed
         -- with no signals yet skips the lookup.
         IF EXISTS (SELECT 1 FROM bokvar.feed WHERE name = p_feed AND total_accepted > 0) THEN
                 CREATE TEMP TABLE ingest_known ON COMMIT DROP AS
-                SELECT r.line,
+                SELECT r.seq,
                        (x.kind, x.occurred_at, x.deadline, x.person_id, x.name, x.address, x.postal_code, x.city,
                         x.apartment, x.children, x.amount, x.months_in_arrears, x.landlord)
                        IS NOT DISTINCT FROM
@@ -736,7 +749,7 @@ BEGIN
                 JOIN bokvar.signal x ON x.external_id = r.external_id AND x.feed = p_feed
                 WHERE r.problem = '';
         ELSE
-                CREATE TEMP TABLE ingest_known (line integer, same boolean) ON COMMIT DROP;
+                CREATE TEMP TABLE ingest_known (seq integer, same boolean) ON COMMIT DROP;
         END IF;
         ANALYZE ingest_known;
 
@@ -748,7 +761,7 @@ BEGIN
             children = r.children, amount = r.amount, months_in_arrears = r.months_in_arrears, landlord = r.landlord,
             household_id = h.household_id, fetch_id = p_fetch_id, line = r.line
         FROM ingest_known k
-        JOIN ingest_row r ON r.line = k.line
+        JOIN ingest_row r ON r.seq = k.seq
         JOIN ingest_home h ON h.k = r.k
         WHERE NOT k.same AND x.external_id = r.external_id AND x.feed = p_feed;
         GET DIAGNOSTICS updated = ROW_COUNT;
@@ -761,7 +774,7 @@ BEGIN
                h.household_id, p_fetch_id, r.line
         FROM ingest_row r
         JOIN ingest_home h ON h.k = r.k
-        WHERE r.problem = '' AND NOT EXISTS (SELECT 1 FROM ingest_known k WHERE k.line = r.line);
+        WHERE r.problem = '' AND NOT EXISTS (SELECT 1 FROM ingest_known k WHERE k.seq = r.seq);
         GET DIAGNOSTICS accepted = ROW_COUNT;
 
         duplicate := rows_read - quarantined - accepted - updated;
@@ -770,11 +783,14 @@ $$;
 
 -- Matches the valid rows of pg_temp.ingest_row to households, into
 -- pg_temp.ingest_home (k: identity number and address key as one text,
--- household_id). Identity number first, else the address. New homes are
--- created, one per new person (at their first address here) or new
--- address, so co-tenants at a new address share one; they start with what
--- the rows say of them, while homes already known are refreshed. Serialised
--- across feeds by a transaction lock, so two feeds never create one home twice.
+-- household_id). Identity number first, else the address. A home found
+-- through someone's identity number holds for everyone at that address in
+-- the same delivery (co-tenants, rows without a number), and for those
+-- people's other rows. What is still unmatched gets new homes: one per
+-- address, or per person seen without one, so co-tenants at a new address
+-- share one. New homes start with what the rows say of them; homes already
+-- known are refreshed. Serialised across feeds by a transaction lock, so
+-- two feeds never create one home twice.
 CREATE FUNCTION bokvar.match_households() RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -782,45 +798,67 @@ DECLARE
 BEGIN
         PERFORM pg_advisory_xact_lock(7243155002);
 
-        -- What the rows say of each home: the latest values, by date then
-        -- line. (date, line) packed in one bigint makes "latest" a max().
+        -- What the rows say, per identity number and address: the latest
+        -- values, each from the latest row that has one. (date, seq) packed
+        -- in one bigint makes "latest" a max().
         CREATE TEMP TABLE ingest_keys ON COMMIT DROP AS
         SELECT a.k, a.person_id, a.address_key, coalesce(hp.household_id, h.id) AS household_id,
-               hp.person_id IS NOT NULL AS known_person, a.first_at, a.last_at, bokvar.norm_word(l.postal_code) AS postal_code, l.city, l.landlord,
+               hp.person_id IS NOT NULL AS known_person, a.first_at, a.last_at,
+               bokvar.norm_word(p.postal_code) AS postal_code, p.city, ll.landlord, ll.occurred_at AS landlord_at,
                c.children, c.occurred_at AS children_at
         FROM (SELECT r.k, min(r.person_id) AS person_id, min(r.address_key) AS address_key,
                      min(r.occurred_at) AS first_at, max(r.occurred_at) AS last_at,
-                     max((r.occurred_at - DATE '2000-01-01')::bigint << 32 | r.line) AS latest,
-                     max((r.occurred_at - DATE '2000-01-01')::bigint << 32 | r.line)
+                     max((r.occurred_at - DATE '2000-01-01')::bigint << 32 | r.seq)
+                         FILTER (WHERE r.postal_code IS NOT NULL) AS latest_postal,
+                     max((r.occurred_at - DATE '2000-01-01')::bigint << 32 | r.seq)
                          FILTER (WHERE r.children IS NOT NULL) AS latest_children,
-                     max((r.occurred_at - DATE '2000-01-01')::bigint << 32 | r.line)
+                     max((r.occurred_at - DATE '2000-01-01')::bigint << 32 | r.seq)
                          FILTER (WHERE r.landlord IS NOT NULL) AS latest_landlord
               FROM ingest_row r WHERE r.problem = ''
               GROUP BY r.k) a
-        JOIN ingest_row l ON l.line = (a.latest & 4294967295)::integer
-        LEFT JOIN ingest_row c ON c.line = (a.latest_children & 4294967295)::integer
-        LEFT JOIN ingest_row ll ON ll.line = (a.latest_landlord & 4294967295)::integer
+        LEFT JOIN ingest_row p ON p.seq = (a.latest_postal & 4294967295)::integer
+        LEFT JOIN ingest_row c ON c.seq = (a.latest_children & 4294967295)::integer
+        LEFT JOIN ingest_row ll ON ll.seq = (a.latest_landlord & 4294967295)::integer
         LEFT JOIN bokvar.household_person hp ON hp.person_id = a.person_id
         LEFT JOIN bokvar.household h ON h.address_key = a.address_key;
         ANALYZE ingest_keys;
 
-        -- Where a new person's home is: the one they were just matched to at
-        -- a known address, else the first of their addresses here.
-        CREATE TEMP TABLE ingest_person ON COMMIT DROP AS
-        SELECT person_id, min(household_id) AS household_id, min(address_key) AS address_key
-        FROM ingest_keys WHERE person_id IS NOT NULL
-        GROUP BY person_id;
-
+        -- A known person's home, for all their rows.
         CREATE TEMP TABLE ingest_home0 ON COMMIT DROP AS
-        SELECT k.k, coalesce(k.household_id, p.household_id) AS household_id,
-               CASE WHEN k.person_id IS NULL THEN k.address_key
-                    ELSE coalesce(p.address_key, 'p:' || k.person_id) END AS g
-        FROM ingest_keys k LEFT JOIN ingest_person p ON p.person_id = k.person_id;
+        SELECT k.k, k.person_id, k.address_key, coalesce(k.household_id, p.household_id) AS household_id
+        FROM ingest_keys k
+        LEFT JOIN (SELECT person_id, min(household_id) AS household_id FROM ingest_keys
+                   WHERE person_id IS NOT NULL AND household_id IS NOT NULL GROUP BY person_id) p
+               ON p.person_id = k.person_id;
+
+        -- A home found at an address, for everyone there, and for their other rows.
+        CREATE TEMP TABLE ingest_address ON COMMIT DROP AS
+        SELECT address_key, min(household_id) AS household_id FROM ingest_home0
+        WHERE address_key IS NOT NULL AND household_id IS NOT NULL GROUP BY address_key;
+
+        CREATE TEMP TABLE ingest_home1 ON COMMIT DROP AS
+        SELECT h.k, h.person_id, h.address_key, coalesce(h.household_id, a.household_id, pa.household_id) AS household_id
+        FROM ingest_home0 h
+        LEFT JOIN ingest_address a ON a.address_key = h.address_key
+        LEFT JOIN (SELECT x.person_id, min(y.household_id) AS household_id
+                   FROM ingest_home0 x JOIN ingest_address y ON y.address_key = x.address_key
+                   WHERE x.person_id IS NOT NULL GROUP BY x.person_id) pa ON pa.person_id = h.person_id;
+
+        -- New homes: per address, or per person seen without one.
+        CREATE TEMP TABLE ingest_home2 ON COMMIT DROP AS
+        SELECT h.k, h.household_id,
+               CASE WHEN h.household_id IS NOT NULL THEN NULL
+                    WHEN h.person_id IS NULL THEN h.address_key
+                    ELSE coalesce(pa.address_key, 'p:' || h.person_id) END AS g
+        FROM ingest_home1 h
+        LEFT JOIN (SELECT person_id, min(address_key) AS address_key FROM ingest_home1
+                   WHERE household_id IS NULL AND person_id IS NOT NULL GROUP BY person_id) pa
+               ON pa.person_id = h.person_id;
 
         -- Ids for the new homes, as one block of the sequence (the lock above
         -- keeps other writers of households out meanwhile).
         CREATE TEMP TABLE ingest_new_home ON COMMIT DROP AS
-        SELECT g, row_number() OVER () AS n FROM (SELECT DISTINCT g FROM ingest_home0 WHERE household_id IS NULL) x;
+        SELECT g, row_number() OVER () AS n FROM (SELECT DISTINCT g FROM ingest_home2 WHERE g IS NOT NULL) x;
         IF EXISTS (SELECT 1 FROM ingest_new_home) THEN
                 first_id := nextval(pg_get_serial_sequence('bokvar.household', 'id'));
                 PERFORM setval(pg_get_serial_sequence('bokvar.household', 'id'),
@@ -828,20 +866,23 @@ BEGIN
         END IF;
 
         CREATE TEMP TABLE ingest_home ON COMMIT DROP AS
-        SELECT h.k, coalesce(h.household_id, first_id + n.n - 1) AS household_id, n.g AS new_g
-        FROM ingest_home0 h LEFT JOIN ingest_new_home n ON n.g = h.g AND h.household_id IS NULL;
+        SELECT h.k, coalesce(h.household_id, first_id + n.n - 1) AS household_id
+        FROM ingest_home2 h LEFT JOIN ingest_new_home n ON n.g = h.g;
         ANALYZE ingest_home;
 
-        -- Per home, what its rows say, merged over its keys.
+        -- Per home, what its rows say, merged over its keys: each value the
+        -- latest one given.
         CREATE TEMP TABLE ingest_home_facts ON COMMIT DROP AS
-        SELECT a.household_id, a.first_at, a.last_at, l.postal_code, l.city, l.landlord, c.children, c.children_at
-        FROM (SELECT h.household_id, min(k.first_at) AS first_at, max(k.last_at) AS last_at,
-                     (array_agg(k.k ORDER BY k.last_at DESC))[1] AS latest,
-                     (array_agg(k.k ORDER BY k.children_at DESC) FILTER (WHERE k.children IS NOT NULL))[1] AS latest_children
-              FROM ingest_keys k JOIN ingest_home h ON h.k = k.k
-              GROUP BY h.household_id) a
-        JOIN ingest_keys l ON l.k = a.latest
-        LEFT JOIN ingest_keys c ON c.k = a.latest_children;
+        SELECT h.household_id, min(k.first_at) AS first_at, max(k.last_at) AS last_at,
+               (array_agg(k.postal_code ORDER BY k.last_at DESC) FILTER (WHERE k.postal_code IS NOT NULL))[1]
+                       AS postal_code,
+               (array_agg(k.city ORDER BY k.last_at DESC) FILTER (WHERE k.city IS NOT NULL))[1] AS city,
+               (array_agg(k.landlord ORDER BY k.landlord_at DESC) FILTER (WHERE k.landlord IS NOT NULL))[1] AS landlord,
+               (array_agg(k.children ORDER BY k.children_at DESC) FILTER (WHERE k.children IS NOT NULL))[1]
+                       AS children,
+               max(k.children_at) AS children_at
+        FROM ingest_keys k JOIN ingest_home h ON h.k = k.k
+        GROUP BY h.household_id;
 
         INSERT INTO bokvar.household (id, address_key, postal_code, city, landlord, children, children_at,
                                       first_signal_at, last_signal_at)
@@ -872,13 +913,13 @@ BEGIN
         WHERE k.person_id IS NOT NULL AND NOT k.known_person
         GROUP BY k.person_id;
 
-        -- A home first known by identity number alone learns its address.
+        -- A home known by identity number alone learns its address.
         UPDATE bokvar.household hh SET address_key = x.address_key
         FROM (SELECT DISTINCT ON (address_key) household_id, address_key
               FROM (SELECT DISTINCT ON (h.household_id) h.household_id, k.address_key
                     FROM ingest_keys k JOIN ingest_home h ON h.k = k.k
-                    WHERE k.address_key IS NOT NULL AND k.household_id IS NOT NULL
-                    ORDER BY h.household_id, k.address_key) y
+                    WHERE k.address_key IS NOT NULL
+                    ORDER BY h.household_id, k.last_at DESC) y
               ORDER BY address_key, household_id) x
         WHERE hh.id = x.household_id AND hh.address_key IS NULL
           AND NOT EXISTS (SELECT 1 FROM bokvar.household o WHERE o.address_key = x.address_key);
@@ -1012,7 +1053,8 @@ BEGIN
                  ORDER BY q.feed, q.fetch_id LOOP
                 PERFORM 1 FROM bokvar.feed WHERE name = g.feed FOR UPDATE;
                 CREATE TEMP TABLE stage ON COMMIT DROP AS
-                SELECT q.line, q.fields, q.doc, q.raw, NULL::text AS error
+                SELECT row_number() OVER (ORDER BY q.id)::integer AS seq, q.line, q.fields, q.doc, q.raw,
+                       NULL::text AS error
                 FROM bokvar.quarantine q
                 WHERE q.feed = g.feed AND q.fetch_id = g.fetch_id AND (q.fields IS NOT NULL OR q.doc IS NOT NULL);
                 DELETE FROM bokvar.quarantine q
@@ -1049,7 +1091,8 @@ LANGUAGE plpgsql AS $$
 BEGIN
         DROP TABLE IF EXISTS pg_temp.stage, pg_temp.ingest_values, pg_temp.ingest_dates, pg_temp.ingest_kinds,
                 pg_temp.ingest_counts, pg_temp.ingest_ids, pg_temp.ingest_addresses, pg_temp.ingest_row,
-                pg_temp.ingest_known, pg_temp.ingest_keys, pg_temp.ingest_person, pg_temp.ingest_home0, pg_temp.ingest_home,
-                pg_temp.ingest_new_home, pg_temp.ingest_home_facts;
+                pg_temp.ingest_known, pg_temp.ingest_keys, pg_temp.ingest_home0, pg_temp.ingest_address,
+                pg_temp.ingest_home1, pg_temp.ingest_home2, pg_temp.ingest_home, pg_temp.ingest_new_home,
+                pg_temp.ingest_home_facts;
 END;
 $$;

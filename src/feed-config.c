@@ -85,7 +85,7 @@ static int parse_word_of(const struct yreader *r, const struct ynode *n, const c
 }
 
 static int parse_source(const struct yreader *r, const struct ynode *n, void *dest) {
-        int v, k = parse_word_of(r, n, source_names, ELEMENTSOF(source_names), "source", &v);
+        int v = 0, k = parse_word_of(r, n, source_names, ELEMENTSOF(source_names), "source", &v);
 
         if (k == 0)
                 *(enum feed_source *) dest = (enum feed_source) v;
@@ -93,7 +93,7 @@ static int parse_source(const struct yreader *r, const struct ynode *n, void *de
 }
 
 static int parse_format(const struct yreader *r, const struct ynode *n, void *dest) {
-        int v, k = parse_word_of(r, n, format_names, ELEMENTSOF(format_names), "format", &v);
+        int v = 0, k = parse_word_of(r, n, format_names, ELEMENTSOF(format_names), "format", &v);
 
         if (k == 0)
                 *(enum feed_format *) dest = (enum feed_format) v;
@@ -101,7 +101,7 @@ static int parse_format(const struct yreader *r, const struct ynode *n, void *de
 }
 
 static int parse_date_format(const struct yreader *r, const struct ynode *n, void *dest) {
-        int v, k = parse_word_of(r, n, date_formats, ELEMENTSOF(date_formats) - 1, "date_format", &v);
+        int v = 0, k = parse_word_of(r, n, date_formats, ELEMENTSOF(date_formats) - 1, "date_format", &v);
 
         if (k < 0)
                 return k;
@@ -517,8 +517,9 @@ static int secret_value(const struct yreader *r, const struct ynode *feed, const
         return 0;
 }
 
-/* What no single key can check: combinations, and defaults. */
-static int check_feed(const struct yreader *r, const struct ynode *n, struct feed_config *f) {
+/* What no single key can check: combinations. Credentials are read only
+ * when the feed was otherwise read without errors (load). */
+static int check_feed(const struct yreader *r, const struct ynode *n, struct feed_config *f, bool load) {
         const struct feed_ctx *ctx = r->userdata;
         const struct ynode *k;
         int ret = 0;
@@ -560,7 +561,7 @@ static int check_feed(const struct yreader *r, const struct ynode *n, struct fee
                                               "feed '%s' has csv.header: false, so map.%s must name a column by "
                                               "its number (1, 2, ...), not '%s'",
                                               f->name, canonical_field_names[i], f->map[i].from);
-        if (ret < 0 || !(ctx->flags & CONFIG_LOAD_CREDENTIALS))
+        if (ret < 0 || !load || !(ctx->flags & CONFIG_LOAD_CREDENTIALS))
                 return ret;
 
         if (secret_value(r, n, "auth.bearer_credential", &f->auth.bearer) < 0 ||
@@ -618,7 +619,7 @@ int feed_configs_parse(const struct yreader *r, const struct ynode *n, const cha
         struct feed_ctx ctx = { .config_dir = config_dir, .flags = flags };
         struct yreader fr = *r;
         struct feed_config *feeds;
-        int result = 0;
+        int result = 0, k;
 
         if (n->type != YNODE_SEQUENCE)
                 return y_error(r, n, "feeds must be a list (each feed starts with '- name: ...')");
@@ -645,11 +646,11 @@ int feed_configs_parse(const struct yreader *r, const struct ynode *n, const cha
                 ctx.feed = f;
                 if (asprintf(&what, "feed '%s'", name && name->type == YNODE_SCALAR ? name->value : "?") < 0)
                         return feed_configs_free(feeds, n->n_children), -ENOMEM;
-                if (y_map(&fr, fn, what, feed_fields, f) < 0 || check_feed(&fr, fn, f) < 0) {
+                /* Every mistake is reported, even in a feed with others. */
+                k = y_map(&fr, fn, what, feed_fields, f);
+                if (check_feed(&fr, fn, f, k == 0) < 0 || k < 0)
                         result = -EINVAL;
-                        continue;
-                }
-                for (size_t j = 0; j < i; j++)
+                for (size_t j = 0; f->name && j < i; j++)
                         if (feeds[j].name && streq(feeds[j].name, f->name))
                                 result = y_error(&fr, name, "a feed named '%s' is already defined at line %u", f->name,
                                                  feeds[j].line);

@@ -942,10 +942,13 @@ static void on_connected(struct pgconn *c, int error, void *userdata) {
                 round_abort(r, msg);
                 return;
         }
-        /* Room for the staging tables in the backend's memory: an ingest
-         * works on temporary tables of the size of a fetch. */
+        /* Room for the staging tables in the backend's memory (an ingest
+         * works on temporary tables of the size of a fetch), and a backend
+         * that notices soon when its daemon is gone, so it does not hold
+         * the feed's lock to the end of a long ingest nobody will commit. */
         if (pgconn_query(r->pg,
-                         "SELECT set_config('temp_buffers', '256MB', false), set_config('work_mem', '128MB', false)",
+                         "SELECT set_config('temp_buffers', '256MB', false), set_config('work_mem', '128MB', false), "
+                         "set_config('client_connection_check_interval', '1s', false)",
                          0, NULL, on_session_set, r) < 0)
                 round_abort(r, "cannot set up the session");
 }
@@ -1016,14 +1019,13 @@ static void round_finish(struct runner *r, const struct fetch_result *res) {
         struct feeds *f = r->feeds;
         usec_t next;
 
+        /* res may point into the transfer's state: report before resetting it. */
+        log_result(res);
+        if (!res->skipped && f->cb.fetched)
+                f->cb.fetched(res, f->cb.userdata);
         transfer_reset(r);
         r->pg = pgconn_free(r->pg);
         r->in_transaction = false;
-        if (!res->skipped || res->ok) {
-                log_result(res);
-                if (!res->skipped && f->cb.fetched)
-                        f->cb.fetched(res, f->cb.userdata);
-        }
         if (!res->ok)
                 f->all_ok = false;
 

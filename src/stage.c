@@ -73,7 +73,7 @@ static int stage_header(void *userdata, char *const *names, size_t n) {
 
 static int stage_fields(void *userdata, unsigned line, char *const *fields, size_t n) {
         struct stage *s = userdata;
-        int r = buf_printf(&s->out, "%u\t{", line);
+        int r = buf_printf(&s->out, "%llu\t%u\t{", (unsigned long long) ++s->rows, line);
 
         for (size_t i = 0; r == 0 && i < n; i++) {
                 if (i > 0)
@@ -83,25 +83,23 @@ static int stage_fields(void *userdata, unsigned line, char *const *fields, size
         }
         if (r == 0)
                 r = buf_puts(&s->out, "}\t\\N\t\\N\t\\N\n");
-        s->rows++;
         return r;
 }
 
 static int stage_json(void *userdata, unsigned line, const char *text, size_t len) {
         struct stage *s = userdata;
-        int r = buf_printf(&s->out, "%u\t\\N\t", line);
+        int r = buf_printf(&s->out, "%llu\t%u\t\\N\t", (unsigned long long) ++s->rows, line);
 
         if (r == 0)
                 r = copy_text(&s->out, text, len);
         if (r == 0)
                 r = buf_puts(&s->out, "\t\\N\t\\N\n");
-        s->rows++;
         return r;
 }
 
 static int stage_error(void *userdata, unsigned line, const char *raw, size_t len, const char *reason) {
         struct stage *s = userdata;
-        int r = buf_printf(&s->out, "%u\t\\N\t\\N\t", line);
+        int r = buf_printf(&s->out, "%llu\t%u\t\\N\t\\N\t", (unsigned long long) ++s->rows, line);
 
         if (r == 0)
                 r = copy_text(&s->out, raw, len);
@@ -111,7 +109,6 @@ static int stage_error(void *userdata, unsigned line, const char *raw, size_t le
                 r = copy_text(&s->out, reason, strlen(reason));
         if (r == 0)
                 r = buf_putc(&s->out, '\n');
-        s->rows++;
         return r;
 }
 

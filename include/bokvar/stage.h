@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* Turns the records a reader finds into rows of COPY text for the staging
- * table pg_temp.stage (line, fields text[], doc jsonb, raw text, error text). */
+ * table pg_temp.stage (seq, line, fields text[], doc jsonb, raw text, error text). */
 #pragma once
 
 #include <stdbool.h>
@@ -10,9 +10,10 @@
 #include "bokvar/util.h"
 
 /* The SQL that creates the staging table and starts the COPY into it. */
-#define STAGE_CREATE_SQL \
-        "CREATE TEMP TABLE stage (line integer, fields text[], doc jsonb, raw text, error text) ON COMMIT DROP"
-#define STAGE_COPY_SQL "COPY stage (line, fields, doc, raw, error) FROM STDIN"
+#define STAGE_CREATE_SQL                                                                                     \
+        "CREATE TEMP TABLE stage (seq integer, line integer, fields text[], doc jsonb, raw text, error text) " \
+        "ON COMMIT DROP"
+#define STAGE_COPY_SQL "COPY stage (seq, line, fields, doc, raw, error) FROM STDIN"
 
 struct stage {
         struct buf out;        /* COPY text not yet handed on */
