@@ -83,7 +83,7 @@ class NotifySocket:
     """A datagram socket standing in for systemd's $NOTIFY_SOCKET."""
 
     def __init__(self, directory):
-        self.path = os.path.join(directory, 'notify')
+        self.path = os.path.join(directory, f'notify-{uuid.uuid4().hex[:8]}')
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.sock.bind(self.path)
         self.messages = []
@@ -200,6 +200,21 @@ class TestCase(unittest.TestCase):
         d = Daemon(config, self.dir, args, **kw)
         self.daemons.append(d)
         return d
+
+    def once(self, config, env=None, timeout=120):
+        """Runs bokvard --once to the end; returns (exit status, output)."""
+        d = self.daemon(config, '--once', env=env)
+        try:
+            status = d.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            d.kill9()
+            raise AssertionError(f'bokvard --once did not finish within {timeout * SLOW:.0f}s:\n{d.output()}')
+        return status, d.output()
+
+    def feed_row(self, name):
+        """The feed's row in bokvar.feed as a dict of strings."""
+        rows = self.db.query("SELECT row_to_json(f) FROM bokvar.feed f WHERE name = '%s'" % name)
+        return json.loads(rows[0][0]) if rows else None
 
 
 def main():

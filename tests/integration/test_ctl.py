@@ -75,13 +75,13 @@ class Check(TestCase):
         self.assertIn('valid', p.stdout)
 
     def test_every_error_reported_with_position(self):
-        cfg = self.config('log_level: info\nlog_level: debug\ncolour: blue\n')
+        cfg = self.config('log_level: info\nlog_level: debug\nmax_paralel_fetches: 2\n')
         p = ctl('check', config=cfg, check=False)
         self.assertEqual(p.returncode, 1)
         self.assertEqual(p.stdout.splitlines(), [
             f"{cfg}:3:1: duplicate key 'log_level' (first given at line 2)",
-            f"{cfg}:4:1: unknown key 'colour' in the configuration (known keys: database, "
-            "database_password_credential, log_level)",
+            f"{cfg}:4:1: unknown key 'max_paralel_fetches' in the configuration; did you mean "
+            "'max_parallel_fetches'?",
         ])
         j = json.loads(ctl('check', '--json', config=cfg, check=False).stdout)
         self.assertFalse(j['valid'])

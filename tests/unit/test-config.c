@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "bokvar/config.h"
+#include "bokvar/feed-config.h"
 #include "bokvar/log.h"
 #include "bokvar/util.h"
 #include "bokvar/yamldoc.h"
@@ -116,9 +117,36 @@ static void test_secret_in_file(void **state) {
 static void test_several_errors_in_order(void **state) {
         (void) state;
         EXPECT("several-errors.yaml", ":3:1: duplicate key 'log_level' (first given at line 2)",
-               ":4:1: unknown key 'colour' in the configuration (known keys: database, "
-               "database_password_credential, log_level)",
+               ":4:1: unknown key 'databse' in the configuration; did you mean 'database'?",
                ":5:31: expected a text value, got a list");
+}
+
+static void test_feed_errors(void **state) {
+        (void) state;
+        /* Every mistake of every feed, in one run, in file order. */
+        EXPECT("feed-errors.yaml",
+               ":2:11: feed name 'Hyresvärd AB' must be 1 to 64 of a-z, 0-9, '_' and '-'",
+               ":4:10: plain http:// is only allowed to this machine (localhost, 127.0.0.1, [::1]); use https://",
+               ":6:38: unknown encoding 'KLINGON-8' (names such as UTF-8, WINDOWS-1252, ISO-8859-1, ISO-8859-15)",
+               ":6:49: unknown key 'quotes' in csv; did you mean 'quote'?",
+               ":8:7: map is missing the required field 'occurred_at'",
+               ":9:46: 'eviction' is not a signal kind (arrears, termination_notice, disturbance, sanitary, "
+               "payment_order, eviction_application, eviction_scheduled, eviction_executed, eviction_cancelled, "
+               "utility_disconnection, resolved)",
+               ":10:7: 'occurred' is not a canonical field (external_id, kind, occurred_at, deadline, person_id, name, "
+               "address, postal_code, city, apartment, children, amount, months_in_arrears, landlord)",
+               ":11:5: feed 'agency': sftp needs auth.ssh_key_credential and auth.known_hosts (the server's host key "
+               "is always verified)",
+               ":12:13: unknown source 'kronofogden' (one of: landlord, enforcement, utility)",
+               ":15:15: invalid duration '30': number without a unit; add s, m, h, d or w (e.g. 30s)",
+               ":16:14: records: applies to format: json (NDJSON has one record a line)",
+               ":21:27: map.person_id cannot be a constant",
+               ":22:37: values: translates source words into signal kinds; it is only supported for map.kind",
+               ":23:11: a feed named 'agency' is already defined at line 11",
+               ":27:13: paging needs exactly one of next: (a path in the body) or link: true",
+               ":28:15: '12 apples' is not a size (write e.g. 64KiB, 256MiB, 2GiB)",
+               ":29:32: not a credential name: name a file in $CREDENTIALS_DIRECTORY, never write the secret itself "
+               "here");
 }
 
 static void test_too_large(void **state) {
@@ -169,6 +197,16 @@ static void test_example_loads(void **state) {
         assert_non_null(c);
         assert_null(c->database); /* empty: libpq's environment applies */
         assert_int_equal(c->log_level, LOG_INFO);
+        assert_int_equal(c->n_feeds, 3);
+        assert_string_equal(c->feeds[0].name, "hyresvard-ab");
+        assert_int_equal(c->feeds[0].format, FEED_FORMAT_CSV);
+        assert_string_equal(c->feeds[0].csv.encoding, "WINDOWS-1252");
+        assert_int_equal(c->feeds[0].csv.delimiter, ';');
+        assert_true(c->feeds[0].decimal_comma);
+        /* file: URLs are read next to the configuration. */
+        assert_true(startswith(c->feeds[0].path, getenv("SOURCE_ROOT")) != NULL);
+        assert_string_equal(c->feeds[2].records, "data.notices");
+        assert_string_equal(c->feeds[2].map[FIELD_KIND].value, "utility_disconnection");
 }
 
 static void test_credentials_loaded_when_asked(void **state) {
@@ -220,6 +258,7 @@ int main(void) {
                 cmocka_unit_test(test_not_a_mapping),
                 cmocka_unit_test(test_secret_in_file),
                 cmocka_unit_test(test_several_errors_in_order),
+                cmocka_unit_test(test_feed_errors),
                 cmocka_unit_test(test_too_large),
                 cmocka_unit_test(test_missing_file),
                 cmocka_unit_test(test_example_loads),
