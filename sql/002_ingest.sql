@@ -778,7 +778,15 @@ BEGIN
         GET DIAGNOSTICS accepted = ROW_COUNT;
 
         duplicate := rows_read - quarantined - accepted - updated;
+        PERFORM bokvar.ingest_done();
 END;
+$$;
+
+-- What follows an ingest in its transaction, for the households it touched
+-- (pg_temp.ingest_home): later migrations add scoring and tasks.
+CREATE FUNCTION bokvar.ingest_done() RETURNS void
+LANGUAGE sql AS $$
+        SELECT
 $$;
 
 -- Matches the valid rows of pg_temp.ingest_row to households, into

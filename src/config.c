@@ -8,6 +8,7 @@
 #include "bokvar/credential.h"
 #include "bokvar/feed-config.h"
 #include "bokvar/log.h"
+#include "bokvar/rules.h"
 #include "bokvar/util.h"
 #include "bokvar/yamldoc.h"
 
@@ -27,6 +28,8 @@ struct config *config_unref(struct config *c) {
         if (!c || --c->refs > 0)
                 return NULL;
         feed_configs_free(c->feeds, c->n_feeds);
+        rules_free(c->rules);
+        free(c->rules_path);
         free(c->path);
         free(c->dir);
         free(c->database);
@@ -62,6 +65,20 @@ static int parse_feeds(const struct yreader *r, const struct ynode *n, void *des
         return feed_configs_parse(r, n, c->dir, c->load_flags, &c->feeds, &c->n_feeds);
 }
 
+/* rules: the rules file, next to the configuration unless absolute; read
+ * and checked too when the configuration's files are checked. */
+static int parse_rules(const struct yreader *r, const struct ynode *n, void *dest _unused_) {
+        struct config *c = r->userdata;
+
+        if (y_scalar(r, n, "a file name") < 0)
+                return -EINVAL;
+        if (path_join_relative(c->dir, n->value, &c->rules_path) < 0)
+                return -ENOMEM;
+        if (c->load_flags & CONFIG_CHECK_FILES)
+                return rules_load(c->rules_path, &c->rules, r->diag);
+        return 0;
+}
+
 static int parse_parallel(const struct yreader *r, const struct ynode *n, void *dest) {
         int64_t v;
 
@@ -76,6 +93,7 @@ static const struct yfield top_fields[] = {
         { "database_password_credential", parse_credential_name, offsetof(struct config, database_password), false },
         { "log_level", parse_log_level, offsetof(struct config, log_level), false },
         { "max_parallel_fetches", parse_parallel, offsetof(struct config, max_parallel_fetches), false },
+        { "rules", parse_rules, offsetof(struct config, rules), false },
         { "feeds", parse_feeds, offsetof(struct config, feeds), false },
         {}
 };

@@ -74,9 +74,13 @@ static void daemon_reload(struct daemon *d) {
                 log_warning("database: changed in %s; the new connection string takes effect after a restart.",
                             d->config_path);
         log_set_max_level(d->log_level_override >= 0 ? d->log_level_override : c->log_level);
-        r = feeds_reconfigure(d->feeds, c);
-        if (r < 0)
-                log_error_errno(r, "Cannot apply the new feeds: %m");
+        if (d->feeds) {
+                r = feeds_reconfigure(d->feeds, c);
+                if (r < 0)
+                        log_error_errno(r, "Cannot apply the new feeds: %m");
+        }
+        /* New rules become a new version, and everything is rescored. */
+        scorer_load_rules(d->scorer, c, false);
         config_unref(d->config);
         d->config = TAKE_PTR(c);
         log_info("Configuration reloaded.");
@@ -111,7 +115,14 @@ static void on_fetched(const struct fetch_result *r, void *userdata) {
                               (long long) r->duplicate, (long long) r->quarantined, r->seconds);
 }
 
-/* With --once: every feed had its round; leave the loop. */
+static void once_finish(struct daemon *d) {
+        d->phase = PHASE_DONE;
+        d->exit_status = d->once_ok ? EXIT_OK : EXIT_FAIL;
+        (void) sd_notify(false, "STOPPING=1\nSTATUS=One pass done, stopping");
+        (void) sd_event_exit(d->event, d->exit_status);
+}
+
+/* With --once: every feed had its round; bring the scores up to date. */
 static void on_all_fetched(bool all_ok, void *userdata) {
         struct daemon *d = userdata;
 
@@ -119,9 +130,48 @@ static void on_all_fetched(bool all_ok, void *userdata) {
                 d->once_ok = false;
                 log_error("Not every feed could be fetched and ingested; see above.");
         }
-        d->exit_status = d->once_ok ? EXIT_OK : EXIT_FAIL;
-        (void) sd_notify(false, "STOPPING=1\nSTATUS=One pass done, stopping");
-        (void) sd_event_exit(d->event, d->exit_status);
+        d->phase = PHASE_RESCORE;
+        daemon_status(d, "Rescoring");
+        scorer_daily(d->scorer);
+}
+
+static int start_feeds(struct daemon *d) {
+        const struct feeds_callbacks cb = {
+                .fetched = on_fetched,
+                .all_done = on_all_fetched,
+                .userdata = d,
+        };
+        int r;
+
+        d->phase = PHASE_FEEDS;
+        r = feeds_new(d->event, d->glue, d->config, d->once, &cb, &d->feeds);
+        if (r < 0)
+                return log_error_errno(r, "Cannot start polling the feeds: %m");
+        return 0;
+}
+
+/* A scoring job is done: rules loaded, households rescored. */
+static void on_scored(bool ok, const char *what, void *userdata) {
+        struct daemon *d = userdata;
+
+        if (ok) {
+                log_info("Scoring: %s.", what);
+                daemon_status(d, "Scoring: %s", what);
+        } else {
+                log_error("Scoring failed: %s; will try again.", what);
+                daemon_status(d, "Scoring failed: %s", what);
+                if (d->once)
+                        d->once_ok = false;
+        }
+        if (d->phase == PHASE_RULES) {
+                if (start_feeds(d) < 0) {
+                        d->once_ok = false;
+                        (void) sd_event_exit(d->event, EXIT_FAIL);
+                }
+                return;
+        }
+        if (d->phase == PHASE_RESCORE && d->once && scorer_idle(d->scorer))
+                once_finish(d);
 }
 
 /* Makes sure every configured feed has its row, outside any fetch, so that
@@ -195,23 +245,22 @@ int daemon_start(const char *config_path, bool once, int log_level_override, str
         r = curl_glue_new(d->event, &d->glue);
         if (r < 0)
                 return log_error_errno(r, "Cannot set up libcurl: %m"), EXIT_FAIL;
+        r = scorer_new(d->event, d->config, on_scored, d, &d->scorer);
+        if (r < 0)
+                return log_error_errno(r, "Cannot set up scoring: %m"), EXIT_FAIL;
 
         *ret = TAKE_PTR(d);
         return EXIT_OK;
 }
 
 int daemon_run(struct daemon *d) {
-        const struct feeds_callbacks cb = {
-                .fetched = on_fetched,
-                .all_done = on_all_fetched,
-                .userdata = d,
-        };
         int r;
 
+        /* The rules first, so that the first ingests score under them; then
+         * the feeds (on_scored starts them). */
         d->once_ok = true;
-        r = feeds_new(d->event, d->glue, d->config, d->once, &cb, &d->feeds);
-        if (r < 0)
-                return log_error_errno(r, "Cannot start polling the feeds: %m"), EXIT_FAIL;
+        d->phase = PHASE_RULES;
+        scorer_load_rules(d->scorer, d->config, false);
         (void) sd_notify(false, "READY=1\nSTATUS=Running");
         free(d->status);
         d->status = strdup("Running");
@@ -228,6 +277,7 @@ struct daemon *daemon_free(struct daemon *d) {
         if (!d)
                 return NULL;
         feeds_free(d->feeds);
+        scorer_free(d->scorer);
         curl_glue_free(d->glue);
         sd_event_unref(d->event);
         config_unref(d->config);

@@ -19,6 +19,7 @@ struct secret {
 };
 
 struct feed_config;
+struct ruleset;
 
 struct config {
         unsigned refs;
@@ -28,6 +29,8 @@ struct config {
         struct secret database_password;
         int log_level;              /* syslog level */
         unsigned load_flags;        /* CONFIG_* this was loaded with */
+        char *rules_path;           /* rules: the rules file, resolved */
+        struct ruleset *rules;      /* read from it when loaded with CONFIG_CHECK_FILES */
         struct feed_config *feeds;
         size_t n_feeds;
         unsigned max_parallel_fetches;

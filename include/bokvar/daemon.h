@@ -9,6 +9,7 @@
 #include "bokvar/config.h"
 #include "bokvar/curl-glue.h"
 #include "bokvar/feed.h"
+#include "bokvar/scorer.h"
 
 struct daemon {
         sd_event *event;
@@ -20,6 +21,13 @@ struct daemon {
         char *status;              /* last STATUS= sent */
         struct curl_glue *glue;
         struct feeds *feeds;
+        struct scorer *scorer;
+        enum {
+                PHASE_RULES,       /* loading the rules before anything else */
+                PHASE_FEEDS,       /* polling (with once: fetching each feed once) */
+                PHASE_RESCORE,     /* once: the daily rescore after the fetches */
+                PHASE_DONE,
+        } phase;
         bool once_ok;              /* with once: every step succeeded so far */
 };
 

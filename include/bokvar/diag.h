@@ -10,7 +10,8 @@
 
 struct diag {
         char **messages;
-        unsigned *lines;   /* where each message points, for sorting */
+        char **paths;      /* where each message points, for sorting */
+        unsigned *lines;
         unsigned *columns;
         size_t n;
         size_t cap;
@@ -20,8 +21,8 @@ struct diag {
  * Returns -EINVAL so callers can "return diag_add(...)". */
 int diag_add(struct diag *d, const char *path, unsigned line, unsigned column, const char *fmt, ...) _printf_(5, 6);
 void diag_free(struct diag *d);
-/* Orders the messages from index start on by line and column, as an
- * operator reads a file: give the index where one file's messages begin. */
+/* Orders the messages from index start on as an operator reads files: by
+ * file (in the order files first appear), then line and column. */
 void diag_sort(struct diag *d, size_t start);
 /* Writes every message on its own line. */
 void diag_print(const struct diag *d, FILE *f);
