@@ -90,8 +90,10 @@ int ctl_parse_options(struct ctl *ctl, int argc, char *argv[], const struct opti
                 all[n++] = *o;
         all[n] = (struct option){};
 
+        /* Options may come anywhere after the command: they are permuted
+         * before its arguments, which start at optind afterwards. */
         optind = 0;
-        while ((c = getopt_long(argc, argv, "+h", all, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, "h", all, NULL)) >= 0) {
                 int r;
 
                 switch (c) {
@@ -233,7 +235,8 @@ static const struct verb verbs[] = {
         { "feeds", verb_feeds, "what each feed fetched last, and its errors" },
         { "quarantine", verb_quarantine, "rows that could not be ingested; retry them" },
         { "households", verb_households, "the households signals were matched to" },
-        { "household", verb_household, "show one household and its signals" },
+        { "household", verb_household, "show one household, its signals and its score" },
+        { "rules", verb_rules, "check a rules file, or preview what loading it would change" },
 };
 
 static void help(void) {

@@ -171,11 +171,10 @@ int verb_quarantine(struct ctl *ctl, int argc, char *argv[]) {
         if (r >= 0)
                 return r;
         if (optind < argc && streq(argv[optind], "retry")) {
-                int first = optind;
-
-                r = ctl_parse_options(ctl, argc - first, argv + first, options, usage, quarantine_option, &a);
-                if (r >= 0 || (r = no_arguments(argc - first, argv + first)) >= 0)
-                        return r;
+                if (optind + 1 < argc) {
+                        fprintf(stderr, "bokvarctl quarantine retry: unexpected argument '%s'\n", argv[optind + 1]);
+                        return EXIT_USAGE;
+                }
                 return quarantine_retry(ctl, a.feed);
         }
         if ((r = no_arguments(argc, argv)) >= 0)
@@ -217,57 +216,88 @@ static int households_option(int c, const char *arg, void *userdata) {
 
 int verb_households(struct ctl *ctl, int argc, char *argv[]) {
         static const char usage[] =
-                "Usage: bokvarctl households [--top N] [--json]\n"
+                "Usage: bokvarctl households [--class none|watch|outreach|urgent] [--top N] [--json]\n"
                 "\n"
-                "The households (homes at risk) the feeds' signals were matched to: children,\n"
-                "the nearest deadline, how many signals and of which kinds. No identity numbers.\n";
+                "The households (homes at risk) in priority order: class, then households with\n"
+                "children, then the nearest deadline, then the score; with the rules that\n"
+                "fired. No identity numbers.\n";
         static const struct option options[] = {
                 { "top", required_argument, NULL, 't' },
+                { "class", required_argument, NULL, 'c' },
                 {}
         };
         struct households_args a = { .top = "100000" };
-        const char *params[1];
+        const char *params[2];
         int r;
 
         r = ctl_parse_options(ctl, argc, argv, options, usage, households_option, &a);
         if (r >= 0 || (r = no_arguments(argc, argv)) >= 0)
                 return r;
+        if (a.class && !streq(a.class, "none") && !streq(a.class, "watch") && !streq(a.class, "outreach") &&
+            !streq(a.class, "urgent")) {
+                fprintf(stderr, "bokvarctl households: unknown class '%s' (none, watch, outreach, urgent)\n", a.class);
+                return EXIT_USAGE;
+        }
+        if (strspn(a.top, "0123456789") != strlen(a.top) || !a.top[0] || strlen(a.top) > 9) {
+                fprintf(stderr, "bokvarctl households: --top needs a number\n");
+                return EXIT_USAGE;
+        }
         r = ctl_connect(ctl, true);
         if (r != EXIT_OK)
                 return r;
-        params[0] = a.top;
+        params[0] = a.class;
+        params[1] = a.top;
         return print_query(ctl,
-                           "SELECT h.id, h.children, h.postal_code, h.city, h.landlord, "
-                           "s.signals, s.kinds, s.deadline AS next_deadline, h.last_signal_at AS last_signal "
-                           "FROM bokvar.household h "
-                           "CROSS JOIN LATERAL (SELECT count(*) AS signals, "
-                           "        string_agg(DISTINCT x.kind::text, ', ') AS kinds, "
-                           "        min(x.deadline) FILTER (WHERE x.deadline >= current_date) AS deadline "
-                           "        FROM bokvar.signal x WHERE x.household_id = h.id) s "
-                           "ORDER BY h.children > 0 DESC NULLS LAST, s.deadline NULLS LAST, h.last_signal_at DESC, h.id "
-                           "LIMIT $1::integer",
-                           1, params);
+                           "SELECT p.priority, p.household_id AS id, p.class, p.score, p.children, "
+                           "p.next_deadline, "
+                           "(SELECT string_agg(e->>'rule', ', ') FROM jsonb_array_elements(p.explanation) e) AS rules, "
+                           "h.postal_code, h.city "
+                           "FROM bokvar.household_priority p JOIN bokvar.household h ON h.id = p.household_id "
+                           "WHERE $1::text IS NULL OR p.class = $1::bokvar.risk_class "
+                           "ORDER BY p.priority LIMIT $2::integer",
+                           2, params);
+}
+
+static int household_option(int c, const char *arg, void *userdata) {
+        if (c != 'a')
+                return EXIT_USAGE;
+        *(const char **) userdata = arg;
+        return -1;
+}
+
+/* The score's explanation in words, one line per rule that fired. */
+static void print_explanation(const PGresult *why) {
+        for (int i = 0; i < PQntuples(why); i++)
+                printf("  %6s  %s: %s%s%s\n", PQgetvalue(why, i, 0), PQgetvalue(why, i, 1), PQgetvalue(why, i, 2),
+                       PQgetisnull(why, i, 3) ? "" : "\n         because of ", PQgetvalue(why, i, 3));
 }
 
 int verb_household(struct ctl *ctl, int argc, char *argv[]) {
         static const char usage[] =
-                "Usage: bokvarctl household show ID [--json]\n"
+                "Usage: bokvarctl household show ID [--at TIME] [--json]\n"
                 "\n"
-                "One household: what is known of the home, and every signal about it, with\n"
-                "names and addresses as the feeds gave them. Identity numbers are shown\n"
-                "masked (date of birth only).\n";
-        _cleanup_pgresult_ PGresult *home = NULL, *signals = NULL;
-        const char *params[1];
+                "One household: what is known of the home, its score and class with the\n"
+                "rules that gave them and the signals that made each rule fire, and every\n"
+                "signal about it, with names and addresses as the feeds gave them. Identity\n"
+                "numbers are shown masked (date of birth only). With --at, the score the\n"
+                "household had then (e.g. --at 2026-03-03), from the score history.\n";
+        static const struct option options[] = {
+                { "at", required_argument, NULL, 'a' },
+                {}
+        };
+        _cleanup_pgresult_ PGresult *home = NULL, *signals = NULL, *score = NULL, *why = NULL;
+        const char *params[2], *at = NULL;
         int r;
 
-        r = ctl_parse_options(ctl, argc, argv, NULL, usage, NULL, NULL);
+        r = ctl_parse_options(ctl, argc, argv, options, usage, household_option, &at);
         if (r >= 0)
                 return r;
         if (optind + 2 != argc || !streq(argv[optind], "show")) {
-                fprintf(stderr, "Usage: bokvarctl household show ID\n");
+                fprintf(stderr, "Usage: bokvarctl household show ID [--at TIME]\n");
                 return EXIT_USAGE;
         }
         params[0] = argv[optind + 1];
+        params[1] = at;
         if (strspn(params[0], "0123456789") != strlen(params[0]) || strlen(params[0]) > 18 || !params[0][0]) {
                 fprintf(stderr, "bokvarctl household show: '%s' is not a household id\n", params[0]);
                 return EXIT_USAGE;
@@ -286,6 +316,24 @@ int verb_household(struct ctl *ctl, int argc, char *argv[]) {
                 fprintf(stderr, "bokvarctl household show: no household %s\n", params[0]);
                 return EXIT_NOT_FOUND;
         }
+        /* The score now, or as it was at --at. */
+        r = ctl_query(ctl, &score,
+                      at ? "SELECT score, class, ruleset_version, scored_at, explanation "
+                           "FROM bokvar.score_at($1::bigint, $2::timestamptz)"
+                         : "SELECT score, class, ruleset_version, scored_at, explanation, next_deadline, as_of "
+                           "FROM bokvar.score WHERE household_id = $1::bigint AND $2::text IS NULL",
+                      2, params);
+        if (r != EXIT_OK)
+                return r;
+        r = ctl_query(ctl, &why,
+                      "SELECT CASE WHEN (e->>'points')::integer > 0 THEN '+' ELSE '' END || (e->>'points'), "
+                      "e->>'rule', coalesce(e->>'description', ''), "
+                      "(SELECT string_agg(format('%s %s (%s)', s.kind, s.occurred_at, s.feed), '; ' ORDER BY s.occurred_at) "
+                      " FROM bokvar.signal s WHERE s.id IN (SELECT jsonb_array_elements_text(e->'signals')::bigint)) "
+                      "FROM jsonb_array_elements($1::jsonb) e",
+                      1, (const char *[]){ PQntuples(score) > 0 ? PQgetvalue(score, 0, 4) : "[]" });
+        if (r != EXIT_OK)
+                return r;
         r = ctl_query(ctl, &signals,
                       "SELECT s.id, s.feed, s.external_id, s.source, s.kind, s.occurred_at, s.deadline, "
                       "bokvar.mask_identity(s.person_id) AS person, s.name, s.address, s.postal_code, s.apartment, "
@@ -298,12 +346,25 @@ int verb_household(struct ctl *ctl, int argc, char *argv[]) {
         if (ctl->json) {
                 printf("{\"household\": ");
                 output_record(stdout, home, 0, true);
+                printf(", \"score\": ");
+                if (PQntuples(score) > 0)
+                        output_record(stdout, score, 0, true);
+                else
+                        printf("null");
                 printf(", \"signals\": ");
                 output_result(stdout, signals, true);
                 printf("}\n");
                 return EXIT_OK;
         }
         output_record(stdout, home, 0, false);
+        if (PQntuples(score) == 0)
+                printf("\nNo score%s.\n", at ? " at that time" : " yet");
+        else {
+                printf("\nScore %s, class %s (ruleset version %s, scored %s)%s\n", PQgetvalue(score, 0, 0),
+                       PQgetvalue(score, 0, 1), PQgetvalue(score, 0, 2), PQgetvalue(score, 0, 3),
+                       PQntuples(why) > 0 ? ", because:" : ": no rule fired.");
+                print_explanation(why);
+        }
         printf("\nSignals:\n");
         output_result(stdout, signals, false);
         return EXIT_OK;

@@ -47,3 +47,4 @@ int verb_feeds(struct ctl *ctl, int argc, char *argv[]);
 int verb_quarantine(struct ctl *ctl, int argc, char *argv[]);
 int verb_households(struct ctl *ctl, int argc, char *argv[]);
 int verb_household(struct ctl *ctl, int argc, char *argv[]);
+int verb_rules(struct ctl *ctl, int argc, char *argv[]);
