@@ -64,7 +64,7 @@ CREATE TABLE bokvar.score (
         ruleset_version integer NOT NULL,
         next_deadline date,                  -- the nearest deadline still ahead, for priority
         explanation jsonb NOT NULL,          -- [{rule, description, points, signals: [ids]}], in rule order
-        fingerprint bigint,                  -- a hash of (rule, points, signals, last signal) for every rule
+        fingerprint bigint,                  -- a hash of (rule, points, the signals it fired on) for every rule
                                              -- that fired: whether the explanation changed, seen cheaply
         as_of date NOT NULL,                 -- the day the score was computed for
         scored_at timestamptz NOT NULL DEFAULT now()
@@ -190,7 +190,8 @@ BEGIN
         -- households in scope: a join, so a large list is hashed).
         CREATE TEMP TABLE score_match ON COMMIT DROP AS
         SELECT rk.position, s.household_id, count(*) AS n, max(s.amount) AS amount, max(s.months_in_arrears) AS months,
-               max(s.id) AS last_id, min(s.deadline) FILTER (WHERE s.deadline >= p_today) AS next_deadline,
+               min(s.deadline) FILTER (WHERE s.deadline >= p_today) AS next_deadline,
+               bit_xor(hashint8extended(s.id, 0)) AS signal_set,
                array_agg(s.id) FILTER (WHERE p_explain AND rk.position > 0) AS signals
         FROM (SELECT x.id, x.household_id, x.kind, x.source, x.occurred_at, x.deadline, x.amount, x.months_in_arrears
               FROM bokvar.signal x
@@ -222,7 +223,7 @@ BEGIN
         WITH fired AS (
                 -- Rules on signals that fire, and rules on the household alone
                 -- for every household with a signal in the window.
-                SELECT m.household_id, r.position, m.n, m.amount, m.months, m.last_id, m.signals, r.name,
+                SELECT m.household_id, r.position, m.n, m.amount, m.months, m.signal_set, m.signals, r.name,
                        r.description, r.points, r.per_unit, r.per_step, r.per_points, r.per_max, r.amount_at_least,
                        r.months_at_least, r.count_at_least, r.children_at_least, h.children
                 FROM score_match m
@@ -240,19 +241,21 @@ BEGIN
                 WHERE r.children_at_least IS NULL OR h.children >= r.children_at_least
         ), points AS (
                 -- The rule's points, and its increments: one per step beyond
-                -- the condition's own threshold, at most per_max.
-                SELECT f.*, f.points + coalesce(least(f.per_max, f.per_points * floor(
+                -- the condition's own threshold, together at most max points
+                -- in the direction of the per points. In numeric: an amount
+                -- may make billions of steps.
+                SELECT f.*, f.points + coalesce((sign(f.per_points::numeric) * least(abs(f.per_max), abs(f.per_points) * floor(
                         CASE f.per_unit
                         WHEN 'amount' THEN (f.amount - coalesce(f.amount_at_least, 0)) / f.per_step
                         WHEN 'child' THEN (f.children - coalesce(f.children_at_least, 0)) / f.per_step
                         WHEN 'signal' THEN (f.n - coalesce(f.count_at_least, 1)) / f.per_step
                         WHEN 'month' THEN (f.months - coalesce(f.months_at_least, 0)) / f.per_step
-                        END)::integer), 0) AS total
+                        END::numeric)))::integer, 0) AS total
                 FROM fired f
         ), per_home AS (
                 SELECT p.household_id, sum(p.total)::integer AS score,
-                       bit_xor(hashint8extended(coalesce(p.last_id, 0) * 1000003 + p.total,
-                                                p.position * 1000033 + coalesce(p.n, 0))) AS fingerprint,
+                       bit_xor(hashint8extended(p.position * 1000003 + p.total,
+                                                coalesce(p.signal_set, 0))) AS fingerprint,
                        jsonb_agg(jsonb_build_object('rule', p.name, 'description', p.description, 'points', p.total,
                                                     'signals', (SELECT coalesce(jsonb_agg(i ORDER BY i), '[]')
                                                                 FROM unnest(p.signals) i))
@@ -343,9 +346,16 @@ BEGIN
                                                     excluded.fingerprint)
                              THEN excluded.scored_at ELSE s.scored_at END;
 
+        PERFORM bokvar.scores_changed(ARRAY(SELECT household_id FROM score_changed), p_today);
         DROP TABLE score_changed, score_explained;
         RETURN changed;
 END;
+$$;
+
+-- What follows changed scores in their transaction: tasks, later.
+CREATE FUNCTION bokvar.scores_changed(p_households bigint[], p_today date) RETURNS void
+LANGUAGE sql AS $$
+        SELECT
 $$;
 
 -- Rescores everything (after a new ruleset, and daily), once per day and
