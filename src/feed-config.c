@@ -432,21 +432,6 @@ static const struct yfield feed_fields[] = {
         {}
 };
 
-static const struct ynode *find_key(const struct ynode *map, const char *key) {
-        if (map->type != YNODE_MAPPING)
-                return NULL;
-        for (size_t i = 0; i + 1 < map->n_children; i += 2)
-                if (streq(map->children[i]->value, key))
-                        return map->children[i + 1];
-        return NULL;
-}
-
-/* True for hosts that are this machine: plain http is allowed there only. */
-static bool host_is_loopback(const char *host, size_t len) {
-        return (len == 9 && strncmp(host, "localhost", 9) == 0) || (len >= 4 && strncmp(host, "127.", 4) == 0) ||
-               (len == 5 && strncmp(host, "[::1]", 5) == 0);
-}
-
 /* The URL's scheme, loopback rule for http, and file: paths. */
 static int check_url(const struct yreader *r, const struct ynode *n, struct feed_config *f) {
         const struct feed_ctx *ctx = r->userdata;
@@ -455,12 +440,7 @@ static int check_url(const struct yreader *r, const struct ynode *n, struct feed
         if ((rest = startswith(f->url, "https://")))
                 f->scheme = FEED_SCHEME_HTTPS;
         else if ((rest = startswith(f->url, "http://"))) {
-                size_t hl = strcspn(rest, ":/?#");
-
-                /* The host may be [::1]:port; keep the brackets in the name. */
-                if (rest[0] == '[')
-                        hl = strcspn(rest, "]") + 1;
-                if (!host_is_loopback(rest, hl))
+                if (!url_host_is_loopback(rest))
                         return y_error(r, n, "plain http:// is only allowed to this machine (localhost, 127.0.0.1, "
                                              "[::1]); use https://");
                 f->scheme = FEED_SCHEME_HTTP;
@@ -526,16 +506,16 @@ static int check_feed(const struct yreader *r, const struct ynode *n, struct fee
 
         if (!f->url || !f->name)
                 return -EINVAL;
-        k = find_key(n, "url");
+        k = ynode_find(n, "url");
         if (check_url(r, k, f) < 0)
                 ret = -EINVAL;
-        if (f->format != FEED_FORMAT_CSV && (k = find_key(n, "csv")))
+        if (f->format != FEED_FORMAT_CSV && (k = ynode_find(n, "csv")))
                 ret = y_error(r, k, "csv: applies to format: csv only");
-        if (f->format == FEED_FORMAT_CSV && (k = find_key(n, "records")))
+        if (f->format == FEED_FORMAT_CSV && (k = ynode_find(n, "records")))
                 ret = y_error(r, k, "records: applies to JSON feeds only");
-        if (f->format == FEED_FORMAT_NDJSON && (k = find_key(n, "records")))
+        if (f->format == FEED_FORMAT_NDJSON && (k = ynode_find(n, "records")))
                 ret = y_error(r, k, "records: applies to format: json (NDJSON has one record a line)");
-        if ((k = find_key(n, "paging"))) {
+        if ((k = ynode_find(n, "paging"))) {
                 if (f->format != FEED_FORMAT_JSON)
                         ret = y_error(r, k, "paging: applies to format: json only");
                 else if (!!f->paging.next == f->paging.link)
@@ -631,7 +611,7 @@ int feed_configs_parse(const struct yreader *r, const struct ynode *n, const cha
         for (size_t i = 0; i < n->n_children; i++) {
                 const struct ynode *fn = n->children[i];
                 struct feed_config *f = &feeds[i];
-                const struct ynode *name = find_key(fn, "name");
+                const struct ynode *name = ynode_find(fn, "name");
                 _cleanup_free_ char *what = NULL;
 
                 *f = (struct feed_config){

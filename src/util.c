@@ -37,6 +37,25 @@ const char *startswith(const char *s, const char *prefix) {
         return s + l;
 }
 
+bool url_host_is_loopback(const char *rest) {
+        size_t n;
+
+        /* [::1]:port keeps its brackets; anything with userinfo is refused. */
+        if (rest[0] == '[')
+                n = strcspn(rest, "]") + 1;
+        else
+                n = strcspn(rest, ":/?#");
+        if (memchr(rest, '@', strcspn(rest, "/?#")))
+                return false;
+        if (rest[n] && !strchr(":/?#", rest[n]))
+                return false;
+        if (n == 9 && strncmp(rest, "localhost", 9) == 0)
+                return true;
+        if (n == 5 && strncmp(rest, "[::1]", 5) == 0)
+                return true;
+        return n >= 7 && strncmp(rest, "127.", 4) == 0 && strspn(rest, "0123456789.") == n;
+}
+
 int strdup_or_null(const char *s, char **ret) {
         char *c = NULL;
 

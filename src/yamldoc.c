@@ -38,6 +38,15 @@ bool ynode_is_null(const struct ynode *n) {
                streq(n->value, "NULL");
 }
 
+const struct ynode *ynode_find(const struct ynode *map, const char *key) {
+        if (map->type != YNODE_MAPPING)
+                return NULL;
+        for (size_t i = 0; i + 1 < map->n_children; i += 2)
+                if (streq(map->children[i]->value, key))
+                        return map->children[i + 1];
+        return NULL;
+}
+
 const char *ynode_type_name(const struct ynode *n) {
         switch (n->type) {
         case YNODE_MAPPING:

@@ -27,6 +27,10 @@ static inline bool isempty(const char *s) {
 /* Returns the rest of s after prefix, or NULL when s does not start with it. */
 const char *startswith(const char *s, const char *prefix);
 
+/* For a URL after its "scheme://": true when the host is this machine
+ * (localhost, 127.x.y.z, [::1]), where plain http is allowed. */
+bool url_host_is_loopback(const char *rest);
+
 /* strdup() that passes NULL through. */
 int strdup_or_null(const char *s, char **ret);
 

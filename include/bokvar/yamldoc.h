@@ -48,6 +48,8 @@ int ydoc_load(const char *path, struct ynode **ret, struct diag *d);
 
 /* True for ~, null, Null, NULL and an empty plain scalar. */
 bool ynode_is_null(const struct ynode *n);
+/* The value under key in a mapping, or NULL. */
+const struct ynode *ynode_find(const struct ynode *map, const char *key);
 /* Short name of a node's type for messages: "a mapping", "a list", "a string". */
 const char *ynode_type_name(const struct ynode *n);
 
