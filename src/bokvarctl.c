@@ -62,6 +62,10 @@ int ctl_query(struct ctl *ctl, PGresult **ret, const char *sql, int n, const cha
         return db_exec(ctl->conn, ret, sql, n, params) < 0 ? EXIT_DATABASE : EXIT_OK;
 }
 
+bool ctl_valid_id(const char *s) {
+        return s[0] && strlen(s) <= 18 && strspn(s, "0123456789") == strlen(s);
+}
+
 const char *ctl_actor(const char *by) {
         const struct passwd *pw;
         const char *e;
@@ -237,6 +241,10 @@ static const struct verb verbs[] = {
         { "households", verb_households, "the households signals were matched to" },
         { "household", verb_household, "show one household, its signals and its score" },
         { "rules", verb_rules, "check a rules file, or preview what loading it would change" },
+        { "tasks", verb_tasks, "the open outreach tasks, in priority order" },
+        { "task", verb_task, "show a task; acknowledge it, record a contact, close it" },
+        { "outbox", verb_outbox, "events waiting to be sent, dead letters; retry them" },
+        { "report", verb_report, "the yearly report for the social services committee" },
 };
 
 static void help(void) {

@@ -28,6 +28,7 @@ struct config *config_unref(struct config *c) {
         if (!c || --c->refs > 0)
                 return NULL;
         feed_configs_free(c->feeds, c->n_feeds);
+        outreach_config_done(&c->outreach);
         rules_free(c->rules);
         free(c->rules_path);
         free(c->path);
@@ -88,6 +89,24 @@ static int parse_parallel(const struct yreader *r, const struct ynode *n, void *
         return 0;
 }
 
+static int parse_teams(const struct yreader *r, const struct ynode *n, void *dest _unused_) {
+        return outreach_parse_teams(r, n, &((struct config *) r->userdata)->outreach);
+}
+
+static int parse_channels(const struct yreader *r, const struct ynode *n, void *dest _unused_) {
+        struct config *c = r->userdata;
+
+        return outreach_parse_channels(r, n, c->dir, c->load_flags, &c->outreach);
+}
+
+static int parse_tasks(const struct yreader *r, const struct ynode *n, void *dest _unused_) {
+        return outreach_parse_tasks(r, n, &((struct config *) r->userdata)->outreach);
+}
+
+static int parse_dispatch(const struct yreader *r, const struct ynode *n, void *dest _unused_) {
+        return outreach_parse_dispatch(r, n, &((struct config *) r->userdata)->outreach);
+}
+
 static const struct yfield top_fields[] = {
         { "database", y_string, offsetof(struct config, database), false },
         { "database_password_credential", parse_credential_name, offsetof(struct config, database_password), false },
@@ -95,6 +114,10 @@ static const struct yfield top_fields[] = {
         { "max_parallel_fetches", parse_parallel, offsetof(struct config, max_parallel_fetches), false },
         { "rules", parse_rules, offsetof(struct config, rules), false },
         { "feeds", parse_feeds, offsetof(struct config, feeds), false },
+        { "teams", parse_teams, 0, false },
+        { "channels", parse_channels, 0, false },
+        { "tasks", parse_tasks, 0, false },
+        { "dispatch", parse_dispatch, 0, false },
         {}
 };
 
@@ -126,6 +149,7 @@ static int config_from_document(const char *path, const struct ynode *root, unsi
         if (!c)
                 return -ENOMEM;
         c->refs = 1;
+        outreach_config_init(&c->outreach);
         c->log_level = LOG_INFO;
         c->max_parallel_fetches = 4;
         c->load_flags = flags;

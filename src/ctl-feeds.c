@@ -272,39 +272,11 @@ static void print_explanation(const PGresult *why) {
                        PQgetisnull(why, i, 3) ? "" : "\n         because of ", PQgetvalue(why, i, 3));
 }
 
-int verb_household(struct ctl *ctl, int argc, char *argv[]) {
-        static const char usage[] =
-                "Usage: bokvarctl household show ID [--at TIME] [--json]\n"
-                "\n"
-                "One household: what is known of the home, its score and class with the\n"
-                "rules that gave them and the signals that made each rule fire, and every\n"
-                "signal about it, with names and addresses as the feeds gave them. Identity\n"
-                "numbers are shown masked (date of birth only). With --at, the score the\n"
-                "household had then (e.g. --at 2026-03-03), from the score history.\n";
-        static const struct option options[] = {
-                { "at", required_argument, NULL, 'a' },
-                {}
-        };
+int ctl_household_print(struct ctl *ctl, const char *id, const char *at, const char *verb) {
         _cleanup_pgresult_ PGresult *home = NULL, *signals = NULL, *score = NULL, *why = NULL;
-        const char *params[2], *at = NULL;
+        const char *params[2] = { id, at };
         int r;
 
-        r = ctl_parse_options(ctl, argc, argv, options, usage, household_option, &at);
-        if (r >= 0)
-                return r;
-        if (optind + 2 != argc || !streq(argv[optind], "show")) {
-                fprintf(stderr, "Usage: bokvarctl household show ID [--at TIME]\n");
-                return EXIT_USAGE;
-        }
-        params[0] = argv[optind + 1];
-        params[1] = at;
-        if (strspn(params[0], "0123456789") != strlen(params[0]) || strlen(params[0]) > 18 || !params[0][0]) {
-                fprintf(stderr, "bokvarctl household show: '%s' is not a household id\n", params[0]);
-                return EXIT_USAGE;
-        }
-        r = ctl_connect(ctl, true);
-        if (r != EXIT_OK)
-                return r;
         r = ctl_query(ctl, &home,
                       "SELECT h.id, h.children, h.postal_code, h.city, h.landlord, h.first_signal_at, h.last_signal_at, "
                       "(SELECT count(*) FROM bokvar.household_person p WHERE p.household_id = h.id) AS persons "
@@ -313,7 +285,7 @@ int verb_household(struct ctl *ctl, int argc, char *argv[]) {
         if (r != EXIT_OK)
                 return r;
         if (PQntuples(home) == 0) {
-                fprintf(stderr, "bokvarctl household show: no household %s\n", params[0]);
+                fprintf(stderr, "bokvarctl %s: no household %s\n", verb, id);
                 return EXIT_NOT_FOUND;
         }
         /* The score now, or as it was at --at. */
@@ -344,7 +316,7 @@ int verb_household(struct ctl *ctl, int argc, char *argv[]) {
         if (r != EXIT_OK)
                 return r;
         if (ctl->json) {
-                printf("{\"household\": ");
+                printf("\"household\": ");
                 output_record(stdout, home, 0, true);
                 printf(", \"score\": ");
                 if (PQntuples(score) > 0)
@@ -353,7 +325,6 @@ int verb_household(struct ctl *ctl, int argc, char *argv[]) {
                         printf("null");
                 printf(", \"signals\": ");
                 output_result(stdout, signals, true);
-                printf("}\n");
                 return EXIT_OK;
         }
         output_record(stdout, home, 0, false);
@@ -368,4 +339,42 @@ int verb_household(struct ctl *ctl, int argc, char *argv[]) {
         printf("\nSignals:\n");
         output_result(stdout, signals, false);
         return EXIT_OK;
+}
+
+int verb_household(struct ctl *ctl, int argc, char *argv[]) {
+        static const char usage[] =
+                "Usage: bokvarctl household show ID [--at TIME] [--json]\n"
+                "\n"
+                "One household: what is known of the home, its score and class with the\n"
+                "rules that gave them and the signals that made each rule fire, and every\n"
+                "signal about it, with names and addresses as the feeds gave them. Identity\n"
+                "numbers are shown masked (date of birth only). With --at, the score the\n"
+                "household had then (e.g. --at 2026-03-03), from the score history.\n";
+        static const struct option options[] = {
+                { "at", required_argument, NULL, 'a' },
+                {}
+        };
+        const char *at = NULL;
+        int r;
+
+        r = ctl_parse_options(ctl, argc, argv, options, usage, household_option, &at);
+        if (r >= 0)
+                return r;
+        if (optind + 2 != argc || !streq(argv[optind], "show")) {
+                fprintf(stderr, "Usage: bokvarctl household show ID [--at TIME]\n");
+                return EXIT_USAGE;
+        }
+        if (!ctl_valid_id(argv[optind + 1])) {
+                fprintf(stderr, "bokvarctl household show: '%s' is not a household id\n", argv[optind + 1]);
+                return EXIT_USAGE;
+        }
+        r = ctl_connect(ctl, true);
+        if (r != EXIT_OK)
+                return r;
+        if (ctl->json)
+                printf("{");
+        r = ctl_household_print(ctl, argv[optind + 1], at, "household show");
+        if (ctl->json && r == EXIT_OK)
+                printf("}\n");
+        return r;
 }

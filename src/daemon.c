@@ -81,6 +81,7 @@ static void daemon_reload(struct daemon *d) {
         }
         /* New rules become a new version, and everything is rescored. */
         scorer_load_rules(d->scorer, c, false);
+        dispatcher_reconfigure(d->dispatcher, c);
         config_unref(d->config);
         d->config = TAKE_PTR(c);
         log_info("Configuration reloaded.");
@@ -150,6 +151,23 @@ static int start_feeds(struct daemon *d) {
         return 0;
 }
 
+/* With --once: everything due is sent (or failed and waits for a retry). */
+static void on_drained(bool ok, const struct dispatch_stats *st, void *userdata) {
+        struct daemon *d = userdata;
+
+        log_info("Dispatch: %llu delivered, %llu to retry later, %llu dead letters.",
+                 (unsigned long long) st->delivered, (unsigned long long) st->retried,
+                 (unsigned long long) st->dead);
+        if (!ok) {
+                log_error("Dispatch could not finish: a database error, see above.");
+                d->once_ok = false;
+        } else if (st->retried > 0 || st->dead > 0) {
+                log_error("Not every event could be delivered; see above and `bokvarctl outbox`.");
+                d->once_ok = false;
+        }
+        once_finish(d);
+}
+
 /* A scoring job is done: rules loaded, households rescored. */
 static void on_scored(bool ok, const char *what, void *userdata) {
         struct daemon *d = userdata;
@@ -170,8 +188,11 @@ static void on_scored(bool ok, const char *what, void *userdata) {
                 }
                 return;
         }
-        if (d->phase == PHASE_RESCORE && d->once && scorer_idle(d->scorer))
-                once_finish(d);
+        if (d->phase == PHASE_RESCORE && d->once && scorer_idle(d->scorer)) {
+                d->phase = PHASE_DISPATCH;
+                daemon_status(d, "Sending what is due");
+                (void) dispatcher_drain(d->dispatcher, on_drained, d);
+        }
 }
 
 /* Makes sure every configured feed has its row, outside any fetch, so that
@@ -248,6 +269,9 @@ int daemon_start(const char *config_path, bool once, int log_level_override, str
         r = scorer_new(d->event, d->config, on_scored, d, &d->scorer);
         if (r < 0)
                 return log_error_errno(r, "Cannot set up scoring: %m"), EXIT_FAIL;
+        r = dispatcher_new(d->event, d->glue, d->config, &d->dispatcher);
+        if (r < 0)
+                return log_error_errno(r, "Cannot set up dispatch: %m"), EXIT_FAIL;
 
         *ret = TAKE_PTR(d);
         return EXIT_OK;
@@ -261,6 +285,9 @@ int daemon_run(struct daemon *d) {
         d->once_ok = true;
         d->phase = PHASE_RULES;
         scorer_load_rules(d->scorer, d->config, false);
+        /* Outreach goes out as soon as it is due; with --once, at the end. */
+        if (!d->once)
+                (void) dispatcher_start(d->dispatcher);
         (void) sd_notify(false, "READY=1\nSTATUS=Running");
         free(d->status);
         d->status = strdup("Running");
@@ -278,6 +305,7 @@ struct daemon *daemon_free(struct daemon *d) {
                 return NULL;
         feeds_free(d->feeds);
         scorer_free(d->scorer);
+        dispatcher_free(d->dispatcher);
         curl_glue_free(d->glue);
         sd_event_unref(d->event);
         config_unref(d->config);

@@ -36,6 +36,8 @@ struct pgconn {
         void *drained_userdata;
         pgconn_notify_fn notify;
         void *notify_userdata;
+        pgconn_event_fn lost;
+        void *lost_userdata;
         char error[256];
 };
 
@@ -90,6 +92,8 @@ static void broken(struct pgconn *c) {
                 connected(c, -ECONNRESET, cud);
         else if (done)
                 done(c, NULL, ud);
+        else if (c->lost)
+                c->lost(c, -ECONNRESET, c->lost_userdata);
 }
 
 static void finish_command(struct pgconn *c) {
@@ -320,6 +324,11 @@ int pgconn_copy_end(struct pgconn *c, const char *error, pgconn_result_fn done, 
 void pgconn_on_notify(struct pgconn *c, pgconn_notify_fn fn, void *userdata) {
         c->notify = fn;
         c->notify_userdata = userdata;
+}
+
+void pgconn_on_lost(struct pgconn *c, pgconn_event_fn fn, void *userdata) {
+        c->lost = fn;
+        c->lost_userdata = userdata;
 }
 
 const char *pgconn_error(struct pgconn *c) {

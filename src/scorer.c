@@ -28,11 +28,12 @@ struct scorer {
         /* waiting jobs */
         char *rules_json;          /* rules to load */
         char *rules_text, *rules_file;
+        char *config_json;         /* teams, channels, task settings to sync */
         bool rescore;              /* a full rescore, forced */
         bool daily;                /* the daily rescore */
         /* the running job */
         bool job_rescore, job_force, job_rules;
-        char *job_json, *job_text, *job_file;
+        char *job_json, *job_text, *job_file, *job_config;
         int version;
         bool version_new;
         char summary[256];
@@ -76,11 +77,14 @@ static void on_rescored(struct pgconn *c _unused_, PGresult *res, void *userdata
         if (!ok_or_finish(s, res, "the rescore"))
                 return;
         if (PQgetisnull(res, 0, 0))
-                (void) snprintf(s->summary + l, sizeof s->summary - l, "%sscores are up to date for today",
-                                l ? "; " : "");
+                l += (size_t) snprintf(s->summary + l, sizeof s->summary - l, "%sscores are up to date for today",
+                                       l ? "; " : "");
         else
-                (void) snprintf(s->summary + l, sizeof s->summary - l, "%severy household rescored, %s changed",
-                                l ? "; " : "", PQgetvalue(res, 0, 0));
+                l += (size_t) snprintf(s->summary + l, sizeof s->summary - l, "%severy household rescored, %s changed",
+                                       l ? "; " : "", PQgetvalue(res, 0, 0));
+        if (l < sizeof s->summary && !streq(PQgetvalue(res, 0, 1), "0"))
+                (void) snprintf(s->summary + l, sizeof s->summary - l, "; %s task%s overdue", PQgetvalue(res, 0, 1),
+                                streq(PQgetvalue(res, 0, 1), "1") ? "" : "s");
         if (pgconn_query(s->pg, "COMMIT", 0, NULL, on_committed, s) < 0)
                 finish(s, false, "cannot commit the scores");
 }
@@ -88,7 +92,9 @@ static void on_rescored(struct pgconn *c _unused_, PGresult *res, void *userdata
 static void rescore(struct scorer *s) {
         const char *p[1] = { s->job_force ? "t" : "f" };
 
-        if (pgconn_query(s->pg, "SELECT bokvar.rescore_all($1::boolean)", 1, p, on_rescored, s) < 0)
+        /* The daily pass also notes the tasks that fell overdue. */
+        if (pgconn_query(s->pg, "SELECT bokvar.rescore_all($1::boolean), bokvar.tasks_overdue()", 1, p, on_rescored,
+                         s) < 0)
                 finish(s, false, "cannot start the rescore");
 }
 
@@ -121,12 +127,7 @@ static const char *actor(void) {
         return pw ? pw->pw_name : "bokvard";
 }
 
-static void on_begun(struct pgconn *c _unused_, PGresult *res, void *userdata) {
-        struct scorer *s = userdata;
-
-        if (!ok_or_finish(s, res, "BEGIN"))
-                return;
-        s->summary[0] = 0;
+static void load_rules(struct scorer *s) {
         if (s->job_rules) {
                 const char *p[4] = { s->job_json, s->job_text, s->job_file, actor() };
 
@@ -135,7 +136,35 @@ static void on_begun(struct pgconn *c _unused_, PGresult *res, void *userdata) {
                         finish(s, false, "cannot send the rules");
                 return;
         }
-        rescore(s);
+        if (s->job_rescore)
+                rescore(s);
+        else if (pgconn_query(s->pg, "COMMIT", 0, NULL, on_committed, s) < 0)
+                finish(s, false, "cannot commit the configuration");
+}
+
+static void on_config_synced(struct pgconn *c _unused_, PGresult *res, void *userdata) {
+        struct scorer *s = userdata;
+
+        if (!ok_or_finish(s, res, "storing teams and channels"))
+                return;
+        (void) snprintf(s->summary, sizeof s->summary, "teams and channels stored");
+        load_rules(s);
+}
+
+static void on_begun(struct pgconn *c _unused_, PGresult *res, void *userdata) {
+        struct scorer *s = userdata;
+
+        if (!ok_or_finish(s, res, "BEGIN"))
+                return;
+        s->summary[0] = 0;
+        if (s->job_config) {
+                const char *p[1] = { s->job_config };
+
+                if (pgconn_query(s->pg, "SELECT bokvar.config_sync($1::jsonb)", 1, p, on_config_synced, s) < 0)
+                        finish(s, false, "cannot send teams and channels");
+                return;
+        }
+        load_rules(s);
 }
 
 static void on_session(struct pgconn *c _unused_, PGresult *res, void *userdata) {
@@ -161,9 +190,11 @@ static void on_connected(struct pgconn *c, int error, void *userdata) {
 }
 
 static void next_job(struct scorer *s) {
-        if (s->busy || (!s->rules_json && !s->rescore && !s->daily))
+        if (s->busy || (!s->rules_json && !s->config_json && !s->rescore && !s->daily))
                 return;
         s->busy = true;
+        free(s->job_config);
+        s->job_config = TAKE_PTR(s->config_json);
         s->job_rules = s->rules_json != NULL;
         s->job_rescore = s->rescore || s->daily;
         s->job_force = s->rescore;
@@ -239,6 +270,8 @@ struct scorer *scorer_free(struct scorer *s) {
         free(s->job_json);
         free(s->job_text);
         free(s->job_file);
+        free(s->config_json);
+        free(s->job_config);
         sd_event_unref(s->event);
         return mfree(s);
 }
@@ -250,6 +283,13 @@ void scorer_load_rules(struct scorer *s, struct config *config, bool force_resco
                 config_unref(s->config);
                 s->config = config_ref(config);
         }
+        if (outreach_to_json(&config->outreach, &json) < 0) {
+                buf_free(&json);
+                log_oom();
+                return;
+        }
+        free(s->config_json);
+        s->config_json = buf_steal(&json);
         if (!config->rules) {
                 if (force_rescore)
                         s->rescore = true;
@@ -278,5 +318,5 @@ void scorer_daily(struct scorer *s) {
 }
 
 bool scorer_idle(const struct scorer *s) {
-        return !s->busy && !s->rules_json && !s->rescore && !s->daily;
+        return !s->busy && !s->rules_json && !s->config_json && !s->rescore && !s->daily;
 }

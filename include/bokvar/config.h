@@ -8,15 +8,9 @@
 
 #include "bokvar/diag.h"
 #include "bokvar/duration.h"
+#include "bokvar/outreach-config.h"
 
 #define CONFIG_DEFAULT_PATH "/etc/bokvar/bokvar.yaml"
-
-/* A secret named in the file and read from $CREDENTIALS_DIRECTORY. */
-struct secret {
-        char *name;    /* credential name as written */
-        char *value;   /* NULL until credentials are loaded */
-        size_t size;
-};
 
 struct feed_config;
 struct ruleset;
@@ -34,6 +28,7 @@ struct config {
         struct feed_config *feeds;
         size_t n_feeds;
         unsigned max_parallel_fetches;
+        struct outreach_config outreach;   /* teams, channels, tasks, dispatch */
 };
 
 enum {

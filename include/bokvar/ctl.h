@@ -42,9 +42,19 @@ int ctl_query(struct ctl *ctl, PGresult **ret, const char *sql, int n, const cha
 /* The acting person for audit records: --by, else $SUDO_USER, else the login name. */
 const char *ctl_actor(const char *by);
 
+/* An id as bokvarctl takes them: 1 to 18 digits. */
+bool ctl_valid_id(const char *s);
+/* Prints a household, its score explained and its signals (with --json, as
+ * "household": ..., "score": ..., "signals": ... inside the caller's object). */
+int ctl_household_print(struct ctl *ctl, const char *id, const char *at, const char *verb);
+
 /* Commands, one file per group of them. */
 int verb_feeds(struct ctl *ctl, int argc, char *argv[]);
 int verb_quarantine(struct ctl *ctl, int argc, char *argv[]);
 int verb_households(struct ctl *ctl, int argc, char *argv[]);
 int verb_household(struct ctl *ctl, int argc, char *argv[]);
 int verb_rules(struct ctl *ctl, int argc, char *argv[]);
+int verb_tasks(struct ctl *ctl, int argc, char *argv[]);
+int verb_task(struct ctl *ctl, int argc, char *argv[]);
+int verb_outbox(struct ctl *ctl, int argc, char *argv[]);
+int verb_report(struct ctl *ctl, int argc, char *argv[]);

@@ -8,6 +8,7 @@
 
 #include "bokvar/config.h"
 #include "bokvar/curl-glue.h"
+#include "bokvar/dispatch.h"
 #include "bokvar/feed.h"
 #include "bokvar/scorer.h"
 
@@ -22,10 +23,12 @@ struct daemon {
         struct curl_glue *glue;
         struct feeds *feeds;
         struct scorer *scorer;
+        struct dispatcher *dispatcher;
         enum {
                 PHASE_RULES,       /* loading the rules before anything else */
                 PHASE_FEEDS,       /* polling (with once: fetching each feed once) */
                 PHASE_RESCORE,     /* once: the daily rescore after the fetches */
+                PHASE_DISPATCH,    /* once: sending what is due */
                 PHASE_DONE,
         } phase;
         bool once_ok;              /* with once: every step succeeded so far */

@@ -37,6 +37,9 @@ int pgconn_copy_put(struct pgconn *c, const char *data, size_t n, pgconn_event_f
 int pgconn_copy_end(struct pgconn *c, const char *error, pgconn_result_fn done, void *userdata);
 /* Asynchronous notifications (LISTEN) go to fn. */
 void pgconn_on_notify(struct pgconn *c, pgconn_notify_fn fn, void *userdata);
+/* The connection broke while no command was running (a listener learns of
+ * it here; a running command's callback gets NULL instead). */
+void pgconn_on_lost(struct pgconn *c, pgconn_event_fn fn, void *userdata);
 
 /* The first line of the connection's last error. */
 const char *pgconn_error(struct pgconn *c);

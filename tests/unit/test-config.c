@@ -149,6 +149,92 @@ static void test_feed_errors(void **state) {
                "here");
 }
 
+static void test_outreach_errors(void **state) {
+        (void) state;
+        EXPECT("outreach-errors.yaml",
+               ":2:11: name 'Norr' must be 1 to 64 of a-z, 0-9, '_' and '-'",
+               ":4:12: 'norr at kommun' is not an e-mail address",
+               ":7:5: only one team can be the default (team 'central' at line 5 is)",
+               ":9:13: expected a list such as [\"a\", \"b\"], got a single value",
+               ":11:5: channel 'case-system': a webhook needs secret_credential (deliveries are signed)",
+               ":13:10: plain http:// is only allowed to this machine (localhost, 127.0.0.1, [::1]); use https://",
+               ":14:5: channel 'mail': smtp needs from: (the sender address)",
+               ":14:5: channel 'mail': username_credential and password_credential go together",
+               ":20:10: plain http:// is only allowed to this machine (localhost, 127.0.0.1, [::1]); use https://",
+               ":23:11: unknown channel type 'fax' (webhook, smtp)",
+               ":26:14: '36h': write whole days, at most 365d",
+               ":27:45: unknown key 'watch' in service_time (known keys: urgent, outreach)",
+               ":28:17: '0' is out of range (1 to 100)",
+               ":30:16: '1000' is out of range (1 to 256)");
+}
+
+/* Writes a credential file into dir. */
+static void write_credential(const char *dir, const char *name, const char *value) {
+        _cleanup_free_ char *file = NULL;
+        FILE *f;
+
+        assert_true(asprintf(&file, "%s/%s", dir, name) > 0);
+        f = fopen(file, "w");
+        assert_non_null(f);
+        fputs(value, f);
+        assert_int_equal(fclose(f), 0);
+}
+
+static void test_webhook_secret(void **state) {
+        char dir[] = "/tmp/bokvar-test-whsec-XXXXXX";
+        static const char yaml[] = "channels:\n"
+                                   "  - name: hook\n"
+                                   "    type: webhook\n"
+                                   "    url: https://case.example/hook\n"
+                                   "    secret_credential: hook-secret\n";
+        static const struct {
+                const char *secret, *error;
+        } cases[] = {
+                /* The Standard Webhooks documentation's example secret. */
+                { "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n", NULL },
+                { "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "t.yaml:2:5: channel 'hook': the secret credential 'hook-secret' "
+                                                     "must read whsec_ and a base64 key" },
+                { "whsec_not*base64!", "t.yaml:2:5: channel 'hook': the secret credential 'hook-secret' must read "
+                                       "whsec_ and a base64 key" },
+                { "whsec_c2hvcnQ=", "t.yaml:2:5: channel 'hook': the webhook key is 5 bytes; use at least 16 (24 to "
+                                    "64 is usual)" },
+        };
+
+        (void) state;
+        assert_non_null(mkdtemp(dir));
+        setenv("CREDENTIALS_DIRECTORY", dir, 1);
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_(config_unrefp) struct config *c = NULL;
+                struct diag d = {};
+                int r;
+
+                write_credential(dir, "hook-secret", cases[i].secret);
+                r = config_parse("t.yaml", yaml, strlen(yaml), CONFIG_LOAD_CREDENTIALS, &c, &d);
+                if (!cases[i].error) {
+                        assert_int_equal(r, 0);
+                        assert_int_equal(c->outreach.n_channels, 1);
+                        assert_int_equal(c->outreach.channels[0].key_size, 24);
+                        assert_memory_equal(c->outreach.channels[0].key,
+                                            "\x31\xf2\x90\xf6\xbf\x06\x29\x8a\xab\x4f\x08\xd4\x3c\x3f"
+                                            "\x08\x2c\xf6\x48\xa3\x62\xda\x2d\xa4\xb0", 24);
+                } else {
+                        assert_true(r < 0);
+                        assert_int_equal(d.n, 1);
+                        assert_string_equal(d.messages[0], cases[i].error);
+                }
+                diag_free(&d);
+        }
+        write_credential(dir, "hook-secret", "");
+        {
+                _cleanup_free_ char *file = NULL;
+
+                assert_true(asprintf(&file, "%s/hook-secret", dir) > 0);
+                unlink(file);
+        }
+        rmdir(dir);
+        unsetenv("CREDENTIALS_DIRECTORY");
+}
+
 static void test_too_large(void **state) {
         _cleanup_(config_unrefp) struct config *c = NULL;
         char path[] = "/tmp/bokvar-test-config-XXXXXX";
@@ -207,6 +293,12 @@ static void test_example_loads(void **state) {
         assert_true(startswith(c->feeds[0].path, getenv("SOURCE_ROOT")) != NULL);
         assert_string_equal(c->feeds[2].records, "data.notices");
         assert_string_equal(c->feeds[2].map[FIELD_KIND].value, "utility_disconnection");
+        assert_int_equal(c->outreach.n_teams, 3);
+        assert_string_equal(c->outreach.teams[0].postal_codes[0], "603");
+        assert_true(c->outreach.teams[2].is_default);
+        assert_int_equal(c->outreach.lead_time, 3 * USEC_PER_DAY);
+        assert_int_equal(c->outreach.service_urgent, 2 * USEC_PER_DAY);
+        assert_int_equal(c->outreach.concurrency, 16);
 }
 
 static void test_credentials_loaded_when_asked(void **state) {
@@ -259,7 +351,9 @@ int main(void) {
                 cmocka_unit_test(test_secret_in_file),
                 cmocka_unit_test(test_several_errors_in_order),
                 cmocka_unit_test(test_feed_errors),
-                cmocka_unit_test(test_too_large),
+                cmocka_unit_test(test_outreach_errors),
+        cmocka_unit_test(test_webhook_secret),
+        cmocka_unit_test(test_too_large),
                 cmocka_unit_test(test_missing_file),
                 cmocka_unit_test(test_example_loads),
                 cmocka_unit_test(test_credentials_loaded_when_asked),

@@ -1,0 +1,672 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* Sending the outbox: claim, send concurrently, record, claim again. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bokvar-build.h"
+#include "bokvar/db.h"
+#include "bokvar/delivery.h"
+#include "bokvar/dispatch.h"
+#include "bokvar/log.h"
+#include "bokvar/pgconn.h"
+#include "bokvar/util.h"
+
+#define RECONNECT_MIN (1 * USEC_PER_SEC)
+#define RECONNECT_MAX (60 * USEC_PER_SEC)
+/* Looks at the outbox at least this often, should a notification be lost. */
+#define POLL_MAX (60 * USEC_PER_SEC)
+#define ANSWER_KEEP 200   /* bytes of a refusal kept for the operator */
+#define DEAD_LOG_PER_MINUTE 10
+
+struct delivery {
+        struct delivery *prev, *next;
+        struct dispatcher *d;
+        struct config *config;           /* holds the channel */
+        const struct channel_config *channel;
+        CURL *easy;
+        struct curl_slist *headers, *rcpt;
+        int64_t id;
+        char *event_id;
+        struct buf body;                 /* the JSON, or the whole e-mail */
+        size_t sent;
+        struct buf answer;
+        char error[CURL_ERROR_SIZE];
+};
+
+/* Whether a channel is failing, so that an outage is logged when it starts
+ * and when it ends, not once per event. */
+struct channel_state {
+        char *name;
+        bool failing;
+};
+
+struct dispatcher {
+        sd_event *event;
+        struct curl_glue *glue;
+        struct config *config;
+        struct pgconn *pg;
+        sd_event_source *timer;
+        char claimer[300];
+
+        bool listening;            /* for good (dispatcher_start) */
+        dispatch_drained_fn drained;   /* or until nothing is due */
+        void *drained_userdata;
+
+        bool ready;                /* connected (and listening) */
+        bool maybe_due;            /* a claim may find rows */
+        unsigned asked;            /* rows the running claim asked for */
+        bool ask_next_due;
+        usec_t reconnect_delay;
+
+        struct delivery *inflight;
+        unsigned n_inflight;
+        struct buf results;        /* outcomes not yet recorded: JSON objects, comma-separated */
+        unsigned n_results;
+        size_t results_sending;    /* bytes of results in the query running */
+        unsigned n_results_sending;
+
+        struct dispatch_stats stats;
+        struct channel_state *channels;
+        size_t n_channels;
+        usec_t dead_window;
+        unsigned dead_logged;
+};
+
+static void cycle(struct dispatcher *d);
+static void connect_db(struct dispatcher *d);
+
+static usec_t now_usec(struct dispatcher *d) {
+        uint64_t now = 0;
+
+        (void) sd_event_now(d->event, CLOCK_MONOTONIC, &now);
+        return now;
+}
+
+static void arm_timer(struct dispatcher *d, usec_t delay) {
+        usec_t when = now_usec(d) + delay;
+
+        if (!d->timer)
+                return;
+        (void) sd_event_source_set_time(d->timer, when);
+        (void) sd_event_source_set_enabled(d->timer, SD_EVENT_ONESHOT);
+}
+
+/* A lease outlasts the slowest send a channel allows, with a margin. */
+static unsigned lease_seconds(const struct config *c) {
+        usec_t longest = 10 * USEC_PER_SEC;
+
+        for (size_t i = 0; i < c->outreach.n_channels; i++)
+                longest = MAX(longest, c->outreach.channels[i].timeout);
+        return (unsigned) (longest / USEC_PER_SEC) + 10;
+}
+
+static struct channel_state *channel_state(struct dispatcher *d, const char *name) {
+        struct channel_state *l;
+        char *n;
+
+        for (size_t i = 0; i < d->n_channels; i++)
+                if (streq(d->channels[i].name, name))
+                        return &d->channels[i];
+        n = strdup(name);
+        l = n ? realloc(d->channels, (d->n_channels + 1) * sizeof *l) : NULL;
+        if (!l) {
+                free(n);
+                return NULL;
+        }
+        d->channels = l;
+        l[d->n_channels] = (struct channel_state){ .name = n };
+        return &l[d->n_channels++];
+}
+
+static struct delivery *delivery_free(struct delivery *dl) {
+        if (!dl)
+                return NULL;
+        if (dl->easy)
+                curl_easy_cleanup(dl->easy);
+        curl_slist_free_all(dl->headers);
+        curl_slist_free_all(dl->rcpt);
+        config_unref(dl->config);
+        free(dl->event_id);
+        buf_free(&dl->body);
+        buf_free(&dl->answer);
+        return mfree(dl);
+}
+
+static void inflight_remove(struct dispatcher *d, struct delivery *dl) {
+        if (dl->prev)
+                dl->prev->next = dl->next;
+        else
+                d->inflight = dl->next;
+        if (dl->next)
+                dl->next->prev = dl->prev;
+        dl->prev = dl->next = NULL;
+        d->n_inflight--;
+}
+
+/* Printable ASCII only: an answer or error goes into JSON and the journal. */
+static void sanitize(char *s) {
+        for (; *s; s++)
+                if ((unsigned char) *s < 0x20 || (unsigned char) *s >= 0x7f)
+                        *s = ' ';
+}
+
+/* Queues an outcome for the next round trip. */
+static void record(struct dispatcher *d, int64_t id, enum delivery_verdict v, long status, const char *error,
+                   long retry_after) {
+        char num[21];
+        int k;
+
+        k = buf_puts(&d->results, d->n_results ? ", {\"id\": " : "{\"id\": ");
+        k |= buf_puts(&d->results, fmt_i64(num, id));
+        k |= buf_printf(&d->results, ", \"ok\": %s, \"retry\": %s, \"status\": %ld, \"retry_after\": %ld, \"error\": ",
+                        v == DELIVERY_OK ? "true" : "false", v == DELIVERY_RETRY ? "true" : "false", status,
+                        retry_after);
+        k |= error ? buf_put_json_string(&d->results, error, strlen(error)) : buf_puts(&d->results, "null");
+        k |= buf_putc(&d->results, '}');
+        if (k < 0) {
+                /* Unrecorded, the row is sent again when its lease runs out. */
+                log_oom();
+                return;
+        }
+        d->n_results++;
+        switch (v) {
+        case DELIVERY_OK:
+                d->stats.delivered++;
+                break;
+        case DELIVERY_RETRY:
+                d->stats.retried++;
+                break;
+        case DELIVERY_DEAD:
+                d->stats.dead++;
+                break;
+        }
+}
+
+static void log_outcome(struct dispatcher *d, const struct delivery *dl, const char *channel,
+                        enum delivery_verdict v, const char *error) {
+        struct channel_state *st = channel_state(d, channel);
+        char id[21];
+
+        if (v == DELIVERY_OK) {
+                if (st && st->failing) {
+                        log_full_errno(LOG_NOTICE, 0, LOG_FIELDS({ "CHANNEL", channel }),
+                                       "Channel %s: delivering again.", channel);
+                        st->failing = false;
+                }
+                return;
+        }
+        if (st && !st->failing) {
+                log_full_errno(LOG_WARNING, 0, LOG_FIELDS({ "CHANNEL", channel }),
+                               "Channel %s: delivery failed: %s; %s.", channel, error,
+                               v == DELIVERY_RETRY ? "retrying with backoff" : "not retried");
+                st->failing = true;
+        }
+        if (v != DELIVERY_DEAD)
+                return;
+        if (now_usec(d) > d->dead_window + USEC_PER_MINUTE) {
+                d->dead_window = now_usec(d);
+                d->dead_logged = 0;
+        }
+        if (d->dead_logged++ < DEAD_LOG_PER_MINUTE)
+                log_full_errno(LOG_WARNING, 0,
+                               LOG_FIELDS({ "CHANNEL", channel }, { "OUTBOX_ID", fmt_i64(id, dl->id) },
+                                          { "EVENT_ID", dl->event_id }),
+                               "Outbox row %s (%s) is a dead letter: %s. `bokvarctl outbox retry %s` sends it again.",
+                               id, channel, error, id);
+}
+
+static void on_delivery_done(CURL *easy, CURLcode result, void *userdata) {
+        struct delivery *dl = userdata;
+        struct dispatcher *d = dl->d;
+        bool smtp = dl->channel->type == CHANNEL_SMTP;
+        char error[CURL_ERROR_SIZE + ANSWER_KEEP + 32];
+        enum delivery_verdict v;
+        curl_off_t retry_after = 0;
+        long status = 0;
+
+        (void) curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+        v = smtp ? delivery_verdict_smtp(result, status) : delivery_verdict_http(result, status);
+        if (v == DELIVERY_OK)
+                error[0] = 0;
+        else if (result != CURLE_OK)
+                (void) snprintf(error, sizeof error, "%s", dl->error[0] ? dl->error : curl_easy_strerror(result));
+        else
+                (void) snprintf(error, sizeof error, "HTTP %ld%s%.*s", status, dl->answer.len ? ": " : "",
+                                (int) MIN(dl->answer.len, (size_t) ANSWER_KEEP), dl->answer.data ? dl->answer.data : "");
+        sanitize(error);
+        if (v == DELIVERY_RETRY && curl_easy_getinfo(easy, CURLINFO_RETRY_AFTER, &retry_after) != CURLE_OK)
+                retry_after = 0;
+        log_debug("Outbox row %" PRId64 " on %s: %s%s%s.", dl->id, dl->channel->name,
+                  v == DELIVERY_OK ? "delivered" : v == DELIVERY_RETRY ? "to retry" : "dead", error[0] ? ": " : "",
+                  error);
+        log_outcome(d, dl, dl->channel->name, v, error);
+        record(d, dl->id, v, status, v == DELIVERY_OK ? NULL : error, (long) MIN(retry_after, (curl_off_t) 86400));
+        inflight_remove(d, dl);
+        delivery_free(dl);
+        cycle(d);
+}
+
+static size_t on_answer(char *p, size_t size, size_t n, void *userdata) {
+        struct delivery *dl = userdata;
+        size_t len = size * n;
+
+        if (dl->answer.len < ANSWER_KEEP)
+                (void) buf_put(&dl->answer, p, MIN(len, ANSWER_KEEP - dl->answer.len));
+        return len;
+}
+
+static size_t on_upload(char *p, size_t size, size_t n, void *userdata) {
+        struct delivery *dl = userdata;
+        size_t len = MIN(size * n, dl->body.len - dl->sent);
+
+        memcpy(p, dl->body.data + dl->sent, len);
+        dl->sent += len;
+        return len;
+}
+
+static int setup_webhook(struct delivery *dl) {
+        const struct channel_config *ch = dl->channel;
+        char sig[WEBHOOK_SIGNATURE_MAX], line[WEBHOOK_SIGNATURE_MAX + 64];
+        int64_t ts = (int64_t) time(NULL);
+        CURL *e = dl->easy;
+        int r;
+
+        if (!ch->key)
+                return -ENOKEY;
+        /* Signed now, with the time of this attempt: receivers refuse old
+         * timestamps, and the key never leaves this process. */
+        r = webhook_signature(ch->key, ch->key_size, dl->event_id, ts, dl->body.data, dl->body.len, sig);
+        if (r < 0)
+                return r;
+        (void) snprintf(line, sizeof line, "webhook-id: %s", dl->event_id);
+        dl->headers = curl_slist_append(dl->headers, line);
+        (void) snprintf(line, sizeof line, "webhook-timestamp: %" PRId64, ts);
+        dl->headers = curl_slist_append(dl->headers, line);
+        (void) snprintf(line, sizeof line, "webhook-signature: %s", sig);
+        dl->headers = curl_slist_append(dl->headers, line);
+        dl->headers = curl_slist_append(dl->headers, "Content-Type: application/json");
+        dl->headers = curl_slist_append(dl->headers, "Expect:");
+        explicit_bzero(sig, sizeof sig);
+        explicit_bzero(line, sizeof line);
+        if (!dl->headers)
+                return -ENOMEM;
+        (void) curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, ch->plain_http ? "http" : "https");
+        (void) curl_easy_setopt(e, CURLOPT_HTTPHEADER, dl->headers);
+        (void) curl_easy_setopt(e, CURLOPT_POSTFIELDS, dl->body.data);
+        (void) curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) dl->body.len);
+        (void) curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+        (void) curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_answer);
+        (void) curl_easy_setopt(e, CURLOPT_WRITEDATA, dl);
+        return 0;
+}
+
+static int setup_smtp(struct delivery *dl, const char *recipient, const char *subject, const char *text) {
+        const struct channel_config *ch = dl->channel;
+        CURL *e = dl->easy;
+        char addr[512];
+        int r;
+
+        r = mail_message(ch->from, recipient, subject, dl->event_id, text, time(NULL), &dl->body);
+        if (r < 0)
+                return r;
+        (void) snprintf(addr, sizeof addr, "<%s>", recipient);
+        dl->rcpt = curl_slist_append(NULL, addr);
+        if (!dl->rcpt)
+                return -ENOMEM;
+        (void) snprintf(addr, sizeof addr, "<%s>", ch->from);
+        (void) curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+        /* TLS from the start (smtps://) or by STARTTLS; never in the clear. */
+        (void) curl_easy_setopt(e, CURLOPT_USE_SSL, (long) CURLUSESSL_ALL);
+        (void) curl_easy_setopt(e, CURLOPT_MAIL_FROM, addr);
+        (void) curl_easy_setopt(e, CURLOPT_MAIL_RCPT, dl->rcpt);
+        (void) curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
+        (void) curl_easy_setopt(e, CURLOPT_READFUNCTION, on_upload);
+        (void) curl_easy_setopt(e, CURLOPT_READDATA, dl);
+        (void) curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, (curl_off_t) dl->body.len);
+        if (ch->username.value) {
+                (void) curl_easy_setopt(e, CURLOPT_USERNAME, ch->username.value);
+                (void) curl_easy_setopt(e, CURLOPT_PASSWORD, ch->password.value);
+        }
+        return 0;
+}
+
+/* Starts sending one claimed row; a row that cannot be sent is recorded. */
+static void delivery_start(struct dispatcher *d, PGresult *res, int row) {
+        const char *channel = PQgetvalue(res, row, 2);
+        const struct channel_config *ch = outreach_channel(&d->config->outreach, channel);
+        struct delivery *dl = NULL;
+        char error[200];
+        int64_t id = strtoll(PQgetvalue(res, row, 0), NULL, 10);
+        int r = -ENOMEM;
+
+        if (!ch) {
+                (void) snprintf(error, sizeof error, "channel '%s' is not in the configuration", channel);
+                log_full_errno(LOG_WARNING, 0, LOG_FIELDS({ "CHANNEL", channel }), "Outbox row %" PRId64 ": %s.", id,
+                               error);
+                record(d, id, DELIVERY_DEAD, 0, error, 0);
+                return;
+        }
+        dl = calloc(1, sizeof *dl);
+        if (!dl)
+                goto fail;
+        dl->d = d;
+        dl->id = id;
+        dl->channel = ch;
+        dl->config = config_ref(d->config);
+        dl->event_id = strdup(PQgetvalue(res, row, 1));
+        dl->easy = curl_easy_init();
+        if (!dl->event_id || !dl->easy)
+                goto fail;
+        if (curl_easy_setopt(dl->easy, CURLOPT_URL, ch->url) != CURLE_OK)
+                goto fail;
+        (void) curl_easy_setopt(dl->easy, CURLOPT_ERRORBUFFER, dl->error);
+        (void) curl_easy_setopt(dl->easy, CURLOPT_NOSIGNAL, 1L);
+        (void) curl_easy_setopt(dl->easy, CURLOPT_TIMEOUT_MS, (long) (ch->timeout / USEC_PER_MSEC));
+        (void) curl_easy_setopt(dl->easy, CURLOPT_CONNECTTIMEOUT_MS,
+                                (long) (MIN(ch->timeout, 10 * USEC_PER_SEC) / USEC_PER_MSEC));
+        (void) curl_easy_setopt(dl->easy, CURLOPT_SSL_VERIFYPEER, 1L);
+        (void) curl_easy_setopt(dl->easy, CURLOPT_SSL_VERIFYHOST, 2L);
+        (void) curl_easy_setopt(dl->easy, CURLOPT_USERAGENT, "bokvar/" BOKVAR_VERSION);
+        if (ch->ca_file)
+                (void) curl_easy_setopt(dl->easy, CURLOPT_CAINFO, ch->ca_file);
+        if (ch->type == CHANNEL_WEBHOOK) {
+                if (buf_put(&dl->body, PQgetvalue(res, row, 4), (size_t) PQgetlength(res, row, 4)) < 0)
+                        goto fail;
+                r = setup_webhook(dl);
+        } else if (PQgetisnull(res, row, 3)) {
+                record(d, id, DELIVERY_DEAD, 0, "the team has no e-mail address", 0);
+                delivery_free(dl);
+                return;
+        } else
+                r = setup_smtp(dl, PQgetvalue(res, row, 3), PQgetvalue(res, row, 5), PQgetvalue(res, row, 4));
+        if (r < 0)
+                goto fail;
+        r = curl_glue_add(d->glue, dl->easy, on_delivery_done, dl);
+        if (r < 0)
+                goto fail;
+        dl->next = d->inflight;
+        if (d->inflight)
+                d->inflight->prev = dl;
+        d->inflight = dl;
+        d->n_inflight++;
+        return;
+fail:
+        (void) snprintf(error, sizeof error, "cannot prepare the delivery: %s",
+                        r == -ENOKEY ? "the channel's key was not loaded" : strerror(-r));
+        log_warning("Outbox row %" PRId64 ": %s.", id, error);
+        record(d, id, DELIVERY_RETRY, 0, error, 0);
+        delivery_free(dl);
+}
+
+static void finish_drain(struct dispatcher *d, bool ok) {
+        dispatch_drained_fn done = d->drained;
+
+        if (!done)
+                return;
+        d->drained = NULL;
+        done(ok, &d->stats, d->drained_userdata);
+}
+
+/* The database went away: try again later; outcomes wait in memory. */
+static void db_failed(struct dispatcher *d, const char *what, PGresult *res) {
+        char line[256];
+
+        if (res)
+                (void) db_error_line(NULL, res, line, sizeof line);
+        log_full_errno(LOG_WARNING, 0, LOG_FIELDS({ "DISPATCH_ERROR", "database" }),
+                       "Dispatch: %s failed: %s; trying again in %llus.", what,
+                       res ? line : d->pg ? pgconn_error(d->pg) : "no connection",
+                       (unsigned long long) (d->reconnect_delay / USEC_PER_SEC));
+        d->pg = pgconn_free(d->pg);
+        d->ready = false;
+        d->results_sending = 0;
+        d->n_results_sending = 0;
+        if (d->drained) {
+                finish_drain(d, false);
+                return;
+        }
+        arm_timer(d, d->reconnect_delay);
+        d->reconnect_delay = MIN(d->reconnect_delay * 2, RECONNECT_MAX);
+}
+
+/* The outcomes sent with the last query are recorded: drop them. */
+static void results_recorded(struct dispatcher *d) {
+        size_t n = d->results_sending;
+
+        if (n == 0)
+                return;
+        if (n < d->results.len && d->results.data[n] == ',')
+                n++;
+        while (n < d->results.len && d->results.data[n] == ' ')
+                n++;
+        memmove(d->results.data, d->results.data + n, d->results.len - n + 1);
+        d->results.len -= n;
+        d->n_results -= d->n_results_sending;
+        d->results_sending = 0;
+        d->n_results_sending = 0;
+}
+
+static void on_claimed(struct pgconn *c _unused_, PGresult *res, void *userdata) {
+        struct dispatcher *d = userdata;
+        int n;
+
+        if (!res || PQresultStatus(res) != PGRES_TUPLES_OK) {
+                db_failed(d, "claiming from the outbox", res);
+                return;
+        }
+        d->reconnect_delay = RECONNECT_MIN;
+        results_recorded(d);
+        n = PQntuples(res);
+        /* Fewer than asked for: nothing more is due until told otherwise. */
+        if ((unsigned) n < d->asked)
+                d->maybe_due = false;
+        d->ask_next_due = true;
+        for (int i = 0; i < n; i++)
+                delivery_start(d, res, i);
+        cycle(d);
+}
+
+static void on_next_due(struct pgconn *c _unused_, PGresult *res, void *userdata) {
+        struct dispatcher *d = userdata;
+        usec_t delay = POLL_MAX;
+
+        if (!res || PQresultStatus(res) != PGRES_TUPLES_OK) {
+                db_failed(d, "looking for the next row due", res);
+                return;
+        }
+        if (!PQgetisnull(res, 0, 0)) {
+                long long ms = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+
+                delay = ms <= 50 ? 50 * USEC_PER_MSEC : MIN((usec_t) ms * USEC_PER_MSEC, POLL_MAX);
+        }
+        arm_timer(d, delay);
+        cycle(d);
+}
+
+/* One step: record outcomes and claim what fits, or ask when to look again,
+ * or, draining, finish. At most one query runs at a time. */
+static void cycle(struct dispatcher *d) {
+        unsigned concurrency = d->config->outreach.concurrency;
+        unsigned room = d->n_inflight < concurrency ? concurrency - d->n_inflight : 0;
+        bool claim = d->maybe_due && room > 0;
+
+        if (!d->pg || !d->ready || !pgconn_ready(d->pg))
+                return;
+        if (claim || d->n_results > 0) {
+                _cleanup_free_ char *done = NULL;
+                char limit[16], lease[16];
+                const char *p[4] = { d->claimer, limit, lease, NULL };
+
+                (void) snprintf(limit, sizeof limit, "%u", claim ? room : 0);
+                (void) snprintf(lease, sizeof lease, "%u", lease_seconds(d->config));
+                if (asprintf(&done, "[%s]", d->results.data ? d->results.data : "") < 0) {
+                        log_oom();
+                        return;
+                }
+                p[3] = done;
+                d->asked = claim ? room : 0;
+                d->results_sending = d->results.len;
+                d->n_results_sending = d->n_results;
+                if (pgconn_query(d->pg,
+                                 "SELECT id, event_id, channel, recipient, body, subject "
+                                 "FROM bokvar.outbox_claim($1, $2::integer, $3::integer, $4::jsonb)",
+                                 4, p, on_claimed, d) < 0)
+                        db_failed(d, "claiming from the outbox", NULL);
+                return;
+        }
+        if (d->drained) {
+                if (d->n_inflight == 0)
+                        finish_drain(d, true);
+                return;
+        }
+        if (d->ask_next_due) {
+                d->ask_next_due = false;
+                if (pgconn_query(d->pg,
+                                 "SELECT ceil(extract(epoch FROM bokvar.outbox_next_due() - clock_timestamp()) * 1000)"
+                                 "::bigint",
+                                 0, NULL, on_next_due, d) < 0)
+                        db_failed(d, "looking for the next row due", NULL);
+        }
+}
+
+static void on_notify(struct pgconn *c _unused_, const char *channel _unused_, const char *payload _unused_,
+                      void *userdata) {
+        struct dispatcher *d = userdata;
+
+        d->maybe_due = true;
+        cycle(d);
+}
+
+static void on_lost(struct pgconn *c _unused_, int error _unused_, void *userdata) {
+        db_failed(userdata, "the database connection", NULL);
+}
+
+static void on_listening(struct pgconn *c _unused_, PGresult *res, void *userdata) {
+        struct dispatcher *d = userdata;
+
+        if (!res || PQresultStatus(res) != PGRES_COMMAND_OK) {
+                db_failed(d, "LISTEN", res);
+                return;
+        }
+        d->ready = true;
+        d->maybe_due = true;
+        cycle(d);
+}
+
+static void on_connected(struct pgconn *c _unused_, int error, void *userdata) {
+        struct dispatcher *d = userdata;
+
+        if (error < 0) {
+                db_failed(d, "connecting to the database", NULL);
+                return;
+        }
+        pgconn_on_notify(d->pg, on_notify, d);
+        pgconn_on_lost(d->pg, on_lost, d);
+        if (d->listening) {
+                if (pgconn_query(d->pg, "LISTEN bokvar_outbox", 0, NULL, on_listening, d) < 0)
+                        db_failed(d, "LISTEN", NULL);
+                return;
+        }
+        d->ready = true;
+        d->maybe_due = true;
+        cycle(d);
+}
+
+static void connect_db(struct dispatcher *d) {
+        int r;
+
+        d->pg = pgconn_free(d->pg);
+        d->ready = false;
+        r = pgconn_new(d->event, d->config, "bokvard-dispatch", &d->pg);
+        if (r >= 0)
+                r = pgconn_connect(d->pg, on_connected, d);
+        if (r < 0)
+                db_failed(d, "connecting to the database", NULL);
+}
+
+static int on_timer(sd_event_source *s _unused_, uint64_t usec _unused_, void *userdata) {
+        struct dispatcher *d = userdata;
+
+        if (!d->pg) {
+                connect_db(d);
+                return 0;
+        }
+        d->maybe_due = true;
+        cycle(d);
+        return 0;
+}
+
+int dispatcher_new(sd_event *event, struct curl_glue *glue, struct config *config, struct dispatcher **ret) {
+        _cleanup_(dispatcher_freep) struct dispatcher *d = NULL;
+        char host[256] = "localhost";
+        int r;
+
+        d = calloc(1, sizeof *d);
+        if (!d)
+                return -ENOMEM;
+        d->event = sd_event_ref(event);
+        d->glue = glue;
+        d->config = config_ref(config);
+        d->reconnect_delay = RECONNECT_MIN;
+        (void) gethostname(host, sizeof host - 1);
+        (void) snprintf(d->claimer, sizeof d->claimer, "%s:%ld", host, (long) getpid());
+        r = sd_event_add_time(event, &d->timer, CLOCK_MONOTONIC, UINT64_MAX, 10 * USEC_PER_MSEC, on_timer, d);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_enabled(d->timer, SD_EVENT_OFF);
+        (void) sd_event_source_set_description(d->timer, "dispatch");
+        *ret = TAKE_PTR(d);
+        return 0;
+}
+
+struct dispatcher *dispatcher_free(struct dispatcher *d) {
+        if (!d)
+                return NULL;
+        while (d->inflight) {
+                struct delivery *dl = d->inflight;
+
+                curl_glue_remove(d->glue, dl->easy);
+                inflight_remove(d, dl);
+                delivery_free(dl);
+        }
+        sd_event_source_disable_unref(d->timer);
+        pgconn_free(d->pg);
+        config_unref(d->config);
+        buf_free(&d->results);
+        for (size_t i = 0; i < d->n_channels; i++)
+                free(d->channels[i].name);
+        free(d->channels);
+        sd_event_unref(d->event);
+        return mfree(d);
+}
+
+int dispatcher_start(struct dispatcher *d) {
+        d->listening = true;
+        connect_db(d);
+        return 0;
+}
+
+int dispatcher_drain(struct dispatcher *d, dispatch_drained_fn done, void *userdata) {
+        d->drained = done;
+        d->drained_userdata = userdata;
+        d->stats = (struct dispatch_stats){};
+        if (!d->pg)
+                connect_db(d);
+        else {
+                d->maybe_due = true;
+                cycle(d);
+        }
+        return 0;
+}
+
+void dispatcher_reconfigure(struct dispatcher *d, struct config *config) {
+        config_unref(d->config);
+        d->config = config_ref(config);
+        d->maybe_due = true;
+        cycle(d);
+}
