@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 import uuid
@@ -80,43 +81,55 @@ def ctl_json(*args, **kw):
 
 
 class NotifySocket:
-    """A datagram socket standing in for systemd's $NOTIFY_SOCKET."""
+    """A datagram socket standing in for systemd's $NOTIFY_SOCKET. Like
+    systemd, it reads every message as it comes (a thread drains it): a
+    sender must never find the queue full and block."""
 
     def __init__(self, directory):
         self.path = os.path.join(directory, f'notify-{uuid.uuid4().hex[:8]}')
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.sock.bind(self.path)
+        self.sock.settimeout(0.1)
         self.messages = []
+        self._cond = threading.Condition()
+        self._closed = False
+        self._thread = threading.Thread(target=self._drain, daemon=True)
+        self._thread.start()
 
-    def _receive(self, timeout):
-        self.sock.settimeout(max(timeout, 0.001))
-        try:
-            data = self.sock.recv(65536).decode()
-        except socket.timeout:
-            return None
-        fields = {}
-        for line in data.split('\n'):
-            if '=' in line:
-                k, v = line.split('=', 1)
-                fields[k] = v
-        self.messages.append(fields)
-        return fields
+    def _drain(self):
+        while not self._closed:
+            try:
+                data = self.sock.recv(65536).decode()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            fields = {}
+            for line in data.split('\n'):
+                if '=' in line:
+                    k, v = line.split('=', 1)
+                    fields[k] = v
+            with self._cond:
+                self.messages.append(fields)
+                self._cond.notify_all()
 
     def wait_for(self, predicate, timeout=30, what='notification'):
-        """Returns the first message (seen before or arriving) that satisfies predicate."""
-        for m in self.messages:
-            if predicate(m) and not m.get('_seen'):
-                m['_seen'] = True
-                return m
+        """Returns the first message not returned before that satisfies predicate."""
         deadline = time.monotonic() + timeout * SLOW
-        while time.monotonic() < deadline:
-            m = self._receive(deadline - time.monotonic())
-            if m is not None and predicate(m):
-                m['_seen'] = True
-                return m
-        raise AssertionError(f'no {what} within {timeout * SLOW:.0f}s; got {self.messages}')
+        with self._cond:
+            while True:
+                for m in self.messages:
+                    if predicate(m) and not m.get('_seen'):
+                        m['_seen'] = True
+                        return m
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f'no {what} within {timeout * SLOW:.0f}s; got {self.messages}')
+                self._cond.wait(left)
 
     def close(self):
+        self._closed = True
+        self._thread.join()
         self.sock.close()
 
 
@@ -142,7 +155,10 @@ class Daemon:
         self.proc.send_signal(sig)
 
     def wait(self, timeout=30):
-        return self.proc.wait(timeout=timeout * SLOW)
+        try:
+            return self.proc.wait(timeout=timeout * SLOW)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f'bokvard did not exit within {timeout * SLOW:.0f}s:\n{self.output()}') from None
 
     def running(self):
         return self.proc.poll() is None

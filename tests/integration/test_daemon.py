@@ -84,7 +84,8 @@ class DaemonLifecycle(TestCase):
         psql(f"CREATE ROLE {role} LOGIN PASSWORD 'correct horse'; "
              f"GRANT ALL ON DATABASE {self.db.name} TO {role}; ")
         self.db.query(f'GRANT USAGE ON SCHEMA bokvar TO {role}; '
-                      f'GRANT SELECT ON ALL TABLES IN SCHEMA bokvar TO {role};')
+                      f'GRANT ALL ON ALL TABLES IN SCHEMA bokvar TO {role}; '
+                      f'GRANT ALL ON ALL SEQUENCES IN SCHEMA bokvar TO {role};')
         self.write('database-password', 'correct horse\n')
         host = os.environ.get('PGHOST', 'localhost')
         cfg = self.write('pw.yaml', f'database: "host={host} dbname={self.db.name} user={role}"\n'
