@@ -129,6 +129,8 @@ LANGUAGE plpgsql AS $$
 BEGIN
         PERFORM pg_advisory_xact_lock(7243155004);
         DELETE FROM bokvar.team WHERE name NOT IN (SELECT t ->> 'name' FROM jsonb_array_elements(p_config -> 'teams') t);
+        -- The default may move to a team listed earlier: clear it first.
+        UPDATE bokvar.team SET is_default = false WHERE is_default;
         INSERT INTO bokvar.team AS x (name, position, postal_codes, cities, landlords, is_default, email, caseworkers)
         SELECT t ->> 'name', n, coalesce(bokvar.jsonb_text_array(t -> 'postal_codes'), '{}'),
                coalesce(bokvar.jsonb_text_array(t -> 'cities'), '{}'),
@@ -163,8 +165,9 @@ LANGUAGE sql STABLE AS $$
                 SELECT t.name, t.position, 0 AS pass FROM bokvar.team t
                 WHERE EXISTS (SELECT 1 FROM unnest(t.postal_codes) p
                               WHERE bokvar.norm_word(p_postal_code) LIKE bokvar.norm_word(p) || '%')
-                   OR EXISTS (SELECT 1 FROM unnest(t.cities) c WHERE upper(c) = upper(p_city))
-                   OR EXISTS (SELECT 1 FROM unnest(t.landlords) l WHERE upper(l) = upper(p_landlord))
+                   OR EXISTS (SELECT 1 FROM unnest(t.cities) c WHERE bokvar.norm_word(c) = bokvar.norm_word(p_city))
+                   OR EXISTS (SELECT 1 FROM unnest(t.landlords) l
+                              WHERE bokvar.norm_word(l) = bokvar.norm_word(p_landlord))
                 UNION ALL
                 SELECT t.name, t.position, 1 FROM bokvar.team t WHERE t.is_default
         ) x ORDER BY pass, position LIMIT 1
@@ -300,22 +303,33 @@ BEGIN
         LEFT JOIN bokvar.task t ON t.household_id = x.id AND t.status = 'open';
 
         -- New tasks, routed and assigned to whoever in the team has the
-        -- fewest open tasks. A concurrent creator of the same household's
-        -- task makes this one skip it (the unique index decides).
+        -- fewest open tasks, counting the ones this call hands out (each
+        -- caseworker's load n, n+1, n+2, ... are slots; the team's new
+        -- tasks take its lowest slots in turn). A concurrent creator of the
+        -- same household's task makes this one skip it (the unique index
+        -- decides).
         WITH new AS (
                 SELECT sc.household_id, sc.class, sc.score, sc.next_deadline,
                        bokvar.route(h.postal_code, h.city, h.landlord) AS team
                 FROM task_scope sc JOIN bokvar.household h ON h.id = sc.household_id
                 WHERE sc.task_id IS NULL AND sc.class IN ('outreach', 'urgent')
+        ), numbered AS (
+                SELECT n.*, row_number() OVER (PARTITION BY n.team ORDER BY n.class DESC, n.household_id) AS k
+                FROM new n
+        ), slots AS (
+                SELECT tm.name AS team, cw,
+                       row_number() OVER (PARTITION BY tm.name ORDER BY o.n + j, cw) AS k
+                FROM bokvar.team tm
+                CROSS JOIN LATERAL unnest(tm.caseworkers) cw
+                CROSS JOIN LATERAL (SELECT count(*) AS n FROM bokvar.task o
+                                    WHERE o.status = 'open' AND o.assignee = cw) o
+                CROSS JOIN LATERAL generate_series(0, (SELECT count(*) FROM new WHERE new.team = tm.name) - 1) j
         ), created AS (
                 INSERT INTO bokvar.task (household_id, class, opened_class, top_class, score, team, assignee, deadline,
                                          due)
-                SELECT n.household_id, n.class, n.class, n.class, n.score, coalesce(n.team, 'unrouted'),
-                       (SELECT cw FROM unnest(tm.caseworkers) cw
-                        ORDER BY (SELECT count(*) FROM bokvar.task o WHERE o.status = 'open' AND o.assignee = cw), cw
-                        LIMIT 1),
+                SELECT n.household_id, n.class, n.class, n.class, n.score, coalesce(n.team, 'unrouted'), sl.cw,
                        n.next_deadline, bokvar.task_due(n.class, n.next_deadline, p_today)
-                FROM new n LEFT JOIN bokvar.team tm ON tm.name = n.team
+                FROM numbered n LEFT JOIN slots sl ON sl.team = n.team AND sl.k = n.k
                 ON CONFLICT (household_id) WHERE status = 'open' DO NOTHING
                 RETURNING id
         )
@@ -351,10 +365,15 @@ BEGIN
                 PERFORM bokvar.task_events(ids, 'risk_lowered', 'bokvar');
         END IF;
 
-        -- Back up again, but no higher than before: the task follows quietly.
-        UPDATE bokvar.task t SET class = sc.class, score = sc.score, deadline = sc.next_deadline
+        -- Anything else (back up but no higher than before, a new score or
+        -- deadline in the same class): the task follows quietly, due no
+        -- later than a nearer deadline asks.
+        UPDATE bokvar.task t
+        SET class = sc.class, score = sc.score, deadline = sc.next_deadline,
+            due = least(t.due, bokvar.task_due(sc.class, sc.next_deadline, p_today))
         FROM task_scope sc
-        WHERE t.id = sc.task_id AND sc.class > sc.task_class AND sc.class <= sc.top_class;
+        WHERE t.id = sc.task_id
+          AND (t.class, t.score, t.deadline) IS DISTINCT FROM (sc.class, sc.score, sc.next_deadline);
 
         DROP TABLE task_scope;
 END;
