@@ -115,7 +115,7 @@ CREATE TABLE bokvar.outbox (
         delivered_at timestamptz,
         UNIQUE (event_id, channel)
 );
-CREATE INDEX outbox_due ON bokvar.outbox (next_attempt_at) WHERE status = 'pending';
+CREATE INDEX outbox_due ON bokvar.outbox (next_attempt_at, id) WHERE status = 'pending';
 CREATE INDEX outbox_dead ON bokvar.outbox (id) WHERE status = 'dead';
 
 -- ---------------------------------------------------------------------

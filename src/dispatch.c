@@ -21,6 +21,9 @@
 /* Looks at the outbox at least this often, should a notification be lost. */
 #define POLL_MAX (60 * USEC_PER_SEC)
 #define ANSWER_KEEP 200   /* bytes of a refusal kept for the operator */
+/* Rows claimed ahead of the sends, in multiples of the concurrency: a
+ * round trip claims many rows at once, and sends never wait for one. */
+#define AHEAD 4
 #define DEAD_LOG_PER_MINUTE 10
 
 struct delivery {
@@ -36,6 +39,14 @@ struct delivery {
         size_t sent;
         struct buf answer;
         char error[CURL_ERROR_SIZE];
+};
+
+/* A claimed row waiting for a free slot. */
+struct claimed {
+        struct claimed *next;
+        int64_t id;
+        char *event_id, *channel, *recipient, *subject, *body;
+        size_t body_len;
 };
 
 /* Whether a channel is failing, so that an outage is logged when it starts
@@ -65,6 +76,8 @@ struct dispatcher {
 
         struct delivery *inflight;
         unsigned n_inflight;
+        struct claimed *queue, *queue_tail;
+        unsigned n_queued;
         struct buf results;        /* outcomes not yet recorded: JSON objects, comma-separated */
         unsigned n_results;
         size_t results_sending;    /* bytes of results in the query running */
@@ -79,6 +92,7 @@ struct dispatcher {
 
 static void cycle(struct dispatcher *d);
 static void connect_db(struct dispatcher *d);
+static void start_queued(struct dispatcher *d);
 
 static usec_t now_usec(struct dispatcher *d) {
         uint64_t now = 0;
@@ -96,13 +110,61 @@ static void arm_timer(struct dispatcher *d, usec_t delay) {
         (void) sd_event_source_set_enabled(d->timer, SD_EVENT_ONESHOT);
 }
 
-/* A lease outlasts the slowest send a channel allows, with a margin. */
+/* A lease outlasts the slowest sends a claimed row may wait for and then
+ * make (AHEAD rounds of them), with a margin. */
 static unsigned lease_seconds(const struct config *c) {
         usec_t longest = 10 * USEC_PER_SEC;
 
         for (size_t i = 0; i < c->outreach.n_channels; i++)
                 longest = MAX(longest, c->outreach.channels[i].timeout);
-        return (unsigned) (longest / USEC_PER_SEC) + 10;
+        return (unsigned) (AHEAD * longest / USEC_PER_SEC) + 10;
+}
+
+static struct claimed *claimed_free(struct claimed *cl) {
+        if (!cl)
+                return NULL;
+        free(cl->event_id);
+        free(cl->channel);
+        free(cl->recipient);
+        free(cl->subject);
+        free(cl->body);
+        return mfree(cl);
+}
+
+static struct claimed *queue_pop(struct dispatcher *d) {
+        struct claimed *cl = d->queue;
+
+        if (!cl)
+                return NULL;
+        d->queue = cl->next;
+        if (!d->queue)
+                d->queue_tail = NULL;
+        d->n_queued--;
+        return cl;
+}
+
+static int queue_push(struct dispatcher *d, PGresult *res, int row) {
+        struct claimed *cl = calloc(1, sizeof *cl);
+
+        if (!cl)
+                return -ENOMEM;
+        cl->id = strtoll(PQgetvalue(res, row, 0), NULL, 10);
+        cl->body_len = (size_t) PQgetlength(res, row, 4);
+        if (!(cl->event_id = strdup(PQgetvalue(res, row, 1))) || !(cl->channel = strdup(PQgetvalue(res, row, 2))) ||
+            strdup_or_null(PQgetisnull(res, row, 3) ? NULL : PQgetvalue(res, row, 3), &cl->recipient) < 0 ||
+            strdup_or_null(PQgetisnull(res, row, 5) ? NULL : PQgetvalue(res, row, 5), &cl->subject) < 0 ||
+            !(cl->body = malloc(cl->body_len + 1))) {
+                claimed_free(cl);
+                return -ENOMEM;
+        }
+        memcpy(cl->body, PQgetvalue(res, row, 4), cl->body_len + 1);
+        if (d->queue_tail)
+                d->queue_tail->next = cl;
+        else
+                d->queue = cl;
+        d->queue_tail = cl;
+        d->n_queued++;
+        return 0;
 }
 
 static struct channel_state *channel_state(struct dispatcher *d, const char *name) {
@@ -248,6 +310,7 @@ static void on_delivery_done(CURL *easy, CURLcode result, void *userdata) {
         record(d, dl->id, v, status, v == DELIVERY_OK ? NULL : error, (long) MIN(retry_after, (curl_off_t) 86400));
         inflight_remove(d, dl);
         delivery_free(dl);
+        start_queued(d);
         cycle(d);
 }
 
@@ -335,20 +398,26 @@ static int setup_smtp(struct delivery *dl, const char *recipient, const char *su
         return 0;
 }
 
-/* Starts sending one claimed row; a row that cannot be sent is recorded. */
-static void delivery_start(struct dispatcher *d, PGresult *res, int row) {
-        const char *channel = PQgetvalue(res, row, 2);
-        const struct channel_config *ch = outreach_channel(&d->config->outreach, channel);
+/* Starts sending one claimed row (taking it); a row that cannot be sent is
+ * recorded. */
+static void delivery_start(struct dispatcher *d, struct claimed *cl) {
+        const struct channel_config *ch = outreach_channel(&d->config->outreach, cl->channel);
         struct delivery *dl = NULL;
         char error[200];
-        int64_t id = strtoll(PQgetvalue(res, row, 0), NULL, 10);
+        int64_t id = cl->id;
         int r = -ENOMEM;
 
         if (!ch) {
-                (void) snprintf(error, sizeof error, "channel '%s' is not in the configuration", channel);
-                log_full_errno(LOG_WARNING, 0, LOG_FIELDS({ "CHANNEL", channel }), "Outbox row %" PRId64 ": %s.", id,
-                               error);
+                (void) snprintf(error, sizeof error, "channel '%s' is not in the configuration", cl->channel);
+                log_full_errno(LOG_WARNING, 0, LOG_FIELDS({ "CHANNEL", cl->channel }), "Outbox row %" PRId64 ": %s.",
+                               id, error);
                 record(d, id, DELIVERY_DEAD, 0, error, 0);
+                claimed_free(cl);
+                return;
+        }
+        if (ch->type == CHANNEL_SMTP && (!cl->recipient || !cl->subject)) {
+                record(d, id, DELIVERY_DEAD, 0, "the team has no e-mail address", 0);
+                claimed_free(cl);
                 return;
         }
         dl = calloc(1, sizeof *dl);
@@ -358,9 +427,9 @@ static void delivery_start(struct dispatcher *d, PGresult *res, int row) {
         dl->id = id;
         dl->channel = ch;
         dl->config = config_ref(d->config);
-        dl->event_id = strdup(PQgetvalue(res, row, 1));
+        dl->event_id = TAKE_PTR(cl->event_id);
         dl->easy = curl_easy_init();
-        if (!dl->event_id || !dl->easy)
+        if (!dl->easy)
                 goto fail;
         if (curl_easy_setopt(dl->easy, CURLOPT_URL, ch->url) != CURLE_OK)
                 goto fail;
@@ -375,15 +444,11 @@ static void delivery_start(struct dispatcher *d, PGresult *res, int row) {
         if (ch->ca_file)
                 (void) curl_easy_setopt(dl->easy, CURLOPT_CAINFO, ch->ca_file);
         if (ch->type == CHANNEL_WEBHOOK) {
-                if (buf_put(&dl->body, PQgetvalue(res, row, 4), (size_t) PQgetlength(res, row, 4)) < 0)
-                        goto fail;
+                /* The payload as the database wrote it: these bytes are signed. */
+                dl->body = (struct buf){ .data = TAKE_PTR(cl->body), .len = cl->body_len, .cap = cl->body_len + 1 };
                 r = setup_webhook(dl);
-        } else if (PQgetisnull(res, row, 3)) {
-                record(d, id, DELIVERY_DEAD, 0, "the team has no e-mail address", 0);
-                delivery_free(dl);
-                return;
         } else
-                r = setup_smtp(dl, PQgetvalue(res, row, 3), PQgetvalue(res, row, 5), PQgetvalue(res, row, 4));
+                r = setup_smtp(dl, cl->recipient, cl->subject, cl->body);
         if (r < 0)
                 goto fail;
         r = curl_glue_add(d->glue, dl->easy, on_delivery_done, dl);
@@ -394,6 +459,7 @@ static void delivery_start(struct dispatcher *d, PGresult *res, int row) {
                 d->inflight->prev = dl;
         d->inflight = dl;
         d->n_inflight++;
+        claimed_free(cl);
         return;
 fail:
         (void) snprintf(error, sizeof error, "cannot prepare the delivery: %s",
@@ -401,6 +467,13 @@ fail:
         log_warning("Outbox row %" PRId64 ": %s.", id, error);
         record(d, id, DELIVERY_RETRY, 0, error, 0);
         delivery_free(dl);
+        claimed_free(cl);
+}
+
+/* Fills the free slots from the queue. */
+static void start_queued(struct dispatcher *d) {
+        while (d->queue && d->n_inflight < d->config->outreach.concurrency)
+                delivery_start(d, queue_pop(d));
 }
 
 static void finish_drain(struct dispatcher *d, bool ok) {
@@ -467,7 +540,12 @@ static void on_claimed(struct pgconn *c _unused_, PGresult *res, void *userdata)
                 d->maybe_due = false;
         d->ask_next_due = true;
         for (int i = 0; i < n; i++)
-                delivery_start(d, res, i);
+                if (queue_push(d, res, i) < 0) {
+                        /* Unsent, the row goes out again when its lease ends. */
+                        log_oom();
+                        break;
+                }
+        start_queued(d);
         cycle(d);
 }
 
@@ -488,16 +566,21 @@ static void on_next_due(struct pgconn *c _unused_, PGresult *res, void *userdata
         cycle(d);
 }
 
-/* One step: record outcomes and claim what fits, or ask when to look again,
- * or, draining, finish. At most one query runs at a time. */
+/* One step: record outcomes and claim rows ahead, or ask when to look
+ * again, or, draining, finish. At most one query runs at a time. Claims
+ * come in batches: when the rows waiting fall to one round of sends, enough
+ * for AHEAD rounds in all; outcomes go along, or alone when many wait or
+ * nothing else is left to do. */
 static void cycle(struct dispatcher *d) {
         unsigned concurrency = d->config->outreach.concurrency;
-        unsigned room = d->n_inflight < concurrency ? concurrency - d->n_inflight : 0;
-        bool claim = d->maybe_due && room > 0;
+        unsigned held = d->n_inflight + d->n_queued;
+        unsigned room = held < AHEAD * concurrency ? AHEAD * concurrency - held : 0;
+        bool claim = d->maybe_due && d->n_queued <= concurrency && room > 0;
+        bool idle = d->n_inflight == 0 && d->n_queued == 0;
 
         if (!d->pg || !d->ready || !pgconn_ready(d->pg))
                 return;
-        if (claim || d->n_results > 0) {
+        if (claim || (d->n_results > 0 && (idle || d->n_results >= AHEAD * concurrency))) {
                 _cleanup_free_ char *done = NULL;
                 char limit[16], lease[16];
                 const char *p[4] = { d->claimer, limit, lease, NULL };
@@ -519,9 +602,10 @@ static void cycle(struct dispatcher *d) {
                         db_failed(d, "claiming from the outbox", NULL);
                 return;
         }
+        if (d->n_results > 0 || !idle)
+                return;
         if (d->drained) {
-                if (d->n_inflight == 0)
-                        finish_drain(d, true);
+                finish_drain(d, true);
                 return;
         }
         if (d->ask_next_due) {
@@ -634,6 +718,8 @@ struct dispatcher *dispatcher_free(struct dispatcher *d) {
                 inflight_remove(d, dl);
                 delivery_free(dl);
         }
+        while (d->queue)
+                claimed_free(queue_pop(d));
         sd_event_source_disable_unref(d->timer);
         pgconn_free(d->pg);
         config_unref(d->config);

@@ -2,7 +2,12 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The benchmarks behind tools/bench; run by it inside a throwaway cluster."""
 
+import base64
+import hashlib
+import hmac
+import json
 import os
+import signal
 import random
 import re
 import subprocess
@@ -200,14 +205,201 @@ scoring benchmark: {n} households, {3 * n} signals, the rules of config/rules.ya
 ''')
 
 
+HOOKSERVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'tests', 'integration', 'hookserver.py')
+
+DISPATCH = '''database: "dbname={db}"
+rules: {rules}
+teams:
+  - name: central
+    default: true
+feeds:
+  - name: trickle
+    source: landlord
+    url: file://{trickle}
+    interval: 1s
+    format: csv
+    csv: {{ delimiter: ";" }}
+    map: {{ external_id: id, kind: kind, occurred_at: date, address: street, postal_code: zip }}
+{channels}
+dispatch:
+  concurrency: {concurrency}
+'''
+
+
+def start_receiver(secret, count_file):
+    p = subprocess.Popen(['/usr/bin/python3', HOOKSERVER, '--serve', '--port', '0', '--secret', secret,
+                          '--count-file', count_file], stdout=subprocess.PIPE, text=True)
+    line = p.stdout.readline()
+    port = int(re.search(r':(\d+)', line).group(1))
+    return p, port
+
+
+def stop_receiver(p, count_file):
+    p.send_signal(signal.SIGTERM)
+    p.wait(timeout=30)
+    with open(count_file) as f:
+        return json.load(f)
+
+
+def wrk_capacity(port, secret, body, seconds=10, connections=16):
+    """The receiver's own capacity: wrk POSTing a body of the same size,
+    signed, as fast as the receiver answers."""
+    key = base64.b64decode(secret[len('whsec_'):])
+    ts = str(int(time.time()))
+    sig = base64.b64encode(hmac.new(key, f'evt_bench.{ts}.'.encode() + body, hashlib.sha256).digest()).decode()
+    script = tempfile.NamedTemporaryFile('w', suffix='.lua', delete=False)
+    script.write('wrk.method = "POST"\n'
+                 f'wrk.body = {json.dumps(body.decode())}\n'
+                 'wrk.headers["Content-Type"] = "application/json"\n'
+                 'wrk.headers["webhook-id"] = "evt_bench"\n'
+                 f'wrk.headers["webhook-timestamp"] = "{ts}"\n'
+                 f'wrk.headers["webhook-signature"] = "v1,{sig}"\n')
+    script.close()
+    out = subprocess.run(['wrk', '-t2', f'-c{connections}', f'-d{seconds}s', '-s', script.name,
+                          f'http://127.0.0.1:{port}/bokvar'], capture_output=True, text=True, check=True).stdout
+    os.unlink(script.name)
+    if re.search(r'Non-2xx', out):
+        sys.exit(f'wrk got errors from the receiver:\n{out}')
+    return float(re.search(r'Requests/sec:\s+([\d.]+)', out).group(1))
+
+
+def percentile(xs, q):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(round(q * (len(xs) - 1))))]
+
+
+def bench_dispatch(n=100000, trickle=100, concurrency=16):
+    """N tasks due to a local receiver, then a trickle of single signals."""
+    db = 'bench_dispatch'
+    fresh_database(db)
+    work = tempfile.mkdtemp(prefix='bokvar-bench-')
+    rules = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'config', 'rules.yaml')
+    trickle_path = os.path.join(work, 'trickle.csv')
+    with open(trickle_path, 'w') as f:
+        f.write('id;kind;date;street;zip\n')
+    secret = 'whsec_' + base64.b64encode(os.urandom(32)).decode()
+    os.mkdir(os.path.join(work, 'credentials'))
+    with open(os.path.join(work, 'credentials', 'hook-secret'), 'w') as f:
+        f.write(secret + '\n')
+
+    print(f'creating {n} households with a termination notice each, and their tasks ...', flush=True)
+    psql(f"""INSERT INTO bokvar.household (id, children, postal_code, city, address_key)
+             SELECT g, g % 3, '602' || lpad((g % 100)::text, 2, '0'), 'Norrköping', 'bench|' || g
+             FROM generate_series(1, {n}) g""", db)
+    psql(f"""INSERT INTO bokvar.signal (feed, external_id, source, kind, occurred_at, deadline, household_id, fetch_id)
+             SELECT 'bench', 'S' || g, 'landlord', 'termination_notice', current_date - 2, current_date + 19, g, 1
+             FROM generate_series(1, {n}) g""", db)
+    psql(f"SELECT setval(pg_get_serial_sequence('bokvar.household', 'id'), {n})", db)
+    psql('VACUUM ANALYZE bokvar.signal, bokvar.household', db)
+    config = os.path.join(work, 'bokvar.yaml')
+    with open(config, 'w') as f:
+        f.write(DISPATCH.format(db=db, rules=rules, trickle=trickle_path, channels='', concurrency=concurrency))
+    # Scoring opens the tasks (no channel yet: nothing to send).
+    t, p = timed([BOKVARD, '--config', config, '--once', '--log-target=console'], capture_output=True, text=True)
+    if p.returncode != 0:
+        sys.exit(f'bokvard failed:\n{p.stderr}')
+    tasks = int(value('SELECT count(*) FROM bokvar.task', db))
+    print(f'  {tasks} tasks opened in {t:.1f} s', flush=True)
+
+    count_file = os.path.join(work, 'received.json')
+    receiver, port = start_receiver(secret, count_file)
+    channels = f'''channels:
+  - name: case-system
+    type: webhook
+    url: http://127.0.0.1:{port}/bokvar
+    secret_credential: hook-secret
+'''
+    with open(config, 'w') as f:
+        f.write(DISPATCH.format(db=db, rules=rules, trickle=trickle_path, channels=channels,
+                                concurrency=concurrency))
+    # Every task has an event due: the channel, then one event per task.
+    psql("""SELECT bokvar.config_sync('{"teams": [{"name": "central", "default": true}],
+             "channels": [{"name": "case-system", "type": "webhook"}], "tasks": {}}')""", db)
+    psql("SELECT bokvar.task_events(array_agg(id), 'overdue', 'bench') FROM bokvar.task", db)
+    body = value("SELECT payload::text FROM bokvar.outbox LIMIT 1", db).encode()
+
+    # The reference: the receiver's own capacity, in this run.
+    capacity = wrk_capacity(port, secret, body)
+    stop_receiver(receiver, count_file)
+
+    receiver, port2 = start_receiver(secret, count_file)
+    with open(config, 'w') as f:
+        f.write(DISPATCH.format(db=db, rules=rules, trickle=trickle_path,
+                                channels=channels.replace(str(port), str(port2)), concurrency=concurrency))
+    env = {**os.environ, 'CREDENTIALS_DIRECTORY': os.path.join(work, 'credentials')}
+    log = open(os.path.join(work, 'bokvard.log'), 'w')
+    daemon = subprocess.Popen([BOKVARD, '--config', config, '--log-target=console'], stdout=log,
+                              stderr=subprocess.STDOUT, env=env)
+    try:
+        drained, rss = dispatch_run(db, daemon, log, trickle, trickle_path)
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+        if receiver.poll() is None:
+            receiver.send_signal(signal.SIGTERM)
+    receiver.wait(timeout=30)
+    with open(count_file) as f:
+        got = json.load(f)
+    arrivals = got['arrivals']
+    first = sorted(arrivals.values())[:n]
+    rate = n / (first[-1] - first[0])
+    commits = value("""SELECT json_object_agg(o.event_id, extract(epoch FROM pg_xact_commit_timestamp(s.xmin)))
+                       FROM bokvar.signal s JOIN bokvar.task t ON t.household_id = s.household_id
+                       JOIN bokvar.outbox o ON o.task_id = t.id
+                       WHERE s.feed = 'trickle'""", db)
+    latency = [arrivals[e] - c for e, c in json.loads(commits).items()]
+    print(f'''
+dispatch benchmark: {n} task events due, one webhook channel, concurrency {concurrency}
+  reference, wrk POSTing the same {len(body)}-byte body at the receiver  {capacity:8.0f} events/s
+  bokvard, claim + sign + POST + record, first to last arrival  {rate:8.0f} events/s   ({drained:.1f} s to drain)
+  ratio                                                     {rate / capacity:8.2f}   (target >= 0.5)
+  deliveries received {got['deliveries']}, verified {got['verified']}, distinct events {got['ids']}
+  latency, ingest commit to webhook arrival, {len(latency)} single signals:
+    p50 {percentile(latency, 0.5) * 1000:6.0f} ms   p99 {percentile(latency, 0.99) * 1000:6.0f} ms   max {max(latency) * 1000:6.0f} ms   (target p99 < 1 s)
+  bokvard peak RSS                                          {rss / 1024:8.1f} MiB
+''')
+
+
+def dispatch_run(db, daemon, log, trickle, trickle_path):
+    """Waits for the outbox to drain, then sends the trickle; returns the
+    seconds to drain and bokvard's peak RSS in KiB."""
+    t0 = time.time()
+    while value("SELECT count(*) FROM bokvar.outbox WHERE status <> 'delivered'", db) != '0':
+        if daemon.poll() is not None:
+            sys.exit(f'bokvard stopped: {open(log.name).read()}')
+        time.sleep(0.5)
+    drained = time.time() - t0
+
+    # The trickle: one new household at a time, each one signal.
+    for k in range(trickle):
+        with open(trickle_path, 'a') as f:
+            f.write(f'T{k};termination_notice;{time.strftime("%Y-%m-%d")};Trickle {k};60100\n')
+        deadline = time.time() + 30
+        while value(f"SELECT count(*) FROM bokvar.outbox o JOIN bokvar.task t ON t.id = o.task_id "
+                    f"JOIN bokvar.signal s ON s.household_id = t.household_id "
+                    f"WHERE s.external_id = 'T{k}' AND o.status = 'delivered'", db) == '0':
+            if time.time() > deadline:
+                sys.exit(f'signal T{k} never reached the receiver:\n{open(log.name).read()}')
+            time.sleep(0.05)
+        time.sleep(random.uniform(0.05, 0.3))
+    with open(f'/proc/{daemon.pid}/status') as f:
+        rss = int(re.search(r'VmHWM:\s+(\d+) kB', f.read()).group(1))
+    daemon.send_signal(signal.SIGTERM)
+    daemon.wait(timeout=60)
+    log.close()
+    return drained, rss
+
+
 def main():
     args = sys.argv[2:]
-    if not args or args[0] not in ('ingest', 'score'):
-        sys.exit('usage: tools/bench ingest [N] | score [N]')
+    if not args or args[0] not in ('ingest', 'score', 'dispatch'):
+        sys.exit('usage: tools/bench ingest [N] | score [N] | dispatch [N]')
     if args[0] == 'ingest':
         bench_ingest(int(args[1]) if len(args) > 1 else 1000000)
     elif args[0] == 'score':
         bench_score(int(args[1]) if len(args) > 1 else 1000000)
+    elif args[0] == 'dispatch':
+        bench_dispatch(int(args[1]) if len(args) > 1 else 100000)
 
 
 if __name__ == '__main__':
