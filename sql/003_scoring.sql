@@ -370,6 +370,10 @@ BEGIN
         IF NOT p_force AND (SELECT full_rescore_as_of FROM bokvar.scoring_state) = p_today THEN
                 RETURN NULL;
         END IF;
+        -- Ingests score what they touch under this lock (match_households
+        -- takes it): waiting for it, the rescore sees their commits and
+        -- never writes an older score over a newer one.
+        PERFORM pg_advisory_xact_lock(7243155002);
         n := bokvar.score_apply(NULL, p_today);
         UPDATE bokvar.scoring_state SET full_rescore_at = now(), full_rescore_as_of = p_today;
         RETURN n;

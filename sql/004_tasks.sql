@@ -32,7 +32,7 @@ CREATE TABLE bokvar.task_settings (
         lead_days integer NOT NULL DEFAULT 3,           -- due this long before the legal deadline
         service_urgent_days integer NOT NULL DEFAULT 2,  -- or this long after creation, whichever comes first
         service_outreach_days integer NOT NULL DEFAULT 7,
-        max_attempts integer NOT NULL DEFAULT 10         -- deliveries tried before a dead letter
+        max_attempts integer NOT NULL DEFAULT 20         -- deliveries tried before a dead letter
 );
 INSERT INTO bokvar.task_settings DEFAULT VALUES;
 
@@ -46,7 +46,8 @@ CREATE TABLE bokvar.task (
         score integer NOT NULL,
         team text NOT NULL,
         assignee text,
-        deadline date,                          -- the legal deadline when the task was last updated
+        deadline date,                          -- the household's next legal deadline, as last updated
+        legal_deadline date,                    -- the nearest deadline seen while open (for the report)
         due date NOT NULL,
         created_at timestamptz NOT NULL DEFAULT now(),
         acknowledged_at timestamptz,
@@ -142,6 +143,12 @@ BEGIN
         SET position = excluded.position, postal_codes = excluded.postal_codes, cities = excluded.cities,
             landlords = excluded.landlords, is_default = excluded.is_default, email = excluded.email,
             caseworkers = excluded.caseworkers;
+        -- Events waiting for a channel that is gone cannot be sent: dead
+        -- letters, which `bokvarctl outbox retry` sends if it comes back.
+        UPDATE bokvar.outbox SET status = 'dead', claimed_until = NULL,
+                                 last_error = 'the channel was removed from the configuration'
+        WHERE status = 'pending'
+          AND channel NOT IN (SELECT c ->> 'name' FROM jsonb_array_elements(p_config -> 'channels') c);
         DELETE FROM bokvar.channel
         WHERE name NOT IN (SELECT c ->> 'name' FROM jsonb_array_elements(p_config -> 'channels') c);
         INSERT INTO bokvar.channel (name, type)
@@ -326,9 +333,9 @@ BEGIN
                 CROSS JOIN LATERAL generate_series(0, (SELECT count(*) FROM new WHERE new.team = tm.name) - 1) j
         ), created AS (
                 INSERT INTO bokvar.task (household_id, class, opened_class, top_class, score, team, assignee, deadline,
-                                         due)
+                                         legal_deadline, due)
                 SELECT n.household_id, n.class, n.class, n.class, n.score, coalesce(n.team, 'unrouted'), sl.cw,
-                       n.next_deadline, bokvar.task_due(n.class, n.next_deadline, p_today)
+                       n.next_deadline, n.next_deadline, bokvar.task_due(n.class, n.next_deadline, p_today)
                 FROM numbered n LEFT JOIN slots sl ON sl.team = n.team AND sl.k = n.k
                 ON CONFLICT (household_id) WHERE status = 'open' DO NOTHING
                 RETURNING id
@@ -338,13 +345,16 @@ BEGIN
                 PERFORM bokvar.task_events(ids, 'created', 'bokvar');
         END IF;
 
-        -- A higher class than the task has seen: escalate, due sooner.
+        -- A higher class than the task has seen: escalate, due sooner. The
+        -- conditions read the task as it is now: a person may have closed
+        -- it since task_scope was read.
         WITH up AS (
                 UPDATE bokvar.task t
                 SET class = sc.class, top_class = sc.class, score = sc.score, deadline = sc.next_deadline,
+                    legal_deadline = least(t.legal_deadline, sc.next_deadline),
                     due = least(t.due, bokvar.task_due(sc.class, sc.next_deadline, p_today))
                 FROM task_scope sc
-                WHERE t.id = sc.task_id AND sc.class > sc.top_class
+                WHERE t.id = sc.task_id AND t.status = 'open' AND sc.class > t.top_class
                 RETURNING t.id
         )
         SELECT array_agg(id) INTO ids FROM up;
@@ -355,9 +365,10 @@ BEGIN
         -- A lower class: noted on the task, which stays open.
         WITH down AS (
                 UPDATE bokvar.task t
-                SET class = sc.class, score = sc.score, deadline = sc.next_deadline
+                SET class = sc.class, score = sc.score, deadline = sc.next_deadline,
+                    legal_deadline = least(t.legal_deadline, sc.next_deadline)
                 FROM task_scope sc
-                WHERE t.id = sc.task_id AND sc.class < sc.task_class
+                WHERE t.id = sc.task_id AND t.status = 'open' AND sc.class < t.class
                 RETURNING t.id
         )
         SELECT array_agg(id) INTO ids FROM down;
@@ -370,9 +381,10 @@ BEGIN
         -- later than a nearer deadline asks.
         UPDATE bokvar.task t
         SET class = sc.class, score = sc.score, deadline = sc.next_deadline,
+            legal_deadline = least(t.legal_deadline, sc.next_deadline),
             due = least(t.due, bokvar.task_due(sc.class, sc.next_deadline, p_today))
         FROM task_scope sc
-        WHERE t.id = sc.task_id
+        WHERE t.id = sc.task_id AND t.status = 'open' AND sc.class <= t.top_class
           AND (t.class, t.score, t.deadline) IS DISTINCT FROM (sc.class, sc.score, sc.next_deadline);
 
         DROP TABLE task_scope;
@@ -417,12 +429,16 @@ DECLARE
 BEGIN
         UPDATE bokvar.task SET acknowledged_at = coalesce(acknowledged_at, now()),
                                acknowledged_by = coalesce(acknowledged_by, p_by)
-        WHERE id = p_task RETURNING * INTO t;
+        WHERE id = p_task AND status = 'open' RETURNING * INTO t;
         IF NOT FOUND THEN
+                IF EXISTS (SELECT 1 FROM bokvar.task WHERE id = p_task) THEN
+                        RAISE EXCEPTION 'task % is closed', p_task USING ERRCODE = 'invalid_parameter_value';
+                END IF;
                 RAISE EXCEPTION 'no task %', p_task USING ERRCODE = 'no_data_found';
         END IF;
         PERFORM bokvar.task_events(ARRAY[p_task], 'acknowledged', p_by);
-        INSERT INTO bokvar.audit_log (actor, action, subject) VALUES (p_by, 'task.ack', p_task::text);
+        INSERT INTO bokvar.audit_log (actor, action, subject, detail)
+        VALUES (p_by, 'task.ack', p_task::text, jsonb_build_object('session_user', session_user));
         RETURN t;
 END;
 $$;
@@ -433,8 +449,13 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
         t bokvar.task;
 BEGIN
-        IF NOT EXISTS (SELECT 1 FROM bokvar.task WHERE id = p_task) THEN
+        PERFORM 1 FROM bokvar.task WHERE id = p_task;
+        IF NOT FOUND THEN
                 RAISE EXCEPTION 'no task %', p_task USING ERRCODE = 'no_data_found';
+        END IF;
+        PERFORM 1 FROM bokvar.task WHERE id = p_task AND status = 'open' FOR UPDATE;
+        IF NOT FOUND THEN
+                RAISE EXCEPTION 'task % is closed', p_task USING ERRCODE = 'invalid_parameter_value';
         END IF;
         INSERT INTO bokvar.contact (task_id, by, channel, reached, note) VALUES (p_task, p_by, p_channel, p_reached, p_note);
         UPDATE bokvar.task SET first_contact_at = coalesce(first_contact_at, now()),
@@ -444,7 +465,8 @@ BEGIN
         PERFORM bokvar.task_events(ARRAY[p_task], 'contacted', p_by,
                                    jsonb_build_object('channel', p_channel, 'reached', p_reached));
         INSERT INTO bokvar.audit_log (actor, action, subject, detail)
-        VALUES (p_by, 'task.contact', p_task::text, jsonb_build_object('channel', p_channel, 'reached', p_reached));
+        VALUES (p_by, 'task.contact', p_task::text, jsonb_build_object('channel', p_channel, 'reached', p_reached,
+                                                                      'session_user', session_user));
         RETURN t;
 END;
 $$;
@@ -466,7 +488,8 @@ BEGIN
         END IF;
         PERFORM bokvar.task_events(ARRAY[p_task], 'closed', p_by, jsonb_build_object('outcome', p_outcome));
         INSERT INTO bokvar.audit_log (actor, action, subject, detail)
-        VALUES (p_by, 'task.close', p_task::text, jsonb_build_object('outcome', p_outcome));
+        VALUES (p_by, 'task.close', p_task::text, jsonb_build_object('outcome', p_outcome,
+                                                                    'session_user', session_user));
         RETURN t;
 END;
 $$;
@@ -487,15 +510,21 @@ WHERE t.status = 'open';
 -- ---------------------------------------------------------------------
 -- The dispatcher's side of the outbox.
 
--- One round trip of a dispatcher: records the outcome of the sends it
+-- One round trip of a dispatcher: gives back rows it will not send
+-- (p_release, see outbox_release), records the outcome of the sends it
 -- finished (p_done, see outbox_done), then claims up to p_limit rows due
--- for sending, for p_lease seconds. Each returns what goes on the wire: the
+-- for sending, for p_lease seconds, on the channels it can send to
+-- (p_channels; NULL: all). Each returns what goes on the wire: the
 -- payload for a webhook; subject and text for an e-mail (recipient set).
-CREATE FUNCTION bokvar.outbox_claim(p_claimer text, p_limit integer, p_lease integer, p_done jsonb DEFAULT '[]')
+CREATE FUNCTION bokvar.outbox_claim(p_claimer text, p_limit integer, p_lease integer, p_done jsonb DEFAULT '[]',
+                                    p_channels text[] DEFAULT NULL, p_release bigint[] DEFAULT NULL)
 RETURNS TABLE (id bigint, event_id text, channel text, recipient text, body text, subject text, attempts integer)
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 BEGIN
+        IF cardinality(p_release) > 0 THEN
+                PERFORM bokvar.outbox_release(p_claimer, p_release);
+        END IF;
         IF jsonb_array_length(p_done) > 0 THEN
                 PERFORM bokvar.outbox_done(p_done, p_claimer);
         END IF;
@@ -510,6 +539,7 @@ BEGIN
                 WHERE o.id IN (SELECT x.id FROM bokvar.outbox x
                                WHERE x.status = 'pending' AND x.next_attempt_at <= now()
                                  AND (x.claimed_until IS NULL OR x.claimed_until < now())
+                                 AND (p_channels IS NULL OR x.channel = ANY (p_channels))
                                ORDER BY x.next_attempt_at, x.id
                                LIMIT p_limit
                                FOR UPDATE SKIP LOCKED)
@@ -545,6 +575,18 @@ LANGUAGE sql AS $$
         FROM jsonb_array_elements(p_results) r, bokvar.task_settings s
         WHERE o.id = (r ->> 'id')::bigint AND o.status = 'pending'
           AND ((r ->> 'ok')::boolean OR p_claimer IS NULL OR o.claimed_by = p_claimer)
+$$;
+
+-- Rows a dispatcher claimed but will not send (it is stopping): free at
+-- once for any dispatcher, the attempt not counted.
+CREATE FUNCTION bokvar.outbox_release(p_claimer text, p_ids bigint[]) RETURNS integer
+LANGUAGE sql AS $$
+        WITH r AS (
+                UPDATE bokvar.outbox SET claimed_until = NULL, attempts = greatest(attempts - 1, 0)
+                WHERE id = ANY (p_ids) AND claimed_by = p_claimer AND status = 'pending'
+                RETURNING 1
+        )
+        SELECT count(*)::integer FROM r
 $$;
 
 -- When the next row falls due (NULL: nothing waits).
@@ -608,7 +650,7 @@ LANGUAGE sql STABLE AS $$
                 WHERE t.closed_at >= y.first AND t.closed_at < y.next
         ), opened AS (
                 SELECT t.*, coalesce(h.children, 0) AS children, bokvar.task_first_signal(t) AS first_signal,
-                       coalesce(t.deadline, t.due) AS by_date
+                       coalesce(t.legal_deadline, t.deadline, t.due) AS by_date
                 FROM bokvar.task t JOIN bokvar.household h ON h.id = t.household_id, y
                 WHERE t.created_at >= y.first AND t.created_at < y.next
         ), kept AS (

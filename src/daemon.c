@@ -94,12 +94,26 @@ static int on_sighup(sd_event_source *s _unused_, const struct signalfd_siginfo 
         return 0;
 }
 
-static int on_sigterm(sd_event_source *s _unused_, const struct signalfd_siginfo *si, void *userdata) {
+/* Stopped sending: everything claimed is recorded or given back. */
+static void on_dispatch_stopped(void *userdata) {
         struct daemon *d = userdata;
 
-        log_info("Received %s, stopping.", si->ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
-        (void) sd_notify(false, "STOPPING=1\nSTATUS=Stopping");
-        return sd_event_exit(d->event, EXIT_OK);
+        (void) sd_event_exit(d->event, d->once ? EXIT_FAIL : EXIT_OK);
+}
+
+static int on_sigterm(sd_event_source *s _unused_, const struct signalfd_siginfo *si, void *userdata) {
+        struct daemon *d = userdata;
+        const char *name = si->ssi_signo == SIGINT ? "SIGINT" : "SIGTERM";
+
+        if (d->stopping) {
+                log_info("Received %s again, stopping now.", name);
+                return sd_event_exit(d->event, d->once ? EXIT_FAIL : EXIT_OK);
+        }
+        d->stopping = true;
+        log_info("Received %s, stopping%s.", name, d->once ? " before the pass is done" : "");
+        (void) sd_notify(false, "STOPPING=1\nSTATUS=Stopping: finishing the sends in flight");
+        dispatcher_stop(d->dispatcher, on_dispatch_stopped, d);
+        return 0;
 }
 
 /* After every fetch: the journal has the details, STATUS= the latest. */
@@ -131,6 +145,8 @@ static void on_all_fetched(bool all_ok, void *userdata) {
                 d->once_ok = false;
                 log_error("Not every feed could be fetched and ingested; see above.");
         }
+        if (d->stopping)
+                return;
         d->phase = PHASE_RESCORE;
         daemon_status(d, "Rescoring");
         scorer_daily(d->scorer);
@@ -176,19 +192,21 @@ static void on_scored(bool ok, const char *what, void *userdata) {
                 log_info("Scoring: %s.", what);
                 daemon_status(d, "Scoring: %s", what);
         } else {
-                log_error("Scoring failed: %s; will try again.", what);
+                log_error("Scoring failed: %s%s.", what, d->once ? "" : "; it will be tried again");
                 daemon_status(d, "Scoring failed: %s", what);
                 if (d->once)
                         d->once_ok = false;
         }
         if (d->phase == PHASE_RULES) {
+                if (d->stopping)
+                        return;
                 if (start_feeds(d) < 0) {
                         d->once_ok = false;
                         (void) sd_event_exit(d->event, EXIT_FAIL);
                 }
                 return;
         }
-        if (d->phase == PHASE_RESCORE && d->once && scorer_idle(d->scorer)) {
+        if (d->phase == PHASE_RESCORE && d->once && scorer_idle(d->scorer) && !d->stopping) {
                 d->phase = PHASE_DISPATCH;
                 daemon_status(d, "Sending what is due");
                 (void) dispatcher_drain(d->dispatcher, on_drained, d);
@@ -269,6 +287,8 @@ int daemon_start(const char *config_path, bool once, int log_level_override, str
         r = scorer_new(d->event, d->config, on_scored, d, &d->scorer);
         if (r < 0)
                 return log_error_errno(r, "Cannot set up scoring: %m"), EXIT_FAIL;
+        /* Running for good, a failed job is tried again; one pass reports it. */
+        scorer_retry_failed(d->scorer, !once);
         r = dispatcher_new(d->event, d->glue, d->config, &d->dispatcher);
         if (r < 0)
                 return log_error_errno(r, "Cannot set up dispatch: %m"), EXIT_FAIL;

@@ -8,10 +8,22 @@
 #include "bokvar/migrate.h"
 #include "bokvar/util.h"
 
-void db_connect_params(const struct config *c, const char *application_name, const char *keys[static 4],
-                       const char *values[static 4]) {
+void db_connect_params(const struct config *c, const char *application_name, const char *keys[static DB_PARAMS_MAX],
+                       const char *values[static DB_PARAMS_MAX]) {
         size_t n = 0;
 
+        /* A server that vanishes without a word (a failover, a dropped NAT
+         * mapping) is noticed within a minute, not after TCP's quarter of an
+         * hour of retransmissions. Before dbname, so that the connection
+         * string may say otherwise; no effect over a Unix socket. */
+        keys[n] = "keepalives_idle";
+        values[n++] = "30";
+        keys[n] = "keepalives_interval";
+        values[n++] = "10";
+        keys[n] = "keepalives_count";
+        values[n++] = "3";
+        keys[n] = "tcp_user_timeout";
+        values[n++] = "60000";
         /* dbname is expanded as a full conninfo string or URI; left out, the
          * PG* environment variables and libpq's defaults apply. */
         if (c && c->database) {
@@ -50,7 +62,7 @@ static void notice_to_debug(void *arg _unused_, const char *message) {
 }
 
 int db_connect(const struct config *c, const char *application_name, PGconn **ret) {
-        const char *keys[4], *values[4];
+        const char *keys[DB_PARAMS_MAX], *values[DB_PARAMS_MAX];
         char line[512];
         PGconn *conn;
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* Sending the outbox: claim, send concurrently, record, claim again. */
+/* Sending the outbox: claim ahead, send concurrently, record, claim again. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -25,6 +25,8 @@
  * round trip claims many rows at once, and sends never wait for one. */
 #define AHEAD 4
 #define DEAD_LOG_PER_MINUTE 10
+/* How long a stop waits for the sends in flight. */
+#define STOP_GRACE (10 * USEC_PER_SEC)
 
 struct delivery {
         struct delivery *prev, *next;
@@ -34,6 +36,7 @@ struct delivery {
         CURL *easy;
         struct curl_slist *headers, *rcpt;
         int64_t id;
+        int attempt;
         char *event_id;
         struct buf body;                 /* the JSON, or the whole e-mail */
         size_t sent;
@@ -45,6 +48,8 @@ struct delivery {
 struct claimed {
         struct claimed *next;
         int64_t id;
+        int attempt;
+        usec_t claimed_at;
         char *event_id, *channel, *recipient, *subject, *body;
         size_t body_len;
 };
@@ -61,12 +66,16 @@ struct dispatcher {
         struct curl_glue *glue;
         struct config *config;
         struct pgconn *pg;
-        sd_event_source *timer;
+        sd_event_source *timer;    /* the next row due, or reconnecting */
+        sd_event_source *kick;     /* a cycle from the loop, not from inside a callback */
+        sd_event_source *grace;    /* stopping: the sends in flight had their time */
         char claimer[300];
 
         bool listening;            /* for good (dispatcher_start) */
         dispatch_drained_fn drained;   /* or until nothing is due */
         void *drained_userdata;
+        dispatch_stopped_fn stopped;   /* stopping */
+        void *stopped_userdata;
 
         bool ready;                /* connected (and listening) */
         bool maybe_due;            /* a claim may find rows */
@@ -82,6 +91,8 @@ struct dispatcher {
         unsigned n_results;
         size_t results_sending;    /* bytes of results in the query running */
         unsigned n_results_sending;
+        struct buf release;        /* ids of claimed rows given back: comma-separated */
+        size_t release_sending;
 
         struct dispatch_stats stats;
         struct channel_state *channels;
@@ -102,22 +113,27 @@ static usec_t now_usec(struct dispatcher *d) {
 }
 
 static void arm_timer(struct dispatcher *d, usec_t delay) {
-        usec_t when = now_usec(d) + delay;
-
-        if (!d->timer)
-                return;
-        (void) sd_event_source_set_time(d->timer, when);
+        (void) sd_event_source_set_time(d->timer, now_usec(d) + delay);
         (void) sd_event_source_set_enabled(d->timer, SD_EVENT_ONESHOT);
+}
+
+/* Runs a cycle from the event loop soon. */
+static void kick(struct dispatcher *d) {
+        (void) sd_event_source_set_enabled(d->kick, SD_EVENT_ONESHOT);
+}
+
+static usec_t longest_timeout(const struct config *c) {
+        usec_t longest = 10 * USEC_PER_SEC;
+
+        for (size_t i = 0; i < c->outreach.n_channels; i++)
+                longest = MAX(longest, c->outreach.channels[i].timeout);
+        return longest;
 }
 
 /* A lease outlasts the slowest sends a claimed row may wait for and then
  * make (AHEAD rounds of them), with a margin. */
 static unsigned lease_seconds(const struct config *c) {
-        usec_t longest = 10 * USEC_PER_SEC;
-
-        for (size_t i = 0; i < c->outreach.n_channels; i++)
-                longest = MAX(longest, c->outreach.channels[i].timeout);
-        return (unsigned) (AHEAD * longest / USEC_PER_SEC) + 10;
+        return (unsigned) (AHEAD * longest_timeout(c) / USEC_PER_SEC) + 10;
 }
 
 static struct claimed *claimed_free(struct claimed *cl) {
@@ -149,6 +165,8 @@ static int queue_push(struct dispatcher *d, PGresult *res, int row) {
         if (!cl)
                 return -ENOMEM;
         cl->id = strtoll(PQgetvalue(res, row, 0), NULL, 10);
+        cl->attempt = atoi(PQgetvalue(res, row, 6));
+        cl->claimed_at = now_usec(d);
         cl->body_len = (size_t) PQgetlength(res, row, 4);
         if (!(cl->event_id = strdup(PQgetvalue(res, row, 1))) || !(cl->channel = strdup(PQgetvalue(res, row, 2))) ||
             strdup_or_null(PQgetisnull(res, row, 3) ? NULL : PQgetvalue(res, row, 3), &cl->recipient) < 0 ||
@@ -165,6 +183,16 @@ static int queue_push(struct dispatcher *d, PGresult *res, int row) {
         d->queue_tail = cl;
         d->n_queued++;
         return 0;
+}
+
+/* A claimed row this dispatcher will not send: given back with the next
+ * round trip, free at once for any dispatcher. */
+static void give_back(struct dispatcher *d, struct claimed *cl) {
+        char num[21];
+
+        if (buf_printf(&d->release, "%s%s", d->release.len ? "," : "", fmt_i64(num, cl->id)) < 0)
+                log_oom();   /* then its lease runs out instead */
+        claimed_free(cl);
 }
 
 static struct channel_state *channel_state(struct dispatcher *d, const char *name) {
@@ -220,6 +248,7 @@ static void sanitize(char *s) {
 /* Queues an outcome for the next round trip. */
 static void record(struct dispatcher *d, int64_t id, enum delivery_verdict v, long status, const char *error,
                    long retry_after) {
+        size_t len = d->results.len;
         char num[21];
         int k;
 
@@ -231,7 +260,11 @@ static void record(struct dispatcher *d, int64_t id, enum delivery_verdict v, lo
         k |= error ? buf_put_json_string(&d->results, error, strlen(error)) : buf_puts(&d->results, "null");
         k |= buf_putc(&d->results, '}');
         if (k < 0) {
-                /* Unrecorded, the row is sent again when its lease runs out. */
+                /* Unrecorded, the row is sent again when its lease runs out;
+                 * no half-written object stays behind. */
+                d->results.len = len;
+                if (d->results.data)
+                        d->results.data[len] = 0;
                 log_oom();
                 return;
         }
@@ -249,10 +282,29 @@ static void record(struct dispatcher *d, int64_t id, enum delivery_verdict v, lo
         }
 }
 
-static void log_outcome(struct dispatcher *d, const struct delivery *dl, const char *channel,
-                        enum delivery_verdict v, const char *error) {
-        struct channel_state *st = channel_state(d, channel);
+static void log_dead(struct dispatcher *d, int64_t outbox_id, const char *event_id, const char *channel,
+                     const char *error) {
         char id[21];
+
+        if (now_usec(d) > d->dead_window + USEC_PER_MINUTE) {
+                if (d->dead_logged > DEAD_LOG_PER_MINUTE)
+                        log_warning("%u more dead letters in the last minute were not logged one by one; "
+                                    "`bokvarctl outbox --dead` lists them.",
+                                    d->dead_logged - DEAD_LOG_PER_MINUTE);
+                d->dead_window = now_usec(d);
+                d->dead_logged = 0;
+        }
+        if (d->dead_logged++ < DEAD_LOG_PER_MINUTE)
+                log_full_errno(LOG_WARNING, 0,
+                               LOG_FIELDS({ "CHANNEL", channel }, { "OUTBOX_ID", fmt_i64(id, outbox_id) },
+                                          { "EVENT_ID", event_id }),
+                               "Outbox row %s (%s) is a dead letter: %s. `bokvarctl outbox retry %s` sends it again.",
+                               id, channel, error, id);
+}
+
+static void log_outcome(struct dispatcher *d, const struct delivery *dl, enum delivery_verdict v, const char *error) {
+        const char *channel = dl->channel->name;
+        struct channel_state *st = channel_state(d, channel);
 
         if (v == DELIVERY_OK) {
                 if (st && st->failing) {
@@ -268,28 +320,19 @@ static void log_outcome(struct dispatcher *d, const struct delivery *dl, const c
                                v == DELIVERY_RETRY ? "retrying with backoff" : "not retried");
                 st->failing = true;
         }
-        if (v != DELIVERY_DEAD)
-                return;
-        if (now_usec(d) > d->dead_window + USEC_PER_MINUTE) {
-                d->dead_window = now_usec(d);
-                d->dead_logged = 0;
-        }
-        if (d->dead_logged++ < DEAD_LOG_PER_MINUTE)
-                log_full_errno(LOG_WARNING, 0,
-                               LOG_FIELDS({ "CHANNEL", channel }, { "OUTBOX_ID", fmt_i64(id, dl->id) },
-                                          { "EVENT_ID", dl->event_id }),
-                               "Outbox row %s (%s) is a dead letter: %s. `bokvarctl outbox retry %s` sends it again.",
-                               id, channel, error, id);
+        if (v == DELIVERY_DEAD)
+                log_dead(d, dl->id, dl->event_id, channel, error);
 }
 
 static void on_delivery_done(CURL *easy, CURLcode result, void *userdata) {
         struct delivery *dl = userdata;
         struct dispatcher *d = dl->d;
         bool smtp = dl->channel->type == CHANNEL_SMTP;
-        char error[CURL_ERROR_SIZE + ANSWER_KEEP + 32];
+        char error[CURL_ERROR_SIZE + ANSWER_KEEP + 64];
         enum delivery_verdict v;
         curl_off_t retry_after = 0;
         long status = 0;
+        size_t l;
 
         (void) curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
         v = smtp ? delivery_verdict_smtp(result, status) : delivery_verdict_http(result, status);
@@ -301,12 +344,19 @@ static void on_delivery_done(CURL *easy, CURLcode result, void *userdata) {
                 (void) snprintf(error, sizeof error, "HTTP %ld%s%.*s", status, dl->answer.len ? ": " : "",
                                 (int) MIN(dl->answer.len, (size_t) ANSWER_KEEP), dl->answer.data ? dl->answer.data : "");
         sanitize(error);
+        /* The last attempt allowed: the database makes it a dead letter. */
+        if (v == DELIVERY_RETRY && dl->attempt >= (int) dl->config->outreach.max_attempts) {
+                v = DELIVERY_DEAD;
+                l = strlen(error);
+                (void) snprintf(error + l, sizeof error - l, " (attempt %d of %u)", dl->attempt,
+                                dl->config->outreach.max_attempts);
+        }
         if (v == DELIVERY_RETRY && curl_easy_getinfo(easy, CURLINFO_RETRY_AFTER, &retry_after) != CURLE_OK)
                 retry_after = 0;
         log_debug("Outbox row %" PRId64 " on %s: %s%s%s.", dl->id, dl->channel->name,
                   v == DELIVERY_OK ? "delivered" : v == DELIVERY_RETRY ? "to retry" : "dead", error[0] ? ": " : "",
                   error);
-        log_outcome(d, dl, dl->channel->name, v, error);
+        log_outcome(d, dl, v, error);
         record(d, dl->id, v, status, v == DELIVERY_OK ? NULL : error, (long) MIN(retry_after, (curl_off_t) 86400));
         inflight_remove(d, dl);
         delivery_free(dl);
@@ -332,6 +382,15 @@ static size_t on_upload(char *p, size_t size, size_t n, void *userdata) {
         return len;
 }
 
+static int add_header(struct curl_slist **l, const char *line) {
+        struct curl_slist *n = curl_slist_append(*l, line);
+
+        if (!n)
+                return -ENOMEM;
+        *l = n;
+        return 0;
+}
+
 static int setup_webhook(struct delivery *dl) {
         const struct channel_config *ch = dl->channel;
         char sig[WEBHOOK_SIGNATURE_MAX], line[WEBHOOK_SIGNATURE_MAX + 64];
@@ -347,17 +406,17 @@ static int setup_webhook(struct delivery *dl) {
         if (r < 0)
                 return r;
         (void) snprintf(line, sizeof line, "webhook-id: %s", dl->event_id);
-        dl->headers = curl_slist_append(dl->headers, line);
+        r = add_header(&dl->headers, line);
         (void) snprintf(line, sizeof line, "webhook-timestamp: %" PRId64, ts);
-        dl->headers = curl_slist_append(dl->headers, line);
+        r = r < 0 ? r : add_header(&dl->headers, line);
         (void) snprintf(line, sizeof line, "webhook-signature: %s", sig);
-        dl->headers = curl_slist_append(dl->headers, line);
-        dl->headers = curl_slist_append(dl->headers, "Content-Type: application/json");
-        dl->headers = curl_slist_append(dl->headers, "Expect:");
+        r = r < 0 ? r : add_header(&dl->headers, line);
+        r = r < 0 ? r : add_header(&dl->headers, "Content-Type: application/json");
+        r = r < 0 ? r : add_header(&dl->headers, "Expect:");
         explicit_bzero(sig, sizeof sig);
         explicit_bzero(line, sizeof line);
-        if (!dl->headers)
-                return -ENOMEM;
+        if (r < 0)
+                return r;
         (void) curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, ch->plain_http ? "http" : "https");
         (void) curl_easy_setopt(e, CURLOPT_HTTPHEADER, dl->headers);
         (void) curl_easy_setopt(e, CURLOPT_POSTFIELDS, dl->body.data);
@@ -378,9 +437,9 @@ static int setup_smtp(struct delivery *dl, const char *recipient, const char *su
         if (r < 0)
                 return r;
         (void) snprintf(addr, sizeof addr, "<%s>", recipient);
-        dl->rcpt = curl_slist_append(NULL, addr);
-        if (!dl->rcpt)
-                return -ENOMEM;
+        r = add_header(&dl->rcpt, addr);
+        if (r < 0)
+                return r;
         (void) snprintf(addr, sizeof addr, "<%s>", ch->from);
         (void) curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
         /* TLS from the start (smtps://) or by STARTTLS; never in the clear. */
@@ -398,25 +457,33 @@ static int setup_smtp(struct delivery *dl, const char *recipient, const char *su
         return 0;
 }
 
+/* A row that cannot be sent as it is: a dead letter, with the reason. */
+static void unsendable(struct dispatcher *d, int64_t outbox_id, const char *event_id, const char *channel,
+                       const char *error) {
+        char id[21];
+
+        log_full_errno(LOG_WARNING, 0,
+                       LOG_FIELDS({ "CHANNEL", channel }, { "OUTBOX_ID", fmt_i64(id, outbox_id) },
+                                  { "EVENT_ID", event_id }),
+                       "Outbox row %s cannot be sent: %s; it is a dead letter.", id, error);
+        record(d, outbox_id, DELIVERY_DEAD, 0, error, 0);
+}
+
 /* Starts sending one claimed row (taking it); a row that cannot be sent is
  * recorded. */
 static void delivery_start(struct dispatcher *d, struct claimed *cl) {
         const struct channel_config *ch = outreach_channel(&d->config->outreach, cl->channel);
         struct delivery *dl = NULL;
-        char error[200];
-        int64_t id = cl->id;
+        char error[200], id[21];
         int r = -ENOMEM;
 
         if (!ch) {
-                (void) snprintf(error, sizeof error, "channel '%s' is not in the configuration", cl->channel);
-                log_full_errno(LOG_WARNING, 0, LOG_FIELDS({ "CHANNEL", cl->channel }), "Outbox row %" PRId64 ": %s.",
-                               id, error);
-                record(d, id, DELIVERY_DEAD, 0, error, 0);
-                claimed_free(cl);
+                /* Claimed under an earlier configuration, reloaded since. */
+                give_back(d, cl);
                 return;
         }
         if (ch->type == CHANNEL_SMTP && (!cl->recipient || !cl->subject)) {
-                record(d, id, DELIVERY_DEAD, 0, "the team has no e-mail address", 0);
+                unsendable(d, cl->id, cl->event_id, cl->channel, "an e-mail without a recipient (the team has no email)");
                 claimed_free(cl);
                 return;
         }
@@ -424,13 +491,15 @@ static void delivery_start(struct dispatcher *d, struct claimed *cl) {
         if (!dl)
                 goto fail;
         dl->d = d;
-        dl->id = id;
+        dl->id = cl->id;
+        dl->attempt = cl->attempt;
         dl->channel = ch;
         dl->config = config_ref(d->config);
         dl->event_id = TAKE_PTR(cl->event_id);
         dl->easy = curl_easy_init();
         if (!dl->easy)
                 goto fail;
+        r = -EINVAL;
         if (curl_easy_setopt(dl->easy, CURLOPT_URL, ch->url) != CURLE_OK)
                 goto fail;
         (void) curl_easy_setopt(dl->easy, CURLOPT_ERRORBUFFER, dl->error);
@@ -462,18 +531,38 @@ static void delivery_start(struct dispatcher *d, struct claimed *cl) {
         claimed_free(cl);
         return;
 fail:
+        /* A message that cannot be written never will be; the rest (memory,
+         * a key not loaded) may pass on another attempt. */
         (void) snprintf(error, sizeof error, "cannot prepare the delivery: %s",
-                        r == -ENOKEY ? "the channel's key was not loaded" : strerror(-r));
-        log_warning("Outbox row %" PRId64 ": %s.", id, error);
-        record(d, id, DELIVERY_RETRY, 0, error, 0);
+                        r == -ENOKEY  ? "the channel's key was not loaded"
+                        : r == -EINVAL ? "the message cannot be written (a header value is invalid)"
+                                       : strerror(-r));
+        if (r == -EINVAL)
+                unsendable(d, cl->id, dl && dl->event_id ? dl->event_id : cl->event_id, cl->channel, error);
+        else {
+                log_full_errno(LOG_WARNING, 0,
+                               LOG_FIELDS({ "CHANNEL", cl->channel }, { "OUTBOX_ID", fmt_i64(id, cl->id) }),
+                               "Outbox row %s: %s; it will be tried again.", id, error);
+                record(d, cl->id, DELIVERY_RETRY, 0, error, 0);
+        }
         delivery_free(dl);
         claimed_free(cl);
 }
 
-/* Fills the free slots from the queue. */
+/* Fills the free slots from the queue. A row that waited so long that its
+ * lease could end during the send is given back instead: another claim
+ * sends it, and no two dispatchers ever hold it at once. */
 static void start_queued(struct dispatcher *d) {
-        while (d->queue && d->n_inflight < d->config->outreach.concurrency)
-                delivery_start(d, queue_pop(d));
+        usec_t lease = lease_seconds(d->config) * USEC_PER_SEC, margin = longest_timeout(d->config) + 5 * USEC_PER_SEC;
+
+        while (d->queue && (d->stopped || d->n_inflight < d->config->outreach.concurrency)) {
+                struct claimed *cl = queue_pop(d);
+
+                if (d->stopped || now_usec(d) - cl->claimed_at + margin > lease)
+                        give_back(d, cl);
+                else
+                        delivery_start(d, cl);
+        }
 }
 
 static void finish_drain(struct dispatcher *d, bool ok) {
@@ -485,43 +574,72 @@ static void finish_drain(struct dispatcher *d, bool ok) {
         done(ok, &d->stats, d->drained_userdata);
 }
 
+static void finish_stop(struct dispatcher *d) {
+        dispatch_stopped_fn done = d->stopped;
+
+        if (!done)
+                return;
+        d->stopped = NULL;
+        d->grace = sd_event_source_disable_unref(d->grace);
+        done(d->stopped_userdata);
+}
+
+/* Everything held in memory is given up: what was claimed goes out again
+ * when its lease ends. */
+static void abandon(struct dispatcher *d) {
+        while (d->inflight) {
+                struct delivery *dl = d->inflight;
+
+                curl_glue_remove(d->glue, dl->easy);
+                inflight_remove(d, dl);
+                delivery_free(dl);
+        }
+        while (d->queue)
+                claimed_free(queue_pop(d));
+}
+
 /* The database went away: try again later; outcomes wait in memory. */
 static void db_failed(struct dispatcher *d, const char *what, PGresult *res) {
+        bool giving_up = d->drained || d->stopped;
         char line[256];
 
         if (res)
                 (void) db_error_line(NULL, res, line, sizeof line);
-        log_full_errno(LOG_WARNING, 0, LOG_FIELDS({ "DISPATCH_ERROR", "database" }),
-                       "Dispatch: %s failed: %s; trying again in %llus.", what,
-                       res ? line : d->pg ? pgconn_error(d->pg) : "no connection",
-                       (unsigned long long) (d->reconnect_delay / USEC_PER_SEC));
+        if (giving_up)
+                log_full_errno(LOG_ERR, 0, LOG_FIELDS({ "DISPATCH_ERROR", "database" }),
+                               "Dispatch: %s failed: %s; giving up (what was claimed goes out again when its lease "
+                               "ends).",
+                               what, res ? line : d->pg ? pgconn_error(d->pg) : "no connection");
+        else
+                log_full_errno(LOG_WARNING, 0, LOG_FIELDS({ "DISPATCH_ERROR", "database" }),
+                               "Dispatch: %s failed: %s; trying again in %llus.", what,
+                               res ? line : d->pg ? pgconn_error(d->pg) : "no connection",
+                               (unsigned long long) (d->reconnect_delay / USEC_PER_SEC));
         d->pg = pgconn_free(d->pg);
         d->ready = false;
         d->results_sending = 0;
         d->n_results_sending = 0;
-        if (d->drained) {
+        d->release_sending = 0;
+        if (giving_up) {
+                abandon(d);
                 finish_drain(d, false);
+                finish_stop(d);
                 return;
         }
         arm_timer(d, d->reconnect_delay);
         d->reconnect_delay = MIN(d->reconnect_delay * 2, RECONNECT_MAX);
 }
 
-/* The outcomes sent with the last query are recorded: drop them. */
-static void results_recorded(struct dispatcher *d) {
-        size_t n = d->results_sending;
-
+/* Drops the first n bytes of a comma-separated list. */
+static void buf_drop_front(struct buf *b, size_t n) {
         if (n == 0)
                 return;
-        if (n < d->results.len && d->results.data[n] == ',')
+        if (n < b->len && b->data[n] == ',')
                 n++;
-        while (n < d->results.len && d->results.data[n] == ' ')
+        while (n < b->len && b->data[n] == ' ')
                 n++;
-        memmove(d->results.data, d->results.data + n, d->results.len - n + 1);
-        d->results.len -= n;
-        d->n_results -= d->n_results_sending;
-        d->results_sending = 0;
-        d->n_results_sending = 0;
+        memmove(b->data, b->data + n, b->len - n + 1);
+        b->len -= n;
 }
 
 static void on_claimed(struct pgconn *c _unused_, PGresult *res, void *userdata) {
@@ -533,7 +651,12 @@ static void on_claimed(struct pgconn *c _unused_, PGresult *res, void *userdata)
                 return;
         }
         d->reconnect_delay = RECONNECT_MIN;
-        results_recorded(d);
+        /* What went with the query is recorded. */
+        buf_drop_front(&d->results, d->results_sending);
+        d->n_results -= d->n_results_sending;
+        d->results_sending = d->n_results_sending = 0;
+        buf_drop_front(&d->release, d->release_sending);
+        d->release_sending = 0;
         n = PQntuples(res);
         /* Fewer than asked for: nothing more is due until told otherwise. */
         if ((unsigned) n < d->asked)
@@ -566,44 +689,74 @@ static void on_next_due(struct pgconn *c _unused_, PGresult *res, void *userdata
         cycle(d);
 }
 
-/* One step: record outcomes and claim rows ahead, or ask when to look
- * again, or, draining, finish. At most one query runs at a time. Claims
- * come in batches: when the rows waiting fall to one round of sends, enough
- * for AHEAD rounds in all; outcomes go along, or alone when many wait or
- * nothing else is left to do. */
+/* The channels this configuration can send to, as a PostgreSQL array
+ * (names are [a-z0-9_-]: nothing to quote). */
+static int channel_array(const struct config *c, struct buf *out) {
+        int k = buf_putc(out, '{');
+
+        for (size_t i = 0; i < c->outreach.n_channels; i++)
+                k |= buf_printf(out, "%s%s", i ? "," : "", c->outreach.channels[i].name);
+        k |= buf_putc(out, '}');
+        return k < 0 ? -ENOMEM : 0;
+}
+
+/* One step: give back, record outcomes and claim rows ahead, or ask when
+ * to look again, or finish a drain or a stop. At most one query runs at a
+ * time. Claims come in batches: when the rows waiting fall to one round of
+ * sends, enough for AHEAD rounds in all; outcomes go along, or alone when
+ * many wait or nothing else is left to do. */
 static void cycle(struct dispatcher *d) {
         unsigned concurrency = d->config->outreach.concurrency;
         unsigned held = d->n_inflight + d->n_queued;
         unsigned room = held < AHEAD * concurrency ? AHEAD * concurrency - held : 0;
-        bool claim = d->maybe_due && d->n_queued <= concurrency && room > 0;
+        bool claim = d->maybe_due && !d->stopped && d->n_queued <= concurrency && room > 0;
         bool idle = d->n_inflight == 0 && d->n_queued == 0;
+        bool pending = d->n_results > 0 || d->release.len > 0;
 
-        if (!d->pg || !d->ready || !pgconn_ready(d->pg))
+        if (!d->pg || !d->ready || !pgconn_ready(d->pg)) {
+                if (d->stopped && !d->pg && idle)
+                        finish_stop(d);
                 return;
-        if (claim || (d->n_results > 0 && (idle || d->n_results >= AHEAD * concurrency))) {
-                _cleanup_free_ char *done = NULL;
+        }
+        if (claim || (pending && (idle || d->n_results >= AHEAD * concurrency))) {
+                _cleanup_free_ char *done = NULL, *release = NULL;
+                struct buf channels = {};
                 char limit[16], lease[16];
-                const char *p[4] = { d->claimer, limit, lease, NULL };
+                const char *p[6] = { d->claimer, limit, lease };
+                int k;
 
                 (void) snprintf(limit, sizeof limit, "%u", claim ? room : 0);
                 (void) snprintf(lease, sizeof lease, "%u", lease_seconds(d->config));
-                if (asprintf(&done, "[%s]", d->results.data ? d->results.data : "") < 0) {
+                if (asprintf(&done, "[%s]", d->results.data ? d->results.data : "") < 0 ||
+                    asprintf(&release, "{%s}", d->release.data ? d->release.data : "") < 0 ||
+                    channel_array(d->config, &channels) < 0) {
+                        buf_free(&channels);
                         log_oom();
                         return;
                 }
                 p[3] = done;
+                p[4] = channels.data;
+                p[5] = release;
                 d->asked = claim ? room : 0;
                 d->results_sending = d->results.len;
                 d->n_results_sending = d->n_results;
-                if (pgconn_query(d->pg,
-                                 "SELECT id, event_id, channel, recipient, body, subject "
-                                 "FROM bokvar.outbox_claim($1, $2::integer, $3::integer, $4::jsonb)",
-                                 4, p, on_claimed, d) < 0)
+                d->release_sending = d->release.len;
+                k = pgconn_query(d->pg,
+                                 "SELECT id, event_id, channel, recipient, body, subject, attempts "
+                                 "FROM bokvar.outbox_claim($1, $2::integer, $3::integer, $4::jsonb, $5::text[], "
+                                 "$6::bigint[])",
+                                 6, p, on_claimed, d);
+                buf_free(&channels);
+                if (k < 0)
                         db_failed(d, "claiming from the outbox", NULL);
                 return;
         }
-        if (d->n_results > 0 || !idle)
+        if (pending || !idle)
                 return;
+        if (d->stopped) {
+                finish_stop(d);
+                return;
+        }
         if (d->drained) {
                 finish_drain(d, true);
                 return;
@@ -618,12 +771,19 @@ static void cycle(struct dispatcher *d) {
         }
 }
 
+static int on_kick(sd_event_source *s _unused_, void *userdata) {
+        cycle(userdata);
+        return 0;
+}
+
+/* Called from inside pgconn's reading of the socket: nothing here may
+ * start a query (which could fail and free the connection under it). */
 static void on_notify(struct pgconn *c _unused_, const char *channel _unused_, const char *payload _unused_,
                       void *userdata) {
         struct dispatcher *d = userdata;
 
         d->maybe_due = true;
-        cycle(d);
+        kick(d);
 }
 
 static void on_lost(struct pgconn *c _unused_, int error _unused_, void *userdata) {
@@ -704,6 +864,11 @@ int dispatcher_new(sd_event *event, struct curl_glue *glue, struct config *confi
                 return r;
         (void) sd_event_source_set_enabled(d->timer, SD_EVENT_OFF);
         (void) sd_event_source_set_description(d->timer, "dispatch");
+        r = sd_event_add_defer(event, &d->kick, on_kick, d);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_enabled(d->kick, SD_EVENT_OFF);
+        (void) sd_event_source_set_description(d->kick, "dispatch-kick");
         *ret = TAKE_PTR(d);
         return 0;
 }
@@ -711,19 +876,14 @@ int dispatcher_new(sd_event *event, struct curl_glue *glue, struct config *confi
 struct dispatcher *dispatcher_free(struct dispatcher *d) {
         if (!d)
                 return NULL;
-        while (d->inflight) {
-                struct delivery *dl = d->inflight;
-
-                curl_glue_remove(d->glue, dl->easy);
-                inflight_remove(d, dl);
-                delivery_free(dl);
-        }
-        while (d->queue)
-                claimed_free(queue_pop(d));
+        abandon(d);
         sd_event_source_disable_unref(d->timer);
+        sd_event_source_disable_unref(d->kick);
+        sd_event_source_disable_unref(d->grace);
         pgconn_free(d->pg);
         config_unref(d->config);
         buf_free(&d->results);
+        buf_free(&d->release);
         for (size_t i = 0; i < d->n_channels; i++)
                 free(d->channels[i].name);
         free(d->channels);
@@ -745,14 +905,45 @@ int dispatcher_drain(struct dispatcher *d, dispatch_drained_fn done, void *userd
                 connect_db(d);
         else {
                 d->maybe_due = true;
-                cycle(d);
+                kick(d);
         }
         return 0;
+}
+
+static int on_grace(sd_event_source *s _unused_, uint64_t usec _unused_, void *userdata) {
+        struct dispatcher *d = userdata;
+
+        log_warning("Dispatch: %u send%s still in flight after %llus; leaving %s to go out again when %s lease ends.",
+                    d->n_inflight, d->n_inflight == 1 ? "" : "s", (unsigned long long) (STOP_GRACE / USEC_PER_SEC),
+                    d->n_inflight == 1 ? "it" : "them", d->n_inflight == 1 ? "its" : "their");
+        abandon(d);
+        cycle(d);
+        if (d->stopped && (!d->pg || !d->ready))
+                finish_stop(d);
+        return 0;
+}
+
+void dispatcher_stop(struct dispatcher *d, dispatch_stopped_fn done, void *userdata) {
+        d->stopped = done;
+        d->stopped_userdata = userdata;
+        d->drained = NULL;
+        /* Rows not yet sent go back for others; sends in flight get a moment
+         * to finish, then every outcome is recorded in one last round trip. */
+        start_queued(d);
+        if (d->n_inflight > 0)
+                (void) sd_event_add_time_relative(d->event, &d->grace, CLOCK_MONOTONIC, STOP_GRACE, USEC_PER_MSEC,
+                                                  on_grace, d);
+        if (!d->pg || !d->ready) {
+                if (d->n_inflight == 0)
+                        finish_stop(d);
+                return;
+        }
+        cycle(d);
 }
 
 void dispatcher_reconfigure(struct dispatcher *d, struct config *config) {
         config_unref(d->config);
         d->config = config_ref(config);
         d->maybe_due = true;
-        cycle(d);
+        kick(d);
 }

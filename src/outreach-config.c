@@ -15,7 +15,7 @@ void outreach_config_init(struct outreach_config *o) {
                 .lead_time = 3 * USEC_PER_DAY,
                 .service_urgent = 2 * USEC_PER_DAY,
                 .service_outreach = 7 * USEC_PER_DAY,
-                .max_attempts = 10,
+                .max_attempts = 20,
                 .concurrency = 16,
         };
 }

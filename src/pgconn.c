@@ -226,7 +226,7 @@ static int pgconn_io(sd_event_source *s _unused_, int fd _unused_, uint32_t reve
 }
 
 int pgconn_new(sd_event *event, const struct config *config, const char *application_name, struct pgconn **ret) {
-        const char *keys[4], *values[4];
+        const char *keys[DB_PARAMS_MAX], *values[DB_PARAMS_MAX];
         struct pgconn *c;
 
         c = calloc(1, sizeof *c);

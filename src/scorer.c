@@ -15,12 +15,17 @@
 #include "bokvar/util.h"
 
 #define DAILY_CHECK (60 * USEC_PER_MINUTE)
+#define RETRY_MIN (30 * USEC_PER_SEC)
+#define RETRY_MAX (10 * USEC_PER_MINUTE)
 
 struct scorer {
         sd_event *event;
         struct config *config;
         struct pgconn *pg;
         sd_event_source *timer;
+        sd_event_source *retry;    /* a failed job, again */
+        usec_t retry_delay;
+        bool retry_failed;
         scorer_done_fn done;
         void *userdata;
 
@@ -41,13 +46,41 @@ struct scorer {
 
 static void next_job(struct scorer *s);
 
+/* A failed job's work waits again, unless newer work replaced it. */
+static void requeue(struct scorer *s) {
+        if (s->job_config && !s->config_json)
+                s->config_json = TAKE_PTR(s->job_config);
+        if (s->job_rules && !s->rules_json) {
+                s->rules_json = TAKE_PTR(s->job_json);
+                free(s->rules_text);
+                free(s->rules_file);
+                s->rules_text = TAKE_PTR(s->job_text);
+                s->rules_file = TAKE_PTR(s->job_file);
+        }
+        if (s->job_rescore) {
+                if (s->job_force)
+                        s->rescore = true;
+                else
+                        s->daily = true;
+        }
+}
+
 static void finish(struct scorer *s, bool ok, const char *what) {
         s->busy = false;
         if (!ok)
                 s->pg = pgconn_free(s->pg);   /* a fresh connection for the next job */
+        if (!ok && s->retry_failed) {
+                requeue(s);
+                (void) sd_event_source_set_time_relative(s->retry, s->retry_delay);
+                (void) sd_event_source_set_enabled(s->retry, SD_EVENT_ONESHOT);
+                s->retry_delay = MIN(s->retry_delay * 2, RETRY_MAX);
+        } else if (ok)
+                s->retry_delay = RETRY_MIN;
         if (s->done)
                 s->done(ok, what, s->userdata);
-        next_job(s);
+        /* After a failure, the retry timer runs the next job. */
+        if (ok || !s->retry_failed)
+                next_job(s);
 }
 
 static bool ok_or_finish(struct scorer *s, PGresult *res, const char *step) {
@@ -234,6 +267,11 @@ static int on_timer(sd_event_source *src _unused_, uint64_t usec _unused_, void 
         return 0;
 }
 
+static int on_retry(sd_event_source *src _unused_, uint64_t usec _unused_, void *userdata) {
+        next_job(userdata);
+        return 0;
+}
+
 int scorer_new(sd_event *event, struct config *config, scorer_done_fn done, void *userdata, struct scorer **ret) {
         _cleanup_(scorer_freep) struct scorer *s = NULL;
         uint64_t now;
@@ -254,6 +292,12 @@ int scorer_new(sd_event *event, struct config *config, scorer_done_fn done, void
         if (r < 0)
                 return r;
         (void) sd_event_source_set_description(s->timer, "daily-rescore");
+        r = sd_event_add_time_relative(event, &s->retry, CLOCK_MONOTONIC, RETRY_MIN, USEC_PER_SEC, on_retry, s);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_enabled(s->retry, SD_EVENT_OFF);
+        (void) sd_event_source_set_description(s->retry, "scoring-retry");
+        s->retry_delay = RETRY_MIN;
         *ret = TAKE_PTR(s);
         return 0;
 }
@@ -262,6 +306,7 @@ struct scorer *scorer_free(struct scorer *s) {
         if (!s)
                 return NULL;
         sd_event_source_disable_unref(s->timer);
+        sd_event_source_disable_unref(s->retry);
         pgconn_free(s->pg);
         config_unref(s->config);
         free(s->rules_json);
@@ -310,6 +355,10 @@ void scorer_load_rules(struct scorer *s, struct config *config, bool force_resco
         if (force_rescore)
                 s->rescore = true;
         next_job(s);
+}
+
+void scorer_retry_failed(struct scorer *s, bool retry) {
+        s->retry_failed = retry;
 }
 
 void scorer_daily(struct scorer *s) {

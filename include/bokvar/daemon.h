@@ -32,6 +32,7 @@ struct daemon {
                 PHASE_DONE,
         } phase;
         bool once_ok;              /* with once: every step succeeded so far */
+        bool stopping;             /* SIGTERM came: finishing what is in flight */
 };
 
 /* Loads the configuration and checks the database; logs why it cannot start

@@ -14,10 +14,11 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(PGresult *, PQclear);
 #define _cleanup_pgresult_ _cleanup_(PQclearp)
 
 /* Fills the keyword/value arrays for PQconnectdbParams/PQconnectStartParams
- * from the config: its conninfo (expanded), the password credential, and an
- * application name. Arrays need room for 4 entries. */
-void db_connect_params(const struct config *c, const char *application_name, const char *keys[static 4],
-                       const char *values[static 4]);
+ * from the config: TCP keepalive settings, its conninfo (expanded), the
+ * password credential, and an application name. */
+#define DB_PARAMS_MAX 8
+void db_connect_params(const struct config *c, const char *application_name, const char *keys[static DB_PARAMS_MAX],
+                       const char *values[static DB_PARAMS_MAX]);
 
 /* Connects (blocking). Logs why it failed. */
 int db_connect(const struct config *c, const char *application_name, PGconn **ret);

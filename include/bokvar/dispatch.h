@@ -23,6 +23,7 @@ struct dispatch_stats {
  * outcome is recorded (bokvard --once). ok when no database error
  * stopped it. */
 typedef void (*dispatch_drained_fn)(bool ok, const struct dispatch_stats *stats, void *userdata);
+typedef void (*dispatch_stopped_fn)(void *userdata);
 
 int dispatcher_new(sd_event *event, struct curl_glue *glue, struct config *config, struct dispatcher **ret);
 struct dispatcher *dispatcher_free(struct dispatcher *d);
@@ -32,5 +33,9 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct dispatcher *, dispatcher_free);
 int dispatcher_start(struct dispatcher *d);
 /* Sends what is due now, then calls done (no listening, no timers). */
 int dispatcher_drain(struct dispatcher *d, dispatch_drained_fn done, void *userdata);
+/* Stops claiming and gives back the rows claimed but not sent; waits a
+ * little for the sends in flight; records every outcome; then calls done.
+ * What cannot be recorded goes out again when its lease ends. */
+void dispatcher_stop(struct dispatcher *d, dispatch_stopped_fn done, void *userdata);
 /* New channels and settings; deliveries in flight finish with the old. */
 void dispatcher_reconfigure(struct dispatcher *d, struct config *config);

@@ -22,6 +22,9 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct scorer *, scorer_free);
 /* Loads the configuration's rules (a new version if they differ from those
  * in force) and, if new or when force_rescore, rescores every household. */
 void scorer_load_rules(struct scorer *s, struct config *config, bool force_rescore);
+/* With retry, a failed job's work is done again after a backoff (30s,
+ * doubling, at most 10m); without, it is dropped (and reported). */
+void scorer_retry_failed(struct scorer *s, bool retry);
 /* The daily rescore; nothing if it was done today (by any daemon). */
 void scorer_daily(struct scorer *s);
 /* No job running or waiting. */

@@ -13,6 +13,7 @@ import email.policy
 import json
 import os
 import shutil
+import signal
 import time
 
 from harness import SLOW, SOURCE_ROOT, TestCase, ctl, ctl_json, main
@@ -286,6 +287,32 @@ class Dispatch(TestCase):
         twice = [i for i, c in collections.Counter(d.id for d in hook.deliveries).items() if c > 1]
         self.assertGreater(len(twice), 0, 'some sends were in flight when the daemon was killed')
         self.assertEqual(self.db.value('SELECT count(*) FROM bokvar.task'), str(n))
+
+    def test_sigterm_records_what_was_sent_and_gives_back_the_rest(self):
+        hook = self.hook()
+        hook.delay(0.3)
+        n = 30
+        cfg = self.setup([row(i) for i in range(n)], hook_channel(hook), concurrency=2)
+        first = self.daemon(cfg, env=self.env)
+        first.wait_ready()
+        hook.wait_for(5, timeout=60)
+        first.signal(signal.SIGTERM)
+        self.assertEqual(first.wait(), 0, first.output())
+        sent = len(hook.deliveries)
+        self.assertLess(sent, n, 'stopped before the end')
+        # Every send that reached the receiver is recorded as delivered;
+        # nothing is left claimed: rows claimed ahead were given back.
+        self.assertEqual(self.db.value("SELECT count(*) FROM bokvar.outbox WHERE status = 'delivered'"), str(sent))
+        self.assertEqual(self.db.value("SELECT count(*) FROM bokvar.outbox WHERE status = 'pending' "
+                                       "AND claimed_until > now()"), '0')
+        self.assertEqual(self.db.value("SELECT count(*) FROM bokvar.outbox WHERE status = 'pending' "
+                                       "AND attempts > 0"), '0', 'a row given back does not count an attempt')
+        # So a restart sends the rest at once, and nothing twice.
+        second = self.daemon(cfg, env=self.env)
+        second.wait_ready()
+        self.wait_delivered(n, timeout=60)
+        self.assertEqual(len(self.assert_every_event_arrived(hook)), n)
+        self.assertEqual(len(hook.deliveries), n, 'no event was sent twice')
 
     def test_two_daemons_share_one_outbox(self):
         hook = self.hook()

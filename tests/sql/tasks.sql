@@ -31,7 +31,7 @@
 --  11  the yearly report, 2023-2025                         households 9001-9014
 SET TimeZone = 'UTC';
 CREATE EXTENSION dblink;
-SELECT plan(219);
+SELECT plan(223);
 
 -- ---------------------------------------------------------------------
 -- Helpers.
@@ -643,11 +643,16 @@ SELECT results_eq($$SELECT k, bokvar.event_is_sent(k) FROM unnest(ARRAY['created
                            ('acknowledged', false), ('contacted', false), ('closed', false)$$,
                   'event_is_sent: what the system noticed, not what people did');
 SELECT results_eq($$SELECT actor, action, detail FROM bokvar.audit_log WHERE subject = (SELECT a FROM t6)::text AND action LIKE 'task.%' ORDER BY id$$,
-                  $$VALUES ('anna', 'task.ack', '{}'::jsonb), ('bo', 'task.ack', '{}'),
+                  $$SELECT a, b, c || jsonb_build_object('session_user', session_user::text) FROM (VALUES
+                           ('anna', 'task.ack', '{}'::jsonb), ('bo', 'task.ack', '{}'),
                            ('bo', 'task.contact', '{"channel": "phone", "reached": false}'),
                            ('bo', 'task.contact', '{"channel": "home_visit", "reached": true}'),
-                           ('cia', 'task.close', '{"outcome": "kept_home"}')$$,
-                  'audit log: every action, by whom');
+                           ('cia', 'task.close', '{"outcome": "kept_home"}')) x(a, b, c)$$,
+                  'audit log: every action, by whom, and the database user who called');
+SELECT throws_ok(format('SELECT bokvar.task_ack(%s, %L)', (SELECT a FROM t6), 'dan'), '22023',
+                 format('task %s is closed', (SELECT a FROM t6)), 'task_ack of a closed task: refused');
+SELECT throws_ok(format('SELECT bokvar.task_contact(%s, %L, %L, true)', (SELECT a FROM t6), 'dan', 'phone'), '22023',
+                 format('task %s is closed', (SELECT a FROM t6)), 'task_contact on a closed task: refused');
 
 -- =====================================================================
 -- 7. The dispatcher's side. The outbox so far is cleared; channels hook
@@ -832,7 +837,8 @@ SELECT results_eq($$SELECT channel, status, next_attempt_at - now() BETWEEN inte
 SELECT is((SELECT count(DISTINCT next_attempt_at)::integer FROM bokvar.outbox WHERE task_id IN (pg_temp.task(706), pg_temp.task(707))),
           6, 'outbox_done: rows retried together after as many attempts wait differently long (jitter)');
 COMMIT;
-SELECT pg_temp.config(p_channels => '[{"name": "hook", "type": "webhook"}, {"name": "mail", "type": "smtp"}]',
+SELECT pg_temp.config(p_channels => '[{"name": "archive", "type": "webhook"}, {"name": "hook", "type": "webhook"},
+                                      {"name": "mail", "type": "smtp"}]',
                       p_tasks => pg_temp.settings(4));
 
 -- Dead letters back into the queue: r4 alone, then all (r5 made dead).
@@ -853,6 +859,19 @@ SELECT results_eq($$SELECT actor, action, subject, detail FROM bokvar.audit_log 
 SELECT is(pg_temp.claim('s7', 1, 60), 1, 'a retried dead letter is claimed again');
 SELECT results_eq($$SELECT id, event_id, attempts FROM got WHERE step = 's7'$$, $$SELECT id, event_id, 1 FROM r WHERE n = 4$$,
                   '... r4, with its event id');
+
+-- A channel removed from the configuration: its waiting events cannot be
+-- sent; they become dead letters that say why (706's and 707's archive rows).
+SELECT pg_temp.config(p_channels => '[{"name": "hook", "type": "webhook"}, {"name": "mail", "type": "smtp"}]',
+                      p_tasks => pg_temp.settings(4));
+SELECT results_eq($$SELECT status, last_error FROM bokvar.outbox
+                    WHERE channel = 'archive' AND task_id IN (pg_temp.task(706), pg_temp.task(707))$$,
+                  $$VALUES ('dead', 'the channel was removed from the configuration'),
+                           ('dead', 'the channel was removed from the configuration')$$,
+                  'config_sync: the waiting events of a removed channel become dead letters, with the reason');
+SELECT is((SELECT count(*)::integer FROM bokvar.outbox
+           WHERE channel <> 'archive' AND last_error = 'the channel was removed from the configuration'), 0,
+          '... and no other row');
 
 -- =====================================================================
 -- 8. The case system acts as bokvar_case_system: the worklist and the
