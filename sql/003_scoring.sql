@@ -162,7 +162,7 @@ CREATE FUNCTION bokvar.score_compute(p_version integer, p_households bigint[], p
                                      p_explain boolean DEFAULT true)
 RETURNS TABLE (household_id bigint, score integer, class bokvar.risk_class, next_deadline date,
                fingerprint bigint, explanation jsonb)
-LANGUAGE plpgsql SET work_mem = '256MB' AS $$
+LANGUAGE plpgsql SET work_mem = '256MB' SET random_page_cost = 1.1 AS $$
 DECLARE
         rs bokvar.ruleset;
 BEGIN
@@ -192,7 +192,7 @@ BEGIN
         SELECT rk.position, s.household_id, count(*) AS n, max(s.amount) AS amount, max(s.months_in_arrears) AS months,
                min(s.deadline) FILTER (WHERE s.deadline >= p_today) AS next_deadline,
                bit_xor(hashint8extended(s.id, 0)) AS signal_set,
-               array_agg(s.id) FILTER (WHERE p_explain AND rk.position > 0) AS signals
+               array_agg(s.id ORDER BY s.id) FILTER (WHERE p_explain AND rk.position > 0) AS signals
         FROM (SELECT x.id, x.household_id, x.kind, x.source, x.occurred_at, x.deadline, x.amount, x.months_in_arrears
               FROM bokvar.signal x
               WHERE p_households IS NULL AND x.occurred_at >= p_today - rs.window_days
@@ -257,8 +257,7 @@ BEGIN
                        bit_xor(hashint8extended(p.position * 1000003 + p.total,
                                                 coalesce(p.signal_set, 0))) AS fingerprint,
                        jsonb_agg(jsonb_build_object('rule', p.name, 'description', p.description, 'points', p.total,
-                                                    'signals', (SELECT coalesce(jsonb_agg(i ORDER BY i), '[]')
-                                                                FROM unnest(p.signals) i))
+                                                    'signals', coalesce(to_jsonb(p.signals), '[]'))
                                  ORDER BY p.position) FILTER (WHERE p_explain) AS explanation
                 FROM points p
                 GROUP BY p.household_id
@@ -284,7 +283,7 @@ $$;
 -- that changed. Households in scope whose signals all left the window drop
 -- to score 0, class none. Returns how many scores changed.
 CREATE FUNCTION bokvar.score_apply(p_households bigint[], p_today date DEFAULT current_date) RETURNS integer
-LANGUAGE plpgsql SET work_mem = '256MB' AS $$
+LANGUAGE plpgsql SET work_mem = '256MB' SET random_page_cost = 1.1 AS $$
 DECLARE
         v integer;
         changed integer;
@@ -293,47 +292,60 @@ BEGIN
         IF v IS NULL THEN
                 RETURN 0;
         END IF;
-        -- What changed, in short; households scored before but without
-        -- signals in the window now drop to none.
+        -- The new scores. For the households an ingest touched, with their
+        -- explanations at once; for everyone (a rescore), in short first:
+        -- most are unchanged, and only the changed are explained, below.
+        CREATE TEMP TABLE score_new ON COMMIT DROP AS
+        SELECT * FROM bokvar.score_compute(v, p_households, p_today, p_households IS NOT NULL);
+        ANALYZE score_new;
+
+        -- What changed; households scored before but without signals in the
+        -- window now drop to none. (The scores in scope: all, or those of
+        -- the households listed, found by their key.)
         CREATE TEMP TABLE score_changed ON COMMIT DROP AS
         SELECT coalesce(n.household_id, s.household_id) AS household_id, coalesce(n.score, 0) AS score,
                coalesce(n.class, 'none') AS class, n.next_deadline, coalesce(n.fingerprint, 0) AS fingerprint,
                s.household_id IS NULL
                OR (s.score, s.class, s.ruleset_version, s.fingerprint)
                   IS DISTINCT FROM (coalesce(n.score, 0), coalesce(n.class, 'none'), v, coalesce(n.fingerprint, 0))
-                       AS explained_differently
-        FROM bokvar.score_compute(v, p_households, p_today, false) n
-        FULL JOIN (SELECT * FROM bokvar.score x
-                   WHERE p_households IS NULL OR x.household_id IN (SELECT unnest(p_households))) s
+                       AS explained_differently,
+               n.explanation
+        FROM score_new n
+        FULL JOIN (SELECT * FROM bokvar.score x WHERE p_households IS NULL
+                   UNION ALL
+                   SELECT * FROM bokvar.score x WHERE x.household_id = ANY (p_households)) s
                ON s.household_id = n.household_id
         WHERE s.household_id IS NULL
            OR (s.score, s.class, s.ruleset_version, s.next_deadline, s.fingerprint)
               IS DISTINCT FROM (coalesce(n.score, 0), coalesce(n.class, 'none'), v, n.next_deadline,
                                 coalesce(n.fingerprint, 0));
         GET DIAGNOSTICS changed = ROW_COUNT;
+        DROP TABLE score_new;
         IF changed = 0 THEN
                 DROP TABLE score_changed;
                 RETURN 0;
         END IF;
         ANALYZE score_changed;
 
-        -- Explanations only for the scores whose explanation changed.
-        CREATE TEMP TABLE score_explained ON COMMIT DROP AS
-        SELECT c.household_id, c.explanation
-        FROM bokvar.score_compute(v, ARRAY(SELECT household_id FROM score_changed WHERE explained_differently),
-                                  p_today, true) c;
-        ANALYZE score_explained;
+        -- Explanations for the scores whose explanation changed, where the
+        -- first pass left them out.
+        IF p_households IS NULL THEN
+                UPDATE score_changed c SET explanation = e.explanation
+                FROM bokvar.score_compute(v, ARRAY(SELECT household_id FROM score_changed WHERE explained_differently),
+                                          p_today, true) e
+                WHERE e.household_id = c.household_id;
+        END IF;
 
         INSERT INTO bokvar.score_history (household_id, scored_at, as_of, score, class, ruleset_version, explanation)
-        SELECT c.household_id, clock_timestamp(), p_today, c.score, c.class, v, coalesce(e.explanation, '[]')
-        FROM score_changed c LEFT JOIN score_explained e ON e.household_id = c.household_id
+        SELECT c.household_id, clock_timestamp(), p_today, c.score, c.class, v, coalesce(c.explanation, '[]')
+        FROM score_changed c
         WHERE c.explained_differently;
 
         INSERT INTO bokvar.score AS s (household_id, score, class, ruleset_version, next_deadline, explanation,
                                        fingerprint, as_of, scored_at)
-        SELECT c.household_id, c.score, c.class, v, c.next_deadline, coalesce(e.explanation, '[]'), c.fingerprint,
+        SELECT c.household_id, c.score, c.class, v, c.next_deadline, coalesce(c.explanation, '[]'), c.fingerprint,
                p_today, clock_timestamp()
-        FROM score_changed c LEFT JOIN score_explained e ON e.household_id = c.household_id
+        FROM score_changed c
         ON CONFLICT (household_id) DO UPDATE
         SET score = excluded.score, class = excluded.class, ruleset_version = excluded.ruleset_version,
             next_deadline = excluded.next_deadline, as_of = excluded.as_of, fingerprint = excluded.fingerprint,
@@ -347,7 +359,7 @@ BEGIN
                              THEN excluded.scored_at ELSE s.scored_at END;
 
         PERFORM bokvar.scores_changed(ARRAY(SELECT household_id FROM score_changed), p_today);
-        DROP TABLE score_changed, score_explained;
+        DROP TABLE score_changed;
         RETURN changed;
 END;
 $$;

@@ -298,7 +298,7 @@ $$;
 -- gets one; a rising class escalates the open task, a falling one is noted
 -- on it. Only a person closes a task.
 CREATE FUNCTION bokvar.tasks_sync(p_households bigint[], p_today date DEFAULT current_date) RETURNS void
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET random_page_cost = 1.1 AS $$
 DECLARE
         ids bigint[];
 BEGIN
@@ -308,6 +308,7 @@ BEGIN
         FROM (SELECT DISTINCT u FROM unnest(p_households) u) x(id)
         JOIN bokvar.score s ON s.household_id = x.id
         LEFT JOIN bokvar.task t ON t.household_id = x.id AND t.status = 'open';
+        ANALYZE task_scope;
 
         -- New tasks, routed and assigned to whoever in the team has the
         -- fewest open tasks, counting the ones this call hands out (each

@@ -123,7 +123,7 @@ static void kick(struct dispatcher *d) {
 }
 
 static usec_t longest_timeout(const struct config *c) {
-        usec_t longest = 10 * USEC_PER_SEC;
+        usec_t longest = USEC_PER_SEC;
 
         for (size_t i = 0; i < c->outreach.n_channels; i++)
                 longest = MAX(longest, c->outreach.channels[i].timeout);

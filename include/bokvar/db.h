@@ -16,7 +16,7 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(PGresult *, PQclear);
 /* Fills the keyword/value arrays for PQconnectdbParams/PQconnectStartParams
  * from the config: TCP keepalive settings, its conninfo (expanded), the
  * password credential, and an application name. */
-#define DB_PARAMS_MAX 8
+#define DB_PARAMS_MAX 10
 void db_connect_params(const struct config *c, const char *application_name, const char *keys[static DB_PARAMS_MAX],
                        const char *values[static DB_PARAMS_MAX]);
 
