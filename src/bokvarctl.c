@@ -26,7 +26,7 @@ int ctl_config(struct ctl *ctl) {
                 return EXIT_OK;
         if (!ctl->config_explicit && access(ctl->config_path, F_OK) < 0 && errno == ENOENT) {
                 /* No configuration installed: libpq's environment still works. */
-                ctl->config = calloc(1, sizeof *ctl->config);
+                ctl->config = config_new();
                 return ctl->config ? EXIT_OK : EXIT_FAIL;
         }
         if (!isempty(getenv("CREDENTIALS_DIRECTORY")))

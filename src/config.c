@@ -18,6 +18,18 @@ static void secret_done(struct secret *s) {
         *s = (struct secret){};
 }
 
+struct config *config_new(void) {
+        struct config *c = calloc(1, sizeof *c);
+
+        if (!c)
+                return NULL;
+        c->refs = 1;
+        outreach_config_init(&c->outreach);
+        c->log_level = LOG_INFO;
+        c->max_parallel_fetches = 4;
+        return c;
+}
+
 struct config *config_ref(struct config *c) {
         if (c)
                 c->refs++;
@@ -145,13 +157,9 @@ static int config_from_document(const char *path, const struct ynode *root, unsi
         if (!root)
                 return diag_add(d, path, 0, 0, "the configuration is empty");
 
-        c = calloc(1, sizeof *c);
+        c = config_new();
         if (!c)
                 return -ENOMEM;
-        c->refs = 1;
-        outreach_config_init(&c->outreach);
-        c->log_level = LOG_INFO;
-        c->max_parallel_fetches = 4;
         c->load_flags = flags;
         c->path = strdup(path);
         if (!c->path || path_dirname(path, &c->dir) < 0)

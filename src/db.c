@@ -26,9 +26,11 @@ void db_connect_params(const struct config *c, const char *application_name, con
         values[n++] = "60000";
         /* JIT compiles a plan in a few hundred milliseconds; bokvar's
          * statements are set-based and planned for what they touch, and a
-         * small ingest would wait on the compiler longer than on the work. */
+         * small ingest would wait on the compiler longer than on the work.
+         * A statement whose client died (kill -9) stops within seconds
+         * instead of running on with its locks. */
         keys[n] = "options";
-        values[n++] = "-c jit=off";
+        values[n++] = "-c jit=off -c client_connection_check_interval=2s";
         /* dbname is expanded as a full conninfo string or URI; left out, the
          * PG* environment variables and libpq's defaults apply. */
         if (c && c->database) {

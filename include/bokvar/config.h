@@ -39,6 +39,8 @@ enum {
 
 /* Configurations are shared by whoever uses them (a fetch keeps the one it
  * started with across a reload): config_unref() frees the last reference. */
+/* A configuration of defaults alone (no file), with one reference. */
+struct config *config_new(void);
 struct config *config_ref(struct config *c);
 struct config *config_unref(struct config *c);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct config *, config_unref);

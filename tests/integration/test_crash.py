@@ -72,6 +72,7 @@ class KillNine(TestCase):
                 phases.add(self.phase())
                 d.signal(signal.SIGKILL)
                 d.wait()
+                self.wait_backends_gone()
             self.assertIn('ingest', phases, phases)
             status, out = self.once(cfg)
             self.assertEqual(status, 0, out)
@@ -89,6 +90,19 @@ class KillNine(TestCase):
         for r in rows[1:]:
             self.assertEqual(r, [str(N), '0', str(N - bad), str(bad)])
         self.assertEqual(self.db.value('SELECT count(*) FROM bokvar.signal_version'), '0')
+
+    def wait_backends_gone(self, timeout=60):
+        """Until the killed daemon's sessions have ended: a backend notices
+        its client is gone within client_connection_check_interval, and
+        until then it holds the feed, which the next --once would skip as
+        being fetched by another process."""
+        deadline = time.monotonic() + timeout * SLOW
+        while time.monotonic() < deadline:
+            if self.db.value(f"SELECT count(*) FROM pg_stat_activity WHERE datname = '{self.db.name}' "
+                             f"AND application_name LIKE 'bokvard%'") == '0':
+                return
+            time.sleep(0.05)
+        raise AssertionError('the killed daemon\'s database sessions did not end')
 
     def wait_for_query(self, text, daemon, timeout=60):
         deadline = time.monotonic() + timeout * SLOW
