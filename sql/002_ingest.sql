@@ -864,9 +864,11 @@ BEGIN
                ON pa.person_id = h.person_id;
 
         -- Ids for the new homes, as one block of the sequence (the lock above
-        -- keeps other writers of households out meanwhile).
+        -- keeps other writers of households out meanwhile), in the order of
+        -- their addresses: ids and address keys then both grow together, and
+        -- both unique indexes take the new homes at their right edge.
         CREATE TEMP TABLE ingest_new_home ON COMMIT DROP AS
-        SELECT g, row_number() OVER () AS n FROM (SELECT DISTINCT g FROM ingest_home2 WHERE g IS NOT NULL) x;
+        SELECT g, row_number() OVER (ORDER BY g) AS n FROM (SELECT DISTINCT g FROM ingest_home2 WHERE g IS NOT NULL) x;
         IF EXISTS (SELECT 1 FROM ingest_new_home) THEN
                 first_id := nextval(pg_get_serial_sequence('bokvar.household', 'id'));
                 PERFORM setval(pg_get_serial_sequence('bokvar.household', 'id'),
@@ -915,18 +917,25 @@ BEGIN
         FROM ingest_home_facts f
         WHERE h.id = f.household_id AND (first_id IS NULL OR f.household_id < first_id);
 
+        -- In key order: a B-tree fed in order splits only its right edge.
         INSERT INTO bokvar.household_person (person_id, household_id)
         SELECT k.person_id, min(h.household_id)
         FROM ingest_keys k JOIN ingest_home h ON h.k = k.k
         WHERE k.person_id IS NOT NULL AND NOT k.known_person
-        GROUP BY k.person_id;
+        GROUP BY k.person_id
+        ORDER BY k.person_id;
 
-        -- A home known by identity number alone learns its address.
+        -- A home known by identity number alone learns its address. Only a
+        -- home that existed before this call can lack one: new homes are
+        -- made per address, or per person seen without any.
         UPDATE bokvar.household hh SET address_key = x.address_key
         FROM (SELECT DISTINCT ON (address_key) household_id, address_key
               FROM (SELECT DISTINCT ON (h.household_id) h.household_id, k.address_key
                     FROM ingest_keys k JOIN ingest_home h ON h.k = k.k
                     WHERE k.address_key IS NOT NULL
+                      AND (first_id IS NULL OR h.household_id < first_id)
+                      AND EXISTS (SELECT 1 FROM bokvar.household o
+                                  WHERE o.id = h.household_id AND o.address_key IS NULL)
                     ORDER BY h.household_id, k.last_at DESC) y
               ORDER BY address_key, household_id) x
         WHERE hh.id = x.household_id AND hh.address_key IS NULL
