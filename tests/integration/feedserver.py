@@ -47,6 +47,8 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+import loopback
+
 Request = collections.namedtuple('Request', 'method path headers')
 Request.__doc__ = """One request: method, the path with its query string, and the headers
 (an http.client.HTTPMessage: case-insensitive, .get() returns None when absent)."""
@@ -279,36 +281,12 @@ class FeedServer:
             return self._behaviours.get(path)
 
     def _make_tls_context(self, directory, client_ca):
-        cnf = os.path.join(directory, 'openssl.cnf')
-        with open(cnf, 'w') as f:
-            # Our own config, so that nothing in the system's openssl.cnf
-            # (such as CA:TRUE on every -x509 certificate) creeps in.
-            f.write('[req]\ndistinguished_name = dn\n[dn]\n'
-                    '[ca]\nbasicConstraints = critical, CA:TRUE\nkeyUsage = critical, keyCertSign, cRLSign\n'
-                    'subjectKeyIdentifier = hash\n'
-                    '[server]\nbasicConstraints = critical, CA:FALSE\nkeyUsage = critical, digitalSignature\n'
-                    'extendedKeyUsage = serverAuth\nsubjectAltName = IP:127.0.0.1, DNS:localhost\n'
-                    'subjectKeyIdentifier = hash\nauthorityKeyIdentifier = keyid\n'
-                    '[client]\nbasicConstraints = critical, CA:FALSE\nkeyUsage = critical, digitalSignature\n'
-                    'extendedKeyUsage = clientAuth\n'
-                    'subjectKeyIdentifier = hash\nauthorityKeyIdentifier = keyid\n')
-
-        def make(name, subject, signed=True):
-            key, cert = os.path.join(directory, f'{name}.key'), os.path.join(directory, f'{name}.pem')
-            cmd = ['openssl', 'req', '-x509', '-config', cnf, '-extensions', name, '-days', '2',
-                   '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-noenc',
-                   '-keyout', key, '-out', cert, '-subj', subject]
-            if signed:
-                cmd += ['-CA', self.ca_file, '-CAkey', os.path.join(directory, 'ca.key')]
-            subprocess.run(cmd, check=True, capture_output=True)
-            return cert, key
-
-        self.ca_file = make('ca', '/CN=bokvar test CA', signed=False)[0]
-        cert, key = make('server', '/CN=localhost')
+        files = loopback.make_certificates(directory, client=client_ca)
+        self.ca_file = files['ca']
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(cert, key)
+        context.load_cert_chain(files['server'], files['server_key'])
         if client_ca:
-            self.client_cert, self.client_key = make('client', '/CN=bokvar test client')
+            self.client_cert, self.client_key = files['client'], files['client_key']
             context.verify_mode = ssl.CERT_REQUIRED
             context.load_verify_locations(self.ca_file)
         return context
@@ -320,53 +298,11 @@ def _file_chunks(path, size):
             yield chunk
 
 
-class _Server(http.server.ThreadingHTTPServer):
-    daemon_threads = True
+class _Server(loopback.ThreadingServer):
 
     def __init__(self, feed, context):
         self.feed = feed
-        self.context = context
-        self.stopping = threading.Event()
-        self._open = set()
-        self._open_lock = threading.Lock()
-        super().__init__(('127.0.0.1', 0), _Handler)
-
-    def get_request(self):
-        sock, addr = super().get_request()
-        if self.context:
-            # The handshake happens later in the connection's own thread, so
-            # a client that stalls in it cannot hold up accept().
-            sock = self.context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
-        return sock, addr
-
-    def finish_request(self, request, client_address):
-        with self._open_lock:
-            self._open.add(request)
-        try:
-            # stop() may have closed the open connections just before this one was added.
-            if self.stopping.is_set():
-                return
-            if self.context:
-                request.do_handshake()
-            super().finish_request(request, client_address)
-        except OSError:
-            # Failed handshakes and clients that hang up mid-response are
-            # what some tests are about; not worth a traceback.
-            pass
-        finally:
-            with self._open_lock:
-                self._open.discard(request)
-
-    def close_connections(self):
-        with self._open_lock:
-            for sock in self._open:
-                try:
-                    # The plain socket's shutdown: SSLSocket.shutdown() would
-                    # also drop the TLS state under the thread still using it.
-                    # Its reads and writes then fail or see EOF, and it ends.
-                    socket.socket.shutdown(sock, socket.SHUT_RDWR)
-                except OSError:
-                    pass
+        super().__init__(('127.0.0.1', 0), _Handler, context)
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):

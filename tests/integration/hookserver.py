@@ -75,6 +75,8 @@ import time
 import types
 import unittest
 
+import loopback
+
 Delivery = collections.namedtuple('Delivery', 'id timestamp signature_ok body_bytes json headers path arrived '
                                   'status error')
 Delivery.__doc__ = """One POST as it arrived; see the module's docstring for the fields."""
@@ -114,9 +116,10 @@ class HookServer:
         self._context = None
         if tls:
             self._tmp = tempfile.TemporaryDirectory(prefix='hookserver-')
-            self.ca_file, cert, key = _make_tls_files(self._tmp.name)
+            files = loopback.make_certificates(self._tmp.name)
+            self.ca_file = files['ca']
             self._context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            self._context.load_cert_chain(cert, key)
+            self._context.load_cert_chain(files['server'], files['server_key'])
         self.port = port
         self._server = self._thread = None
         self.up()
@@ -300,83 +303,14 @@ def _verify(keys, headers, body, tolerance, now):
     return 'no v1 signature matches'
 
 
-def _make_tls_files(directory):
-    """A throwaway CA and a certificate from it for 127.0.0.1 and localhost:
-    (ca_file, cert_file, key_file)."""
-    cnf = os.path.join(directory, 'openssl.cnf')
-    with open(cnf, 'w') as f:
-        # Our own config, so that nothing in the system's openssl.cnf
-        # (such as CA:TRUE on every -x509 certificate) creeps in.
-        f.write('[req]\ndistinguished_name = dn\n[dn]\n'
-                '[ca]\nbasicConstraints = critical, CA:TRUE\nkeyUsage = critical, keyCertSign, cRLSign\n'
-                'subjectKeyIdentifier = hash\n'
-                '[server]\nbasicConstraints = critical, CA:FALSE\nkeyUsage = critical, digitalSignature\n'
-                'extendedKeyUsage = serverAuth\nsubjectAltName = IP:127.0.0.1, DNS:localhost\n'
-                'subjectKeyIdentifier = hash\nauthorityKeyIdentifier = keyid\n')
-
-    def make(name, subject, ca=None):
-        key, cert = os.path.join(directory, f'{name}.key'), os.path.join(directory, f'{name}.pem')
-        cmd = ['openssl', 'req', '-x509', '-config', cnf, '-extensions', name, '-days', '2',
-               '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-noenc',
-               '-keyout', key, '-out', cert, '-subj', subject]
-        if ca:
-            cmd += ['-CA', ca[0], '-CAkey', ca[1]]
-        subprocess.run(cmd, check=True, capture_output=True)
-        return cert, key
-
-    ca = make('ca', '/CN=bokvar test CA')
-    cert, key = make('server', '/CN=localhost', ca)
-    return ca[0], cert, key
-
-
-class _Server(http.server.ThreadingHTTPServer):
-    daemon_threads = True
+class _Server(loopback.ThreadingServer):
     # Room for a benchmark's many connections arriving at once.
     request_queue_size = 1024
+    nodelay = True
 
     def __init__(self, hook, context, port):
         self.hook = hook
-        self.context = context
-        self.stopping = threading.Event()
-        self._open = set()
-        self._open_lock = threading.Lock()
-        super().__init__(('127.0.0.1', port), _Handler)
-
-    def get_request(self):
-        sock, addr = super().get_request()
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        if self.context:
-            # The handshake happens later in the connection's own thread, so
-            # a client that stalls in it cannot hold up accept().
-            sock = self.context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
-        return sock, addr
-
-    def finish_request(self, request, client_address):
-        with self._open_lock:
-            self._open.add(request)
-        try:
-            # down() may have closed the open connections just before this one was added.
-            if self.stopping.is_set():
-                return
-            if self.context:
-                request.do_handshake()
-            super().finish_request(request, client_address)
-        except OSError:
-            # Failed handshakes and connections dropped by down(): not worth a traceback.
-            pass
-        finally:
-            with self._open_lock:
-                self._open.discard(request)
-
-    def close_connections(self):
-        with self._open_lock:
-            for sock in self._open:
-                try:
-                    # The plain socket's shutdown: SSLSocket.shutdown() would
-                    # also drop the TLS state under the thread still using it.
-                    socket.socket.shutdown(sock, socket.SHUT_RDWR)
-                except OSError:
-                    pass
+        super().__init__(('127.0.0.1', port), _Handler, context)
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):

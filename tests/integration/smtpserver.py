@@ -57,6 +57,8 @@ import weakref
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
+import loopback
+
 Message = collections.namedtuple('Message', 'mail_from rcpt_tos data message tls arrived login')
 Message.__doc__ = """One message accepted; see the module's docstring for the fields."""
 
@@ -88,9 +90,10 @@ class SmtpServer:
         context = None
         if tls:
             self._tmp = tempfile.TemporaryDirectory(prefix='smtpserver-')
-            self.ca_file, cert, key = _make_tls_files(self._tmp.name)
+            files = loopback.make_certificates(self._tmp.name)
+            self.ca_file = files['ca']
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            context.load_cert_chain(cert, key)
+            context.load_cert_chain(files['server'], files['server_key'])
         kwargs = {}
         if tls == 'starttls':
             kwargs.update(tls_context=context, require_starttls=True)
@@ -274,35 +277,6 @@ class _QuietDeprecation(logging.Filter):
 
 
 logging.getLogger('mail.log').addFilter(_QuietDeprecation())
-
-
-def _make_tls_files(directory):
-    """A throwaway CA and a certificate from it for 127.0.0.1 and localhost:
-    (ca_file, cert_file, key_file)."""
-    cnf = os.path.join(directory, 'openssl.cnf')
-    with open(cnf, 'w') as f:
-        # Our own config, so that nothing in the system's openssl.cnf
-        # (such as CA:TRUE on every -x509 certificate) creeps in.
-        f.write('[req]\ndistinguished_name = dn\n[dn]\n'
-                '[ca]\nbasicConstraints = critical, CA:TRUE\nkeyUsage = critical, keyCertSign, cRLSign\n'
-                'subjectKeyIdentifier = hash\n'
-                '[server]\nbasicConstraints = critical, CA:FALSE\nkeyUsage = critical, digitalSignature\n'
-                'extendedKeyUsage = serverAuth\nsubjectAltName = IP:127.0.0.1, DNS:localhost\n'
-                'subjectKeyIdentifier = hash\nauthorityKeyIdentifier = keyid\n')
-
-    def make(name, subject, ca=None):
-        key, cert = os.path.join(directory, f'{name}.key'), os.path.join(directory, f'{name}.pem')
-        cmd = ['openssl', 'req', '-x509', '-config', cnf, '-extensions', name, '-days', '2',
-               '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-noenc',
-               '-keyout', key, '-out', cert, '-subj', subject]
-        if ca:
-            cmd += ['-CA', ca[0], '-CAkey', ca[1]]
-        subprocess.run(cmd, check=True, capture_output=True)
-        return cert, key
-
-    ca = make('ca', '/CN=bokvar test CA')
-    cert, key = make('server', '/CN=localhost', ca)
-    return ca[0], cert, key
 
 
 # The self-test: python3 smtpserver.py
