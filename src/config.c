@@ -58,18 +58,22 @@ static int parse_log_level(const struct yreader *r, const struct ynode *n, void 
         return 0;
 }
 
-/* A key ending in _credential: the name of a credential, checked for form. */
-static int parse_credential_name(const struct yreader *r, const struct ynode *n, void *dest) {
-        struct secret *s = dest;
-
-        if (y_string(r, n, &s->name) < 0)
+static int credential_name(const struct yreader *r, const struct ynode *n, char **name, const char *what) {
+        if (y_string(r, n, name) < 0)
                 return -EINVAL;
-        if (!credential_name_valid(s->name))
-                /* Do not echo the value: it may be the secret itself. */
+        if (!credential_name_valid(*name))
                 return y_error(r, n,
                                "not a credential name: name a file in $CREDENTIALS_DIRECTORY "
-                               "(letters, digits, '_', '-', '.'), never write the secret itself here");
+                               "(letters, digits, '_', '-', '.'), never write the %s itself here", what);
         return 0;
+}
+
+int config_secret_name(const struct yreader *r, const struct ynode *n, void *dest) {
+        return credential_name(r, n, &((struct secret *) dest)->name, "secret");
+}
+
+int config_credential_file(const struct yreader *r, const struct ynode *n, void *dest) {
+        return credential_name(r, n, dest, "key");
 }
 
 static int parse_feeds(const struct yreader *r, const struct ynode *n, void *dest _unused_) {
@@ -121,7 +125,7 @@ static int parse_dispatch(const struct yreader *r, const struct ynode *n, void *
 
 static const struct yfield top_fields[] = {
         { "database", y_string, offsetof(struct config, database), false },
-        { "database_password_credential", parse_credential_name, offsetof(struct config, database_password), false },
+        { "database_password_credential", config_secret_name, offsetof(struct config, database_password), false },
         { "log_level", parse_log_level, offsetof(struct config, log_level), false },
         { "max_parallel_fetches", parse_parallel, offsetof(struct config, max_parallel_fetches), false },
         { "rules", parse_rules, offsetof(struct config, rules), false },
@@ -199,20 +203,12 @@ int config_parse(const char *path, const char *data, size_t size, unsigned flags
 }
 
 int config_load(const char *path, unsigned flags, struct config **ret, struct diag *d) {
-        _cleanup_(ynode_freep) struct ynode *root = NULL;
-        _cleanup_(config_unrefp) struct config *c = NULL;
-        int r, k;
+        _cleanup_free_ char *data = NULL;
+        size_t size;
+        int r;
 
-        size_t first = d->n;
-
-        r = ydoc_load(path, &root, d);
-        if (r < 0 && !root)
+        r = ydoc_read(path, &data, &size, d);
+        if (r < 0)
                 return r;
-        /* Go on after errors that left the document readable: report them all. */
-        k = config_from_document(path, root, flags, &c, d);
-        diag_sort(d, first);
-        if (r < 0 || k < 0)
-                return r < 0 ? r : k;
-        *ret = TAKE_PTR(c);
-        return 0;
+        return config_parse(path, data, size, flags, ret, d);
 }

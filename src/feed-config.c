@@ -217,30 +217,6 @@ static int parse_identity(const struct yreader *r, const struct ynode *n, void *
         return 0;
 }
 
-/* A credential whose value is needed in memory (tokens, passwords). */
-static int parse_secret_name(const struct yreader *r, const struct ynode *n, void *dest) {
-        struct secret *s = dest;
-
-        if (y_string(r, n, &s->name) < 0)
-                return -EINVAL;
-        if (!credential_name_valid(s->name))
-                return y_error(r, n, "not a credential name: name a file in $CREDENTIALS_DIRECTORY, never write the "
-                                     "secret itself here");
-        return 0;
-}
-
-/* A credential handed to libcurl as a file (keys, certificates). */
-static int parse_credential_file_name(const struct yreader *r, const struct ynode *n, void *dest) {
-        char **s = dest;
-
-        if (y_string(r, n, s) < 0)
-                return -EINVAL;
-        if (!credential_name_valid(*s))
-                return y_error(r, n, "not a credential name: name a file in $CREDENTIALS_DIRECTORY, never write the "
-                                     "key itself here");
-        return 0;
-}
-
 static int parse_path_option(const struct yreader *r, const struct ynode *n, void *dest) {
         const struct feed_ctx *ctx = r->userdata;
         char *p;
@@ -270,11 +246,11 @@ static int parse_csv(const struct yreader *r, const struct ynode *n, void *dest)
 }
 
 static const struct yfield auth_fields[] = {
-        { "bearer_credential", parse_secret_name, offsetof(struct feed_config, auth.bearer), false },
-        { "basic_credential", parse_secret_name, offsetof(struct feed_config, auth.basic), false },
-        { "client_cert_credential", parse_credential_file_name, offsetof(struct feed_config, auth.client_cert_name), false },
-        { "client_key_credential", parse_credential_file_name, offsetof(struct feed_config, auth.client_key_name), false },
-        { "ssh_key_credential", parse_credential_file_name, offsetof(struct feed_config, auth.ssh_key_name), false },
+        { "bearer_credential", config_secret_name, offsetof(struct feed_config, auth.bearer), false },
+        { "basic_credential", config_secret_name, offsetof(struct feed_config, auth.basic), false },
+        { "client_cert_credential", config_credential_file, offsetof(struct feed_config, auth.client_cert_name), false },
+        { "client_key_credential", config_credential_file, offsetof(struct feed_config, auth.client_key_name), false },
+        { "ssh_key_credential", config_credential_file, offsetof(struct feed_config, auth.ssh_key_name), false },
         { "ca_file", parse_path_option, offsetof(struct feed_config, auth.ca_file), false },
         { "known_hosts", parse_path_option, offsetof(struct feed_config, auth.known_hosts), false },
         {}

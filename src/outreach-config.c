@@ -153,17 +153,6 @@ static int parse_channel_type(const struct yreader *r, const struct ynode *n, vo
         return 0;
 }
 
-static int parse_secret_name(const struct yreader *r, const struct ynode *n, void *dest) {
-        struct secret *s = dest;
-
-        if (y_string(r, n, &s->name) < 0)
-                return -EINVAL;
-        if (!credential_name_valid(s->name))
-                return y_error(r, n, "not a credential name: name a file in $CREDENTIALS_DIRECTORY, never write the "
-                                     "secret itself here");
-        return 0;
-}
-
 static int parse_path(const struct yreader *r, const struct ynode *n, void *dest) {
         const char *dir = r->userdata;
         char *p;
@@ -189,10 +178,10 @@ static const struct yfield channel_fields[] = {
         { "name", parse_name, offsetof(struct channel_config, name), true },
         { "type", parse_channel_type, offsetof(struct channel_config, type), true },
         { "url", y_string, offsetof(struct channel_config, url), true },
-        { "secret_credential", parse_secret_name, offsetof(struct channel_config, secret), false },
+        { "secret_credential", config_secret_name, offsetof(struct channel_config, secret), false },
         { "from", parse_email, offsetof(struct channel_config, from), false },
-        { "username_credential", parse_secret_name, offsetof(struct channel_config, username), false },
-        { "password_credential", parse_secret_name, offsetof(struct channel_config, password), false },
+        { "username_credential", config_secret_name, offsetof(struct channel_config, username), false },
+        { "password_credential", config_secret_name, offsetof(struct channel_config, password), false },
         { "ca_file", parse_path, offsetof(struct channel_config, ca_file), false },
         { "timeout", parse_timeout, offsetof(struct channel_config, timeout), false },
         {}

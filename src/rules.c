@@ -319,11 +319,9 @@ int rules_load(const char *path, struct ruleset **ret, struct diag *d) {
         size_t size;
         int r;
 
-        r = read_full_file(path, YDOC_MAX_SIZE, &data, &size);
-        if (r == -EFBIG)
-                return diag_add(d, path, 0, 0, "file is larger than %zu bytes; refusing to read it", YDOC_MAX_SIZE);
+        r = ydoc_read(path, &data, &size, d);
         if (r < 0)
-                return diag_add(d, path, 0, 0, "cannot read: %s", strerror(-r));
+                return r;
         if (!utf8_valid(data, size, NULL))
                 return diag_add(d, path, 0, 0, "the file is not valid UTF-8");
         return rules_parse(path, data, size, ret, d);

@@ -245,17 +245,14 @@ int ydoc_parse(const char *path, const char *data, size_t size, struct ynode **r
         return soft ? -EINVAL : 0;
 }
 
-int ydoc_load(const char *path, struct ynode **ret, struct diag *d) {
-        _cleanup_free_ char *data = NULL;
-        size_t size;
-        int r;
+int ydoc_read(const char *path, char **ret, size_t *ret_size, struct diag *d) {
+        int r = read_full_file(path, YDOC_MAX_SIZE, ret, ret_size);
 
-        r = read_full_file(path, YDOC_MAX_SIZE, &data, &size);
         if (r == -EFBIG)
                 return diag_add(d, path, 0, 0, "file is larger than %zu bytes; refusing to read it", YDOC_MAX_SIZE);
         if (r < 0)
                 return diag_add(d, path, 0, 0, "cannot read: %s", strerror(-r));
-        return ydoc_parse(path, data, size, ret, d);
+        return 0;
 }
 
 int y_error(const struct yreader *r, const struct ynode *n, const char *fmt, ...) {

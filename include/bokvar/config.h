@@ -51,3 +51,10 @@ int config_parse(const char *path, const char *data, size_t size, unsigned flags
                  struct diag *d);
 /* Reads and parses path. */
 int config_load(const char *path, unsigned flags, struct config **ret, struct diag *d);
+
+/* Readers (struct yfield) for keys ending in _credential: the name of a
+ * credential, checked for form and never echoed, for it may be the secret
+ * itself. config_secret_name fills a struct secret; config_credential_file a
+ * char *, for a key or certificate handed to libcurl as a file. */
+int config_secret_name(const struct yreader *r, const struct ynode *n, void *dest);
+int config_credential_file(const struct yreader *r, const struct ynode *n, void *dest);

@@ -43,8 +43,9 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct ynode *, ynode_free);
  * then still set when the document's shape was read (after, say, a duplicate
  * key), so that callers can go on and report later mistakes too. */
 int ydoc_parse(const char *path, const char *data, size_t size, struct ynode **ret, struct diag *d);
-/* Reads and parses a file of at most YDOC_MAX_SIZE bytes. */
-int ydoc_load(const char *path, struct ynode **ret, struct diag *d);
+/* Reads a file of at most YDOC_MAX_SIZE bytes into *ret (NUL-terminated,
+ * its length in *ret_size); what went wrong is added to d. */
+int ydoc_read(const char *path, char **ret, size_t *ret_size, struct diag *d);
 
 /* True for ~, null, Null, NULL and an empty plain scalar. */
 bool ynode_is_null(const struct ynode *n);

@@ -145,8 +145,8 @@ static void test_feed_errors(void **state) {
                ":23:11: a feed named 'agency' is already defined at line 11",
                ":27:13: paging needs exactly one of next: (a path in the body) or link: true",
                ":28:15: '12 apples' is not a size (write e.g. 64KiB, 256MiB, 2GiB)",
-               ":29:32: not a credential name: name a file in $CREDENTIALS_DIRECTORY, never write the secret itself "
-               "here");
+               ":29:32: not a credential name: name a file in $CREDENTIALS_DIRECTORY (letters, digits, '_', '-', "
+               "'.'), never write the secret itself here");
 }
 
 static void test_outreach_errors(void **state) {
