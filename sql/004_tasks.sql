@@ -712,7 +712,13 @@ DO $$
 BEGIN
         IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'bokvar_case_system') THEN
                 IF (SELECT rolcreaterole OR rolsuper FROM pg_roles WHERE rolname = current_user) THEN
-                        CREATE ROLE bokvar_case_system NOLOGIN;
+                        -- Roles belong to the whole cluster: the migration of
+                        -- another database may be creating it at this moment.
+                        BEGIN
+                                CREATE ROLE bokvar_case_system NOLOGIN;
+                        EXCEPTION WHEN duplicate_object OR unique_violation THEN
+                                NULL;
+                        END;
                 ELSE
                         RAISE NOTICE 'role bokvar_case_system does not exist and % may not create it; an administrator '
                                      'can create it, then run SELECT bokvar.case_system_grant()', current_user;
