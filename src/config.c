@@ -76,6 +76,18 @@ int config_credential_file(const struct yreader *r, const struct ynode *n, void 
         return credential_name(r, n, dest, "key");
 }
 
+int config_secret_read(const struct yreader *r, const struct ynode *n, const char *key, struct secret *s) {
+        _cleanup_free_ char *reason = NULL;
+        int k;
+
+        if (!s->name)
+                return 0;
+        k = credential_read(s->name, &s->value, &s->size, &reason);
+        if (k < 0)
+                return y_error(r, n, "%s: %s", key, reason ? reason : strerror(-k));
+        return 0;
+}
+
 static int parse_feeds(const struct yreader *r, const struct ynode *n, void *dest _unused_) {
         struct config *c = r->userdata;
 

@@ -461,18 +461,6 @@ static int credential_path(const struct yreader *r, const struct ynode *feed, co
         return 0;
 }
 
-static int secret_value(const struct yreader *r, const struct ynode *feed, const char *key, struct secret *s) {
-        _cleanup_free_ char *reason = NULL;
-        int k;
-
-        if (!s->name)
-                return 0;
-        k = credential_read(s->name, &s->value, &s->size, &reason);
-        if (k < 0)
-                return y_error(r, feed, "%s: %s", key, reason ? reason : strerror(-k));
-        return 0;
-}
-
 /* What no single key can check: combinations. Credentials are read only
  * when the feed was otherwise read without errors (load). */
 static int check_feed(const struct yreader *r, const struct ynode *n, struct feed_config *f, bool load) {
@@ -520,8 +508,8 @@ static int check_feed(const struct yreader *r, const struct ynode *n, struct fee
         if (ret < 0 || !load || !(ctx->flags & CONFIG_LOAD_CREDENTIALS))
                 return ret;
 
-        if (secret_value(r, n, "auth.bearer_credential", &f->auth.bearer) < 0 ||
-            secret_value(r, n, "auth.basic_credential", &f->auth.basic) < 0)
+        if (config_secret_read(r, n, "auth.bearer_credential", &f->auth.bearer) < 0 ||
+            config_secret_read(r, n, "auth.basic_credential", &f->auth.basic) < 0)
                 ret = -EINVAL;
         if (f->auth.client_cert_name &&
             (credential_path(r, n, "auth.client_cert_credential", f->auth.client_cert_name, &f->auth.client_cert) < 0 ||

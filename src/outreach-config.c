@@ -187,18 +187,6 @@ static const struct yfield channel_fields[] = {
         {}
 };
 
-static int read_secret(const struct yreader *r, const struct ynode *n, const char *key, struct secret *s) {
-        _cleanup_free_ char *reason = NULL;
-        int k;
-
-        if (!s->name)
-                return 0;
-        k = credential_read(s->name, &s->value, &s->size, &reason);
-        if (k < 0)
-                return y_error(r, n, "%s: %s", key, reason ? reason : strerror(-k));
-        return 0;
-}
-
 /* Standard Webhooks secrets read "whsec_" and the key in base64. */
 static int decode_webhook_key(const struct yreader *r, const struct ynode *n, struct channel_config *c) {
         const char *b64 = startswith(c->secret.value, "whsec_");
@@ -269,9 +257,9 @@ int outreach_parse_channels(const struct yreader *r, const struct ynode *n, cons
                                       strerror(errno));
                 if (k < 0 || ret < 0 || !(flags & CONFIG_LOAD_CREDENTIALS))
                         continue;
-                if (read_secret(r, cn, "secret_credential", &c->secret) < 0 ||
-                    read_secret(r, cn, "username_credential", &c->username) < 0 ||
-                    read_secret(r, cn, "password_credential", &c->password) < 0 ||
+                if (config_secret_read(r, cn, "secret_credential", &c->secret) < 0 ||
+                    config_secret_read(r, cn, "username_credential", &c->username) < 0 ||
+                    config_secret_read(r, cn, "password_credential", &c->password) < 0 ||
                     (c->secret.value && decode_webhook_key(r, cn, c) < 0))
                         ret = -EINVAL;
         }

@@ -58,3 +58,5 @@ int config_load(const char *path, unsigned flags, struct config **ret, struct di
  * char *, for a key or certificate handed to libcurl as a file. */
 int config_secret_name(const struct yreader *r, const struct ynode *n, void *dest);
 int config_credential_file(const struct yreader *r, const struct ynode *n, void *dest);
+/* Reads the value of the credential s names, if any; an error names n and key. */
+int config_secret_read(const struct yreader *r, const struct ynode *n, const char *key, struct secret *s);
