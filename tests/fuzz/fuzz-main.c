@@ -8,8 +8,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "bokvar/log.h"
-#include "bokvar/util.h"
+#include "bokvar/basic/log.h"
+#include "bokvar/basic/util.h"
 #include "fuzz.h"
 
 static int run_file(const char *path) {

@@ -8,10 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bokvar/json-scan.h"
-#include "bokvar/reader.h"
-#include "bokvar/stage.h"
-#include "bokvar/util.h"
+#include "bokvar/basic/json-scan.h"
+#include "bokvar/ingest/reader.h"
+#include "bokvar/ingest/stage.h"
+#include "bokvar/basic/util.h"
 #include "fuzz.h"
 
 /* Undoes COPY's text escaping of one column. */

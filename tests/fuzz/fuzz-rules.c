@@ -3,7 +3,7 @@
  * into JSON) or in reasons, never in a crash or a leak. */
 #include <stdlib.h>
 
-#include "bokvar/rules.h"
+#include "bokvar/config/rules.h"
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

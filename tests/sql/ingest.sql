@@ -12,7 +12,7 @@
 --   failure and 304 of f1, then quarantine_retry with a fixed mapping
 --   f2       a person known without address meets co-tenant and address
 --
--- The stage has bokvard's shape (include/bokvar/stage.h): seq numbers the
+-- The stage has bokvard's shape (include/bokvar/ingest/stage.h): seq numbers the
 -- records of a response, line is where each starts in the body.
 -- bokvar.ingest_cleanup() between fetches drops the working tables (and
 -- the stage) that ON COMMIT DROP would keep until the end.

@@ -7,7 +7,7 @@
 -- otherwise, so nothing depends on the real date. Signals are written
 -- straight into bokvar.signal with explicit ids (household * 10 + n), their
 -- age and deadline in days relative to T. Rulesets have the JSON shape
--- bokvard and bokvarctl send (src/rules.c, rules_to_json).
+-- bokvard and bokvarctl send (src/config/rules.c, rules_to_json).
 --
 --   1  conditions, each alone, and the global window     households 101-125
 --   2  combinations; one firing per household            households 131-139

@@ -74,7 +74,7 @@ CREATE FUNCTION pg_temp.kinds(p_task bigint) RETURNS text[]
 LANGUAGE sql STABLE AS $$ SELECT coalesce(array_agg(kind ORDER BY id), '{}') FROM bokvar.task_event WHERE task_id = p_task $$;
 
 -- Teams, channels and task settings, in the shape bokvard sends
--- (src/outreach-config.c, outreach_to_json).
+-- (src/config/outreach-config.c, outreach_to_json).
 CREATE FUNCTION pg_temp.teams() RETURNS jsonb
 LANGUAGE sql IMMUTABLE AS $$ SELECT $j$[
         {"name": "north", "postal_codes": ["602", "603 7"], "cities": [], "landlords": [], "caseworkers": ["anna", "bo"],

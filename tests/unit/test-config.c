@@ -10,11 +10,11 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "bokvar/config.h"
-#include "bokvar/feed-config.h"
-#include "bokvar/log.h"
-#include "bokvar/util.h"
-#include "bokvar/yamldoc.h"
+#include "bokvar/config/config.h"
+#include "bokvar/config/feed-config.h"
+#include "bokvar/basic/log.h"
+#include "bokvar/basic/util.h"
+#include "bokvar/basic/yamldoc.h"
 
 static const char *fixtures;
 

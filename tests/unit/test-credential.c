@@ -9,8 +9,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "bokvar/credential.h"
-#include "bokvar/util.h"
+#include "bokvar/basic/credential.h"
+#include "bokvar/basic/util.h"
 
 static char dir[] = "/tmp/bokvar-test-cred-XXXXXX";
 

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "bokvar/delivery.h"
+#include "bokvar/outreach/delivery.h"
 
 static void test_signature_matches_the_convention(void **state) {
         /* whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw, decoded. */

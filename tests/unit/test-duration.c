@@ -6,8 +6,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "bokvar/duration.h"
-#include "bokvar/util.h"
+#include "bokvar/basic/duration.h"
+#include "bokvar/basic/util.h"
 
 static void test_units(void **state) {
         usec_t d;

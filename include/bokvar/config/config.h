@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* bokvar.yaml: what the daemon and bokvarctl are configured with. Loading is
+ * strict; every mistake is reported as file:line:column. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "bokvar/basic/diag.h"
+#include "bokvar/basic/duration.h"
+#include "bokvar/config/outreach-config.h"
+
+#define CONFIG_DEFAULT_PATH "/etc/bokvar/bokvar.yaml"
+
+struct feed_config;
+struct ruleset;
+
+struct config {
+        unsigned refs;
+        char *path;                 /* the file it was read from */
+        char *dir;                  /* its directory: relative paths start here */
+        char *database;             /* libpq conninfo or URI; NULL: PG* environment */
+        struct secret database_password;
+        int log_level;              /* syslog level */
+        unsigned load_flags;        /* CONFIG_* this was loaded with */
+        char *rules_path;           /* rules: the rules file, resolved */
+        struct ruleset *rules;      /* read from it when loaded with CONFIG_CHECK_FILES */
+        struct feed_config *feeds;
+        size_t n_feeds;
+        unsigned max_parallel_fetches;
+        struct outreach_config outreach;   /* teams, channels, tasks, dispatch */
+};
+
+enum {
+        CONFIG_LOAD_CREDENTIALS = 1 << 0,  /* read every named credential */
+        CONFIG_CHECK_FILES = 1 << 1,       /* check that files the config names exist (ca_file, rules...) */
+        CONFIG_CHECK_FEED_FILES = 1 << 2,  /* ... and that file: feeds are there now (bokvarctl check) */
+};
+
+/* Configurations are shared by whoever uses them (a fetch keeps the one it
+ * started with across a reload): config_unref() frees the last reference. */
+/* A configuration of defaults alone (no file), with one reference. */
+struct config *config_new(void);
+struct config *config_ref(struct config *c);
+struct config *config_unref(struct config *c);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct config *, config_unref);
+
+/* Parses a configuration held in memory; path is used in messages and to
+ * resolve relative paths. */
+int config_parse(const char *path, const char *data, size_t size, unsigned flags, struct config **ret,
+                 struct diag *d);
+/* Reads and parses path. */
+int config_load(const char *path, unsigned flags, struct config **ret, struct diag *d);
+
+/* Readers (struct yfield) for keys ending in _credential: the name of a
+ * credential, checked for form and never echoed, for it may be the secret
+ * itself. config_secret_name fills a struct secret; config_credential_file a
+ * char *, for a key or certificate handed to libcurl as a file. */
+int config_secret_name(const struct yreader *r, const struct ynode *n, void *dest);
+int config_credential_file(const struct yreader *r, const struct ynode *n, void *dest);
+/* Reads the value of the credential s names, if any; an error names n and key. */
+int config_secret_read(const struct yreader *r, const struct ynode *n, const char *key, struct secret *s);

@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* A feed as an operator describes it in bokvar.yaml: where it is, how often
+ * to fetch it, how to read it, and how its columns or JSON paths map onto
+ * the canonical signal. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bokvar/config/config.h"
+#include "bokvar/basic/duration.h"
+#include "bokvar/basic/yamldoc.h"
+
+enum feed_source {
+        FEED_SOURCE_LANDLORD,
+        FEED_SOURCE_ENFORCEMENT,
+        FEED_SOURCE_UTILITY,
+};
+
+enum feed_format {
+        FEED_FORMAT_CSV,
+        FEED_FORMAT_NDJSON,
+        FEED_FORMAT_JSON,
+};
+
+enum feed_scheme {
+        FEED_SCHEME_HTTPS,
+        FEED_SCHEME_HTTP,     /* loopback only */
+        FEED_SCHEME_SFTP,
+        FEED_SCHEME_FILE,
+};
+
+/* The canonical signal's fields, in the order the SQL knows them. */
+enum canonical_field {
+        FIELD_EXTERNAL_ID,
+        FIELD_KIND,
+        FIELD_OCCURRED_AT,
+        FIELD_DEADLINE,
+        FIELD_PERSON_ID,
+        FIELD_NAME,
+        FIELD_ADDRESS,
+        FIELD_POSTAL_CODE,
+        FIELD_CITY,
+        FIELD_APARTMENT,
+        FIELD_CHILDREN,
+        FIELD_AMOUNT,
+        FIELD_MONTHS_IN_ARREARS,
+        FIELD_LANDLORD,
+        _FIELD_MAX,
+};
+
+/* Where one canonical field comes from. */
+struct field_map {
+        bool set;
+        char *from;          /* CSV column name, or JSON dot path */
+        char *value;         /* a constant instead */
+        char **values;       /* kind only: pairs source value, signal kind; NULL-terminated */
+};
+
+struct feed_config {
+        char *name;
+        enum feed_source source;
+        char *url;               /* as written; file: URLs resolved to an absolute path */
+        enum feed_scheme scheme;
+        char *path;              /* file feeds: the absolute path */
+        usec_t interval;
+        enum feed_format format;
+        struct {
+                char delimiter;
+                char quote;
+                char *encoding;   /* NULL or "UTF-8": UTF-8 (a BOM is skipped) */
+                bool header;
+                unsigned skip_lines;
+        } csv;
+        char *records;           /* json: dot path to the array of records; NULL: the top level */
+        bool decimal_comma;
+        char *date_format;
+        char **identity;         /* accepted identity number countries: se, no, nl */
+        struct field_map map[_FIELD_MAX];
+        struct {
+                struct secret bearer;     /* bearer_credential */
+                struct secret basic;      /* basic_credential: "user:password" */
+                char *client_cert;        /* client_cert_credential: the credential file's path */
+                char *client_key;         /* client_key_credential */
+                char *ssh_key;            /* ssh_key_credential */
+                char *client_cert_name, *client_key_name, *ssh_key_name;
+                char *ca_file;
+                char *known_hosts;
+        } auth;
+        struct {
+                char *next;               /* dot path in the body to the next page's URL or cursor */
+                bool link;                /* follow Link: <...>; rel="next" */
+                char *param;              /* next is a cursor: add ?param=cursor to the feed URL */
+        } paging;
+        usec_t timeout;
+        usec_t connect_timeout;
+        uint64_t max_body;
+        unsigned line, column;   /* where the feed is defined */
+};
+
+/* Names of the canonical fields, for messages and the mapping sent to SQL. */
+extern const char *const canonical_field_names[_FIELD_MAX];
+/* Names of the signal kinds, NULL-terminated. */
+extern const char *const signal_kind_names[];
+const char *feed_source_to_string(enum feed_source s);
+const char *feed_format_to_string(enum feed_format f);
+
+/* Reads the feeds: list (n must be a sequence) into *ret / *ret_n. With
+ * check_files, feed files (file: URLs), ca_file and known_hosts must exist
+ * and be readable. Credentials are resolved to paths when load_credentials. */
+int feed_configs_parse(const struct yreader *r, const struct ynode *n, const char *config_dir, unsigned flags,
+                       struct feed_config **ret, size_t *ret_n);
+void feed_configs_free(struct feed_config *f, size_t n);

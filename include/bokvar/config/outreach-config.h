@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* teams:, channels:, tasks: and dispatch: in bokvar.yaml: who gets the
+ * outreach tasks, how they are told, and when tasks are due. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "bokvar/basic/duration.h"
+#include "bokvar/basic/util.h"
+#include "bokvar/basic/yamldoc.h"
+
+/* A secret named in the file and read from $CREDENTIALS_DIRECTORY. */
+struct secret {
+        char *name;    /* credential name as written */
+        char *value;   /* NULL until credentials are loaded */
+        size_t size;
+};
+
+struct team_config {
+        char *name;
+        char **postal_codes;      /* prefixes of the normalised postal code */
+        char **cities;
+        char **landlords;
+        bool is_default;
+        char *email;
+        char **caseworkers;
+        unsigned line;
+};
+
+enum channel_type {
+        CHANNEL_WEBHOOK,
+        CHANNEL_SMTP,
+};
+
+struct channel_config {
+        char *name;
+        enum channel_type type;
+        char *url;
+        bool plain_http;          /* http:// to this machine only */
+        struct secret secret;     /* webhook: whsec_<base64 key> */
+        unsigned char *key;       /* ... its key, decoded */
+        size_t key_size;
+        char *from;               /* smtp */
+        struct secret username, password;
+        char *ca_file;
+        usec_t timeout;
+        unsigned line;
+};
+
+struct outreach_config {
+        struct team_config *teams;
+        size_t n_teams;
+        struct channel_config *channels;
+        size_t n_channels;
+        usec_t lead_time;
+        usec_t service_urgent, service_outreach;
+        unsigned max_attempts;
+        unsigned concurrency;     /* deliveries in flight at once */
+};
+
+int outreach_parse_teams(const struct yreader *r, const struct ynode *n, struct outreach_config *o);
+int outreach_parse_channels(const struct yreader *r, const struct ynode *n, const char *config_dir, unsigned flags,
+                            struct outreach_config *o);
+int outreach_parse_tasks(const struct yreader *r, const struct ynode *n, struct outreach_config *o);
+int outreach_parse_dispatch(const struct yreader *r, const struct ynode *n, struct outreach_config *o);
+void outreach_config_done(struct outreach_config *o);
+void outreach_config_init(struct outreach_config *o);
+
+/* What bokvar.config_sync() takes: teams, channels, task settings. */
+int outreach_to_json(const struct outreach_config *o, struct buf *out);
+const struct channel_config *outreach_channel(const struct outreach_config *o, const char *name);

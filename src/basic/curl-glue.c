@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* libcurl multi socket interface driven by sd-event. */
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
+#include <time.h>
+
+#include "bokvar/basic/curl-glue.h"
+#include "bokvar/basic/duration.h"
+#include "bokvar/basic/log.h"
+#include "bokvar/basic/util.h"
+
+struct curl_glue {
+        sd_event *event;
+        CURLM *multi;
+        sd_event_source *timer;
+};
+
+/* What a transfer's CURLOPT_PRIVATE points at. */
+struct transfer {
+        curl_glue_done_fn done;
+        void *userdata;
+};
+
+static void check_finished(struct curl_glue *g) {
+        CURLMsg *msg;
+        int left;
+
+        while ((msg = curl_multi_info_read(g->multi, &left))) {
+                struct transfer *t = NULL;
+                CURL *easy = msg->easy_handle;
+                CURLcode result = msg->data.result;
+
+                if (msg->msg != CURLMSG_DONE)
+                        continue;
+                (void) curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **) &t);
+                curl_multi_remove_handle(g->multi, easy);
+                (void) curl_easy_setopt(easy, CURLOPT_PRIVATE, NULL);
+                if (t) {
+                        curl_glue_done_fn done = t->done;
+                        void *ud = t->userdata;
+
+                        free(t);
+                        done(easy, result, ud);
+                }
+        }
+}
+
+static int on_io(sd_event_source *s _unused_, int fd, uint32_t revents, void *userdata) {
+        struct curl_glue *g = userdata;
+        int action = 0, running;
+
+        if (revents & EPOLLIN)
+                action |= CURL_CSELECT_IN;
+        if (revents & EPOLLOUT)
+                action |= CURL_CSELECT_OUT;
+        if (revents & (EPOLLERR | EPOLLHUP))
+                action |= CURL_CSELECT_ERR;
+        if (curl_multi_socket_action(g->multi, fd, action, &running) != CURLM_OK)
+                log_warning("libcurl failed to handle I/O on socket %d.", fd);
+        check_finished(g);
+        return 0;
+}
+
+/* libcurl says what it wants to know about a socket. */
+static int socket_cb(CURL *easy _unused_, curl_socket_t fd, int what, void *userdata, void *socketp) {
+        struct curl_glue *g = userdata;
+        sd_event_source *io = socketp;
+        uint32_t events = 0;
+
+        if (what == CURL_POLL_REMOVE) {
+                if (io) {
+                        sd_event_source_disable_unref(io);
+                        (void) curl_multi_assign(g->multi, fd, NULL);
+                }
+                return 0;
+        }
+        if (what == CURL_POLL_IN || what == CURL_POLL_INOUT)
+                events |= EPOLLIN;
+        if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT)
+                events |= EPOLLOUT;
+        if (io) {
+                if (sd_event_source_set_io_events(io, events) < 0 || sd_event_source_set_enabled(io, SD_EVENT_ON) < 0)
+                        return -1;
+                return 0;
+        }
+        if (sd_event_add_io(g->event, &io, fd, events, on_io, g) < 0)
+                return -1;
+        (void) sd_event_source_set_description(io, "curl-io");
+        if (curl_multi_assign(g->multi, fd, io) != CURLM_OK) {
+                sd_event_source_disable_unref(io);
+                return -1;
+        }
+        return 0;
+}
+
+static int on_timer(sd_event_source *s _unused_, uint64_t usec _unused_, void *userdata) {
+        struct curl_glue *g = userdata;
+        int running;
+
+        if (curl_multi_socket_action(g->multi, CURL_SOCKET_TIMEOUT, 0, &running) != CURLM_OK)
+                log_warning("libcurl failed to handle a timeout.");
+        check_finished(g);
+        return 0;
+}
+
+/* libcurl wants to be called after timeout_ms (-1: never, 0: at once). */
+static int timer_cb(CURLM *multi _unused_, long timeout_ms, void *userdata) {
+        struct curl_glue *g = userdata;
+        uint64_t now;
+
+        if (timeout_ms < 0)
+                return g->timer && sd_event_source_set_enabled(g->timer, SD_EVENT_OFF) < 0 ? -1 : 0;
+        if (sd_event_now(g->event, CLOCK_MONOTONIC, &now) < 0)
+                return -1;
+        /* Round up, so that the timer never fires before libcurl expects. */
+        now += (uint64_t) timeout_ms * USEC_PER_MSEC + USEC_PER_MSEC - 1;
+        if (g->timer) {
+                if (sd_event_source_set_time(g->timer, now) < 0 ||
+                    sd_event_source_set_enabled(g->timer, SD_EVENT_ONESHOT) < 0)
+                        return -1;
+                return 0;
+        }
+        /* Accuracy 1µs: 0 would mean sd-event's default of 250ms, and
+         * libcurl's "at once" would wait that long. */
+        if (sd_event_add_time(g->event, &g->timer, CLOCK_MONOTONIC, now, 1, on_timer, g) < 0)
+                return -1;
+        (void) sd_event_source_set_description(g->timer, "curl-timer");
+        return 0;
+}
+
+int curl_glue_new(sd_event *event, struct curl_glue **ret) {
+        struct curl_glue *g = calloc(1, sizeof *g);
+
+        if (!g)
+                return -ENOMEM;
+        g->event = sd_event_ref(event);
+        g->multi = curl_multi_init();
+        if (!g->multi) {
+                curl_glue_free(g);
+                return -ENOMEM;
+        }
+        if (curl_multi_setopt(g->multi, CURLMOPT_SOCKETFUNCTION, socket_cb) != CURLM_OK ||
+            curl_multi_setopt(g->multi, CURLMOPT_SOCKETDATA, g) != CURLM_OK ||
+            curl_multi_setopt(g->multi, CURLMOPT_TIMERFUNCTION, timer_cb) != CURLM_OK ||
+            curl_multi_setopt(g->multi, CURLMOPT_TIMERDATA, g) != CURLM_OK) {
+                curl_glue_free(g);
+                return -EINVAL;
+        }
+        *ret = g;
+        return 0;
+}
+
+struct curl_glue *curl_glue_free(struct curl_glue *g) {
+        if (!g)
+                return NULL;
+        if (g->multi)
+                curl_multi_cleanup(g->multi);
+        sd_event_source_disable_unref(g->timer);
+        sd_event_unref(g->event);
+        return mfree(g);
+}
+
+int curl_glue_add(struct curl_glue *g, CURL *easy, curl_glue_done_fn done, void *userdata) {
+        struct transfer *t = malloc(sizeof *t);
+
+        if (!t)
+                return -ENOMEM;
+        *t = (struct transfer){ .done = done, .userdata = userdata };
+        if (curl_easy_setopt(easy, CURLOPT_PRIVATE, t) != CURLE_OK ||
+            curl_multi_add_handle(g->multi, easy) != CURLM_OK) {
+                free(t);
+                return -EIO;
+        }
+        return 0;
+}
+
+void curl_glue_remove(struct curl_glue *g, CURL *easy) {
+        struct transfer *t = NULL;
+
+        if (!easy)
+                return;
+        (void) curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **) &t);
+        curl_multi_remove_handle(g->multi, easy);
+        (void) curl_easy_setopt(easy, CURLOPT_PRIVATE, NULL);
+        free(t);
+}

@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* Loading bokvar.yaml into struct config. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bokvar/config/config.h"
+#include "bokvar/basic/credential.h"
+#include "bokvar/config/feed-config.h"
+#include "bokvar/basic/log.h"
+#include "bokvar/config/rules.h"
+#include "bokvar/basic/util.h"
+#include "bokvar/basic/yamldoc.h"
+
+static void secret_done(struct secret *s) {
+        free(s->name);
+        credential_free(s->value, s->size);
+        *s = (struct secret){};
+}
+
+struct config *config_new(void) {
+        struct config *c = calloc(1, sizeof *c);
+
+        if (!c)
+                return NULL;
+        c->refs = 1;
+        outreach_config_init(&c->outreach);
+        c->log_level = LOG_INFO;
+        c->max_parallel_fetches = 4;
+        return c;
+}
+
+struct config *config_ref(struct config *c) {
+        if (c)
+                c->refs++;
+        return c;
+}
+
+struct config *config_unref(struct config *c) {
+        if (!c || --c->refs > 0)
+                return NULL;
+        feed_configs_free(c->feeds, c->n_feeds);
+        outreach_config_done(&c->outreach);
+        rules_free(c->rules);
+        free(c->rules_path);
+        free(c->path);
+        free(c->dir);
+        free(c->database);
+        secret_done(&c->database_password);
+        return mfree(c);
+}
+
+static int parse_log_level(const struct yreader *r, const struct ynode *n, void *dest) {
+        if (y_scalar(r, n, "a log level") < 0)
+                return -EINVAL;
+        if (log_level_from_string(n->value, dest) < 0)
+                return y_error(r, n, "unknown log level '%s' (use err, warning, notice, info or debug)", n->value);
+        return 0;
+}
+
+static int credential_name(const struct yreader *r, const struct ynode *n, char **name, const char *what) {
+        if (y_string(r, n, name) < 0)
+                return -EINVAL;
+        if (!credential_name_valid(*name))
+                return y_error(r, n,
+                               "not a credential name: name a file in $CREDENTIALS_DIRECTORY "
+                               "(letters, digits, '_', '-', '.'), never write the %s itself here", what);
+        return 0;
+}
+
+int config_secret_name(const struct yreader *r, const struct ynode *n, void *dest) {
+        return credential_name(r, n, &((struct secret *) dest)->name, "secret");
+}
+
+int config_credential_file(const struct yreader *r, const struct ynode *n, void *dest) {
+        return credential_name(r, n, dest, "key");
+}
+
+int config_secret_read(const struct yreader *r, const struct ynode *n, const char *key, struct secret *s) {
+        _cleanup_free_ char *reason = NULL;
+        int k;
+
+        if (!s->name)
+                return 0;
+        k = credential_read(s->name, &s->value, &s->size, &reason);
+        if (k < 0)
+                return y_error(r, n, "%s: %s", key, reason ? reason : strerror(-k));
+        return 0;
+}
+
+static int parse_feeds(const struct yreader *r, const struct ynode *n, void *dest _unused_) {
+        struct config *c = r->userdata;
+
+        return feed_configs_parse(r, n, c->dir, c->load_flags, &c->feeds, &c->n_feeds);
+}
+
+/* rules: the rules file, next to the configuration unless absolute; read
+ * and checked too when the configuration's files are checked. */
+static int parse_rules(const struct yreader *r, const struct ynode *n, void *dest _unused_) {
+        struct config *c = r->userdata;
+
+        if (y_scalar(r, n, "a file name") < 0)
+                return -EINVAL;
+        if (path_join_relative(c->dir, n->value, &c->rules_path) < 0)
+                return -ENOMEM;
+        if (c->load_flags & CONFIG_CHECK_FILES)
+                return rules_load(c->rules_path, &c->rules, r->diag);
+        return 0;
+}
+
+static int parse_parallel(const struct yreader *r, const struct ynode *n, void *dest) {
+        int64_t v;
+
+        if (y_int64(r, n, 1, 64, &v) < 0)
+                return -EINVAL;
+        *(unsigned *) dest = (unsigned) v;
+        return 0;
+}
+
+static int parse_teams(const struct yreader *r, const struct ynode *n, void *dest _unused_) {
+        return outreach_parse_teams(r, n, &((struct config *) r->userdata)->outreach);
+}
+
+static int parse_channels(const struct yreader *r, const struct ynode *n, void *dest _unused_) {
+        struct config *c = r->userdata;
+
+        return outreach_parse_channels(r, n, c->dir, c->load_flags, &c->outreach);
+}
+
+static int parse_tasks(const struct yreader *r, const struct ynode *n, void *dest _unused_) {
+        return outreach_parse_tasks(r, n, &((struct config *) r->userdata)->outreach);
+}
+
+static int parse_dispatch(const struct yreader *r, const struct ynode *n, void *dest _unused_) {
+        return outreach_parse_dispatch(r, n, &((struct config *) r->userdata)->outreach);
+}
+
+static const struct yfield top_fields[] = {
+        { "database", y_string, offsetof(struct config, database), false },
+        { "database_password_credential", config_secret_name, offsetof(struct config, database_password), false },
+        { "log_level", parse_log_level, offsetof(struct config, log_level), false },
+        { "max_parallel_fetches", parse_parallel, offsetof(struct config, max_parallel_fetches), false },
+        { "rules", parse_rules, offsetof(struct config, rules), false },
+        { "feeds", parse_feeds, offsetof(struct config, feeds), false },
+        { "teams", parse_teams, 0, false },
+        { "channels", parse_channels, 0, false },
+        { "tasks", parse_tasks, 0, false },
+        { "dispatch", parse_dispatch, 0, false },
+        {}
+};
+
+/* Reads one named credential into s, reporting a missing one at node-less
+ * file level with the key that names it. */
+static int secret_load(struct config *c, struct secret *s, const char *key, struct diag *d) {
+        _cleanup_free_ char *reason = NULL;
+        int r;
+
+        if (!s->name || s->value)
+                return 0;
+        r = credential_read(s->name, &s->value, &s->size, &reason);
+        if (r < 0)
+                return diag_add(d, c->path, 0, 0, "%s: %s", key, reason ? reason : strerror(-r));
+        return 0;
+}
+
+/* Builds the config from a parsed document. */
+static int config_from_document(const char *path, const struct ynode *root, unsigned flags, struct config **ret,
+                                struct diag *d) {
+        _cleanup_(config_unrefp) struct config *c = NULL;
+        struct yreader r = { .path = path, .diag = d };
+        int k;
+
+        if (!root)
+                return diag_add(d, path, 0, 0, "the configuration is empty");
+
+        c = config_new();
+        if (!c)
+                return -ENOMEM;
+        c->load_flags = flags;
+        c->path = strdup(path);
+        if (!c->path || path_dirname(path, &c->dir) < 0)
+                return -ENOMEM;
+        r.userdata = c;
+
+        k = y_map(&r, root, "the configuration", top_fields, c);
+        if (isempty(c->database))
+                c->database = mfree(c->database);
+
+        if (k == 0 && (flags & CONFIG_LOAD_CREDENTIALS))
+                k = secret_load(c, &c->database_password, "database_password_credential", d);
+        if (k < 0)
+                return k;
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
+int config_parse(const char *path, const char *data, size_t size, unsigned flags, struct config **ret,
+                 struct diag *d) {
+        _cleanup_(ynode_freep) struct ynode *root = NULL;
+        _cleanup_(config_unrefp) struct config *c = NULL;
+        int r, k;
+
+        size_t first = d->n;
+
+        r = ydoc_parse(path, data, size, &root, d);
+        if (r < 0 && !root)
+                return r;
+        /* Go on after errors that left the document readable: report them all. */
+        k = config_from_document(path, root, flags, &c, d);
+        diag_sort(d, first);
+        if (r < 0 || k < 0)
+                return r < 0 ? r : k;
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
+int config_load(const char *path, unsigned flags, struct config **ret, struct diag *d) {
+        _cleanup_free_ char *data = NULL;
+        size_t size;
+        int r;
+
+        r = ydoc_read(path, &data, &size, d);
+        if (r < 0)
+                return r;
+        return config_parse(path, data, size, flags, ret, d);
+}

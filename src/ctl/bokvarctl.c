@@ -1,0 +1,317 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* bokvarctl: the operator's and caseworker's command line. */
+#include <errno.h>
+#include <getopt.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bokvar-build.h"
+#include "bokvar/ctl/ctl.h"
+#include "bokvar/db/db.h"
+#include "bokvar/basic/exit-status.h"
+#include "bokvar/basic/log.h"
+#include "bokvar/db/migrate.h"
+#include "bokvar/ctl/output.h"
+#include "bokvar/basic/util.h"
+
+int ctl_config(struct ctl *ctl) {
+        struct diag d = {};
+        unsigned flags = CONFIG_CHECK_FILES;
+        int r;
+
+        if (ctl->config)
+                return EXIT_OK;
+        if (!ctl->config_explicit && access(ctl->config_path, F_OK) < 0 && errno == ENOENT) {
+                /* No configuration installed: libpq's environment still works. */
+                ctl->config = config_new();
+                return ctl->config ? EXIT_OK : EXIT_FAIL;
+        }
+        if (!isempty(getenv("CREDENTIALS_DIRECTORY")))
+                flags |= CONFIG_LOAD_CREDENTIALS;
+        r = config_load(ctl->config_path, flags, &ctl->config, &d);
+        if (r < 0) {
+                diag_print(&d, stderr);
+                diag_free(&d);
+                return EXIT_FAIL;
+        }
+        return EXIT_OK;
+}
+
+int ctl_connect(struct ctl *ctl, bool check_schema) {
+        int r;
+
+        if (ctl->conn)
+                return EXIT_OK;
+        r = ctl_config(ctl);
+        if (r != EXIT_OK)
+                return r;
+        if (db_connect(ctl->config, "bokvarctl", &ctl->conn) < 0)
+                return EXIT_DATABASE;
+        if (check_schema) {
+                r = db_check_schema(ctl->conn);
+                if (r < 0)
+                        return r == -EIO ? EXIT_DATABASE : EXIT_SCHEMA;
+        }
+        return EXIT_OK;
+}
+
+int ctl_query(struct ctl *ctl, PGresult **ret, const char *sql, int n, const char *const *params) {
+        return db_exec(ctl->conn, ret, sql, n, params) < 0 ? EXIT_DATABASE : EXIT_OK;
+}
+
+bool ctl_valid_id(const char *s) {
+        return s[0] && strlen(s) <= 18 && strspn(s, "0123456789") == strlen(s);
+}
+
+const char *ctl_actor(const char *by) {
+        const struct passwd *pw;
+        const char *e;
+
+        if (!isempty(by))
+                return by;
+        e = getenv("SUDO_USER");
+        if (!isempty(e))
+                return e;
+        pw = getpwuid(getuid());
+        if (pw && !isempty(pw->pw_name))
+                return pw->pw_name;
+        e = getenv("USER");
+        return isempty(e) ? "unknown" : e;
+}
+
+int ctl_parse_options(struct ctl *ctl, int argc, char *argv[], const struct option *options, const char *usage,
+                      int (*on_option)(int c, const char *arg, void *userdata), void *userdata) {
+        struct option all[32];
+        size_t n = 0;
+        int c;
+
+        all[n++] = (struct option){ "json", no_argument, NULL, 'J' };
+        all[n++] = (struct option){ "help", no_argument, NULL, 'h' };
+        for (const struct option *o = options; o && o->name && n + 1 < ELEMENTSOF(all); o++)
+                all[n++] = *o;
+        all[n] = (struct option){};
+
+        /* Options may come anywhere after the command: they are permuted
+         * before its arguments, which start at optind afterwards. */
+        optind = 0;
+        while ((c = getopt_long(argc, argv, "h", all, NULL)) >= 0) {
+                int r;
+
+                switch (c) {
+                case 'J':
+                        ctl->json = true;
+                        break;
+                case 'h':
+                        fputs(usage, stdout);
+                        return EXIT_OK;
+                case '?':
+                        fprintf(stderr, "Try 'bokvarctl %s --help'.\n", argv[0]);
+                        return EXIT_USAGE;
+                default:
+                        r = on_option ? on_option(c, optarg, userdata) : EXIT_USAGE;
+                        if (r >= 0)
+                                return r;
+                }
+        }
+        return -1;
+}
+
+static int verb_check(struct ctl *ctl, int argc, char *argv[]) {
+        static const char usage[] =
+                "Usage: bokvarctl [--config FILE] check [--json]\n"
+                "\n"
+                "Validates the configuration and the files it names. Prints every error as\n"
+                "file:line:column: message. Credentials are read too when $CREDENTIALS_DIRECTORY\n"
+                "is set (for example under `systemd-run -P -p LoadCredential=...`).\n"
+                "Exit status: 0 valid, 1 invalid, 2 usage.\n";
+        _cleanup_(config_unrefp) struct config *c = NULL;
+        struct diag d = {};
+        unsigned flags = CONFIG_CHECK_FILES;
+        bool creds = !isempty(getenv("CREDENTIALS_DIRECTORY"));
+        int r;
+
+        r = ctl_parse_options(ctl, argc, argv, NULL, usage, NULL, NULL);
+        if (r >= 0)
+                return r;
+        if (optind < argc) {
+                fprintf(stderr, "bokvarctl check: unexpected argument '%s'\n", argv[optind]);
+                return EXIT_USAGE;
+        }
+        if (creds)
+                flags |= CONFIG_LOAD_CREDENTIALS;
+        r = config_load(ctl->config_path, flags, &c, &d);
+        if (ctl->json) {
+                printf("{\"file\": ");
+                output_json_string(stdout, ctl->config_path);
+                printf(", \"valid\": %s, \"credentials_checked\": %s, \"errors\": [", r < 0 ? "false" : "true",
+                       creds ? "true" : "false");
+                for (size_t i = 0; i < d.n; i++) {
+                        fputs(i ? ", " : "", stdout);
+                        output_json_string(stdout, d.messages[i]);
+                }
+                printf("]}\n");
+        } else if (r < 0)
+                diag_print(&d, stdout);
+        else {
+                printf("%s: valid\n", ctl->config_path);
+                if (!creds)
+                        printf("note: $CREDENTIALS_DIRECTORY is not set; credentials named in the file were "
+                               "not read\n");
+        }
+        diag_free(&d);
+        return r < 0 ? EXIT_FAIL : EXIT_OK;
+}
+
+static int verb_migrate(struct ctl *ctl, int argc, char *argv[]) {
+        static const char usage[] =
+                "Usage: bokvarctl [--config FILE] migrate [--json]\n"
+                "\n"
+                "Applies the schema migrations this bokvarctl carries that the database lacks,\n"
+                "each in one transaction, recorded in bokvar.schema_migrations. Running it again\n"
+                "does nothing. Refuses a database whose schema is newer than this binary.\n"
+                "Exit status: 0 done, 3 database error, 4 the schema is newer than this binary.\n";
+        size_t applied = 0;
+        int r, version = 0;
+
+        r = ctl_parse_options(ctl, argc, argv, NULL, usage, NULL, NULL);
+        if (r >= 0)
+                return r;
+        r = ctl_connect(ctl, false);
+        if (r != EXIT_OK)
+                return r;
+        r = migrate_apply(ctl->conn, &applied);
+        if (r == -EPROTO)
+                return EXIT_SCHEMA;
+        if (r < 0)
+                return EXIT_DATABASE;
+        (void) db_schema_version(ctl->conn, &version);
+        if (ctl->json)
+                printf("{\"schema_version\": %d, \"applied\": %zu}\n", version, applied);
+        else if (applied == 0)
+                printf("The database schema is up to date (version %d); nothing to do.\n", version);
+        else
+                printf("Applied %zu migration%s; the database schema is now version %d.\n", applied,
+                       applied == 1 ? "" : "s", version);
+        return EXIT_OK;
+}
+
+static int verb_version(struct ctl *ctl, int argc, char *argv[]) {
+        static const char usage[] =
+                "Usage: bokvarctl version [--json]\n"
+                "\n"
+                "Prints bokvar's version, the schema version it expects and, when the database\n"
+                "can be reached, the schema version there.\n";
+        int r, have = -1;
+
+        r = ctl_parse_options(ctl, argc, argv, NULL, usage, NULL, NULL);
+        if (r >= 0)
+                return r;
+        /* The database is optional here: quietly leave it out when unreachable. */
+        log_set_max_level(LOG_EMERG);
+        if (ctl_connect(ctl, false) == EXIT_OK && db_schema_version(ctl->conn, &have) < 0)
+                have = -1;
+        log_set_max_level(LOG_INFO);
+        if (ctl->json) {
+                printf("{\"version\": \"%s\", \"schema_expected\": %d, \"schema_database\": ", BOKVAR_VERSION,
+                       migrate_expected_version());
+                if (have >= 0)
+                        printf("%d}\n", have);
+                else
+                        printf("null}\n");
+                return EXIT_OK;
+        }
+        printf("bokvar %s\nschema version expected: %d\n", BOKVAR_VERSION, migrate_expected_version());
+        if (have >= 0)
+                printf("schema version in the database: %d%s\n", have,
+                       have < migrate_expected_version()   ? " (run bokvarctl migrate)"
+                       : have > migrate_expected_version() ? " (newer than this binary)"
+                                                           : "");
+        return EXIT_OK;
+}
+
+static const struct verb verbs[] = {
+        { "check", verb_check, "validate the configuration and the files it names" },
+        { "migrate", verb_migrate, "bring the database schema up to date" },
+        { "version", verb_version, "print versions of bokvar and the schema" },
+        { "feeds", verb_feeds, "what each feed fetched last, and its errors" },
+        { "quarantine", verb_quarantine, "rows that could not be ingested; retry them" },
+        { "households", verb_households, "the households signals were matched to" },
+        { "household", verb_household, "show one household, its signals and its score" },
+        { "rules", verb_rules, "check a rules file, or preview what loading it would change" },
+        { "tasks", verb_tasks, "the open outreach tasks, in priority order" },
+        { "task", verb_task, "show a task; acknowledge it, record a contact, close it" },
+        { "outbox", verb_outbox, "events waiting to be sent, dead letters; retry them" },
+        { "report", verb_report, "the yearly report for the social services committee" },
+};
+
+static void help(void) {
+        printf("Usage: bokvarctl [--config FILE] [--json] COMMAND [ARGS...]\n"
+               "\n"
+               "Commands:\n");
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                printf("  %-22s %s\n", verbs[i].name, verbs[i].summary);
+        printf("\n"
+               "Options:\n"
+               "  -c, --config FILE  configuration file (default %s)\n"
+               "      --json         print JSON instead of tables\n"
+               "  -h, --help         print this help; COMMAND --help for a command's own\n"
+               "      --version      print the version\n"
+               "\n"
+               "The database is the one named by `database:` in the configuration, or libpq's\n"
+               "PG* environment variables when there is none.\n"
+               "\n"
+               "Exit status: 0 ok, 1 failure or invalid input, 2 usage, 3 database error,\n"
+               "4 schema mismatch, 5 no such object.\n",
+               CONFIG_DEFAULT_PATH);
+}
+
+int main(int argc, char *argv[]) {
+        enum { ARG_VERSION = 0x100 };
+        static const struct option options[] = {
+                { "config", required_argument, NULL, 'c' },
+                { "json", no_argument, NULL, 'J' },
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, ARG_VERSION },
+                {}
+        };
+        struct ctl ctl = { .config_path = CONFIG_DEFAULT_PATH };
+        int c, r = EXIT_USAGE;
+
+        log_setup("bokvarctl", LOG_TARGET_CONSOLE);
+        while ((c = getopt_long(argc, argv, "+c:h", options, NULL)) >= 0)
+                switch (c) {
+                case 'c':
+                        ctl.config_path = optarg;
+                        ctl.config_explicit = true;
+                        break;
+                case 'J':
+                        ctl.json = true;
+                        break;
+                case 'h':
+                        help();
+                        return EXIT_OK;
+                case ARG_VERSION:
+                        printf("bokvarctl %s\n", BOKVAR_VERSION);
+                        return EXIT_OK;
+                default:
+                        fprintf(stderr, "Try 'bokvarctl --help'.\n");
+                        return EXIT_USAGE;
+                }
+        if (optind >= argc) {
+                help();
+                return EXIT_USAGE;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                if (streq(argv[optind], verbs[i].name)) {
+                        r = verbs[i].run(&ctl, argc - optind, argv + optind);
+                        goto done;
+                }
+        fprintf(stderr, "bokvarctl: unknown command '%s'. Try 'bokvarctl --help'.\n", argv[optind]);
+done:
+        PQfinish(ctl.conn);
+        config_unref(ctl.config);
+        return r;
+}

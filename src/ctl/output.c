@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* Tables and JSON from query results. */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bokvar/ctl/output.h"
+#include "bokvar/basic/util.h"
+
+/* Type OIDs from pg_type.h, stable across PostgreSQL versions. */
+enum {
+        OID_BOOL = 16,
+        OID_INT8 = 20,
+        OID_INT2 = 21,
+        OID_INT4 = 23,
+        OID_JSON = 114,
+        OID_FLOAT4 = 700,
+        OID_FLOAT8 = 701,
+        OID_NUMERIC = 1700,
+        OID_JSONB = 3802,
+};
+
+void output_json_string(FILE *f, const char *s) {
+        struct buf b = {};
+
+        if (buf_put_json_string(&b, s, strlen(s)) == 0)
+                fputs(b.data, f);
+        buf_free(&b);
+}
+
+void output_json_value(FILE *f, const PGresult *res, int row, int col) {
+        const char *v = PQgetvalue(res, row, col);
+
+        if (PQgetisnull(res, row, col)) {
+                fputs("null", f);
+                return;
+        }
+        switch (PQftype(res, col)) {
+        case OID_BOOL:
+                fputs(v[0] == 't' ? "true" : "false", f);
+                return;
+        case OID_INT2:
+        case OID_INT4:
+        case OID_INT8:
+        case OID_FLOAT4:
+        case OID_FLOAT8:
+        case OID_NUMERIC:
+                /* NaN and Infinity are not JSON numbers. */
+                if (isdigit((unsigned char) v[0]) || (v[0] == '-' && isdigit((unsigned char) v[1]))) {
+                        fputs(v, f);
+                        return;
+                }
+                break;
+        case OID_JSON:
+        case OID_JSONB:
+                fputs(v, f);
+                return;
+        }
+        output_json_string(f, v);
+}
+
+/* Display width of UTF-8 text: code points, which is right for the Latin
+ * scripts feeds use. */
+static size_t text_width(const char *s) {
+        size_t w = 0;
+
+        for (; *s; s++)
+                if (((unsigned char) *s & 0xc0) != 0x80)
+                        w++;
+        return w;
+}
+
+static const char *cell(const PGresult *res, int row, int col) {
+        if (PQgetisnull(res, row, col))
+                return "-";
+        if (PQftype(res, col) == OID_BOOL)
+                return PQgetvalue(res, row, col)[0] == 't' ? "yes" : "no";
+        return PQgetvalue(res, row, col);
+}
+
+static bool hidden(const PGresult *res, int col) {
+        return PQfname(res, col)[0] == '_';
+}
+
+void output_result(FILE *f, const PGresult *res, bool json) {
+        int rows = PQntuples(res), cols = PQnfields(res);
+
+        if (json) {
+                fputs("[", f);
+                for (int r = 0; r < rows; r++) {
+                        fputs(r ? ",\n {" : "\n {", f);
+                        for (int c = 0, k = 0; c < cols; c++) {
+                                const char *name = PQfname(res, c);
+
+                                fputs(k++ ? ", " : "", f);
+                                output_json_string(f, name[0] == '_' ? name + 1 : name);
+                                fputs(": ", f);
+                                output_json_value(f, res, r, c);
+                        }
+                        fputs("}", f);
+                }
+                fputs(rows ? "\n]\n" : "]\n", f);
+                return;
+        }
+
+        size_t *width = calloc((size_t) (cols > 0 ? cols : 1), sizeof(size_t));
+        if (!width)
+                return;
+        for (int c = 0; c < cols; c++) {
+                width[c] = text_width(PQfname(res, c));
+                for (int r = 0; r < rows; r++)
+                        width[c] = MAX(width[c], text_width(cell(res, r, c)));
+        }
+        for (int r = -1; r < rows; r++) {
+                bool first = true;
+
+                for (int c = 0; c < cols; c++) {
+                        char name[64];
+                        const char *v;
+                        size_t i;
+
+                        if (hidden(res, c))
+                                continue;
+                        if (r < 0) {
+                                for (i = 0; PQfname(res, c)[i] && i + 1 < sizeof name; i++)
+                                        name[i] = (char) toupper((unsigned char) PQfname(res, c)[i]);
+                                name[i] = 0;
+                                v = name;
+                        } else
+                                v = cell(res, r, c);
+                        fprintf(f, "%s%s", first ? "" : "  ", v);
+                        first = false;
+                        if (c + 1 < cols)
+                                fprintf(f, "%*s", (int) (width[c] - text_width(v)), "");
+                }
+                fputc('\n', f);
+        }
+        free(width);
+}
+
+void output_record(FILE *f, const PGresult *res, int row, bool json) {
+        int cols = PQnfields(res);
+        size_t w = 0;
+
+        if (json) {
+                fputs("{", f);
+                for (int c = 0; c < cols; c++) {
+                        const char *name = PQfname(res, c);
+
+                        fputs(c ? ", " : "", f);
+                        output_json_string(f, name[0] == '_' ? name + 1 : name);
+                        fputs(": ", f);
+                        output_json_value(f, res, row, c);
+                }
+                fputs("}\n", f);
+                return;
+        }
+        for (int c = 0; c < cols; c++)
+                if (!hidden(res, c))
+                        w = MAX(w, text_width(PQfname(res, c)));
+        for (int c = 0; c < cols; c++) {
+                if (hidden(res, c))
+                        continue;
+                fprintf(f, "%*s: %s\n", (int) w, PQfname(res, c), cell(res, row, c));
+        }
+}

@@ -1,0 +1,371 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* Rules loading and full rescoring on the daemon's scoring connection. */
+#include <errno.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bokvar/db/db.h"
+#include "bokvar/basic/log.h"
+#include "bokvar/db/pgconn.h"
+#include "bokvar/config/rules.h"
+#include "bokvar/daemon/scorer.h"
+#include "bokvar/basic/util.h"
+
+#define DAILY_CHECK (60 * USEC_PER_MINUTE)
+#define RETRY_MIN (30 * USEC_PER_SEC)
+#define RETRY_MAX (10 * USEC_PER_MINUTE)
+
+struct scorer {
+        sd_event *event;
+        struct config *config;
+        struct pgconn *pg;
+        sd_event_source *timer;
+        sd_event_source *retry;    /* a failed job, again */
+        usec_t retry_delay;
+        bool retry_failed;
+        scorer_done_fn done;
+        void *userdata;
+
+        bool busy;
+        /* waiting jobs */
+        char *rules_json;          /* rules to load */
+        char *rules_text, *rules_file;
+        char *config_json;         /* teams, channels, task settings to sync */
+        bool rescore;              /* a full rescore, forced */
+        bool daily;                /* the daily rescore */
+        /* the running job */
+        bool job_rescore, job_force, job_rules;
+        char *job_json, *job_text, *job_file, *job_config;
+        int version;
+        bool version_new;
+        char summary[256];
+};
+
+static void next_job(struct scorer *s);
+
+/* A failed job's work waits again, unless newer work replaced it. */
+static void requeue(struct scorer *s) {
+        if (s->job_config && !s->config_json)
+                s->config_json = TAKE_PTR(s->job_config);
+        if (s->job_rules && !s->rules_json) {
+                s->rules_json = TAKE_PTR(s->job_json);
+                free(s->rules_text);
+                free(s->rules_file);
+                s->rules_text = TAKE_PTR(s->job_text);
+                s->rules_file = TAKE_PTR(s->job_file);
+        }
+        if (s->job_rescore) {
+                if (s->job_force)
+                        s->rescore = true;
+                else
+                        s->daily = true;
+        }
+}
+
+static void finish(struct scorer *s, bool ok, const char *what) {
+        s->busy = false;
+        if (!ok)
+                s->pg = pgconn_free(s->pg);   /* a fresh connection for the next job */
+        if (!ok && s->retry_failed) {
+                requeue(s);
+                (void) sd_event_source_set_time_relative(s->retry, s->retry_delay);
+                (void) sd_event_source_set_enabled(s->retry, SD_EVENT_ONESHOT);
+                s->retry_delay = MIN(s->retry_delay * 2, RETRY_MAX);
+        } else if (ok)
+                s->retry_delay = RETRY_MIN;
+        if (s->done)
+                s->done(ok, what, s->userdata);
+        /* After a failure, the retry timer runs the next job. */
+        if (ok || !s->retry_failed)
+                next_job(s);
+}
+
+static bool ok_or_finish(struct scorer *s, PGresult *res, const char *step) {
+        char line[256], msg[400];
+
+        if (res && (PQresultStatus(res) == PGRES_COMMAND_OK || PQresultStatus(res) == PGRES_TUPLES_OK))
+                return true;
+        if (res)
+                (void) db_error_line(NULL, res, line, sizeof line);
+        (void) snprintf(msg, sizeof msg, "%s failed: %s", step, res ? line : pgconn_error(s->pg));
+        finish(s, false, msg);
+        return false;
+}
+
+static void on_committed(struct pgconn *c _unused_, PGresult *res, void *userdata) {
+        struct scorer *s = userdata;
+
+        if (!ok_or_finish(s, res, "the commit of the scores"))
+                return;
+        finish(s, true, s->summary);
+}
+
+static void on_rescored(struct pgconn *c _unused_, PGresult *res, void *userdata) {
+        struct scorer *s = userdata;
+        size_t l = strlen(s->summary);
+
+        if (!ok_or_finish(s, res, "the rescore"))
+                return;
+        if (PQgetisnull(res, 0, 0))
+                l += (size_t) snprintf(s->summary + l, sizeof s->summary - l, "%sscores are up to date for today",
+                                       l ? "; " : "");
+        else
+                l += (size_t) snprintf(s->summary + l, sizeof s->summary - l, "%severy household rescored, %s changed",
+                                       l ? "; " : "", PQgetvalue(res, 0, 0));
+        if (l < sizeof s->summary && !streq(PQgetvalue(res, 0, 1), "0"))
+                (void) snprintf(s->summary + l, sizeof s->summary - l, "; %s task%s overdue", PQgetvalue(res, 0, 1),
+                                streq(PQgetvalue(res, 0, 1), "1") ? "" : "s");
+        if (pgconn_query(s->pg, "COMMIT", 0, NULL, on_committed, s) < 0)
+                finish(s, false, "cannot commit the scores");
+}
+
+static void rescore(struct scorer *s) {
+        const char *p[1] = { s->job_force ? "t" : "f" };
+
+        /* The daily pass also notes the tasks that fell overdue. */
+        if (pgconn_query(s->pg, "SELECT bokvar.rescore_all($1::boolean), bokvar.tasks_overdue()", 1, p, on_rescored,
+                         s) < 0)
+                finish(s, false, "cannot start the rescore");
+}
+
+static void on_rules_loaded(struct pgconn *c _unused_, PGresult *res, void *userdata) {
+        struct scorer *s = userdata;
+
+        if (!ok_or_finish(s, res, "loading the rules"))
+                return;
+        s->version = atoi(PQgetvalue(res, 0, 0));
+        s->version_new = streq(PQgetvalue(res, 0, 1), "t");
+        (void) snprintf(s->summary, sizeof s->summary, s->version_new ? "rules version %d loaded"
+                                                                       : "rules unchanged (version %d)",
+                        s->version);
+        if (s->version_new) {
+                log_full_errno(LOG_NOTICE, 0, LOG_FIELDS({ "RULESET_VERSION", PQgetvalue(res, 0, 0) }),
+                               "Rules from %s loaded as version %d; rescoring every household.", s->job_file,
+                               s->version);
+                s->job_force = true;
+                s->job_rescore = true;
+        }
+        if (s->job_rescore)
+                rescore(s);
+        else if (pgconn_query(s->pg, "COMMIT", 0, NULL, on_committed, s) < 0)
+                finish(s, false, "cannot commit the rules");
+}
+
+static const char *actor(void) {
+        const struct passwd *pw = getpwuid(getuid());
+
+        return pw ? pw->pw_name : "bokvard";
+}
+
+static void load_rules(struct scorer *s) {
+        if (s->job_rules) {
+                const char *p[4] = { s->job_json, s->job_text, s->job_file, actor() };
+
+                if (pgconn_query(s->pg, "SELECT version, new FROM bokvar.ruleset_load($1::jsonb, $2, $3, $4)", 4, p,
+                                 on_rules_loaded, s) < 0)
+                        finish(s, false, "cannot send the rules");
+                return;
+        }
+        if (s->job_rescore)
+                rescore(s);
+        else if (pgconn_query(s->pg, "COMMIT", 0, NULL, on_committed, s) < 0)
+                finish(s, false, "cannot commit the configuration");
+}
+
+static void on_config_synced(struct pgconn *c _unused_, PGresult *res, void *userdata) {
+        struct scorer *s = userdata;
+
+        if (!ok_or_finish(s, res, "storing teams and channels"))
+                return;
+        (void) snprintf(s->summary, sizeof s->summary, "teams and channels stored");
+        load_rules(s);
+}
+
+static void on_begun(struct pgconn *c _unused_, PGresult *res, void *userdata) {
+        struct scorer *s = userdata;
+
+        if (!ok_or_finish(s, res, "BEGIN"))
+                return;
+        s->summary[0] = 0;
+        if (s->job_config) {
+                const char *p[1] = { s->job_config };
+
+                if (pgconn_query(s->pg, "SELECT bokvar.config_sync($1::jsonb)", 1, p, on_config_synced, s) < 0)
+                        finish(s, false, "cannot send teams and channels");
+                return;
+        }
+        load_rules(s);
+}
+
+static void on_session(struct pgconn *c _unused_, PGresult *res, void *userdata) {
+        struct scorer *s = userdata;
+
+        if (!ok_or_finish(s, res, "the session set-up"))
+                return;
+        if (pgconn_query(s->pg, "BEGIN", 0, NULL, on_begun, s) < 0)
+                finish(s, false, "cannot begin");
+}
+
+static void on_connected(struct pgconn *c, int error, void *userdata) {
+        struct scorer *s = userdata;
+        char msg[400];
+
+        if (error < 0) {
+                (void) snprintf(msg, sizeof msg, "cannot connect to the database: %s", pgconn_error(c));
+                finish(s, false, msg);
+                return;
+        }
+        if (pgconn_query(s->pg, "SELECT set_config('work_mem', '256MB', false)", 0, NULL, on_session, s) < 0)
+                finish(s, false, "cannot set up the session");
+}
+
+static void next_job(struct scorer *s) {
+        if (s->busy || (!s->rules_json && !s->config_json && !s->rescore && !s->daily))
+                return;
+        s->busy = true;
+        free(s->job_config);
+        s->job_config = TAKE_PTR(s->config_json);
+        s->job_rules = s->rules_json != NULL;
+        s->job_rescore = s->rescore || s->daily;
+        s->job_force = s->rescore;
+        s->rescore = s->daily = false;
+        if (s->job_rules) {
+                /* The rules move into the job; newer ones may queue meanwhile. */
+                free(s->job_json);
+                free(s->job_text);
+                free(s->job_file);
+                s->job_json = TAKE_PTR(s->rules_json);
+                s->job_text = TAKE_PTR(s->rules_text);
+                s->job_file = TAKE_PTR(s->rules_file);
+        }
+        if (s->pg && pgconn_ready(s->pg)) {
+                if (pgconn_query(s->pg, "BEGIN", 0, NULL, on_begun, s) < 0)
+                        finish(s, false, "cannot begin");
+                return;
+        }
+        s->pg = pgconn_free(s->pg);
+        if (pgconn_new(s->event, s->config, "bokvard", &s->pg) < 0 || pgconn_connect(s->pg, on_connected, s) < 0) {
+                char msg[400];
+
+                (void) snprintf(msg, sizeof msg, "cannot connect to the database: %s",
+                                s->pg ? pgconn_error(s->pg) : "out of memory");
+                finish(s, false, msg);
+        }
+}
+
+static int on_timer(sd_event_source *src _unused_, uint64_t usec _unused_, void *userdata) {
+        struct scorer *s = userdata;
+        uint64_t now;
+
+        scorer_daily(s);
+        if (sd_event_now(s->event, CLOCK_MONOTONIC, &now) >= 0)
+                (void) sd_event_source_set_time(s->timer, now + DAILY_CHECK);
+        (void) sd_event_source_set_enabled(s->timer, SD_EVENT_ONESHOT);
+        return 0;
+}
+
+static int on_retry(sd_event_source *src _unused_, uint64_t usec _unused_, void *userdata) {
+        next_job(userdata);
+        return 0;
+}
+
+int scorer_new(sd_event *event, struct config *config, scorer_done_fn done, void *userdata, struct scorer **ret) {
+        _cleanup_(scorer_freep) struct scorer *s = NULL;
+        uint64_t now;
+        int r;
+
+        s = calloc(1, sizeof *s);
+        if (!s)
+                return -ENOMEM;
+        s->event = sd_event_ref(event);
+        s->config = config_ref(config);
+        s->done = done;
+        s->userdata = userdata;
+        r = sd_event_now(event, CLOCK_MONOTONIC, &now);
+        if (r < 0)
+                return r;
+        /* Checked hourly; the database knows whether today's is done. */
+        r = sd_event_add_time(event, &s->timer, CLOCK_MONOTONIC, now + DAILY_CHECK, USEC_PER_MINUTE, on_timer, s);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_description(s->timer, "daily-rescore");
+        r = sd_event_add_time_relative(event, &s->retry, CLOCK_MONOTONIC, RETRY_MIN, USEC_PER_SEC, on_retry, s);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_enabled(s->retry, SD_EVENT_OFF);
+        (void) sd_event_source_set_description(s->retry, "scoring-retry");
+        s->retry_delay = RETRY_MIN;
+        *ret = TAKE_PTR(s);
+        return 0;
+}
+
+struct scorer *scorer_free(struct scorer *s) {
+        if (!s)
+                return NULL;
+        sd_event_source_disable_unref(s->timer);
+        sd_event_source_disable_unref(s->retry);
+        pgconn_free(s->pg);
+        config_unref(s->config);
+        free(s->rules_json);
+        free(s->rules_text);
+        free(s->rules_file);
+        free(s->job_json);
+        free(s->job_text);
+        free(s->job_file);
+        free(s->config_json);
+        free(s->job_config);
+        sd_event_unref(s->event);
+        return mfree(s);
+}
+
+void scorer_load_rules(struct scorer *s, struct config *config, bool force_rescore) {
+        struct buf json = {};
+
+        if (s->config != config) {
+                config_unref(s->config);
+                s->config = config_ref(config);
+        }
+        if (outreach_to_json(&config->outreach, &json) < 0) {
+                buf_free(&json);
+                log_oom();
+                return;
+        }
+        free(s->config_json);
+        s->config_json = buf_steal(&json);
+        if (!config->rules) {
+                if (force_rescore)
+                        s->rescore = true;
+                next_job(s);
+                return;
+        }
+        if (rules_to_json(config->rules, &json) < 0) {
+                buf_free(&json);
+                log_oom();
+                return;
+        }
+        free(s->rules_json);
+        free(s->rules_text);
+        free(s->rules_file);
+        s->rules_json = buf_steal(&json);
+        s->rules_text = strdup(config->rules->text);
+        s->rules_file = strdup(config->rules->path);
+        if (force_rescore)
+                s->rescore = true;
+        next_job(s);
+}
+
+void scorer_retry_failed(struct scorer *s, bool retry) {
+        s->retry_failed = retry;
+}
+
+void scorer_daily(struct scorer *s) {
+        s->daily = true;
+        next_job(s);
+}
+
+bool scorer_idle(const struct scorer *s) {
+        return !s->busy && !s->rules_json && !s->config_json && !s->rescore && !s->daily;
+}

@@ -1,0 +1,613 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* Record boundaries in CSV, NDJSON and JSON bodies, found as bytes arrive. */
+#include <errno.h>
+#include <iconv.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bokvar/basic/json-scan.h"
+#include "bokvar/ingest/reader.h"
+
+#define MAX_FIELDS 4096
+#define RAW_SHOWN 4096        /* bytes of a bad record kept for the quarantine */
+
+struct reader {
+        const struct feed_config *feed;
+        const struct reader_ops *ops;
+        void *userdata;
+        unsigned line;            /* physical line of the next byte, from 1 */
+        unsigned record_line;     /* where the record being read started */
+        bool at_start;            /* nothing read yet: a BOM may come */
+        unsigned bom_matched;     /* bytes of a BOM seen so far */
+        bool done;                /* a fatal error was reported: ignore the rest */
+
+        /* CSV and NDJSON: the record being read */
+        struct buf record;
+        bool overflow;
+        bool record_started;
+        bool in_quotes;           /* CSV: inside a quoted field */
+        bool quote_pending;       /* ... and just read a quote: "" or the end? */
+        bool field_begins;        /* nothing but spaces read of this field yet */
+
+        /* CSV */
+        iconv_t cd;
+        struct buf decoded;
+        struct buf field_text;
+        size_t field_start[MAX_FIELDS];
+        bool field_null[MAX_FIELDS];
+        char *fields[MAX_FIELDS];
+        unsigned records_seen;
+        size_t header_n;          /* 0 until the header is known */
+
+        /* JSON */
+        struct json_scan *scan;
+        char **records_path;
+        char **next_path;
+};
+
+static bool is_utf8_encoding(const char *e) {
+        return !e || strcasecmp(e, "UTF-8") == 0 || strcasecmp(e, "UTF8") == 0;
+}
+
+/* Splits a dot path into keys ("" gives an empty list). */
+static char **split_path(const char *path) {
+        char **l = calloc(1, sizeof(char *));
+
+        if (!l)
+                return NULL;
+        while (path && *path) {
+                size_t n = strcspn(path, ".");
+                _cleanup_free_ char *k = strndup(path, n);
+
+                if (!k || strv_extend(&l, k) < 0)
+                        return strv_free(l);
+                path += n + (path[n] == '.');
+        }
+        return l;
+}
+
+int reader_render_raw(const char *raw, size_t len, size_t max, struct buf *out) {
+        size_t n = MIN(len, max), i = 0;
+
+        while (i < n) {
+                size_t bad, run;
+
+                if (utf8_valid(raw + i, n - i, &bad))
+                        bad = n - i;
+                /* raw[i, i + bad) is valid UTF-8; show it up to any NUL. */
+                run = strnlen(raw + i, bad);
+                if (buf_put(out, raw + i, run) < 0)
+                        return -ENOMEM;
+                i += run;
+                if (i < n) {
+                        /* A NUL, a broken sequence, or a sequence cut at n. */
+                        if (buf_printf(out, "\\x%02X", (unsigned char) raw[i]) < 0)
+                                return -ENOMEM;
+                        i++;
+                }
+        }
+        if (len > max && buf_puts(out, "…") < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+static int report(struct reader *r, unsigned line, const char *raw, size_t len, const char *reason) {
+        struct buf shown = {};
+        int k;
+
+        if (reader_render_raw(raw, len, RAW_SHOWN, &shown) < 0)
+                return -ENOMEM;
+        k = r->ops->error(r->userdata, line, shown.data ? shown.data : "", shown.len, reason);
+        buf_free(&shown);
+        return k;
+}
+
+static int reportf(struct reader *r, unsigned line, const char *raw, size_t len, const char *fmt, ...) _printf_(5, 6);
+static int reportf(struct reader *r, unsigned line, const char *raw, size_t len, const char *fmt, ...) {
+        char reason[256];
+        va_list ap;
+
+        va_start(ap, fmt);
+        (void) vsnprintf(reason, sizeof reason, fmt, ap);
+        va_end(ap);
+        return report(r, line, raw, len, reason);
+}
+
+/* ---- CSV ---- */
+
+static bool csv_space(const struct reader *r, char c) {
+        return c == ' ' || c == '\r' || (c == '\t' && r->feed->csv.delimiter != '\t');
+}
+
+/* Splits a decoded record into fields; returns the count or -errno. */
+static int csv_split(struct reader *r, const char *s, size_t len) {
+        const char delim = r->feed->csv.delimiter, quote = r->feed->csv.quote;
+        size_t i = 0, n = 0;
+
+        buf_clear(&r->field_text);
+        for (;;) {
+                size_t start, end;
+                bool quoted = false;
+
+                if (n == MAX_FIELDS)
+                        return -E2BIG;
+                while (i < len && csv_space(r, s[i]))
+                        i++;
+                start = r->field_text.len;
+                if (i < len && s[i] == quote) {
+                        quoted = true;
+                        i++;
+                        while (i < len) {
+                                if (s[i] == quote) {
+                                        if (i + 1 < len && s[i + 1] == quote) {
+                                                if (buf_putc(&r->field_text, quote) < 0)
+                                                        return -ENOMEM;
+                                                i += 2;
+                                                continue;
+                                        }
+                                        i++;
+                                        break;
+                                }
+                                if (buf_putc(&r->field_text, s[i++]) < 0)
+                                        return -ENOMEM;
+                        }
+                }
+                /* Unquoted text, or anything after a closing quote. */
+                while (i < len && s[i] != delim)
+                        if (buf_putc(&r->field_text, s[i++]) < 0)
+                                return -ENOMEM;
+                end = r->field_text.len;
+                if (!quoted)
+                        while (end > start && csv_space(r, r->field_text.data[end - 1]))
+                                end--;
+                r->field_text.len = end;
+                if (buf_putc(&r->field_text, 0) < 0)
+                        return -ENOMEM;
+                r->field_start[n] = start;
+                r->field_null[n] = end == start;
+                n++;
+                if (i >= len)
+                        break;
+                i++; /* the delimiter */
+        }
+        for (size_t k = 0; k < n; k++)
+                r->fields[k] = r->field_null[k] ? NULL : r->field_text.data + r->field_start[k];
+        return (int) n;
+}
+
+/* Converts the record to UTF-8 (or checks that it is); reports what is wrong. */
+static int csv_decode(struct reader *r, const char *raw, size_t len, const char **ret, size_t *ret_len) {
+        const char *enc = r->feed->csv.encoding;
+        size_t bad;
+
+        if (r->cd == (iconv_t) -1) {
+                if (!utf8_valid(raw, len, &bad)) {
+                        (void) reportf(r, r->record_line, raw, len,
+                                       "invalid UTF-8 at byte %zu of the record (0x%02X); is csv.encoding right?",
+                                       bad + 1, (unsigned char) raw[bad]);
+                        return 0;
+                }
+                *ret = raw;
+                *ret_len = len;
+                return 1;
+        } else {
+                char *in = (char *) raw, *out;
+                size_t inl = len, outl;
+
+                buf_clear(&r->decoded);
+                if (buf_reserve(&r->decoded, len * 4 + 4) < 0)
+                        return -ENOMEM;
+                out = r->decoded.data;
+                outl = r->decoded.cap - 1;
+                (void) iconv(r->cd, NULL, NULL, NULL, NULL);
+                if (iconv(r->cd, &in, &inl, &out, &outl) == (size_t) -1) {
+                        (void) reportf(r, r->record_line, raw, len, "byte %zu of the record (0x%02X) is not valid %s",
+                                       (size_t) (in - raw) + 1, (unsigned char) *in, enc);
+                        return 0;
+                }
+                r->decoded.len = (size_t) (out - r->decoded.data);
+                *ret = r->decoded.data;
+                *ret_len = r->decoded.len;
+                return 1;
+        }
+}
+
+/* Without a header, columns are named by number: "1", "2", ... */
+static int csv_numbered_header(struct reader *r, size_t n) {
+        _cleanup_free_ char **names = calloc(n, sizeof(char *));
+        _cleanup_free_ char *text = malloc(n * 6);
+        int k;
+
+        if (!names || !text)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                names[i] = text + i * 6;
+                (void) snprintf(names[i], 6, "%u", (unsigned) (i + 1) % 100000u);
+        }
+        k = r->ops->header(r->userdata, names, n);
+        return k;
+}
+
+static int csv_record(struct reader *r, bool at_eof) {
+        const char *raw = r->record.data ? r->record.data : "", *s;
+        size_t len = r->record.len, slen;
+        int n, k;
+
+        r->record_started = false;
+        if (r->overflow) {
+                r->overflow = false;
+                return reportf(r, r->record_line, raw, len, "the record is longer than %zu bytes", READER_MAX_RECORD);
+        }
+        if (len > 0 && raw[len - 1] == '\r')
+                len--;
+        k = csv_decode(r, raw, len, &s, &slen);
+        if (k <= 0)
+                return k;
+        if (memchr(s, 0, slen))
+                return report(r, r->record_line, raw, len, "the record contains a NUL byte");
+        if (at_eof && r->in_quotes && !r->quote_pending)
+                return report(r, r->record_line, raw, len, "the file ends inside a quoted field (truncated?)");
+        n = csv_split(r, s, slen);
+        if (n == -E2BIG)
+                return reportf(r, r->record_line, raw, len, "the record has more than %d fields", MAX_FIELDS);
+        if (n < 0)
+                return n;
+
+        /* Blank lines and rows of empty cells (";;;;" from spreadsheets). */
+        k = 0;
+        while (k < n && !r->fields[k])
+                k++;
+        if (k == n)
+                return 0;
+
+        if (r->records_seen++ < r->feed->csv.skip_lines)
+                return 0;
+
+        if (r->header_n == 0) {
+                if (r->feed->csv.header) {
+                        r->header_n = (size_t) n;
+                        for (int i = 0; i < n; i++)
+                                if (!r->fields[i])
+                                        r->fields[i] = (char *) "";
+                        return r->ops->header(r->userdata, r->fields, (size_t) n);
+                }
+                r->header_n = (size_t) n;
+                k = csv_numbered_header(r, (size_t) n);
+                if (k < 0)
+                        return k;
+                /* Without a header the first record is data: split it again. */
+                n = csv_split(r, s, slen);
+                if (n < 0)
+                        return n;
+        }
+
+        /* Spreadsheets pad rows with empty cells; anything else is a mismatch. */
+        while ((size_t) n > r->header_n && !r->fields[n - 1])
+                n--;
+        if ((size_t) n != r->header_n)
+                return reportf(r, r->record_line, raw, len, "the record has %d field%s, the header has %zu%s", n,
+                               n == 1 ? "" : "s", r->header_n,
+                               at_eof && (size_t) n < r->header_n ? " (the file may be truncated)" : "");
+        return r->ops->fields(r->userdata, r->record_line, r->fields, (size_t) n);
+}
+
+static int csv_append(struct reader *r, const char *p, size_t n) {
+        if (!r->overflow && r->record.len + n > READER_MAX_RECORD)
+                r->overflow = true;
+        if (!r->overflow && buf_put(&r->record, p, n) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+/* Finds record ends: newlines outside quotes. A quote opens a quoted field
+ * only at the start of a field (RFC 4180); inside one, "" is a quote. */
+static int csv_feed(struct reader *r, const char *data, size_t n) {
+        const char quote = r->feed->csv.quote, delim = r->feed->csv.delimiter;
+        size_t i = 0;
+        int k;
+
+        while (i < n) {
+                char c = data[i];
+                size_t run;
+
+                if (!r->record_started) {
+                        r->record_started = true;
+                        r->record_line = r->line;
+                        r->field_begins = true;
+                        buf_clear(&r->record);
+                }
+                if (r->in_quotes) {
+                        if (r->quote_pending) {
+                                r->quote_pending = false;
+                                if (c == quote) {
+                                        /* "" inside quotes: a quote character. */
+                                        if ((k = csv_append(r, &c, 1)) < 0)
+                                                return k;
+                                        i++;
+                                        continue;
+                                }
+                                r->in_quotes = false;
+                                /* c follows the closing quote: read it below. */
+                        } else if (c == quote) {
+                                r->quote_pending = true;
+                                if ((k = csv_append(r, &c, 1)) < 0)
+                                        return k;
+                                i++;
+                                continue;
+                        } else {
+                                for (run = i; run < n && data[run] != quote; run++)
+                                        if (data[run] == '\n')
+                                                r->line++;
+                                if ((k = csv_append(r, data + i, run - i)) < 0)
+                                        return k;
+                                i = run;
+                                continue;
+                        }
+                }
+                if (c == '\n') {
+                        r->line++;
+                        i++;
+                        if ((k = csv_record(r, false)) < 0)
+                                return k;
+                        continue;
+                }
+                if (c == quote && r->field_begins) {
+                        r->in_quotes = true;
+                        r->field_begins = false;
+                        run = i + 1;
+                } else if (c == delim) {
+                        r->field_begins = true;
+                        run = i + 1;
+                } else if (c == ' ' || c == '\t')
+                        run = i + 1;
+                else {
+                        /* Ordinary bytes up to the next one that matters, in one go. */
+                        r->field_begins = false;
+                        for (run = i + 1; run < n && data[run] != '\n' && data[run] != delim && data[run] != ' ' &&
+                                          data[run] != '\t';
+                             run++)
+                                ;
+                }
+                if ((k = csv_append(r, data + i, run - i)) < 0)
+                        return k;
+                i = run;
+        }
+        return 0;
+}
+
+/* ---- NDJSON ---- */
+
+static int ndjson_line(struct reader *r) {
+        const char *s = r->record.data ? r->record.data : "";
+        size_t len = r->record.len, i = 0;
+        char error[200];
+        bool object;
+
+        r->record_started = false;
+        if (r->overflow) {
+                r->overflow = false;
+                return reportf(r, r->record_line, s, len, "the line is longer than %zu bytes", READER_MAX_RECORD);
+        }
+        if (len > 0 && s[len - 1] == '\r')
+                len--;
+        while (i < len && (s[i] == ' ' || s[i] == '\t'))
+                i++;
+        if (i == len)
+                return 0;
+        if (json_validate(s, len, &object, error, sizeof error) < 0)
+                return reportf(r, r->record_line, s, len, "JSON syntax error at %s",
+                               startswith(error, "line 1, ") ? error + 8 : error);
+        if (!object)
+                return report(r, r->record_line, s, len, "the line is JSON but not an object");
+        return r->ops->json(r->userdata, r->record_line, s, len);
+}
+
+static int ndjson_feed(struct reader *r, const char *data, size_t n) {
+        size_t i = 0;
+
+        while (i < n) {
+                const char *nl;
+                size_t run;
+                int k;
+
+                if (!r->record_started) {
+                        r->record_started = true;
+                        r->record_line = r->line;
+                        buf_clear(&r->record);
+                }
+                nl = memchr(data + i, '\n', n - i);
+                run = nl ? (size_t) (nl - (data + i)) : n - i;
+                if (!r->overflow && r->record.len + run > READER_MAX_RECORD)
+                        r->overflow = true;
+                if (!r->overflow && buf_put(&r->record, data + i, run) < 0)
+                        return -ENOMEM;
+                i += run;
+                if (!nl)
+                        break;
+                i++;
+                r->line++;
+                k = ndjson_line(r);
+                if (k < 0)
+                        return k;
+        }
+        return 0;
+}
+
+/* ---- JSON ---- */
+
+static int json_record(void *userdata, unsigned line, const char *text, size_t len, bool is_object) {
+        struct reader *r = userdata;
+
+        if (!is_object)
+                return report(r, line, text, len, "the record is JSON but not an object");
+        return r->ops->json(r->userdata, line, text, len);
+}
+
+static int json_too_long(void *userdata, unsigned line, const char *head, size_t len) {
+        return reportf(userdata, line, head, len, "the record is longer than %zu bytes", READER_MAX_RECORD);
+}
+
+static int json_next(void *userdata, const char *value) {
+        struct reader *r = userdata;
+
+        return r->ops->next ? r->ops->next(r->userdata, value) : 0;
+}
+
+/* After a syntax error, the rest of the document cannot be read reliably:
+ * one quarantined row says so, with what was being read. */
+static int json_failed(struct reader *r) {
+        size_t len;
+        const char *partial = json_scan_partial(r->scan, &len);
+
+        r->done = true;
+        return reportf(r, json_scan_error_line(r->scan), partial, len,
+                       "JSON syntax error at %s; the rest of the document was not read", json_scan_error(r->scan));
+}
+
+static int json_feed(struct reader *r, const char *data, size_t n) {
+        int k = json_scan_feed(r->scan, data, n);
+
+        if (k == -EBADMSG)
+                return json_failed(r);
+        return k;
+}
+
+/* ---- common ---- */
+
+int reader_new(const struct feed_config *f, const struct reader_ops *ops, void *userdata, struct reader **ret) {
+        static const struct json_scan_ops scan_ops = {
+                .record = json_record,
+                .record_too_long = json_too_long,
+                .next = json_next,
+        };
+        _cleanup_(reader_freep) struct reader *r = NULL;
+        int k;
+
+        r = calloc(1, sizeof *r);
+        if (!r)
+                return -ENOMEM;
+        *r = (struct reader){
+                .feed = f,
+                .ops = ops,
+                .userdata = userdata,
+                .line = 1,
+                .at_start = true,
+                .cd = (iconv_t) -1,
+        };
+        if (f->format == FEED_FORMAT_CSV && !is_utf8_encoding(f->csv.encoding)) {
+                r->cd = iconv_open("UTF-8", f->csv.encoding);
+                if (r->cd == (iconv_t) -1)
+                        return -errno;
+        }
+        if (f->format == FEED_FORMAT_JSON) {
+                r->records_path = split_path(f->records);
+                r->next_path = f->paging.next ? split_path(f->paging.next) : NULL;
+                if (!r->records_path || (f->paging.next && !r->next_path))
+                        return -ENOMEM;
+                k = json_scan_new(r->records_path, r->next_path, READER_MAX_RECORD, &scan_ops, r, &r->scan);
+                if (k < 0)
+                        return k;
+        }
+        *ret = TAKE_PTR(r);
+        return 0;
+}
+
+struct reader *reader_free(struct reader *r) {
+        if (!r)
+                return NULL;
+        if (r->cd != (iconv_t) -1)
+                iconv_close(r->cd);
+        buf_free(&r->record);
+        buf_free(&r->decoded);
+        buf_free(&r->field_text);
+        json_scan_free(r->scan);
+        strv_free(r->records_path);
+        strv_free(r->next_path);
+        return mfree(r);
+}
+
+static int reader_dispatch(struct reader *r, const char *data, size_t n);
+
+int reader_feed(struct reader *r, const char *data, size_t n) {
+        if (r->done || n == 0)
+                return 0;
+        /* A UTF-8 byte-order mark, as spreadsheet exports write it, perhaps
+         * split across reads. Not for other encodings, where those bytes mean
+         * letters. */
+        while (r->at_start && n > 0) {
+                static const char bom[] = "\xef\xbb\xbf";
+                int k;
+
+                if (r->cd != (iconv_t) -1 || data[0] != bom[r->bom_matched]) {
+                        /* Not a BOM after all: the bytes taken so far are data. */
+                        r->at_start = false;
+                        if (r->bom_matched > 0 && (k = reader_dispatch(r, bom, r->bom_matched)) < 0)
+                                return k;
+                        break;
+                }
+                data++;
+                n--;
+                if (++r->bom_matched == 3)
+                        r->at_start = false;
+        }
+        return reader_dispatch(r, data, n);
+}
+
+static int reader_dispatch(struct reader *r, const char *data, size_t n) {
+        if (n == 0)
+                return 0;
+        switch (r->feed->format) {
+        case FEED_FORMAT_CSV:
+                return csv_feed(r, data, n);
+        case FEED_FORMAT_NDJSON:
+                return ndjson_feed(r, data, n);
+        case FEED_FORMAT_JSON:
+                return json_feed(r, data, n);
+        }
+        return -EINVAL;
+}
+
+int reader_finish(struct reader *r) {
+        int k;
+
+        if (r->done)
+                return 0;
+        if (r->at_start && r->bom_matched > 0) {
+                /* The body was a prefix of a BOM: those bytes are data. */
+                r->at_start = false;
+                k = reader_dispatch(r, "\xef\xbb\xbf", r->bom_matched);
+                if (k < 0)
+                        return k;
+        }
+        r->done = true;
+        switch (r->feed->format) {
+        case FEED_FORMAT_CSV:
+                /* A last record without a final newline. */
+                if (r->record_started && (r->record.len > 0 || r->overflow))
+                        return csv_record(r, true);
+                return 0;
+        case FEED_FORMAT_NDJSON:
+                if (r->record_started && (r->record.len > 0 || r->overflow))
+                        return ndjson_line(r);
+                return 0;
+        case FEED_FORMAT_JSON:
+                k = json_scan_finish(r->scan);
+                if (k == -EBADMSG) {
+                        size_t len;
+                        const char *partial = json_scan_partial(r->scan, &len);
+
+                        return reportf(r, json_scan_error_line(r->scan), partial, len, "%s: %s",
+                                       "the JSON document is incomplete", json_scan_error(r->scan));
+                }
+                if (k < 0)
+                        return k;
+                if (!json_scan_found_records(r->scan))
+                        return reportf(r, 1, "", 0,
+                                       r->records_path[0] ? "the records array '%s' was not found in the document"
+                                                          : "%sthe document is not an array of records",
+                                       r->records_path[0] ? r->feed->records : "");
+                return 0;
+        }
+        return -EINVAL;
+}
