@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* Lookup of secrets in $CREDENTIALS_DIRECTORY. */
+/* Secrets from $CREDENTIALS_DIRECTORY: names, values, paths, wiping. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -8,15 +8,16 @@
 
 #include "bokvar/basic/credential.h"
 #include "bokvar/basic/util.h"
+#include "bokvar/basic/yamldoc.h"
 
-int credential_name_valid(const char *name) {
+bool credential_name_valid(const char *name) {
         if (isempty(name) || streq(name, ".") || streq(name, "..") || strlen(name) > 255)
-                return 0;
+                return false;
         for (const char *p = name; *p; p++)
                 if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
                       *p == '_' || *p == '-' || *p == '.'))
-                        return 0;
-        return 1;
+                        return false;
+        return true;
 }
 
 static int reason(char **ret_reason, int r, const char *fmt, ...) _printf_(3, 4);
@@ -72,9 +73,63 @@ int credential_read(const char *name, char **ret, size_t *ret_size, char **ret_r
         return 0;
 }
 
-void credential_free(char *secret, size_t size) {
-        if (!secret)
+void credential_free(char *value, size_t size) {
+        if (!value)
                 return;
-        explicit_bzero(secret, size);
-        free(secret);
+        explicit_bzero(value, size);
+        free(value);
+}
+
+void secret_done(struct secret *s) {
+        free(s->name);
+        credential_free(s->value, s->size);
+        *s = (struct secret){};
+}
+
+static int name_reader(const struct yreader *r, const struct ynode *n, char **name, const char *what) {
+        if (y_string(r, n, name) < 0)
+                return -EINVAL;
+        if (!credential_name_valid(*name))
+                return y_error(r, n,
+                               "not a credential name: name a file in $CREDENTIALS_DIRECTORY "
+                               "(letters, digits, '_', '-', '.'), never write the %s itself here", what);
+        return 0;
+}
+
+int y_secret_name(const struct yreader *r, const struct ynode *n, void *dest) {
+        return name_reader(r, n, &((struct secret *) dest)->name, "secret");
+}
+
+int y_credential_name(const struct yreader *r, const struct ynode *n, void *dest) {
+        return name_reader(r, n, dest, "key");
+}
+
+int y_secret_read(const struct yreader *r, const struct ynode *n, const char *key, struct secret *s) {
+        _cleanup_free_ char *why = NULL;
+        int k;
+
+        if (!s->name || s->value)
+                return 0;
+        k = credential_read(s->name, &s->value, &s->size, &why);
+        if (k < 0)
+                return y_error(r, n, "%s: %s", key, why ? why : strerror(-k));
+        return 0;
+}
+
+int y_credential_path(const struct yreader *r, const struct ynode *n, const char *key, const char *name,
+                      char **ret) {
+        _cleanup_free_ char *why = NULL;
+        char *value = NULL;
+        size_t size = 0;
+        int k;
+
+        /* Read once, so that a missing or unreadable file is reported now,
+         * at the key, not at the first fetch. */
+        k = credential_read(name, &value, &size, &why);
+        credential_free(value, size);
+        if (k < 0)
+                return y_error(r, n, "%s: %s", key, why ? why : strerror(-k));
+        if (asprintf(ret, "%s/%s", getenv("CREDENTIALS_DIRECTORY"), name) < 0)
+                return -ENOMEM;
+        return 0;
 }

@@ -12,12 +12,6 @@
 #include "bokvar/basic/util.h"
 #include "bokvar/basic/yamldoc.h"
 
-static void secret_done(struct secret *s) {
-        free(s->name);
-        credential_free(s->value, s->size);
-        *s = (struct secret){};
-}
-
 struct config *config_new(void) {
         struct config *c = calloc(1, sizeof *c);
 
@@ -55,36 +49,6 @@ static int parse_log_level(const struct yreader *r, const struct ynode *n, void 
                 return -EINVAL;
         if (log_level_from_string(n->value, dest) < 0)
                 return y_error(r, n, "unknown log level '%s' (use err, warning, notice, info or debug)", n->value);
-        return 0;
-}
-
-static int credential_name(const struct yreader *r, const struct ynode *n, char **name, const char *what) {
-        if (y_string(r, n, name) < 0)
-                return -EINVAL;
-        if (!credential_name_valid(*name))
-                return y_error(r, n,
-                               "not a credential name: name a file in $CREDENTIALS_DIRECTORY "
-                               "(letters, digits, '_', '-', '.'), never write the %s itself here", what);
-        return 0;
-}
-
-int config_secret_name(const struct yreader *r, const struct ynode *n, void *dest) {
-        return credential_name(r, n, &((struct secret *) dest)->name, "secret");
-}
-
-int config_credential_file(const struct yreader *r, const struct ynode *n, void *dest) {
-        return credential_name(r, n, dest, "key");
-}
-
-int config_secret_read(const struct yreader *r, const struct ynode *n, const char *key, struct secret *s) {
-        _cleanup_free_ char *reason = NULL;
-        int k;
-
-        if (!s->name)
-                return 0;
-        k = credential_read(s->name, &s->value, &s->size, &reason);
-        if (k < 0)
-                return y_error(r, n, "%s: %s", key, reason ? reason : strerror(-k));
         return 0;
 }
 
@@ -137,7 +101,7 @@ static int parse_dispatch(const struct yreader *r, const struct ynode *n, void *
 
 static const struct yfield top_fields[] = {
         { "database", y_string, offsetof(struct config, database), false },
-        { "database_password_credential", config_secret_name, offsetof(struct config, database_password), false },
+        { "database_password_credential", y_secret_name, offsetof(struct config, database_password), false },
         { "log_level", parse_log_level, offsetof(struct config, log_level), false },
         { "max_parallel_fetches", parse_parallel, offsetof(struct config, max_parallel_fetches), false },
         { "rules", parse_rules, offsetof(struct config, rules), false },
@@ -149,9 +113,9 @@ static const struct yfield top_fields[] = {
         {}
 };
 
-/* Reads one named credential into s, reporting a missing one at node-less
- * file level with the key that names it. */
-static int secret_load(struct config *c, struct secret *s, const char *key, struct diag *d) {
+/* Reads the database password, reporting a missing one at file level (the
+ * connection needs it, whichever node named it). */
+static int password_load(struct config *c, struct secret *s, const char *key, struct diag *d) {
         _cleanup_free_ char *reason = NULL;
         int r;
 
@@ -187,7 +151,7 @@ static int config_from_document(const char *path, const struct ynode *root, unsi
                 c->database = mfree(c->database);
 
         if (k == 0 && (flags & CONFIG_LOAD_CREDENTIALS))
-                k = secret_load(c, &c->database_password, "database_password_credential", d);
+                k = password_load(c, &c->database_password, "database_password_credential", d);
         if (k < 0)
                 return k;
         *ret = TAKE_PTR(c);

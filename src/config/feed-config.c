@@ -246,11 +246,11 @@ static int parse_csv(const struct yreader *r, const struct ynode *n, void *dest)
 }
 
 static const struct yfield auth_fields[] = {
-        { "bearer_credential", config_secret_name, offsetof(struct feed_config, auth.bearer), false },
-        { "basic_credential", config_secret_name, offsetof(struct feed_config, auth.basic), false },
-        { "client_cert_credential", config_credential_file, offsetof(struct feed_config, auth.client_cert_name), false },
-        { "client_key_credential", config_credential_file, offsetof(struct feed_config, auth.client_key_name), false },
-        { "ssh_key_credential", config_credential_file, offsetof(struct feed_config, auth.ssh_key_name), false },
+        { "bearer_credential", y_secret_name, offsetof(struct feed_config, auth.bearer), false },
+        { "basic_credential", y_secret_name, offsetof(struct feed_config, auth.basic), false },
+        { "client_cert_credential", y_credential_name, offsetof(struct feed_config, auth.client_cert_name), false },
+        { "client_key_credential", y_credential_name, offsetof(struct feed_config, auth.client_key_name), false },
+        { "ssh_key_credential", y_credential_name, offsetof(struct feed_config, auth.ssh_key_name), false },
         { "ca_file", parse_path_option, offsetof(struct feed_config, auth.ca_file), false },
         { "known_hosts", parse_path_option, offsetof(struct feed_config, auth.known_hosts), false },
         {}
@@ -443,24 +443,6 @@ static int check_url(const struct yreader *r, const struct ynode *n, struct feed
         return 0;
 }
 
-/* A credential named in the file, resolved to its path for libcurl. */
-static int credential_path(const struct yreader *r, const struct ynode *feed, const char *key, const char *name,
-                           char **ret) {
-        _cleanup_free_ char *reason = NULL;
-        const char *dir = getenv("CREDENTIALS_DIRECTORY");
-        char *secret = NULL;
-        size_t size = 0;
-        int k;
-
-        k = credential_read(name, &secret, &size, &reason);
-        credential_free(secret, size);
-        if (k < 0)
-                return y_error(r, feed, "%s: %s", key, reason ? reason : strerror(-k));
-        if (asprintf(ret, "%s/%s", dir, name) < 0)
-                return -ENOMEM;
-        return 0;
-}
-
 /* What no single key can check: combinations. Credentials are read only
  * when the feed was otherwise read without errors (load). */
 static int check_feed(const struct yreader *r, const struct ynode *n, struct feed_config *f, bool load) {
@@ -508,15 +490,15 @@ static int check_feed(const struct yreader *r, const struct ynode *n, struct fee
         if (ret < 0 || !load || !(ctx->flags & CONFIG_LOAD_CREDENTIALS))
                 return ret;
 
-        if (config_secret_read(r, n, "auth.bearer_credential", &f->auth.bearer) < 0 ||
-            config_secret_read(r, n, "auth.basic_credential", &f->auth.basic) < 0)
+        if (y_secret_read(r, n, "auth.bearer_credential", &f->auth.bearer) < 0 ||
+            y_secret_read(r, n, "auth.basic_credential", &f->auth.basic) < 0)
                 ret = -EINVAL;
         if (f->auth.client_cert_name &&
-            (credential_path(r, n, "auth.client_cert_credential", f->auth.client_cert_name, &f->auth.client_cert) < 0 ||
-             credential_path(r, n, "auth.client_key_credential", f->auth.client_key_name, &f->auth.client_key) < 0))
+            (y_credential_path(r, n, "auth.client_cert_credential", f->auth.client_cert_name, &f->auth.client_cert) < 0 ||
+             y_credential_path(r, n, "auth.client_key_credential", f->auth.client_key_name, &f->auth.client_key) < 0))
                 ret = -EINVAL;
         if (f->auth.ssh_key_name &&
-            credential_path(r, n, "auth.ssh_key_credential", f->auth.ssh_key_name, &f->auth.ssh_key) < 0)
+            y_credential_path(r, n, "auth.ssh_key_credential", f->auth.ssh_key_name, &f->auth.ssh_key) < 0)
                 ret = -EINVAL;
         if (f->auth.basic.value && !strchr(f->auth.basic.value, ':'))
                 ret = y_error(r, n, "feed '%s': the basic credential must hold user:password", f->name);
@@ -536,10 +518,8 @@ static void feed_config_done(struct feed_config *f) {
                 free(f->map[i].value);
                 strv_free(f->map[i].values);
         }
-        free(f->auth.bearer.name);
-        credential_free(f->auth.bearer.value, f->auth.bearer.size);
-        free(f->auth.basic.name);
-        credential_free(f->auth.basic.value, f->auth.basic.size);
+        secret_done(&f->auth.bearer);
+        secret_done(&f->auth.basic);
         free(f->auth.client_cert);
         free(f->auth.client_key);
         free(f->auth.ssh_key);

@@ -6,8 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bokvar/config/config.h"
 #include "bokvar/basic/credential.h"
+#include "bokvar/config/config-flags.h"
 #include "bokvar/config/outreach-config.h"
 
 void outreach_config_init(struct outreach_config *o) {
@@ -18,12 +18,6 @@ void outreach_config_init(struct outreach_config *o) {
                 .max_attempts = 20,
                 .concurrency = 16,
         };
-}
-
-static void secret_clear(struct secret *s) {
-        free(s->name);
-        credential_free(s->value, s->size);
-        *s = (struct secret){};
 }
 
 void outreach_config_done(struct outreach_config *o) {
@@ -43,13 +37,13 @@ void outreach_config_done(struct outreach_config *o) {
 
                 free(c->name);
                 free(c->url);
-                secret_clear(&c->secret);
+                secret_done(&c->secret);
                 if (c->key)
                         explicit_bzero(c->key, c->key_size);
                 free(c->key);
                 free(c->from);
-                secret_clear(&c->username);
-                secret_clear(&c->password);
+                secret_done(&c->username);
+                secret_done(&c->password);
                 free(c->ca_file);
         }
         free(o->channels);
@@ -178,10 +172,10 @@ static const struct yfield channel_fields[] = {
         { "name", parse_name, offsetof(struct channel_config, name), true },
         { "type", parse_channel_type, offsetof(struct channel_config, type), true },
         { "url", y_string, offsetof(struct channel_config, url), true },
-        { "secret_credential", config_secret_name, offsetof(struct channel_config, secret), false },
+        { "secret_credential", y_secret_name, offsetof(struct channel_config, secret), false },
         { "from", parse_email, offsetof(struct channel_config, from), false },
-        { "username_credential", config_secret_name, offsetof(struct channel_config, username), false },
-        { "password_credential", config_secret_name, offsetof(struct channel_config, password), false },
+        { "username_credential", y_secret_name, offsetof(struct channel_config, username), false },
+        { "password_credential", y_secret_name, offsetof(struct channel_config, password), false },
         { "ca_file", parse_path, offsetof(struct channel_config, ca_file), false },
         { "timeout", parse_timeout, offsetof(struct channel_config, timeout), false },
         {}
@@ -257,9 +251,9 @@ int outreach_parse_channels(const struct yreader *r, const struct ynode *n, cons
                                       strerror(errno));
                 if (k < 0 || ret < 0 || !(flags & CONFIG_LOAD_CREDENTIALS))
                         continue;
-                if (config_secret_read(r, cn, "secret_credential", &c->secret) < 0 ||
-                    config_secret_read(r, cn, "username_credential", &c->username) < 0 ||
-                    config_secret_read(r, cn, "password_credential", &c->password) < 0 ||
+                if (y_secret_read(r, cn, "secret_credential", &c->secret) < 0 ||
+                    y_secret_read(r, cn, "username_credential", &c->username) < 0 ||
+                    y_secret_read(r, cn, "password_credential", &c->password) < 0 ||
                     (c->secret.value && decode_webhook_key(r, cn, c) < 0))
                         ret = -EINVAL;
         }

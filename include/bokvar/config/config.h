@@ -6,8 +6,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "bokvar/basic/credential.h"
 #include "bokvar/basic/diag.h"
 #include "bokvar/basic/duration.h"
+#include "bokvar/config/config-flags.h"
 #include "bokvar/config/outreach-config.h"
 
 #define CONFIG_DEFAULT_PATH "/etc/bokvar/bokvar.yaml"
@@ -31,11 +33,6 @@ struct config {
         struct outreach_config outreach;   /* teams, channels, tasks, dispatch */
 };
 
-enum {
-        CONFIG_LOAD_CREDENTIALS = 1 << 0,  /* read every named credential */
-        CONFIG_CHECK_FILES = 1 << 1,       /* check that files the config names exist (ca_file, rules...) */
-        CONFIG_CHECK_FEED_FILES = 1 << 2,  /* ... and that file: feeds are there now (bokvarctl check) */
-};
 
 /* Configurations are shared by whoever uses them (a fetch keeps the one it
  * started with across a reload): config_unref() frees the last reference. */
@@ -51,12 +48,3 @@ int config_parse(const char *path, const char *data, size_t size, unsigned flags
                  struct diag *d);
 /* Reads and parses path. */
 int config_load(const char *path, unsigned flags, struct config **ret, struct diag *d);
-
-/* Readers (struct yfield) for keys ending in _credential: the name of a
- * credential, checked for form and never echoed, for it may be the secret
- * itself. config_secret_name fills a struct secret; config_credential_file a
- * char *, for a key or certificate handed to libcurl as a file. */
-int config_secret_name(const struct yreader *r, const struct ynode *n, void *dest);
-int config_credential_file(const struct yreader *r, const struct ynode *n, void *dest);
-/* Reads the value of the credential s names, if any; an error names n and key. */
-int config_secret_read(const struct yreader *r, const struct ynode *n, const char *key, struct secret *s);

@@ -7,9 +7,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "bokvar/config/config.h"
+#include "bokvar/basic/credential.h"
 #include "bokvar/basic/duration.h"
 #include "bokvar/basic/yamldoc.h"
+#include "bokvar/config/config-flags.h"
 
 enum feed_source {
         FEED_SOURCE_LANDLORD,

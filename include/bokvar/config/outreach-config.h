@@ -6,16 +6,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "bokvar/basic/credential.h"
 #include "bokvar/basic/duration.h"
 #include "bokvar/basic/util.h"
 #include "bokvar/basic/yamldoc.h"
-
-/* A secret named in the file and read from $CREDENTIALS_DIRECTORY. */
-struct secret {
-        char *name;    /* credential name as written */
-        char *value;   /* NULL until credentials are loaded */
-        size_t size;
-};
 
 struct team_config {
         char *name;

@@ -1,0 +1,10 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* How much loading a configuration does, beyond reading the file: shared by
+ * config.c and the readers of its sections, which config.c calls. */
+#pragma once
+
+enum {
+        CONFIG_LOAD_CREDENTIALS = 1 << 0,  /* read every named credential */
+        CONFIG_CHECK_FILES = 1 << 1,       /* check that files the config names exist (ca_file, rules...) */
+        CONFIG_CHECK_FEED_FILES = 1 << 2,  /* ... and that file: feeds are there now (bokvarctl check) */
+};
