@@ -51,7 +51,7 @@ int ctl_connect(struct ctl *ctl, bool check_schema) {
         if (db_connect(ctl->config, "bokvarctl", &ctl->conn) < 0)
                 return EXIT_DATABASE;
         if (check_schema) {
-                r = db_check_schema(ctl->conn);
+                r = migrate_check_schema(ctl->conn);
                 if (r < 0)
                         return r == -EIO ? EXIT_DATABASE : EXIT_SCHEMA;
         }

@@ -11,6 +11,7 @@
 
 #include "bokvar/daemon/daemon.h"
 #include "bokvar/db/db.h"
+#include "bokvar/db/migrate.h"
 #include "bokvar/basic/exit-status.h"
 #include "bokvar/config/feed-config.h"
 #include "bokvar/basic/log.h"
@@ -254,7 +255,7 @@ int daemon_start(const char *config_path, bool once, int log_level_override, str
         r = db_connect(d->config, "bokvard", &conn);
         if (r < 0)
                 return EXIT_DATABASE;
-        r = db_check_schema(conn);
+        r = migrate_check_schema(conn);
         if (r == -EIO)
                 return EXIT_DATABASE;
         if (r < 0)

@@ -5,7 +5,6 @@
 
 #include "bokvar/db/db.h"
 #include "bokvar/basic/log.h"
-#include "bokvar/db/migrate.h"
 #include "bokvar/basic/util.h"
 
 void db_connect_params(const struct config *c, const char *application_name, const char *keys[static DB_PARAMS_MAX],
@@ -130,28 +129,5 @@ int db_schema_version(PGconn *conn, int *ret) {
         if (PQresultStatus(res) != PGRES_TUPLES_OK)
                 return -EIO;
         *ret = atoi(PQgetvalue(res, 0, 0));
-        return 0;
-}
-
-int db_check_schema(PGconn *conn) {
-        int expected = migrate_expected_version(), have = 0, r;
-        char line[512];
-
-        r = db_schema_version(conn, &have);
-        if (r == -ENOENT)
-                return log_error_errno(ESTALE, "The database has no bokvar schema yet; run `bokvarctl migrate`.");
-        if (r < 0)
-                return log_error_errno(EIO, "Cannot read the schema version: %s",
-                                       db_error_line(conn, NULL, line, sizeof line));
-        if (have < expected)
-                return log_error_errno(ESTALE,
-                                       "The database schema is version %d, older than the %d this binary expects; "
-                                       "run `bokvarctl migrate`.",
-                                       have, expected);
-        if (have > expected)
-                return log_error_errno(EPROTO,
-                                       "The database schema is version %d, newer than the %d this binary knows; "
-                                       "upgrade bokvar, or point it at another database.",
-                                       have, expected);
         return 0;
 }

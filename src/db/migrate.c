@@ -25,6 +25,29 @@ int migrate_expected_version(void) {
         return n_migrations > 0 ? migrations[n_migrations - 1].version : 0;
 }
 
+int migrate_check_schema(PGconn *conn) {
+        int expected = migrate_expected_version(), have = 0, r;
+        char line[512];
+
+        r = db_schema_version(conn, &have);
+        if (r == -ENOENT)
+                return log_error_errno(ESTALE, "The database has no bokvar schema yet; run `bokvarctl migrate`.");
+        if (r < 0)
+                return log_error_errno(EIO, "Cannot read the schema version: %s",
+                                       db_error_line(conn, NULL, line, sizeof line));
+        if (have < expected)
+                return log_error_errno(ESTALE,
+                                       "The database schema is version %d, older than the %d this binary expects; "
+                                       "run `bokvarctl migrate`.",
+                                       have, expected);
+        if (have > expected)
+                return log_error_errno(EPROTO,
+                                       "The database schema is version %d, newer than the %d this binary knows; "
+                                       "upgrade bokvar, or point it at another database.",
+                                       have, expected);
+        return 0;
+}
+
 /* Checks that migrations already applied are the ones this binary carries. */
 static int check_applied(PGconn *conn) {
         _cleanup_pgresult_ PGresult *res = NULL;

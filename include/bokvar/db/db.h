@@ -27,12 +27,6 @@ int db_connect(const struct config *c, const char *application_name, PGconn **re
  * has never been migrated there. */
 int db_schema_version(PGconn *conn, int *ret);
 
-/* Checks that the database holds exactly the schema this binary expects.
- * Logs a one-line reason telling the operator what to do, and returns 0,
- * -ESTALE (older: run bokvarctl migrate), -EPROTO (newer: upgrade bokvar) or
- * -EIO (the query failed). */
-int db_check_schema(PGconn *conn);
-
 /* Runs a statement with text parameters and checks its result status;
  * logs the server's message on failure. */
 int db_exec(PGconn *conn, PGresult **ret, const char *sql, int n_params, const char *const *params);

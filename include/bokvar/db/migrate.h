@@ -20,6 +20,12 @@ extern const size_t n_migrations;
 /* The schema version this binary expects: the newest migration it carries. */
 int migrate_expected_version(void);
 
+/* Checks that the database holds exactly the schema this binary expects.
+ * Logs a one-line reason telling the operator what to do, and returns 0,
+ * -ESTALE (older: run bokvarctl migrate), -EPROTO (newer: upgrade bokvar) or
+ * -EIO (the query failed). */
+int migrate_check_schema(PGconn *conn);
+
 /* Applies every migration newer than the database's, each in its own
  * transaction, serialised against concurrent runs. Refuses (-EPROTO) a database
  * whose schema is newer than this binary. *ret_applied counts what was done. */
