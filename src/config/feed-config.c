@@ -27,18 +27,6 @@ const char *const canonical_field_names[_FIELD_MAX] = {
         [FIELD_LANDLORD] = "landlord",
 };
 
-const char *const signal_kind_names[] = {
-        "arrears", "termination_notice", "disturbance", "sanitary", "payment_order",
-        "eviction_application", "eviction_scheduled", "eviction_executed", "eviction_cancelled",
-        "utility_disconnection", "resolved", NULL,
-};
-
-static const char *const source_names[] = {
-        [FEED_SOURCE_LANDLORD] = "landlord",
-        [FEED_SOURCE_ENFORCEMENT] = "enforcement",
-        [FEED_SOURCE_UTILITY] = "utility",
-};
-
 static const char *const format_names[] = {
         [FEED_FORMAT_CSV] = "csv",
         [FEED_FORMAT_NDJSON] = "ndjson",
@@ -48,10 +36,6 @@ static const char *const format_names[] = {
 static const char *const date_formats[] = {
         "YYYY-MM-DD", "YYYYMMDD", "YYYY/MM/DD", "DD.MM.YYYY", "DD-MM-YYYY", "DD/MM/YYYY", "MM/DD/YYYY", NULL,
 };
-
-const char *feed_source_to_string(enum feed_source s) {
-        return source_names[s];
-}
 
 const char *feed_format_to_string(enum feed_format f) {
         return format_names[f];
@@ -85,7 +69,7 @@ static int parse_word_of(const struct yreader *r, const struct ynode *n, const c
 }
 
 static int parse_source(const struct yreader *r, const struct ynode *n, void *dest) {
-        int v = 0, k = parse_word_of(r, n, source_names, ELEMENTSOF(source_names), "source", &v);
+        int v = 0, k = parse_word_of(r, n, feed_source_names, _FEED_SOURCE_MAX, "source", &v);
 
         if (k == 0)
                 *(enum feed_source *) dest = (enum feed_source) v;

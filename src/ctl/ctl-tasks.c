@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* bokvarctl tasks, task, outbox and report: the caseworkers' worklist and
- * actions, the operators' view of deliveries, the committee's figures. */
+/* bokvarctl tasks and task: the caseworkers' worklist, and what they do with
+ * a task (acknowledge it, record contacts, close it). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,46 +10,10 @@
 #include "bokvar/ctl/ctl.h"
 #include "bokvar/db/db.h"
 #include "bokvar/basic/exit-status.h"
+#include "bokvar/basic/log.h"
+#include "bokvar/basic/vocabulary.h"
 #include "bokvar/ctl/output.h"
 #include "bokvar/basic/util.h"
-
-static const char *const contact_channels[] = { "letter", "phone", "home_visit", "digital", NULL };
-static const char *const outcomes[] = { "kept_home", "payment_plan", "referred", "declined", "not_reached",
-                                        "moved",     "evicted",      "duplicate", "other",    NULL };
-
-static bool one_of(const char *s, const char *const *l) {
-        for (; *l; l++)
-                if (streq(s, *l))
-                        return true;
-        return false;
-}
-
-static void print_choices(FILE *f, const char *const *l) {
-        for (size_t i = 0; l[i]; i++)
-                fprintf(f, "%s%s", i ? ", " : "", l[i]);
-}
-
-/* Runs a statement whose errors a person can act on: no such task or row
- * is exit 5, a refused action (closing twice) exit 1, anything else 3. */
-static int call(struct ctl *ctl, PGresult **ret, const char *verb, const char *sql, int n, const char *const *params) {
-        PGresult *res = PQexecParams(ctl->conn, sql, n, NULL, params, NULL, NULL, 0);
-        const char *state;
-        char line[256];
-        int r;
-
-        if (res && (PQresultStatus(res) == PGRES_TUPLES_OK || PQresultStatus(res) == PGRES_COMMAND_OK)) {
-                *ret = res;
-                return EXIT_OK;
-        }
-        state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-        r = streq_ptr(state, "P0002") ? EXIT_NOT_FOUND : streq_ptr(state, "22023") ? EXIT_FAIL : EXIT_DATABASE;
-        if (res && PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY))
-                fprintf(stderr, "bokvarctl %s: %s\n", verb, PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
-        else
-                fprintf(stderr, "bokvarctl %s: %s\n", verb, db_error_line(ctl->conn, res, line, sizeof line));
-        PQclear(res);
-        return r;
-}
 
 struct tasks_args {
         const char *team, *assignee;
@@ -219,15 +183,15 @@ static int task_act(struct ctl *ctl, const char *action, const char *id, const s
 
         (void) snprintf(verb, sizeof verb, "task %s", action);
         if (streq(action, "ack"))
-                r = call(ctl, &res, verb, "SELECT id, status, acknowledged_at, acknowledged_by FROM bokvar.task_ack($1, $2)",
+                r = ctl_call(ctl, &res, verb, "SELECT id, status, acknowledged_at, acknowledged_by FROM bokvar.task_ack($1, $2)",
                          2, (const char *[]){ id, by });
         else if (streq(action, "contact"))
-                r = call(ctl, &res, verb,
+                r = ctl_call(ctl, &res, verb,
                          "SELECT id, status, first_contact_at FROM "
                          "bokvar.task_contact($1, $2, $3::bokvar.contact_channel, $4::boolean, $5)",
                          5, (const char *[]){ id, by, a->channel, streq(a->reached, "yes") ? "t" : "f", a->note });
         else
-                r = call(ctl, &res, verb,
+                r = ctl_call(ctl, &res, verb,
                          "SELECT id, status, outcome, closed_at, closed_by FROM "
                          "bokvar.task_close($1, $2, $3::bokvar.task_outcome, $4)",
                          4, (const char *[]){ id, by, a->outcome, a->note });
@@ -247,10 +211,10 @@ static int task_act(struct ctl *ctl, const char *action, const char *id, const s
 }
 
 int verb_task(struct ctl *ctl, int argc, char *argv[]) {
-        static const char usage[] =
+        static const char usage_fmt[] =
                 "Usage: bokvarctl task show ID [--json]\n"
                 "       bokvarctl task ack ID [--by NAME]\n"
-                "       bokvarctl task contact ID --channel letter|phone|home_visit|digital --reached yes|no\n"
+                "       bokvarctl task contact ID --channel %s --reached yes|no\n"
                 "                                 [--note TEXT] [--by NAME]\n"
                 "       bokvarctl task close ID --outcome OUTCOME [--note TEXT] [--by NAME]\n"
                 "\n"
@@ -258,11 +222,13 @@ int verb_task(struct ctl *ctl, int argc, char *argv[]) {
                 "with its signals and its score explained.\n"
                 "ack: the task is seen and taken on. contact: an attempt to reach the\n"
                 "household, and whether it reached them. close: the task ends with an\n"
-                "outcome: kept_home, payment_plan, referred, declined, not_reached, moved,\n"
-                "evicted, duplicate or other. Only a person closes a task.\n"
+                "outcome, one of: %s.\n"
+                "Only a person closes a task.\n"
                 "Each action records who (--by, else $SUDO_USER, else the login name) and when.\n"
                 "Exit status: 0 done, 1 refused (e.g. closed already), 2 usage, 3 database\n"
                 "error, 5 no such task.\n";
+        _cleanup_free_ char *usage = NULL, *channel_list = ctl_choices(contact_channel_names, "|"),
+                            *outcome_list = ctl_choices(task_outcome_names, ", ");
         static const struct option options[] = {
                 { "by", required_argument, NULL, 'b' },
                 { "note", required_argument, NULL, 'n' },
@@ -275,6 +241,8 @@ int verb_task(struct ctl *ctl, int argc, char *argv[]) {
         const char *action, *id;
         int r;
 
+        if (!channel_list || !outcome_list || asprintf(&usage, usage_fmt, channel_list, outcome_list) < 0)
+                return log_oom(), EXIT_FAIL;
         r = ctl_parse_options(ctl, argc, argv, options, usage, task_option, &a);
         if (r >= 0)
                 return r;
@@ -284,7 +252,7 @@ int verb_task(struct ctl *ctl, int argc, char *argv[]) {
         }
         action = argv[optind];
         id = argv[optind + 1];
-        if (!one_of(action, (const char *const[]){ "show", "ack", "contact", "close", NULL })) {
+        if (!ctl_one_of(action, (const char *const[]){ "show", "ack", "contact", "close", NULL })) {
                 fprintf(stderr, "bokvarctl task: unknown action '%s' (show, ack, contact, close)\n", action);
                 return EXIT_USAGE;
         }
@@ -293,9 +261,9 @@ int verb_task(struct ctl *ctl, int argc, char *argv[]) {
                 return EXIT_USAGE;
         }
         if (streq(action, "contact")) {
-                if (!a.channel || !one_of(a.channel, contact_channels)) {
+                if (!a.channel || !ctl_one_of(a.channel, contact_channel_names)) {
                         fprintf(stderr, "bokvarctl task contact: --channel is one of ");
-                        print_choices(stderr, contact_channels);
+                        ctl_print_choices(stderr, contact_channel_names);
                         fprintf(stderr, "\n");
                         return EXIT_USAGE;
                 }
@@ -304,9 +272,9 @@ int verb_task(struct ctl *ctl, int argc, char *argv[]) {
                         return EXIT_USAGE;
                 }
         }
-        if (streq(action, "close") && (!a.outcome || !one_of(a.outcome, outcomes))) {
+        if (streq(action, "close") && (!a.outcome || !ctl_one_of(a.outcome, task_outcome_names))) {
                 fprintf(stderr, "bokvarctl task close: --outcome is one of ");
-                print_choices(stderr, outcomes);
+                ctl_print_choices(stderr, task_outcome_names);
                 fprintf(stderr, "\n");
                 return EXIT_USAGE;
         }
@@ -323,276 +291,4 @@ int verb_task(struct ctl *ctl, int argc, char *argv[]) {
         if (streq(action, "show"))
                 return task_show(ctl, id);
         return task_act(ctl, action, id, &a);
-}
-
-/* --- outbox ------------------------------------------------------------ */
-
-struct outbox_args {
-        bool dead, all_dead;
-        const char *by;
-        long limit;
-};
-
-static int outbox_option(int c, const char *arg, void *userdata) {
-        struct outbox_args *a = userdata;
-        char *end;
-
-        switch (c) {
-        case 'd':
-                a->dead = true;
-                break;
-        case 'A':
-                a->all_dead = true;
-                break;
-        case 'b':
-                a->by = arg;
-                break;
-        case 'l':
-                a->limit = strtol(arg, &end, 10);
-                if (*end || a->limit < 0) {
-                        fprintf(stderr, "bokvarctl outbox: --limit takes a number (0: all)\n");
-                        return EXIT_USAGE;
-                }
-                break;
-        default:
-                return EXIT_USAGE;
-        }
-        return -1;
-}
-
-static int outbox_retry(struct ctl *ctl, const char *id, const struct outbox_args *a) {
-        _cleanup_pgresult_ PGresult *res = NULL;
-        int r;
-
-        r = call(ctl, &res, "outbox retry", "SELECT bokvar.outbox_retry($1::bigint, $2)", 2,
-                 (const char *[]){ id, ctl_actor(a->by) });
-        if (r != EXIT_OK)
-                return r;
-        if (ctl->json)
-                printf("{\"requeued\": %s}\n", PQgetvalue(res, 0, 0));
-        else if (streq(PQgetvalue(res, 0, 0), "0")) {
-                fprintf(stderr, id ? "bokvarctl outbox retry: no dead letter %s\n"
-                                   : "bokvarctl outbox retry: no dead letters%s\n",
-                        id ? id : "");
-                return id ? EXIT_NOT_FOUND : EXIT_OK;
-        } else
-                printf("%s event%s queued again; bokvard sends %s now.\n", PQgetvalue(res, 0, 0),
-                       streq(PQgetvalue(res, 0, 0), "1") ? "" : "s", streq(PQgetvalue(res, 0, 0), "1") ? "it" : "them");
-        return EXIT_OK;
-}
-
-int verb_outbox(struct ctl *ctl, int argc, char *argv[]) {
-        static const char usage[] =
-                "Usage: bokvarctl outbox [--dead] [--limit N] [--json]\n"
-                "       bokvarctl outbox retry ID|--all-dead [--by NAME]\n"
-                "\n"
-                "Task events on their way to the channels. Without --dead: the events not\n"
-                "yet delivered, the next attempt first, with the last error; with --dead:\n"
-                "the dead letters, which a channel refused for good or which ran out of\n"
-                "attempts. `retry` queues dead letters again (the audit log records who).\n"
-                "--limit: at most N rows (default 100; 0: all).\n";
-        static const struct option options[] = {
-                { "dead", no_argument, NULL, 'd' },
-                { "all-dead", no_argument, NULL, 'A' },
-                { "by", required_argument, NULL, 'b' },
-                { "limit", required_argument, NULL, 'l' },
-                {}
-        };
-        _cleanup_pgresult_ PGresult *res = NULL, *sum = NULL;
-        struct outbox_args a = { .limit = 100 };
-        char limit[24];
-        int r;
-
-        r = ctl_parse_options(ctl, argc, argv, options, usage, outbox_option, &a);
-        if (r >= 0)
-                return r;
-        if (optind < argc && streq(argv[optind], "retry")) {
-                const char *id = optind + 1 < argc ? argv[optind + 1] : NULL;
-
-                if ((id && a.all_dead) || (!id && !a.all_dead) || optind + 2 < argc || a.dead) {
-                        fprintf(stderr, "Usage: bokvarctl outbox retry ID|--all-dead [--by NAME]\n");
-                        return EXIT_USAGE;
-                }
-                if (id && !ctl_valid_id(id)) {
-                        fprintf(stderr, "bokvarctl outbox retry: '%s' is not an outbox id\n", id);
-                        return EXIT_USAGE;
-                }
-                r = ctl_connect(ctl, true);
-                if (r != EXIT_OK)
-                        return r;
-                return outbox_retry(ctl, id, &a);
-        }
-        if (optind < argc || a.all_dead || a.by) {
-                fprintf(stderr, "Usage: bokvarctl outbox [--dead] [--limit N] [--json]; see --help\n");
-                return EXIT_USAGE;
-        }
-        r = ctl_connect(ctl, true);
-        if (r != EXIT_OK)
-                return r;
-        (void) snprintf(limit, sizeof limit, "%ld", a.limit);
-        r = ctl_query(ctl, &res,
-                      "SELECT id, task_id AS task, kind, channel, attempts, "
-                      "CASE WHEN status = 'dead' THEN last_attempt_at ELSE next_attempt_at END AS "
-                      "\"when\", coalesce(last_status::text, '') AS last_status, coalesce(last_error, '') AS last_error, "
-                      "event_id FROM bokvar.outbox WHERE status = $1 "
-                      "ORDER BY CASE WHEN status = 'dead' THEN -id ELSE 0 END, next_attempt_at, id "
-                      "LIMIT nullif($2::bigint, 0)",
-                      2, (const char *[]){ a.dead ? "dead" : "pending", limit });
-        if (r != EXIT_OK)
-                return r;
-        if (ctl->json) {
-                output_result(stdout, res, true);
-                return EXIT_OK;
-        }
-        r = ctl_query(ctl, &sum,
-                      "SELECT count(*) FILTER (WHERE status = 'pending'), "
-                      "count(*) FILTER (WHERE status = 'pending' AND attempts > 0), "
-                      "count(*) FILTER (WHERE status = 'dead'), count(*) FILTER (WHERE status = 'delivered') "
-                      "FROM bokvar.outbox",
-                      0, NULL);
-        if (r != EXIT_OK)
-                return r;
-        printf("%s waiting (%s of them after a failed attempt), %s dead, %s delivered.\n", PQgetvalue(sum, 0, 0),
-               PQgetvalue(sum, 0, 1), PQgetvalue(sum, 0, 2), PQgetvalue(sum, 0, 3));
-        if (PQntuples(res) > 0) {
-                printf("\n%s:\n", a.dead ? "Dead letters, newest first" : "Waiting, the next attempt first");
-                output_result(stdout, res, false);
-        }
-        return EXIT_OK;
-}
-
-/* --- report ------------------------------------------------------------ */
-
-static int report_option(int c, const char *arg, void *userdata) {
-        const char **a = userdata;
-
-        if (c == 'y')
-                a[0] = arg;
-        else if (c == 'C')
-                a[1] = "csv";
-        else
-                return EXIT_USAGE;
-        return -1;
-}
-
-int verb_report(struct ctl *ctl, int argc, char *argv[]) {
-        static const char usage[] =
-                "Usage: bokvarctl report [--year YYYY] [--json|--csv]\n"
-                "\n"
-                "The year's figures for the social services committee (default: this year):\n"
-                "signals by source and kind; outreach tasks opened and closed; outcomes;\n"
-                "households that kept their home (outcome kept_home or payment_plan), the\n"
-                "families with children among them and their children; families with\n"
-                "children reached out to; eviction applications and executed evictions from\n"
-                "the enforcement agency's feeds; the median days from a task's first signal\n"
-                "to the first contact; the share of tasks with contact before the legal\n"
-                "deadline (or, without one, the due date). --csv: figure,value lines.\n";
-        static const struct option options[] = {
-                { "year", required_argument, NULL, 'y' },
-                { "csv", no_argument, NULL, 'C' },
-                {}
-        };
-        _cleanup_pgresult_ PGresult *res = NULL;
-        const char *a[2] = {};
-        char year[16];
-        int r;
-
-        r = ctl_parse_options(ctl, argc, argv, options, usage, report_option, a);
-        if (r >= 0)
-                return r;
-        if (optind < argc) {
-                fprintf(stderr, "bokvarctl report: unexpected argument '%s'\n", argv[optind]);
-                return EXIT_USAGE;
-        }
-        if (a[0]) {
-                if (strlen(a[0]) != 4 || strspn(a[0], "0123456789") != 4) {
-                        fprintf(stderr, "bokvarctl report: --year takes a year such as 2026\n");
-                        return EXIT_USAGE;
-                }
-                (void) snprintf(year, sizeof year, "%s", a[0]);
-        } else {
-                time_t now = time(NULL);
-                struct tm tm;
-
-                (void) localtime_r(&now, &tm);
-                (void) snprintf(year, sizeof year, "%d", tm.tm_year + 1900);
-        }
-        if (a[1] && ctl->json) {
-                fprintf(stderr, "bokvarctl report: --json or --csv, not both\n");
-                return EXIT_USAGE;
-        }
-        r = ctl_connect(ctl, true);
-        if (r != EXIT_OK)
-                return r;
-        if (ctl->json) {
-                r = ctl_query(ctl, &res, "SELECT jsonb_pretty(bokvar.report($1::integer))", 1,
-                              (const char *[]){ year });
-                if (r == EXIT_OK)
-                        printf("%s\n", PQgetvalue(res, 0, 0));
-                return r;
-        }
-        /* The figures as rows: a figure's name (for --csv), its label, its value. */
-        r = ctl_query(ctl, &res,
-                      "WITH r AS (SELECT bokvar.report($1::integer) AS j) "
-                      "SELECT f, l, v FROM ("
-                      " SELECT 1 AS o, 0::bigint AS n, 'signals.' || (e->>'source') || '.' || (e->>'kind') AS f, "
-                      "        format('  %-12s %s', e->>'source', e->>'kind') AS l, e->>'count' AS v "
-                      " FROM r, jsonb_array_elements(j->'signals') WITH ORDINALITY x(e, n) "
-                      " UNION ALL SELECT 2, 0, 'tasks_opened', '  opened', j->>'tasks_opened' FROM r "
-                      " UNION ALL SELECT 2, 1, 'tasks_closed', '  closed', j->>'tasks_closed' FROM r "
-                      " UNION ALL SELECT 3, n, 'outcomes.' || key, '  ' || key, value "
-                      " FROM r, jsonb_each_text(j->'outcomes') WITH ORDINALITY x(key, value, n) "
-                      " UNION ALL SELECT 4, 0, 'households_kept_home', 'Households that kept their home', "
-                      "        j->>'households_kept_home' FROM r "
-                      " UNION ALL SELECT 4, 1, 'families_with_children_kept_home', '  families with children', "
-                      "        j->>'families_with_children_kept_home' FROM r "
-                      " UNION ALL SELECT 4, 2, 'children_kept_home', '  children in them', j->>'children_kept_home' FROM r "
-                      " UNION ALL SELECT 4, 3, 'families_with_children_reached_out_to', "
-                      "        'Families with children reached out to', j->>'families_with_children_reached_out_to' FROM r "
-                      " UNION ALL SELECT 4, 4, 'children_in_them', '  children in them', j->>'children_in_them' FROM r "
-                      " UNION ALL SELECT 5, 0, 'eviction_applications', '  eviction applications', "
-                      "        j->>'eviction_applications' FROM r "
-                      " UNION ALL SELECT 5, 1, 'evictions_executed', '  evictions executed', j->>'evictions_executed' FROM r "
-                      " UNION ALL SELECT 6, 0, 'median_days_signal_to_contact', "
-                      "        'Median days from first signal to first contact', "
-                      "        coalesce(j->>'median_days_signal_to_contact', '') FROM r "
-                      " UNION ALL SELECT 6, 1, 'contact_before_deadline_share', "
-                      "        'Tasks with contact before their deadline', "
-                      "        coalesce(j->>'contact_before_deadline_share', '') FROM r "
-                      ") x ORDER BY o, n",
-                      1, (const char *[]){ year });
-        if (r != EXIT_OK)
-                return r;
-        if (a[1]) {
-                printf("figure,value\n");
-                for (int i = 0; i < PQntuples(res); i++)
-                        printf("%s,%s\n", PQgetvalue(res, i, 0), PQgetvalue(res, i, 2));
-                return EXIT_OK;
-        }
-        printf("bokvar: the year %s\n", year);
-        for (int i = 0, section = 0; i < PQntuples(res); i++) {
-                const char *f = PQgetvalue(res, i, 0), *v = PQgetvalue(res, i, 2);
-                int s = startswith(f, "signals.")    ? 1
-                        : startswith(f, "tasks_")    ? 2
-                        : startswith(f, "outcomes.") ? 3
-                        : startswith(f, "evictions") || startswith(f, "eviction_") ? 5
-                        : 4;
-
-                if (s != section) {
-                        static const char *const heads[] = { NULL, "Signals, by source and kind", "Outreach tasks",
-                                                             "Outcomes of the tasks closed", NULL,
-                                                             "From the enforcement agency" };
-
-                        if (heads[s])
-                                printf("\n%s\n", heads[s]);
-                        else if (section != 4)
-                                printf("\n");
-                        section = s;
-                }
-                if (streq(f, "contact_before_deadline_share") && *v)
-                        printf("%-50s %8.1f %%\n", PQgetvalue(res, i, 1), strtod(v, NULL) * 100);
-                else
-                        printf("%-50s %8s\n", PQgetvalue(res, i, 1), *v ? v : "-");
-        }
-        return EXIT_OK;
 }

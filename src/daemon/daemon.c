@@ -218,7 +218,7 @@ static void on_scored(bool ok, const char *what, void *userdata) {
  * two daemons starting together never wait on each other's first insert. */
 static int register_feeds(PGconn *conn, const struct config *c) {
         for (size_t i = 0; i < c->n_feeds; i++) {
-                const char *p[2] = { c->feeds[i].name, feed_source_to_string(c->feeds[i].source) };
+                const char *p[2] = { c->feeds[i].name, feed_source_names[c->feeds[i].source] };
 
                 if (db_exec(conn, NULL,
                             "INSERT INTO bokvar.feed (name, source) VALUES ($1, $2::bokvar.feed_source) "

@@ -902,7 +902,7 @@ static void on_claimed(struct pgconn *c _unused_, PGresult *res, void *userdata)
 
 static void on_begun(struct pgconn *c _unused_, PGresult *res, void *userdata) {
         struct runner *r = userdata;
-        const char *params[3] = { r->name, feed_source_to_string(r->cfg->source), r->feeds->once ? "t" : "f" };
+        const char *params[3] = { r->name, feed_source_names[r->cfg->source], r->feeds->once ? "t" : "f" };
 
         if (!result_ok(r, res, "BEGIN"))
                 return;

@@ -31,7 +31,7 @@ int mapping_to_json(const struct feed_config *f, struct buf *out) {
         int r = 0;
 
         r |= buf_puts(out, "{\"source\": ");
-        r |= put_string(out, feed_source_to_string(f->source));
+        r |= put_string(out, feed_source_names[f->source]);
         r |= buf_puts(out, ", \"format\": ");
         r |= put_string(out, feed_format_to_string(f->format));
         r |= buf_puts(out, ", \"delimiter\": ");

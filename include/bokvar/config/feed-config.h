@@ -9,14 +9,9 @@
 
 #include "bokvar/basic/credential.h"
 #include "bokvar/basic/duration.h"
+#include "bokvar/basic/vocabulary.h"
 #include "bokvar/basic/yamldoc.h"
 #include "bokvar/config/config-flags.h"
-
-enum feed_source {
-        FEED_SOURCE_LANDLORD,
-        FEED_SOURCE_ENFORCEMENT,
-        FEED_SOURCE_UTILITY,
-};
 
 enum feed_format {
         FEED_FORMAT_CSV,
@@ -101,9 +96,6 @@ struct feed_config {
 
 /* Names of the canonical fields, for messages and the mapping sent to SQL. */
 extern const char *const canonical_field_names[_FIELD_MAX];
-/* Names of the signal kinds, NULL-terminated. */
-extern const char *const signal_kind_names[];
-const char *feed_source_to_string(enum feed_source s);
 const char *feed_format_to_string(enum feed_format f);
 
 /* Reads the feeds: list (n must be a sequence) into *ret / *ret_n. With

@@ -6,6 +6,7 @@
 #include <getopt.h>
 #include <libpq-fe.h>
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "bokvar/config/config.h"
 
@@ -38,17 +39,33 @@ int ctl_parse_options(struct ctl *ctl, int argc, char *argv[], const struct opti
 
 /* Runs a statement and prints any error; returns an exit status. */
 int ctl_query(struct ctl *ctl, PGresult **ret, const char *sql, int n, const char *const *params);
+/* Runs a statement and prints its rows as a table or JSON; returns an exit status. */
+int ctl_print_query(struct ctl *ctl, const char *sql, int n, const char *const *params);
+/* Runs a statement whose errors a person can act on: no such task or row
+ * (SQLSTATE P0002) is exit 5, a refused action (22023, closing twice) exit
+ * 1, anything else 3; the server's message is printed after "bokvarctl verb:". */
+int ctl_call(struct ctl *ctl, PGresult **ret, const char *verb, const char *sql, int n, const char *const *params);
+/* -1 when a command got no arguments beyond its options, else EXIT_USAGE (said why). */
+int ctl_no_arguments(int argc, char *argv[]);
 
 /* The acting person for audit records: --by, else $SUDO_USER, else the login name. */
 const char *ctl_actor(const char *by);
 
 /* An id as bokvarctl takes them: 1 to 18 digits. */
 bool ctl_valid_id(const char *s);
+/* Whether s is one of the words of a NULL-terminated list (a vocabulary). */
+bool ctl_one_of(const char *s, const char *const *l);
+/* Prints the words, comma-separated. */
+void ctl_print_choices(FILE *f, const char *const *l);
+/* The words as one malloc'ed string, joined by sep; NULL when out of memory. */
+char *ctl_choices(const char *const *l, const char *sep);
 /* Prints a household, its score explained and its signals (with --json, as
  * "household": ..., "score": ..., "signals": ... inside the caller's object). */
 int ctl_household_print(struct ctl *ctl, const char *id, const char *at, const char *verb);
 
-/* Commands, one file per group of them. */
+/* Commands: check, migrate and version with main in bokvarctl.c; the others
+ * in ctl-feeds.c (feeds, quarantine), ctl-households.c (households,
+ * household), ctl-rules.c, ctl-tasks.c (tasks, task), ctl-outbox.c, ctl-report.c. */
 int verb_feeds(struct ctl *ctl, int argc, char *argv[]);
 int verb_quarantine(struct ctl *ctl, int argc, char *argv[]);
 int verb_households(struct ctl *ctl, int argc, char *argv[]);

@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* What bokvarctl's commands share: loading the configuration and connecting
+ * once, option parsing, queries and their errors, the acting person,
+ * choices from a vocabulary. */
+#include <errno.h>
+#include <getopt.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bokvar/basic/exit-status.h"
+#include "bokvar/basic/util.h"
+#include "bokvar/ctl/ctl.h"
+#include "bokvar/ctl/output.h"
+#include "bokvar/db/db.h"
+#include "bokvar/db/migrate.h"
+
+int ctl_config(struct ctl *ctl) {
+        struct diag d = {};
+        unsigned flags = CONFIG_CHECK_FILES;
+        int r;
+
+        if (ctl->config)
+                return EXIT_OK;
+        if (!ctl->config_explicit && access(ctl->config_path, F_OK) < 0 && errno == ENOENT) {
+                /* No configuration installed: libpq's environment still works. */
+                ctl->config = config_new();
+                return ctl->config ? EXIT_OK : EXIT_FAIL;
+        }
+        if (!isempty(getenv("CREDENTIALS_DIRECTORY")))
+                flags |= CONFIG_LOAD_CREDENTIALS;
+        r = config_load(ctl->config_path, flags, &ctl->config, &d);
+        if (r < 0) {
+                diag_print(&d, stderr);
+                diag_free(&d);
+                return EXIT_FAIL;
+        }
+        return EXIT_OK;
+}
+
+int ctl_connect(struct ctl *ctl, bool check_schema) {
+        int r;
+
+        if (ctl->conn)
+                return EXIT_OK;
+        r = ctl_config(ctl);
+        if (r != EXIT_OK)
+                return r;
+        if (db_connect(ctl->config, "bokvarctl", &ctl->conn) < 0)
+                return EXIT_DATABASE;
+        if (check_schema) {
+                r = migrate_check_schema(ctl->conn);
+                if (r < 0)
+                        return r == -EIO ? EXIT_DATABASE : EXIT_SCHEMA;
+        }
+        return EXIT_OK;
+}
+
+int ctl_query(struct ctl *ctl, PGresult **ret, const char *sql, int n, const char *const *params) {
+        return db_exec(ctl->conn, ret, sql, n, params) < 0 ? EXIT_DATABASE : EXIT_OK;
+}
+
+bool ctl_valid_id(const char *s) {
+        return s[0] && strlen(s) <= 18 && strspn(s, "0123456789") == strlen(s);
+}
+
+const char *ctl_actor(const char *by) {
+        const struct passwd *pw;
+        const char *e;
+
+        if (!isempty(by))
+                return by;
+        e = getenv("SUDO_USER");
+        if (!isempty(e))
+                return e;
+        pw = getpwuid(getuid());
+        if (pw && !isempty(pw->pw_name))
+                return pw->pw_name;
+        e = getenv("USER");
+        return isempty(e) ? "unknown" : e;
+}
+
+int ctl_parse_options(struct ctl *ctl, int argc, char *argv[], const struct option *options, const char *usage,
+                      int (*on_option)(int c, const char *arg, void *userdata), void *userdata) {
+        struct option all[32];
+        size_t n = 0;
+        int c;
+
+        all[n++] = (struct option){ "json", no_argument, NULL, 'J' };
+        all[n++] = (struct option){ "help", no_argument, NULL, 'h' };
+        for (const struct option *o = options; o && o->name && n + 1 < ELEMENTSOF(all); o++)
+                all[n++] = *o;
+        all[n] = (struct option){};
+
+        /* Options may come anywhere after the command: they are permuted
+         * before its arguments, which start at optind afterwards. */
+        optind = 0;
+        while ((c = getopt_long(argc, argv, "h", all, NULL)) >= 0) {
+                int r;
+
+                switch (c) {
+                case 'J':
+                        ctl->json = true;
+                        break;
+                case 'h':
+                        fputs(usage, stdout);
+                        return EXIT_OK;
+                case '?':
+                        fprintf(stderr, "Try 'bokvarctl %s --help'.\n", argv[0]);
+                        return EXIT_USAGE;
+                default:
+                        r = on_option ? on_option(c, optarg, userdata) : EXIT_USAGE;
+                        if (r >= 0)
+                                return r;
+                }
+        }
+        return -1;
+}
+
+int ctl_no_arguments(int argc, char *argv[]) {
+        if (optind < argc) {
+                fprintf(stderr, "bokvarctl %s: unexpected argument '%s'\n", argv[0], argv[optind]);
+                return EXIT_USAGE;
+        }
+        return -1;
+}
+
+int ctl_print_query(struct ctl *ctl, const char *sql, int n, const char *const *params) {
+        _cleanup_pgresult_ PGresult *res = NULL;
+        int r;
+
+        r = ctl_query(ctl, &res, sql, n, params);
+        if (r != EXIT_OK)
+                return r;
+        output_result(stdout, res, ctl->json);
+        return EXIT_OK;
+}
+
+bool ctl_one_of(const char *s, const char *const *l) {
+        for (; *l; l++)
+                if (streq(s, *l))
+                        return true;
+        return false;
+}
+
+void ctl_print_choices(FILE *f, const char *const *l) {
+        for (size_t i = 0; l[i]; i++)
+                fprintf(f, "%s%s", i ? ", " : "", l[i]);
+}
+
+char *ctl_choices(const char *const *l, const char *sep) {
+        struct buf b = {};
+
+        for (size_t i = 0; l[i]; i++)
+                if (buf_printf(&b, "%s%s", i ? sep : "", l[i]) < 0) {
+                        buf_free(&b);
+                        return NULL;
+                }
+        return buf_steal(&b);
+}
+
+int ctl_call(struct ctl *ctl, PGresult **ret, const char *verb, const char *sql, int n, const char *const *params) {
+        PGresult *res = PQexecParams(ctl->conn, sql, n, NULL, params, NULL, NULL, 0);
+        const char *state;
+        char line[256];
+        int r;
+
+        if (res && (PQresultStatus(res) == PGRES_TUPLES_OK || PQresultStatus(res) == PGRES_COMMAND_OK)) {
+                *ret = res;
+                return EXIT_OK;
+        }
+        state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+        r = streq_ptr(state, "P0002") ? EXIT_NOT_FOUND : streq_ptr(state, "22023") ? EXIT_FAIL : EXIT_DATABASE;
+        if (res && PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY))
+                fprintf(stderr, "bokvarctl %s: %s\n", verb, PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
+        else
+                fprintf(stderr, "bokvarctl %s: %s\n", verb, db_error_line(ctl->conn, res, line, sizeof line));
+        PQclear(res);
+        return r;
+}
