@@ -81,7 +81,7 @@ static void daemon_reload(struct daemon *d) {
                         log_error_errno(r, "Cannot apply the new feeds: %m");
         }
         /* New rules become a new version, and everything is rescored. */
-        scorer_load_rules(d->scorer, c, false);
+        syncer_apply(d->syncer, c, false);
         dispatcher_reconfigure(d->dispatcher, c);
         config_unref(d->config);
         d->config = TAKE_PTR(c);
@@ -150,7 +150,7 @@ static void on_all_fetched(bool all_ok, void *userdata) {
                 return;
         d->phase = PHASE_RESCORE;
         daemon_status(d, "Rescoring");
-        scorer_daily(d->scorer);
+        syncer_daily(d->syncer);
 }
 
 static int start_feeds(struct daemon *d) {
@@ -185,8 +185,8 @@ static void on_drained(bool ok, const struct dispatch_stats *st, void *userdata)
         once_finish(d);
 }
 
-/* A scoring job is done: rules loaded, households rescored. */
-static void on_scored(bool ok, const char *what, void *userdata) {
+/* A sync job is done: teams stored, rules loaded, households rescored. */
+static void on_synced(bool ok, const char *what, void *userdata) {
         struct daemon *d = userdata;
 
         if (ok) {
@@ -207,7 +207,7 @@ static void on_scored(bool ok, const char *what, void *userdata) {
                 }
                 return;
         }
-        if (d->phase == PHASE_RESCORE && d->once && scorer_idle(d->scorer) && !d->stopping) {
+        if (d->phase == PHASE_RESCORE && d->once && syncer_idle(d->syncer) && !d->stopping) {
                 d->phase = PHASE_DISPATCH;
                 daemon_status(d, "Sending what is due");
                 (void) dispatcher_drain(d->dispatcher, on_drained, d);
@@ -285,11 +285,11 @@ int daemon_start(const char *config_path, bool once, int log_level_override, str
         r = curl_glue_new(d->event, &d->glue);
         if (r < 0)
                 return log_error_errno(r, "Cannot set up libcurl: %m"), EXIT_FAIL;
-        r = scorer_new(d->event, d->config, on_scored, d, &d->scorer);
+        r = syncer_new(d->event, d->config, on_synced, d, &d->syncer);
         if (r < 0)
                 return log_error_errno(r, "Cannot set up scoring: %m"), EXIT_FAIL;
         /* Running for good, a failed job is tried again; one pass reports it. */
-        scorer_retry_failed(d->scorer, !once);
+        syncer_retry_failed(d->syncer, !once);
         r = dispatcher_new(d->event, d->glue, d->config, &d->dispatcher);
         if (r < 0)
                 return log_error_errno(r, "Cannot set up dispatch: %m"), EXIT_FAIL;
@@ -302,10 +302,10 @@ int daemon_run(struct daemon *d) {
         int r;
 
         /* The rules first, so that the first ingests score under them; then
-         * the feeds (on_scored starts them). */
+         * the feeds (on_synced starts them). */
         d->once_ok = true;
         d->phase = PHASE_RULES;
-        scorer_load_rules(d->scorer, d->config, false);
+        syncer_apply(d->syncer, d->config, false);
         /* Outreach goes out as soon as it is due; with --once, at the end. */
         if (!d->once)
                 (void) dispatcher_start(d->dispatcher);
@@ -325,7 +325,7 @@ struct daemon *daemon_free(struct daemon *d) {
         if (!d)
                 return NULL;
         feeds_free(d->feeds);
-        scorer_free(d->scorer);
+        syncer_free(d->syncer);
         dispatcher_free(d->dispatcher);
         curl_glue_free(d->glue);
         sd_event_unref(d->event);

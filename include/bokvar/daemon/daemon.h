@@ -10,7 +10,7 @@
 #include "bokvar/basic/curl-glue.h"
 #include "bokvar/outreach/dispatch.h"
 #include "bokvar/ingest/feed.h"
-#include "bokvar/daemon/scorer.h"
+#include "bokvar/daemon/sync.h"
 
 struct daemon {
         sd_event *event;
@@ -22,7 +22,7 @@ struct daemon {
         char *status;              /* last STATUS= sent */
         struct curl_glue *glue;
         struct feeds *feeds;
-        struct scorer *scorer;
+        struct syncer *syncer;
         struct dispatcher *dispatcher;
         enum {
                 PHASE_RULES,       /* loading the rules before anything else */

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* Rules loading and full rescoring on the daemon's scoring connection. */
+/* The sync jobs: teams and channels, rules, rescores, on a connection of
+ * their own. */
 #include <errno.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -11,14 +12,14 @@
 #include "bokvar/basic/log.h"
 #include "bokvar/db/pgconn.h"
 #include "bokvar/config/rules.h"
-#include "bokvar/daemon/scorer.h"
+#include "bokvar/daemon/sync.h"
 #include "bokvar/basic/util.h"
 
 #define DAILY_CHECK (60 * USEC_PER_MINUTE)
 #define RETRY_MIN (30 * USEC_PER_SEC)
 #define RETRY_MAX (10 * USEC_PER_MINUTE)
 
-struct scorer {
+struct syncer {
         sd_event *event;
         struct config *config;
         struct pgconn *pg;
@@ -26,7 +27,7 @@ struct scorer {
         sd_event_source *retry;    /* a failed job, again */
         usec_t retry_delay;
         bool retry_failed;
-        scorer_done_fn done;
+        syncer_done_fn done;
         void *userdata;
 
         bool busy;
@@ -44,10 +45,10 @@ struct scorer {
         char summary[256];
 };
 
-static void next_job(struct scorer *s);
+static void next_job(struct syncer *s);
 
 /* A failed job's work waits again, unless newer work replaced it. */
-static void requeue(struct scorer *s) {
+static void requeue(struct syncer *s) {
         if (s->job_config && !s->config_json)
                 s->config_json = TAKE_PTR(s->job_config);
         if (s->job_rules && !s->rules_json) {
@@ -65,7 +66,7 @@ static void requeue(struct scorer *s) {
         }
 }
 
-static void finish(struct scorer *s, bool ok, const char *what) {
+static void finish(struct syncer *s, bool ok, const char *what) {
         s->busy = false;
         if (!ok)
                 s->pg = pgconn_free(s->pg);   /* a fresh connection for the next job */
@@ -83,7 +84,7 @@ static void finish(struct scorer *s, bool ok, const char *what) {
                 next_job(s);
 }
 
-static bool ok_or_finish(struct scorer *s, PGresult *res, const char *step) {
+static bool ok_or_finish(struct syncer *s, PGresult *res, const char *step) {
         char line[256], msg[400];
 
         if (res && (PQresultStatus(res) == PGRES_COMMAND_OK || PQresultStatus(res) == PGRES_TUPLES_OK))
@@ -96,7 +97,7 @@ static bool ok_or_finish(struct scorer *s, PGresult *res, const char *step) {
 }
 
 static void on_committed(struct pgconn *c _unused_, PGresult *res, void *userdata) {
-        struct scorer *s = userdata;
+        struct syncer *s = userdata;
 
         if (!ok_or_finish(s, res, "the commit of the scores"))
                 return;
@@ -104,7 +105,7 @@ static void on_committed(struct pgconn *c _unused_, PGresult *res, void *userdat
 }
 
 static void on_rescored(struct pgconn *c _unused_, PGresult *res, void *userdata) {
-        struct scorer *s = userdata;
+        struct syncer *s = userdata;
         size_t l = strlen(s->summary);
 
         if (!ok_or_finish(s, res, "the rescore"))
@@ -122,7 +123,7 @@ static void on_rescored(struct pgconn *c _unused_, PGresult *res, void *userdata
                 finish(s, false, "cannot commit the scores");
 }
 
-static void rescore(struct scorer *s) {
+static void rescore(struct syncer *s) {
         const char *p[1] = { s->job_force ? "t" : "f" };
 
         /* The daily pass also notes the tasks that fell overdue. */
@@ -132,7 +133,7 @@ static void rescore(struct scorer *s) {
 }
 
 static void on_rules_loaded(struct pgconn *c _unused_, PGresult *res, void *userdata) {
-        struct scorer *s = userdata;
+        struct syncer *s = userdata;
 
         if (!ok_or_finish(s, res, "loading the rules"))
                 return;
@@ -160,7 +161,7 @@ static const char *actor(void) {
         return pw ? pw->pw_name : "bokvard";
 }
 
-static void load_rules(struct scorer *s) {
+static void load_rules(struct syncer *s) {
         if (s->job_rules) {
                 const char *p[4] = { s->job_json, s->job_text, s->job_file, actor() };
 
@@ -176,7 +177,7 @@ static void load_rules(struct scorer *s) {
 }
 
 static void on_config_synced(struct pgconn *c _unused_, PGresult *res, void *userdata) {
-        struct scorer *s = userdata;
+        struct syncer *s = userdata;
 
         if (!ok_or_finish(s, res, "storing teams and channels"))
                 return;
@@ -185,7 +186,7 @@ static void on_config_synced(struct pgconn *c _unused_, PGresult *res, void *use
 }
 
 static void on_begun(struct pgconn *c _unused_, PGresult *res, void *userdata) {
-        struct scorer *s = userdata;
+        struct syncer *s = userdata;
 
         if (!ok_or_finish(s, res, "BEGIN"))
                 return;
@@ -201,7 +202,7 @@ static void on_begun(struct pgconn *c _unused_, PGresult *res, void *userdata) {
 }
 
 static void on_session(struct pgconn *c _unused_, PGresult *res, void *userdata) {
-        struct scorer *s = userdata;
+        struct syncer *s = userdata;
 
         if (!ok_or_finish(s, res, "the session set-up"))
                 return;
@@ -210,7 +211,7 @@ static void on_session(struct pgconn *c _unused_, PGresult *res, void *userdata)
 }
 
 static void on_connected(struct pgconn *c, int error, void *userdata) {
-        struct scorer *s = userdata;
+        struct syncer *s = userdata;
         char msg[400];
 
         if (error < 0) {
@@ -222,7 +223,7 @@ static void on_connected(struct pgconn *c, int error, void *userdata) {
                 finish(s, false, "cannot set up the session");
 }
 
-static void next_job(struct scorer *s) {
+static void next_job(struct syncer *s) {
         if (s->busy || (!s->rules_json && !s->config_json && !s->rescore && !s->daily))
                 return;
         s->busy = true;
@@ -257,10 +258,10 @@ static void next_job(struct scorer *s) {
 }
 
 static int on_timer(sd_event_source *src _unused_, uint64_t usec _unused_, void *userdata) {
-        struct scorer *s = userdata;
+        struct syncer *s = userdata;
         uint64_t now;
 
-        scorer_daily(s);
+        syncer_daily(s);
         if (sd_event_now(s->event, CLOCK_MONOTONIC, &now) >= 0)
                 (void) sd_event_source_set_time(s->timer, now + DAILY_CHECK);
         (void) sd_event_source_set_enabled(s->timer, SD_EVENT_ONESHOT);
@@ -272,8 +273,8 @@ static int on_retry(sd_event_source *src _unused_, uint64_t usec _unused_, void 
         return 0;
 }
 
-int scorer_new(sd_event *event, struct config *config, scorer_done_fn done, void *userdata, struct scorer **ret) {
-        _cleanup_(scorer_freep) struct scorer *s = NULL;
+int syncer_new(sd_event *event, struct config *config, syncer_done_fn done, void *userdata, struct syncer **ret) {
+        _cleanup_(syncer_freep) struct syncer *s = NULL;
         uint64_t now;
         int r;
 
@@ -302,7 +303,7 @@ int scorer_new(sd_event *event, struct config *config, scorer_done_fn done, void
         return 0;
 }
 
-struct scorer *scorer_free(struct scorer *s) {
+struct syncer *syncer_free(struct syncer *s) {
         if (!s)
                 return NULL;
         sd_event_source_disable_unref(s->timer);
@@ -321,7 +322,7 @@ struct scorer *scorer_free(struct scorer *s) {
         return mfree(s);
 }
 
-void scorer_load_rules(struct scorer *s, struct config *config, bool force_rescore) {
+void syncer_apply(struct syncer *s, struct config *config, bool force_rescore) {
         struct buf json = {};
 
         if (s->config != config) {
@@ -357,15 +358,15 @@ void scorer_load_rules(struct scorer *s, struct config *config, bool force_resco
         next_job(s);
 }
 
-void scorer_retry_failed(struct scorer *s, bool retry) {
+void syncer_retry_failed(struct syncer *s, bool retry) {
         s->retry_failed = retry;
 }
 
-void scorer_daily(struct scorer *s) {
+void syncer_daily(struct syncer *s) {
         s->daily = true;
         next_job(s);
 }
 
-bool scorer_idle(const struct scorer *s) {
+bool syncer_idle(const struct syncer *s) {
         return !s->busy && !s->rules_json && !s->config_json && !s->rescore && !s->daily;
 }
