@@ -15,6 +15,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), 'pylib'))
+from identity import luhn  # noqa: E402
+
 BUILD = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else 'build/release'
 BOKVARD = os.path.join(BUILD, 'src', 'bokvard')
 BOKVARCTL = os.path.join(BUILD, 'src', 'bokvarctl')
@@ -35,14 +38,6 @@ def fresh_database(name):
     psql(f'CREATE DATABASE {name}', 'postgres')
     subprocess.run([BOKVARCTL, 'migrate'], env={**os.environ, 'PGDATABASE': name}, check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-def luhn(digits):
-    total = 0
-    for i, c in enumerate(digits):
-        d = int(c) * (2 if i % 2 == 0 else 1)
-        total += d // 10 + d % 10
-    return str((10 - total % 10) % 10)
 
 
 STREETS = ['Storgatan', 'Kungsgatan', 'Drottninggatan', 'Vasagatan', 'Ringvägen', 'Södra vägen', 'Hagagatan',
@@ -206,7 +201,7 @@ scoring benchmark: {n} households, {3 * n} signals, the rules of config/rules.ya
 ''')
 
 
-HOOKSERVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'tests', 'integration', 'hookserver.py')
+HOOKSERVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'pylib', 'hookserver.py')
 
 DISPATCH = '''database: "dbname={db}"
 rules: {rules}

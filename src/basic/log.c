@@ -43,10 +43,6 @@ void log_set_max_level(int level) {
         log_max_level = level;
 }
 
-int log_get_max_level(void) {
-        return log_max_level;
-}
-
 int log_target_from_string(const char *s, enum log_target *ret) {
         if (streq(s, "auto"))
                 *ret = LOG_TARGET_AUTO;

@@ -86,14 +86,6 @@ size_t strv_length(char *const *l) {
         return n;
 }
 
-bool strv_contains(char *const *l, const char *s) {
-        if (l)
-                for (char *const *i = l; *i; i++)
-                        if (streq(*i, s))
-                                return true;
-        return false;
-}
-
 int strv_extend(char ***l, const char *s) {
         size_t n = strv_length(*l);
         char **nl;

@@ -24,7 +24,9 @@ static usec_t now_monotonic(void) {
         return (usec_t) ts.tv_sec * USEC_PER_SEC + (usec_t) ts.tv_nsec / 1000;
 }
 
-void daemon_status(struct daemon *d, const char *fmt, ...) {
+/* Sends STATUS= to the service manager (and logs it at debug level). */
+static void notify_status(const char *fmt, ...) _printf_(1, 2);
+static void notify_status(const char *fmt, ...) {
         char *s = NULL;
         va_list ap;
 
@@ -36,8 +38,7 @@ void daemon_status(struct daemon *d, const char *fmt, ...) {
                 return;
         (void) sd_notifyf(false, "STATUS=%s", s);
         log_debug("Status: %s", s);
-        free(d->status);
-        d->status = s;
+        free(s);
 }
 
 /* Logs every diagnostic of a failed configuration load. */
@@ -65,7 +66,7 @@ static void daemon_reload(struct daemon *d) {
                 log_diag(&dg);
                 log_error("Reload failed (%zu error%s); keeping the previous configuration.", dg.n,
                           dg.n == 1 ? "" : "s");
-                daemon_status(d, "Reload failed, keeping previous configuration: %s",
+                notify_status("Reload failed, keeping previous configuration: %s",
                               dg.n > 0 ? dg.messages[0] : strerror(-r));
                 diag_free(&dg);
                 (void) sd_notify(false, "READY=1");
@@ -86,7 +87,7 @@ static void daemon_reload(struct daemon *d) {
         config_unref(d->config);
         d->config = TAKE_PTR(c);
         log_info("Configuration reloaded.");
-        daemon_status(d, "Running; configuration reloaded");
+        notify_status("Running; configuration reloaded");
         (void) sd_notify(false, "READY=1");
 }
 
@@ -118,15 +119,13 @@ static int on_sigterm(sd_event_source *s _unused_, const struct signalfd_siginfo
 }
 
 /* After every fetch: the journal has the details, STATUS= the latest. */
-static void on_fetched(const struct fetch_result *r, void *userdata) {
-        struct daemon *d = userdata;
-
+static void on_fetched(const struct fetch_result *r, void *userdata _unused_) {
         if (!r->ok)
-                daemon_status(d, "Feed %s failed: %s; will retry", r->feed, r->error);
+                notify_status("Feed %s failed: %s; will retry", r->feed, r->error);
         else if (r->not_modified)
-                daemon_status(d, "Feed %s: not modified (%.1fs)", r->feed, r->seconds);
+                notify_status("Feed %s: not modified (%.1fs)", r->feed, r->seconds);
         else
-                daemon_status(d, "Feed %s: %lld rows, %lld accepted, %lld updated, %lld duplicate, %lld quarantined (%.1fs)",
+                notify_status("Feed %s: %lld rows, %lld accepted, %lld updated, %lld duplicate, %lld quarantined (%.1fs)",
                               r->feed, (long long) r->rows_read, (long long) r->accepted, (long long) r->updated,
                               (long long) r->duplicate, (long long) r->quarantined, r->seconds);
 }
@@ -149,7 +148,7 @@ static void on_all_fetched(bool all_ok, void *userdata) {
         if (d->stopping)
                 return;
         d->phase = PHASE_RESCORE;
-        daemon_status(d, "Rescoring");
+        notify_status("Rescoring");
         syncer_daily(d->syncer);
 }
 
@@ -191,10 +190,10 @@ static void on_synced(bool ok, const char *what, void *userdata) {
 
         if (ok) {
                 log_info("Scoring: %s.", what);
-                daemon_status(d, "Scoring: %s", what);
+                notify_status("Scoring: %s", what);
         } else {
                 log_error("Scoring failed: %s%s.", what, d->once ? "" : "; it will be tried again");
-                daemon_status(d, "Scoring failed: %s", what);
+                notify_status("Scoring failed: %s", what);
                 if (d->once)
                         d->once_ok = false;
         }
@@ -209,7 +208,7 @@ static void on_synced(bool ok, const char *what, void *userdata) {
         }
         if (d->phase == PHASE_RESCORE && d->once && syncer_idle(d->syncer) && !d->stopping) {
                 d->phase = PHASE_DISPATCH;
-                daemon_status(d, "Sending what is due");
+                notify_status("Sending what is due");
                 (void) dispatcher_drain(d->dispatcher, on_drained, d);
         }
 }
@@ -310,8 +309,6 @@ int daemon_run(struct daemon *d) {
         if (!d->once)
                 (void) dispatcher_start(d->dispatcher);
         (void) sd_notify(false, "READY=1\nSTATUS=Running");
-        free(d->status);
-        d->status = strdup("Running");
         log_info("bokvard started (config %s%s).", d->config_path, d->once ? ", one pass" : "");
 
         r = sd_event_loop(d->event);
@@ -331,6 +328,5 @@ struct daemon *daemon_free(struct daemon *d) {
         sd_event_unref(d->event);
         config_unref(d->config);
         free(d->config_path);
-        free(d->status);
         return mfree(d);
 }

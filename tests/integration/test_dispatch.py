@@ -17,21 +17,14 @@ import signal
 import time
 
 from harness import SLOW, SOURCE_ROOT, TestCase, ctl, ctl_json, main
+import identity
 from hookserver import HookServer
 from smtpserver import SmtpServer
 
 HEADER = 'id;kind;date;pnr;name;street;zip;children;amount\n'
 
 
-def pnr(i):
-    """A valid Swedish personnummer (Luhn) for person i, 12 digits with a dash."""
-    born = datetime.date(1960, 1, 1) + datetime.timedelta(days=37 * i)
-    nine = born.strftime('%y%m%d') + '%03d' % (100 + i % 900)
-    total = 0
-    for k, c in enumerate(nine):
-        d = int(c) * (2 if k % 2 == 0 else 1)
-        total += d - 9 if d > 9 else d
-    return born.strftime('%Y%m%d') + '-' + nine[6:] + str((10 - total % 10) % 10)
+pnr = identity.person
 
 
 def ago(days):

@@ -26,7 +26,6 @@ struct log_field {
 void log_setup(const char *ident, enum log_target target);
 /* Lines above max_level (LOG_DEBUG ... LOG_ERR) are dropped. */
 void log_set_max_level(int level);
-int log_get_max_level(void);
 /* Parses "auto", "journal", "console"; -EINVAL for anything else. */
 int log_target_from_string(const char *s, enum log_target *ret);
 /* Parses a syslog level name ("debug", "info", "notice", "warning", "err"). */

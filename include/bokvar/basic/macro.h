@@ -12,10 +12,6 @@
 #define _cleanup_(f) __attribute__((cleanup(f)))
 #define _printf_(a, b) __attribute__((format(printf, a, b)))
 #define _unused_ __attribute__((unused))
-#define _noreturn_ __attribute__((noreturn))
-#define _likely_(x) __builtin_expect(!!(x), 1)
-#define _unlikely_(x) __builtin_expect(!!(x), 0)
-#define _warn_unused_result_ __attribute__((warn_unused_result))
 
 #define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -27,14 +23,6 @@
                 __typeof__(p) _p_ = *_pp_;           \
                 *_pp_ = NULL;                        \
                 _p_;                                 \
-        })
-
-#define TAKE_FD(fd)                                  \
-        ({                                           \
-                int *_pfd_ = &(fd);                  \
-                int _fd_ = *_pfd_;                   \
-                *_pfd_ = -1;                         \
-                _fd_;                                \
         })
 
 /* Defines foop(), which calls foo(*p) if *p is not NULL: for _cleanup_(). */

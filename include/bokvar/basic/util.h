@@ -39,7 +39,6 @@ char **strv_free(char **l);
 DEFINE_TRIVIAL_CLEANUP_FUNC(char **, strv_free);
 #define _cleanup_strv_free_ _cleanup_(strv_freep)
 size_t strv_length(char *const *l);
-bool strv_contains(char *const *l, const char *s);
 /* Appends a copy of s; *l may be NULL. */
 int strv_extend(char ***l, const char *s);
 

@@ -19,7 +19,6 @@ struct daemon {
         bool once;                 /* one pass of the pipeline, then exit */
         int log_level_override;    /* --log-level, or -1 */
         int exit_status;
-        char *status;              /* last STATUS= sent */
         struct curl_glue *glue;
         struct feeds *feeds;
         struct syncer *syncer;
@@ -43,6 +42,3 @@ int daemon_start(const char *config_path, bool once, int log_level_override, str
 int daemon_run(struct daemon *d);
 struct daemon *daemon_free(struct daemon *d);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct daemon *, daemon_free);
-
-/* Sends STATUS= to the service manager (and logs it at debug level). */
-void daemon_status(struct daemon *d, const char *fmt, ...) _printf_(2, 3);
