@@ -418,8 +418,6 @@ static int check_url(const struct yreader *r, const struct ynode *n, struct feed
                 if (path_join_relative(ctx->config_dir, rest, &f->path) < 0)
                         return -ENOMEM;
                 f->scheme = FEED_SCHEME_FILE;
-                if ((ctx->flags & CONFIG_CHECK_FEED_FILES) && access(f->path, R_OK) < 0)
-                        return y_error(r, n, "cannot read %s: %s", f->path, strerror(errno));
         } else
                 return y_error(r, n, "url must start with https://, http:// (this machine only), sftp:// or file:");
         if (f->scheme != FEED_SCHEME_FILE && (!*rest || rest[0] == '/'))

@@ -6,5 +6,4 @@
 enum {
         CONFIG_LOAD_CREDENTIALS = 1 << 0,  /* read every named credential */
         CONFIG_CHECK_FILES = 1 << 1,       /* check that files the config names exist (ca_file, rules...) */
-        CONFIG_CHECK_FEED_FILES = 1 << 2,  /* ... and that file: feeds are there now (bokvarctl check) */
 };
