@@ -1,12 +1,17 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* Signing webhooks, writing e-mails, judging answers. */
+/* Signing webhooks, writing e-mails, judging answers; one send of one
+ * outbox row through libcurl. */
 #include <errno.h>
 #include <inttypes.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <stdio.h>
+#include <stdlib.h>
 
+#include "bokvar-build.h"
 #include "bokvar/outreach/delivery.h"
+
+#define ANSWER_KEEP 200   /* bytes of a refusal kept for the operator */
 
 int webhook_signature(const unsigned char *key, size_t key_size, const char *id, int64_t timestamp, const char *body,
                       size_t body_len, char out[static WEBHOOK_SIGNATURE_MAX]) {
@@ -104,4 +109,242 @@ enum delivery_verdict delivery_verdict_smtp(CURLcode result, long code) {
         if (code >= 500 && code < 600)
                 return DELIVERY_DEAD;
         return DELIVERY_RETRY;
+}
+
+struct delivery {
+        struct config *config;           /* holds the channel */
+        const struct channel_config *channel;
+        int64_t id;
+        int attempt;
+        char *event_id;
+        CURL *easy;
+        /* What the easy handle points into: freed after it. */
+        struct curl_slist *headers, *rcpt;
+        struct buf body;                 /* the JSON, or the whole e-mail */
+        size_t sent;
+        struct buf answer;
+        char error[CURL_ERROR_SIZE];
+        /* While in flight: */
+        struct curl_glue *glue;
+        delivery_done_fn done;
+        void *userdata;
+};
+
+struct delivery *delivery_free(struct delivery *dl) {
+        if (!dl)
+                return NULL;
+        /* Out of the multi handle first: libcurl must not touch the handle,
+         * or what it points into, once they are freed. */
+        if (dl->glue)
+                curl_glue_remove(dl->glue, dl->easy);
+        if (dl->easy)
+                curl_easy_cleanup(dl->easy);
+        curl_slist_free_all(dl->headers);
+        curl_slist_free_all(dl->rcpt);
+        config_unref(dl->config);
+        free(dl->event_id);
+        buf_free(&dl->body);
+        buf_free(&dl->answer);
+        return mfree(dl);
+}
+
+static size_t on_answer(char *p, size_t size, size_t n, void *userdata) {
+        struct delivery *dl = userdata;
+        size_t len = size * n;
+
+        if (dl->answer.len < ANSWER_KEEP)
+                (void) buf_put(&dl->answer, p, MIN(len, ANSWER_KEEP - dl->answer.len));
+        return len;
+}
+
+static size_t on_upload(char *p, size_t size, size_t n, void *userdata) {
+        struct delivery *dl = userdata;
+        size_t len = MIN(size * n, dl->body.len - dl->sent);
+
+        memcpy(p, dl->body.data + dl->sent, len);
+        dl->sent += len;
+        return len;
+}
+
+static int add_header(struct curl_slist **l, const char *line) {
+        struct curl_slist *n = curl_slist_append(*l, line);
+
+        if (!n)
+                return -ENOMEM;
+        *l = n;
+        return 0;
+}
+
+static int setup_webhook(struct delivery *dl) {
+        const struct channel_config *ch = dl->channel;
+        char sig[WEBHOOK_SIGNATURE_MAX], line[WEBHOOK_SIGNATURE_MAX + 64];
+        int64_t ts = (int64_t) time(NULL);
+        CURL *e = dl->easy;
+        int r;
+
+        if (!ch->key)
+                return -ENOKEY;
+        /* Signed now, with the time of this attempt: receivers refuse old
+         * timestamps, and the key never leaves this process. */
+        r = webhook_signature(ch->key, ch->key_size, dl->event_id, ts, dl->body.data, dl->body.len, sig);
+        if (r < 0)
+                return r;
+        (void) snprintf(line, sizeof line, "webhook-id: %s", dl->event_id);
+        r = add_header(&dl->headers, line);
+        (void) snprintf(line, sizeof line, "webhook-timestamp: %" PRId64, ts);
+        r = r < 0 ? r : add_header(&dl->headers, line);
+        (void) snprintf(line, sizeof line, "webhook-signature: %s", sig);
+        r = r < 0 ? r : add_header(&dl->headers, line);
+        r = r < 0 ? r : add_header(&dl->headers, "Content-Type: application/json");
+        r = r < 0 ? r : add_header(&dl->headers, "Expect:");
+        explicit_bzero(sig, sizeof sig);
+        explicit_bzero(line, sizeof line);
+        if (r < 0)
+                return r;
+        (void) curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, ch->plain_http ? "http" : "https");
+        (void) curl_easy_setopt(e, CURLOPT_HTTPHEADER, dl->headers);
+        (void) curl_easy_setopt(e, CURLOPT_POSTFIELDS, dl->body.data);
+        (void) curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) dl->body.len);
+        (void) curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+        (void) curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_answer);
+        (void) curl_easy_setopt(e, CURLOPT_WRITEDATA, dl);
+        return 0;
+}
+
+static int setup_smtp(struct delivery *dl, const char *recipient, const char *subject, const char *text) {
+        const struct channel_config *ch = dl->channel;
+        CURL *e = dl->easy;
+        char addr[512];
+        int r;
+
+        r = mail_message(ch->from, recipient, subject, dl->event_id, text, time(NULL), &dl->body);
+        if (r < 0)
+                return r;
+        (void) snprintf(addr, sizeof addr, "<%s>", recipient);
+        r = add_header(&dl->rcpt, addr);
+        if (r < 0)
+                return r;
+        (void) snprintf(addr, sizeof addr, "<%s>", ch->from);
+        (void) curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+        /* TLS from the start (smtps://) or by STARTTLS; never in the clear. */
+        (void) curl_easy_setopt(e, CURLOPT_USE_SSL, (long) CURLUSESSL_ALL);
+        (void) curl_easy_setopt(e, CURLOPT_MAIL_FROM, addr);
+        (void) curl_easy_setopt(e, CURLOPT_MAIL_RCPT, dl->rcpt);
+        (void) curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
+        (void) curl_easy_setopt(e, CURLOPT_READFUNCTION, on_upload);
+        (void) curl_easy_setopt(e, CURLOPT_READDATA, dl);
+        (void) curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, (curl_off_t) dl->body.len);
+        if (ch->username.value) {
+                (void) curl_easy_setopt(e, CURLOPT_USERNAME, ch->username.value);
+                (void) curl_easy_setopt(e, CURLOPT_PASSWORD, ch->password.value);
+        }
+        return 0;
+}
+
+int delivery_new(struct config *config, const struct channel_config *ch, const struct delivery_request *req,
+                 struct delivery **ret) {
+        _cleanup_(delivery_freep) struct delivery *dl = NULL;
+        int r;
+
+        dl = calloc(1, sizeof *dl);
+        if (!dl)
+                return -ENOMEM;
+        dl->config = config_ref(config);
+        dl->channel = ch;
+        dl->id = req->outbox_id;
+        dl->attempt = req->attempt;
+        dl->event_id = strdup(req->event_id);
+        if (!dl->event_id)
+                return -ENOMEM;
+        dl->easy = curl_easy_init();
+        if (!dl->easy)
+                return -ENOMEM;
+        if (curl_easy_setopt(dl->easy, CURLOPT_URL, ch->url) != CURLE_OK)
+                return -EINVAL;
+        (void) curl_easy_setopt(dl->easy, CURLOPT_ERRORBUFFER, dl->error);
+        (void) curl_easy_setopt(dl->easy, CURLOPT_NOSIGNAL, 1L);
+        (void) curl_easy_setopt(dl->easy, CURLOPT_TIMEOUT_MS, (long) (ch->timeout / USEC_PER_MSEC));
+        (void) curl_easy_setopt(dl->easy, CURLOPT_CONNECTTIMEOUT_MS,
+                                (long) (MIN(ch->timeout, 10 * USEC_PER_SEC) / USEC_PER_MSEC));
+        (void) curl_easy_setopt(dl->easy, CURLOPT_SSL_VERIFYPEER, 1L);
+        (void) curl_easy_setopt(dl->easy, CURLOPT_SSL_VERIFYHOST, 2L);
+        (void) curl_easy_setopt(dl->easy, CURLOPT_USERAGENT, "bokvar/" BOKVAR_VERSION);
+        if (ch->ca_file)
+                (void) curl_easy_setopt(dl->easy, CURLOPT_CAINFO, ch->ca_file);
+        if (ch->type == CHANNEL_WEBHOOK) {
+                /* The payload as the database wrote it: these bytes are signed. */
+                if (buf_put(&dl->body, req->body, req->body_len) < 0)
+                        return -ENOMEM;
+                r = setup_webhook(dl);
+        } else
+                r = setup_smtp(dl, req->recipient, req->subject, req->body);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(dl);
+        return 0;
+}
+
+static void on_done(CURL *easy, CURLcode result, void *userdata);
+
+int delivery_start(struct delivery *dl, struct curl_glue *glue, delivery_done_fn done, void *userdata) {
+        int r;
+
+        dl->done = done;
+        dl->userdata = userdata;
+        r = curl_glue_add(glue, dl->easy, on_done, dl);
+        if (r < 0)
+                return r;
+        dl->glue = glue;
+        return 0;
+}
+
+/* Printable ASCII only: an answer or error goes into JSON and the journal. */
+static void sanitize(char *s) {
+        for (; *s; s++)
+                if ((unsigned char) *s < 0x20 || (unsigned char) *s >= 0x7f)
+                        *s = ' ';
+}
+
+static void on_done(CURL *easy, CURLcode result, void *userdata) {
+        struct delivery *dl = userdata;
+        bool smtp = dl->channel->type == CHANNEL_SMTP;
+        char error[CURL_ERROR_SIZE + ANSWER_KEEP + 64];
+        enum delivery_verdict v;
+        curl_off_t retry_after = 0;
+        long status = 0;
+        size_t l;
+
+        /* curl_glue took the handle out of the multi handle already. */
+        dl->glue = NULL;
+        (void) curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+        v = smtp ? delivery_verdict_smtp(result, status) : delivery_verdict_http(result, status);
+        if (v == DELIVERY_OK)
+                error[0] = 0;
+        else if (result != CURLE_OK)
+                (void) snprintf(error, sizeof error, "%s", dl->error[0] ? dl->error : curl_easy_strerror(result));
+        else
+                (void) snprintf(error, sizeof error, "HTTP %ld%s%.*s", status, dl->answer.len ? ": " : "",
+                                (int) MIN(dl->answer.len, (size_t) ANSWER_KEEP), dl->answer.data ? dl->answer.data : "");
+        sanitize(error);
+        /* The last attempt allowed: the database makes it a dead letter. */
+        if (v == DELIVERY_RETRY && dl->attempt >= (int) dl->config->outreach.max_attempts) {
+                v = DELIVERY_DEAD;
+                l = strlen(error);
+                (void) snprintf(error + l, sizeof error - l, " (attempt %d of %u)", dl->attempt,
+                                dl->config->outreach.max_attempts);
+        }
+        if (v == DELIVERY_RETRY && curl_easy_getinfo(easy, CURLINFO_RETRY_AFTER, &retry_after) != CURLE_OK)
+                retry_after = 0;
+        /* done may free the delivery: nothing here touches it afterwards. */
+        dl->done(dl,
+                 &(const struct delivery_outcome){
+                         .outbox_id = dl->id,
+                         .event_id = dl->event_id,
+                         .channel = dl->channel->name,
+                         .verdict = v,
+                         .status = status,
+                         .retry_after = (long) MIN(retry_after, (curl_off_t) 86400),
+                         .error = v == DELIVERY_OK ? NULL : error,
+                 },
+                 dl->userdata);
 }

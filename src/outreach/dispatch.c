@@ -1,48 +1,32 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* Sending the outbox: claim ahead, send concurrently, record, claim again. */
+/* Sending the outbox: claim ahead, send concurrently, record, claim again.
+ * What a send puts on the wire and what its answer means is delivery.c's;
+ * this file holds the rows: the claim and its lease, the queue, the
+ * outcomes recorded with the next claim, LISTEN/NOTIFY, stop and drain. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "bokvar-build.h"
+#include "bokvar/basic/log.h"
+#include "bokvar/basic/util.h"
 #include "bokvar/db/db.h"
+#include "bokvar/db/pgconn.h"
 #include "bokvar/outreach/delivery.h"
 #include "bokvar/outreach/dispatch.h"
-#include "bokvar/basic/log.h"
-#include "bokvar/db/pgconn.h"
-#include "bokvar/basic/util.h"
 
 #define RECONNECT_MIN (1 * USEC_PER_SEC)
 #define RECONNECT_MAX (60 * USEC_PER_SEC)
 /* Looks at the outbox at least this often, should a notification be lost. */
 #define POLL_MAX (60 * USEC_PER_SEC)
-#define ANSWER_KEEP 200   /* bytes of a refusal kept for the operator */
 /* Rows claimed ahead of the sends, in multiples of the concurrency: a
  * round trip claims many rows at once, and sends never wait for one. */
 #define AHEAD 4
 #define DEAD_LOG_PER_MINUTE 10
 /* How long a stop waits for the sends in flight. */
 #define STOP_GRACE (10 * USEC_PER_SEC)
-
-struct delivery {
-        struct delivery *prev, *next;
-        struct dispatcher *d;
-        struct config *config;           /* holds the channel */
-        const struct channel_config *channel;
-        CURL *easy;
-        struct curl_slist *headers, *rcpt;
-        int64_t id;
-        int attempt;
-        char *event_id;
-        struct buf body;                 /* the JSON, or the whole e-mail */
-        size_t sent;
-        struct buf answer;
-        char error[CURL_ERROR_SIZE];
-};
 
 /* A claimed row waiting for a free slot. */
 struct claimed {
@@ -83,8 +67,9 @@ struct dispatcher {
         bool ask_next_due;
         usec_t reconnect_delay;
 
-        struct delivery *inflight;
+        struct delivery **inflight;
         unsigned n_inflight;
+        size_t n_inflight_allocated;
         struct claimed *queue, *queue_tail;
         unsigned n_queued;
         struct buf results;        /* outcomes not yet recorded: JSON objects, comma-separated */
@@ -101,9 +86,25 @@ struct dispatcher {
         unsigned dead_logged;
 };
 
-static void cycle(struct dispatcher *d);
+/* The steps below are written in the order they happen. */
 static void connect_db(struct dispatcher *d);
+static void on_connected(struct pgconn *c, int error, void *userdata);
+static void on_listening(struct pgconn *c, PGresult *res, void *userdata);
+static void on_notify(struct pgconn *c, const char *channel, const char *payload, void *userdata);
+static void on_lost(struct pgconn *c, int error, void *userdata);
+static int on_timer(sd_event_source *s, uint64_t usec, void *userdata);
+static int on_kick(sd_event_source *s, void *userdata);
+static void cycle(struct dispatcher *d);
+static void on_claimed(struct pgconn *c, PGresult *res, void *userdata);
 static void start_queued(struct dispatcher *d);
+static void send_claimed(struct dispatcher *d, const struct claimed *cl);
+static void on_delivery_done(struct delivery *dl, const struct delivery_outcome *o, void *userdata);
+static void on_next_due(struct pgconn *c, PGresult *res, void *userdata);
+static void db_failed(struct dispatcher *d, const char *what, PGresult *res);
+static void finish_drain(struct dispatcher *d, bool ok);
+static int on_grace(sd_event_source *s, uint64_t usec, void *userdata);
+static void abandon(struct dispatcher *d);
+static void finish_stop(struct dispatcher *d);
 
 static usec_t now_usec(struct dispatcher *d) {
         uint64_t now = 0;
@@ -136,6 +137,8 @@ static unsigned lease_seconds(const struct config *c) {
         return (unsigned) (AHEAD * longest_timeout(c) / USEC_PER_SEC) + 10;
 }
 
+/* The queue of claimed rows. */
+
 static struct claimed *claimed_free(struct claimed *cl) {
         if (!cl)
                 return NULL;
@@ -145,18 +148,6 @@ static struct claimed *claimed_free(struct claimed *cl) {
         free(cl->subject);
         free(cl->body);
         return mfree(cl);
-}
-
-static struct claimed *queue_pop(struct dispatcher *d) {
-        struct claimed *cl = d->queue;
-
-        if (!cl)
-                return NULL;
-        d->queue = cl->next;
-        if (!d->queue)
-                d->queue_tail = NULL;
-        d->n_queued--;
-        return cl;
 }
 
 static int queue_push(struct dispatcher *d, PGresult *res, int row) {
@@ -185,65 +176,42 @@ static int queue_push(struct dispatcher *d, PGresult *res, int row) {
         return 0;
 }
 
+static struct claimed *queue_pop(struct dispatcher *d) {
+        struct claimed *cl = d->queue;
+
+        if (!cl)
+                return NULL;
+        d->queue = cl->next;
+        if (!d->queue)
+                d->queue_tail = NULL;
+        d->n_queued--;
+        return cl;
+}
+
 /* A claimed row this dispatcher will not send: given back with the next
  * round trip, free at once for any dispatcher. */
-static void give_back(struct dispatcher *d, struct claimed *cl) {
+static void give_back(struct dispatcher *d, int64_t id) {
         char num[21];
 
-        if (buf_printf(&d->release, "%s%s", d->release.len ? "," : "", fmt_i64(num, cl->id)) < 0)
+        if (buf_printf(&d->release, "%s%s", d->release.len ? "," : "", fmt_i64(num, id)) < 0)
                 log_oom();   /* then its lease runs out instead */
-        claimed_free(cl);
 }
 
-static struct channel_state *channel_state(struct dispatcher *d, const char *name) {
-        struct channel_state *l;
-        char *n;
+/* The sends in flight. */
 
-        for (size_t i = 0; i < d->n_channels; i++)
-                if (streq(d->channels[i].name, name))
-                        return &d->channels[i];
-        n = strdup(name);
-        l = n ? realloc(d->channels, (d->n_channels + 1) * sizeof *l) : NULL;
-        if (!l) {
-                free(n);
-                return NULL;
-        }
-        d->channels = l;
-        l[d->n_channels] = (struct channel_state){ .name = n };
-        return &l[d->n_channels++];
-}
-
-static struct delivery *delivery_free(struct delivery *dl) {
-        if (!dl)
-                return NULL;
-        if (dl->easy)
-                curl_easy_cleanup(dl->easy);
-        curl_slist_free_all(dl->headers);
-        curl_slist_free_all(dl->rcpt);
-        config_unref(dl->config);
-        free(dl->event_id);
-        buf_free(&dl->body);
-        buf_free(&dl->answer);
-        return mfree(dl);
+static int inflight_reserve(struct dispatcher *d) {
+        return GREEDY_REALLOC(d->inflight, d->n_inflight_allocated, (size_t) d->n_inflight + 1) ? 0 : -ENOMEM;
 }
 
 static void inflight_remove(struct dispatcher *d, struct delivery *dl) {
-        if (dl->prev)
-                dl->prev->next = dl->next;
-        else
-                d->inflight = dl->next;
-        if (dl->next)
-                dl->next->prev = dl->prev;
-        dl->prev = dl->next = NULL;
-        d->n_inflight--;
+        for (unsigned i = 0; i < d->n_inflight; i++)
+                if (d->inflight[i] == dl) {
+                        d->inflight[i] = d->inflight[--d->n_inflight];
+                        return;
+                }
 }
 
-/* Printable ASCII only: an answer or error goes into JSON and the journal. */
-static void sanitize(char *s) {
-        for (; *s; s++)
-                if ((unsigned char) *s < 0x20 || (unsigned char) *s >= 0x7f)
-                        *s = ' ';
-}
+/* Outcomes, and what the operator is told of them. */
 
 /* Queues an outcome for the next round trip. */
 static void record(struct dispatcher *d, int64_t id, enum delivery_verdict v, long status, const char *error,
@@ -282,6 +250,24 @@ static void record(struct dispatcher *d, int64_t id, enum delivery_verdict v, lo
         }
 }
 
+static struct channel_state *channel_state(struct dispatcher *d, const char *name) {
+        struct channel_state *l;
+        char *n;
+
+        for (size_t i = 0; i < d->n_channels; i++)
+                if (streq(d->channels[i].name, name))
+                        return &d->channels[i];
+        n = strdup(name);
+        l = n ? realloc(d->channels, (d->n_channels + 1) * sizeof *l) : NULL;
+        if (!l) {
+                free(n);
+                return NULL;
+        }
+        d->channels = l;
+        l[d->n_channels] = (struct channel_state){ .name = n };
+        return &l[d->n_channels++];
+}
+
 static void log_dead(struct dispatcher *d, int64_t outbox_id, const char *event_id, const char *channel,
                      const char *error) {
         char id[21];
@@ -302,159 +288,25 @@ static void log_dead(struct dispatcher *d, int64_t outbox_id, const char *event_
                                id, channel, error, id);
 }
 
-static void log_outcome(struct dispatcher *d, const struct delivery *dl, enum delivery_verdict v, const char *error) {
-        const char *channel = dl->channel->name;
-        struct channel_state *st = channel_state(d, channel);
+static void log_outcome(struct dispatcher *d, const struct delivery_outcome *o) {
+        struct channel_state *st = channel_state(d, o->channel);
 
-        if (v == DELIVERY_OK) {
+        if (o->verdict == DELIVERY_OK) {
                 if (st && st->failing) {
-                        log_full_errno(LOG_NOTICE, 0, LOG_FIELDS({ "CHANNEL", channel }),
-                                       "Channel %s: delivering again.", channel);
+                        log_full_errno(LOG_NOTICE, 0, LOG_FIELDS({ "CHANNEL", o->channel }),
+                                       "Channel %s: delivering again.", o->channel);
                         st->failing = false;
                 }
                 return;
         }
         if (st && !st->failing) {
-                log_full_errno(LOG_WARNING, 0, LOG_FIELDS({ "CHANNEL", channel }),
-                               "Channel %s: delivery failed: %s; %s.", channel, error,
-                               v == DELIVERY_RETRY ? "retrying with backoff" : "not retried");
+                log_full_errno(LOG_WARNING, 0, LOG_FIELDS({ "CHANNEL", o->channel }),
+                               "Channel %s: delivery failed: %s; %s.", o->channel, o->error,
+                               o->verdict == DELIVERY_RETRY ? "retrying with backoff" : "not retried");
                 st->failing = true;
         }
-        if (v == DELIVERY_DEAD)
-                log_dead(d, dl->id, dl->event_id, channel, error);
-}
-
-static void on_delivery_done(CURL *easy, CURLcode result, void *userdata) {
-        struct delivery *dl = userdata;
-        struct dispatcher *d = dl->d;
-        bool smtp = dl->channel->type == CHANNEL_SMTP;
-        char error[CURL_ERROR_SIZE + ANSWER_KEEP + 64];
-        enum delivery_verdict v;
-        curl_off_t retry_after = 0;
-        long status = 0;
-        size_t l;
-
-        (void) curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
-        v = smtp ? delivery_verdict_smtp(result, status) : delivery_verdict_http(result, status);
-        if (v == DELIVERY_OK)
-                error[0] = 0;
-        else if (result != CURLE_OK)
-                (void) snprintf(error, sizeof error, "%s", dl->error[0] ? dl->error : curl_easy_strerror(result));
-        else
-                (void) snprintf(error, sizeof error, "HTTP %ld%s%.*s", status, dl->answer.len ? ": " : "",
-                                (int) MIN(dl->answer.len, (size_t) ANSWER_KEEP), dl->answer.data ? dl->answer.data : "");
-        sanitize(error);
-        /* The last attempt allowed: the database makes it a dead letter. */
-        if (v == DELIVERY_RETRY && dl->attempt >= (int) dl->config->outreach.max_attempts) {
-                v = DELIVERY_DEAD;
-                l = strlen(error);
-                (void) snprintf(error + l, sizeof error - l, " (attempt %d of %u)", dl->attempt,
-                                dl->config->outreach.max_attempts);
-        }
-        if (v == DELIVERY_RETRY && curl_easy_getinfo(easy, CURLINFO_RETRY_AFTER, &retry_after) != CURLE_OK)
-                retry_after = 0;
-        log_debug("Outbox row %" PRId64 " on %s: %s%s%s.", dl->id, dl->channel->name,
-                  v == DELIVERY_OK ? "delivered" : v == DELIVERY_RETRY ? "to retry" : "dead", error[0] ? ": " : "",
-                  error);
-        log_outcome(d, dl, v, error);
-        record(d, dl->id, v, status, v == DELIVERY_OK ? NULL : error, (long) MIN(retry_after, (curl_off_t) 86400));
-        inflight_remove(d, dl);
-        delivery_free(dl);
-        start_queued(d);
-        cycle(d);
-}
-
-static size_t on_answer(char *p, size_t size, size_t n, void *userdata) {
-        struct delivery *dl = userdata;
-        size_t len = size * n;
-
-        if (dl->answer.len < ANSWER_KEEP)
-                (void) buf_put(&dl->answer, p, MIN(len, ANSWER_KEEP - dl->answer.len));
-        return len;
-}
-
-static size_t on_upload(char *p, size_t size, size_t n, void *userdata) {
-        struct delivery *dl = userdata;
-        size_t len = MIN(size * n, dl->body.len - dl->sent);
-
-        memcpy(p, dl->body.data + dl->sent, len);
-        dl->sent += len;
-        return len;
-}
-
-static int add_header(struct curl_slist **l, const char *line) {
-        struct curl_slist *n = curl_slist_append(*l, line);
-
-        if (!n)
-                return -ENOMEM;
-        *l = n;
-        return 0;
-}
-
-static int setup_webhook(struct delivery *dl) {
-        const struct channel_config *ch = dl->channel;
-        char sig[WEBHOOK_SIGNATURE_MAX], line[WEBHOOK_SIGNATURE_MAX + 64];
-        int64_t ts = (int64_t) time(NULL);
-        CURL *e = dl->easy;
-        int r;
-
-        if (!ch->key)
-                return -ENOKEY;
-        /* Signed now, with the time of this attempt: receivers refuse old
-         * timestamps, and the key never leaves this process. */
-        r = webhook_signature(ch->key, ch->key_size, dl->event_id, ts, dl->body.data, dl->body.len, sig);
-        if (r < 0)
-                return r;
-        (void) snprintf(line, sizeof line, "webhook-id: %s", dl->event_id);
-        r = add_header(&dl->headers, line);
-        (void) snprintf(line, sizeof line, "webhook-timestamp: %" PRId64, ts);
-        r = r < 0 ? r : add_header(&dl->headers, line);
-        (void) snprintf(line, sizeof line, "webhook-signature: %s", sig);
-        r = r < 0 ? r : add_header(&dl->headers, line);
-        r = r < 0 ? r : add_header(&dl->headers, "Content-Type: application/json");
-        r = r < 0 ? r : add_header(&dl->headers, "Expect:");
-        explicit_bzero(sig, sizeof sig);
-        explicit_bzero(line, sizeof line);
-        if (r < 0)
-                return r;
-        (void) curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, ch->plain_http ? "http" : "https");
-        (void) curl_easy_setopt(e, CURLOPT_HTTPHEADER, dl->headers);
-        (void) curl_easy_setopt(e, CURLOPT_POSTFIELDS, dl->body.data);
-        (void) curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) dl->body.len);
-        (void) curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-        (void) curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_answer);
-        (void) curl_easy_setopt(e, CURLOPT_WRITEDATA, dl);
-        return 0;
-}
-
-static int setup_smtp(struct delivery *dl, const char *recipient, const char *subject, const char *text) {
-        const struct channel_config *ch = dl->channel;
-        CURL *e = dl->easy;
-        char addr[512];
-        int r;
-
-        r = mail_message(ch->from, recipient, subject, dl->event_id, text, time(NULL), &dl->body);
-        if (r < 0)
-                return r;
-        (void) snprintf(addr, sizeof addr, "<%s>", recipient);
-        r = add_header(&dl->rcpt, addr);
-        if (r < 0)
-                return r;
-        (void) snprintf(addr, sizeof addr, "<%s>", ch->from);
-        (void) curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
-        /* TLS from the start (smtps://) or by STARTTLS; never in the clear. */
-        (void) curl_easy_setopt(e, CURLOPT_USE_SSL, (long) CURLUSESSL_ALL);
-        (void) curl_easy_setopt(e, CURLOPT_MAIL_FROM, addr);
-        (void) curl_easy_setopt(e, CURLOPT_MAIL_RCPT, dl->rcpt);
-        (void) curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
-        (void) curl_easy_setopt(e, CURLOPT_READFUNCTION, on_upload);
-        (void) curl_easy_setopt(e, CURLOPT_READDATA, dl);
-        (void) curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, (curl_off_t) dl->body.len);
-        if (ch->username.value) {
-                (void) curl_easy_setopt(e, CURLOPT_USERNAME, ch->username.value);
-                (void) curl_easy_setopt(e, CURLOPT_PASSWORD, ch->password.value);
-        }
-        return 0;
+        if (o->verdict == DELIVERY_DEAD)
+                log_dead(d, o->outbox_id, o->event_id, o->channel, o->error);
 }
 
 /* A row that cannot be sent as it is: a dead letter, with the reason. */
@@ -469,224 +321,129 @@ static void unsendable(struct dispatcher *d, int64_t outbox_id, const char *even
         record(d, outbox_id, DELIVERY_DEAD, 0, error, 0);
 }
 
-/* Starts sending one claimed row (taking it); a row that cannot be sent is
- * recorded. */
-static void delivery_start(struct dispatcher *d, struct claimed *cl) {
-        const struct channel_config *ch = outreach_channel(&d->config->outreach, cl->channel);
-        struct delivery *dl = NULL;
-        char error[200], id[21];
-        int r = -ENOMEM;
+/* Starting: a connection of its own, LISTEN, the first cycle. */
 
-        if (!ch) {
-                /* Claimed under an earlier configuration, reloaded since. */
-                give_back(d, cl);
-                return;
-        }
-        if (ch->type == CHANNEL_SMTP && (!cl->recipient || !cl->subject)) {
-                unsendable(d, cl->id, cl->event_id, cl->channel, "an e-mail without a recipient (the team has no email)");
-                claimed_free(cl);
-                return;
-        }
-        dl = calloc(1, sizeof *dl);
-        if (!dl)
-                goto fail;
-        dl->d = d;
-        dl->id = cl->id;
-        dl->attempt = cl->attempt;
-        dl->channel = ch;
-        dl->config = config_ref(d->config);
-        dl->event_id = TAKE_PTR(cl->event_id);
-        dl->easy = curl_easy_init();
-        if (!dl->easy)
-                goto fail;
-        r = -EINVAL;
-        if (curl_easy_setopt(dl->easy, CURLOPT_URL, ch->url) != CURLE_OK)
-                goto fail;
-        (void) curl_easy_setopt(dl->easy, CURLOPT_ERRORBUFFER, dl->error);
-        (void) curl_easy_setopt(dl->easy, CURLOPT_NOSIGNAL, 1L);
-        (void) curl_easy_setopt(dl->easy, CURLOPT_TIMEOUT_MS, (long) (ch->timeout / USEC_PER_MSEC));
-        (void) curl_easy_setopt(dl->easy, CURLOPT_CONNECTTIMEOUT_MS,
-                                (long) (MIN(ch->timeout, 10 * USEC_PER_SEC) / USEC_PER_MSEC));
-        (void) curl_easy_setopt(dl->easy, CURLOPT_SSL_VERIFYPEER, 1L);
-        (void) curl_easy_setopt(dl->easy, CURLOPT_SSL_VERIFYHOST, 2L);
-        (void) curl_easy_setopt(dl->easy, CURLOPT_USERAGENT, "bokvar/" BOKVAR_VERSION);
-        if (ch->ca_file)
-                (void) curl_easy_setopt(dl->easy, CURLOPT_CAINFO, ch->ca_file);
-        if (ch->type == CHANNEL_WEBHOOK) {
-                /* The payload as the database wrote it: these bytes are signed. */
-                dl->body = (struct buf){ .data = TAKE_PTR(cl->body), .len = cl->body_len, .cap = cl->body_len + 1 };
-                r = setup_webhook(dl);
-        } else
-                r = setup_smtp(dl, cl->recipient, cl->subject, cl->body);
+int dispatcher_new(sd_event *event, struct curl_glue *glue, struct config *config, struct dispatcher **ret) {
+        _cleanup_(dispatcher_freep) struct dispatcher *d = NULL;
+        char host[256] = "localhost";
+        int r;
+
+        d = calloc(1, sizeof *d);
+        if (!d)
+                return -ENOMEM;
+        d->event = sd_event_ref(event);
+        d->glue = glue;
+        d->config = config_ref(config);
+        d->reconnect_delay = RECONNECT_MIN;
+        (void) gethostname(host, sizeof host - 1);
+        (void) snprintf(d->claimer, sizeof d->claimer, "%s:%ld", host, (long) getpid());
+        r = sd_event_add_time(event, &d->timer, CLOCK_MONOTONIC, UINT64_MAX, 10 * USEC_PER_MSEC, on_timer, d);
         if (r < 0)
-                goto fail;
-        r = curl_glue_add(d->glue, dl->easy, on_delivery_done, dl);
+                return r;
+        (void) sd_event_source_set_enabled(d->timer, SD_EVENT_OFF);
+        (void) sd_event_source_set_description(d->timer, "dispatch");
+        r = sd_event_add_defer(event, &d->kick, on_kick, d);
         if (r < 0)
-                goto fail;
-        dl->next = d->inflight;
-        if (d->inflight)
-                d->inflight->prev = dl;
-        d->inflight = dl;
-        d->n_inflight++;
-        claimed_free(cl);
-        return;
-fail:
-        /* A message that cannot be written never will be; the rest (memory,
-         * a key not loaded) may pass on another attempt. */
-        (void) snprintf(error, sizeof error, "cannot prepare the delivery: %s",
-                        r == -ENOKEY  ? "the channel's key was not loaded"
-                        : r == -EINVAL ? "the message cannot be written (a header value is invalid)"
-                                       : strerror(-r));
-        if (r == -EINVAL)
-                unsendable(d, cl->id, dl && dl->event_id ? dl->event_id : cl->event_id, cl->channel, error);
+                return r;
+        (void) sd_event_source_set_enabled(d->kick, SD_EVENT_OFF);
+        (void) sd_event_source_set_description(d->kick, "dispatch-kick");
+        *ret = TAKE_PTR(d);
+        return 0;
+}
+
+int dispatcher_start(struct dispatcher *d) {
+        d->listening = true;
+        connect_db(d);
+        return 0;
+}
+
+int dispatcher_drain(struct dispatcher *d, dispatch_drained_fn done, void *userdata) {
+        d->drained = done;
+        d->drained_userdata = userdata;
+        d->stats = (struct dispatch_stats){};
+        if (!d->pg)
+                connect_db(d);
         else {
-                log_full_errno(LOG_WARNING, 0,
-                               LOG_FIELDS({ "CHANNEL", cl->channel }, { "OUTBOX_ID", fmt_i64(id, cl->id) }),
-                               "Outbox row %s: %s; it will be tried again.", id, error);
-                record(d, cl->id, DELIVERY_RETRY, 0, error, 0);
+                d->maybe_due = true;
+                kick(d);
         }
-        delivery_free(dl);
-        claimed_free(cl);
+        return 0;
 }
 
-/* Fills the free slots from the queue. A row that waited so long that its
- * lease could end during the send is given back instead: another claim
- * sends it, and no two dispatchers ever hold it at once. */
-static void start_queued(struct dispatcher *d) {
-        usec_t lease = lease_seconds(d->config) * USEC_PER_SEC, margin = longest_timeout(d->config) + 5 * USEC_PER_SEC;
+static void connect_db(struct dispatcher *d) {
+        int r;
 
-        while (d->queue && (d->stopped || d->n_inflight < d->config->outreach.concurrency)) {
-                struct claimed *cl = queue_pop(d);
-
-                if (d->stopped || now_usec(d) - cl->claimed_at + margin > lease)
-                        give_back(d, cl);
-                else
-                        delivery_start(d, cl);
-        }
-}
-
-static void finish_drain(struct dispatcher *d, bool ok) {
-        dispatch_drained_fn done = d->drained;
-
-        if (!done)
-                return;
-        d->drained = NULL;
-        done(ok, &d->stats, d->drained_userdata);
-}
-
-static void finish_stop(struct dispatcher *d) {
-        dispatch_stopped_fn done = d->stopped;
-
-        if (!done)
-                return;
-        d->stopped = NULL;
-        d->grace = sd_event_source_disable_unref(d->grace);
-        done(d->stopped_userdata);
-}
-
-/* Everything held in memory is given up: what was claimed goes out again
- * when its lease ends. */
-static void abandon(struct dispatcher *d) {
-        while (d->inflight) {
-                struct delivery *dl = d->inflight;
-
-                curl_glue_remove(d->glue, dl->easy);
-                inflight_remove(d, dl);
-                delivery_free(dl);
-        }
-        while (d->queue)
-                claimed_free(queue_pop(d));
-}
-
-/* The database went away: try again later; outcomes wait in memory. */
-static void db_failed(struct dispatcher *d, const char *what, PGresult *res) {
-        bool giving_up = d->drained || d->stopped;
-        char line[256];
-
-        if (res)
-                (void) db_error_line(NULL, res, line, sizeof line);
-        if (giving_up)
-                log_full_errno(LOG_ERR, 0, LOG_FIELDS({ "DISPATCH_ERROR", "database" }),
-                               "Dispatch: %s failed: %s; giving up (what was claimed goes out again when its lease "
-                               "ends).",
-                               what, res ? line : d->pg ? pgconn_error(d->pg) : "no connection");
-        else
-                log_full_errno(LOG_WARNING, 0, LOG_FIELDS({ "DISPATCH_ERROR", "database" }),
-                               "Dispatch: %s failed: %s; trying again in %llus.", what,
-                               res ? line : d->pg ? pgconn_error(d->pg) : "no connection",
-                               (unsigned long long) (d->reconnect_delay / USEC_PER_SEC));
         d->pg = pgconn_free(d->pg);
         d->ready = false;
-        d->results_sending = 0;
-        d->n_results_sending = 0;
-        d->release_sending = 0;
-        if (giving_up) {
-                abandon(d);
-                finish_drain(d, false);
-                finish_stop(d);
-                return;
-        }
-        arm_timer(d, d->reconnect_delay);
-        d->reconnect_delay = MIN(d->reconnect_delay * 2, RECONNECT_MAX);
+        r = pgconn_new(d->event, d->config, "bokvard-dispatch", &d->pg);
+        if (r >= 0)
+                r = pgconn_connect(d->pg, on_connected, d);
+        if (r < 0)
+                db_failed(d, "connecting to the database", NULL);
 }
 
-/* Drops the first n bytes of a comma-separated list. */
-static void buf_drop_front(struct buf *b, size_t n) {
-        if (n == 0)
-                return;
-        if (n < b->len && b->data[n] == ',')
-                n++;
-        while (n < b->len && b->data[n] == ' ')
-                n++;
-        memmove(b->data, b->data + n, b->len - n + 1);
-        b->len -= n;
-}
-
-static void on_claimed(struct pgconn *c _unused_, PGresult *res, void *userdata) {
+static void on_connected(struct pgconn *c _unused_, int error, void *userdata) {
         struct dispatcher *d = userdata;
-        int n;
 
-        if (!res || PQresultStatus(res) != PGRES_TUPLES_OK) {
-                db_failed(d, "claiming from the outbox", res);
+        if (error < 0) {
+                db_failed(d, "connecting to the database", NULL);
                 return;
         }
-        d->reconnect_delay = RECONNECT_MIN;
-        /* What went with the query is recorded. */
-        buf_drop_front(&d->results, d->results_sending);
-        d->n_results -= d->n_results_sending;
-        d->results_sending = d->n_results_sending = 0;
-        buf_drop_front(&d->release, d->release_sending);
-        d->release_sending = 0;
-        n = PQntuples(res);
-        /* Fewer than asked for: nothing more is due until told otherwise. */
-        if ((unsigned) n < d->asked)
-                d->maybe_due = false;
-        d->ask_next_due = true;
-        for (int i = 0; i < n; i++)
-                if (queue_push(d, res, i) < 0) {
-                        /* Unsent, the row goes out again when its lease ends. */
-                        log_oom();
-                        break;
-                }
-        start_queued(d);
+        pgconn_on_notify(d->pg, on_notify, d);
+        pgconn_on_lost(d->pg, on_lost, d);
+        if (d->listening) {
+                if (pgconn_query(d->pg, "LISTEN bokvar_outbox", 0, NULL, on_listening, d) < 0)
+                        db_failed(d, "LISTEN", NULL);
+                return;
+        }
+        d->ready = true;
+        d->maybe_due = true;
         cycle(d);
 }
 
-static void on_next_due(struct pgconn *c _unused_, PGresult *res, void *userdata) {
+static void on_listening(struct pgconn *c _unused_, PGresult *res, void *userdata) {
         struct dispatcher *d = userdata;
-        usec_t delay = POLL_MAX;
 
-        if (!res || PQresultStatus(res) != PGRES_TUPLES_OK) {
-                db_failed(d, "looking for the next row due", res);
+        if (!res || PQresultStatus(res) != PGRES_COMMAND_OK) {
+                db_failed(d, "LISTEN", res);
                 return;
         }
-        if (!PQgetisnull(res, 0, 0)) {
-                long long ms = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-
-                delay = ms <= 50 ? 50 * USEC_PER_MSEC : MIN((usec_t) ms * USEC_PER_MSEC, POLL_MAX);
-        }
-        arm_timer(d, delay);
+        d->ready = true;
+        d->maybe_due = true;
         cycle(d);
+}
+
+/* Called from inside pgconn's reading of the socket: nothing here may
+ * start a query (which could fail and free the connection under it). */
+static void on_notify(struct pgconn *c _unused_, const char *channel _unused_, const char *payload _unused_,
+                      void *userdata) {
+        struct dispatcher *d = userdata;
+
+        d->maybe_due = true;
+        kick(d);
+}
+
+static void on_lost(struct pgconn *c _unused_, int error _unused_, void *userdata) {
+        db_failed(userdata, "the database connection", NULL);
+}
+
+/* The cycle: woken by a notification, the timer or a finished send. */
+
+static int on_timer(sd_event_source *s _unused_, uint64_t usec _unused_, void *userdata) {
+        struct dispatcher *d = userdata;
+
+        if (!d->pg) {
+                connect_db(d);
+                return 0;
+        }
+        d->maybe_due = true;
+        cycle(d);
+        return 0;
+}
+
+static int on_kick(sd_event_source *s _unused_, void *userdata) {
+        cycle(userdata);
+        return 0;
 }
 
 /* The channels this configuration can send to, as a PostgreSQL array
@@ -771,156 +528,188 @@ static void cycle(struct dispatcher *d) {
         }
 }
 
-static int on_kick(sd_event_source *s _unused_, void *userdata) {
-        cycle(userdata);
-        return 0;
+/* Drops the first n bytes of a comma-separated list. */
+static void buf_drop_front(struct buf *b, size_t n) {
+        if (n == 0)
+                return;
+        if (n < b->len && b->data[n] == ',')
+                n++;
+        while (n < b->len && b->data[n] == ' ')
+                n++;
+        memmove(b->data, b->data + n, b->len - n + 1);
+        b->len -= n;
 }
 
-/* Called from inside pgconn's reading of the socket: nothing here may
- * start a query (which could fail and free the connection under it). */
-static void on_notify(struct pgconn *c _unused_, const char *channel _unused_, const char *payload _unused_,
-                      void *userdata) {
+static void on_claimed(struct pgconn *c _unused_, PGresult *res, void *userdata) {
         struct dispatcher *d = userdata;
+        int n;
 
-        d->maybe_due = true;
-        kick(d);
-}
-
-static void on_lost(struct pgconn *c _unused_, int error _unused_, void *userdata) {
-        db_failed(userdata, "the database connection", NULL);
-}
-
-static void on_listening(struct pgconn *c _unused_, PGresult *res, void *userdata) {
-        struct dispatcher *d = userdata;
-
-        if (!res || PQresultStatus(res) != PGRES_COMMAND_OK) {
-                db_failed(d, "LISTEN", res);
+        if (!res || PQresultStatus(res) != PGRES_TUPLES_OK) {
+                db_failed(d, "claiming from the outbox", res);
                 return;
         }
-        d->ready = true;
-        d->maybe_due = true;
+        d->reconnect_delay = RECONNECT_MIN;
+        /* What went with the query is recorded. */
+        buf_drop_front(&d->results, d->results_sending);
+        d->n_results -= d->n_results_sending;
+        d->results_sending = d->n_results_sending = 0;
+        buf_drop_front(&d->release, d->release_sending);
+        d->release_sending = 0;
+        n = PQntuples(res);
+        /* Fewer than asked for: nothing more is due until told otherwise. */
+        if ((unsigned) n < d->asked)
+                d->maybe_due = false;
+        d->ask_next_due = true;
+        for (int i = 0; i < n; i++)
+                if (queue_push(d, res, i) < 0) {
+                        /* Unsent, the row goes out again when its lease ends. */
+                        log_oom();
+                        break;
+                }
+        start_queued(d);
         cycle(d);
 }
 
-static void on_connected(struct pgconn *c _unused_, int error, void *userdata) {
-        struct dispatcher *d = userdata;
+/* Fills the free slots from the queue. A row that waited so long that its
+ * lease could end during the send is given back instead: another claim
+ * sends it, and no two dispatchers ever hold it at once. */
+static void start_queued(struct dispatcher *d) {
+        usec_t lease = lease_seconds(d->config) * USEC_PER_SEC, margin = longest_timeout(d->config) + 5 * USEC_PER_SEC;
 
-        if (error < 0) {
-                db_failed(d, "connecting to the database", NULL);
-                return;
+        while (d->queue && (d->stopped || d->n_inflight < d->config->outreach.concurrency)) {
+                struct claimed *cl = queue_pop(d);
+
+                if (d->stopped || now_usec(d) - cl->claimed_at + margin > lease)
+                        give_back(d, cl->id);
+                else
+                        send_claimed(d, cl);
+                claimed_free(cl);
         }
-        pgconn_on_notify(d->pg, on_notify, d);
-        pgconn_on_lost(d->pg, on_lost, d);
-        if (d->listening) {
-                if (pgconn_query(d->pg, "LISTEN bokvar_outbox", 0, NULL, on_listening, d) < 0)
-                        db_failed(d, "LISTEN", NULL);
-                return;
-        }
-        d->ready = true;
-        d->maybe_due = true;
-        cycle(d);
 }
 
-static void connect_db(struct dispatcher *d) {
+/* Starts sending one claimed row; a row that cannot be sent is recorded. */
+static void send_claimed(struct dispatcher *d, const struct claimed *cl) {
+        const struct channel_config *ch = outreach_channel(&d->config->outreach, cl->channel);
+        _cleanup_(delivery_freep) struct delivery *dl = NULL;
+        char error[200], id[21];
         int r;
 
+        if (!ch) {
+                /* Claimed under an earlier configuration, reloaded since. */
+                give_back(d, cl->id);
+                return;
+        }
+        if (ch->type == CHANNEL_SMTP && (!cl->recipient || !cl->subject)) {
+                unsendable(d, cl->id, cl->event_id, cl->channel, "an e-mail without a recipient (the team has no email)");
+                return;
+        }
+        r = delivery_new(d->config, ch,
+                         &(const struct delivery_request){
+                                 .outbox_id = cl->id,
+                                 .attempt = cl->attempt,
+                                 .event_id = cl->event_id,
+                                 .body = cl->body,
+                                 .body_len = cl->body_len,
+                                 .recipient = cl->recipient,
+                                 .subject = cl->subject,
+                         },
+                         &dl);
+        if (r >= 0)
+                r = inflight_reserve(d);
+        if (r >= 0)
+                r = delivery_start(dl, d->glue, on_delivery_done, d);
+        if (r >= 0) {
+                d->inflight[d->n_inflight++] = TAKE_PTR(dl);
+                return;
+        }
+        /* A message that cannot be written never will be; the rest (memory,
+         * a key not loaded) may pass on another attempt. */
+        (void) snprintf(error, sizeof error, "cannot prepare the delivery: %s",
+                        r == -ENOKEY  ? "the channel's key was not loaded"
+                        : r == -EINVAL ? "the message cannot be written (a header value is invalid)"
+                                       : strerror(-r));
+        if (r == -EINVAL) {
+                unsendable(d, cl->id, cl->event_id, cl->channel, error);
+                return;
+        }
+        log_full_errno(LOG_WARNING, 0, LOG_FIELDS({ "CHANNEL", cl->channel }, { "OUTBOX_ID", fmt_i64(id, cl->id) }),
+                       "Outbox row %s: %s; it will be tried again.", id, error);
+        record(d, cl->id, DELIVERY_RETRY, 0, error, 0);
+}
+
+/* Called from the event loop; the outcome lives no longer than dl. */
+static void on_delivery_done(struct delivery *dl, const struct delivery_outcome *o, void *userdata) {
+        struct dispatcher *d = userdata;
+
+        log_debug("Outbox row %" PRId64 " on %s: %s%s%s.", o->outbox_id, o->channel,
+                  o->verdict == DELIVERY_OK ? "delivered" : o->verdict == DELIVERY_RETRY ? "to retry" : "dead",
+                  o->error ? ": " : "", o->error ? o->error : "");
+        log_outcome(d, o);
+        record(d, o->outbox_id, o->verdict, o->status, o->error, o->retry_after);
+        inflight_remove(d, dl);
+        delivery_free(dl);
+        start_queued(d);
+        cycle(d);
+}
+
+static void on_next_due(struct pgconn *c _unused_, PGresult *res, void *userdata) {
+        struct dispatcher *d = userdata;
+        usec_t delay = POLL_MAX;
+
+        if (!res || PQresultStatus(res) != PGRES_TUPLES_OK) {
+                db_failed(d, "looking for the next row due", res);
+                return;
+        }
+        if (!PQgetisnull(res, 0, 0)) {
+                long long ms = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+
+                delay = ms <= 50 ? 50 * USEC_PER_MSEC : MIN((usec_t) ms * USEC_PER_MSEC, POLL_MAX);
+        }
+        arm_timer(d, delay);
+        cycle(d);
+}
+
+/* The database went away: try again later; outcomes wait in memory. */
+static void db_failed(struct dispatcher *d, const char *what, PGresult *res) {
+        bool giving_up = d->drained || d->stopped;
+        char line[256];
+
+        if (res)
+                (void) db_error_line(NULL, res, line, sizeof line);
+        if (giving_up)
+                log_full_errno(LOG_ERR, 0, LOG_FIELDS({ "DISPATCH_ERROR", "database" }),
+                               "Dispatch: %s failed: %s; giving up (what was claimed goes out again when its lease "
+                               "ends).",
+                               what, res ? line : d->pg ? pgconn_error(d->pg) : "no connection");
+        else
+                log_full_errno(LOG_WARNING, 0, LOG_FIELDS({ "DISPATCH_ERROR", "database" }),
+                               "Dispatch: %s failed: %s; trying again in %llus.", what,
+                               res ? line : d->pg ? pgconn_error(d->pg) : "no connection",
+                               (unsigned long long) (d->reconnect_delay / USEC_PER_SEC));
         d->pg = pgconn_free(d->pg);
         d->ready = false;
-        r = pgconn_new(d->event, d->config, "bokvard-dispatch", &d->pg);
-        if (r >= 0)
-                r = pgconn_connect(d->pg, on_connected, d);
-        if (r < 0)
-                db_failed(d, "connecting to the database", NULL);
-}
-
-static int on_timer(sd_event_source *s _unused_, uint64_t usec _unused_, void *userdata) {
-        struct dispatcher *d = userdata;
-
-        if (!d->pg) {
-                connect_db(d);
-                return 0;
-        }
-        d->maybe_due = true;
-        cycle(d);
-        return 0;
-}
-
-int dispatcher_new(sd_event *event, struct curl_glue *glue, struct config *config, struct dispatcher **ret) {
-        _cleanup_(dispatcher_freep) struct dispatcher *d = NULL;
-        char host[256] = "localhost";
-        int r;
-
-        d = calloc(1, sizeof *d);
-        if (!d)
-                return -ENOMEM;
-        d->event = sd_event_ref(event);
-        d->glue = glue;
-        d->config = config_ref(config);
-        d->reconnect_delay = RECONNECT_MIN;
-        (void) gethostname(host, sizeof host - 1);
-        (void) snprintf(d->claimer, sizeof d->claimer, "%s:%ld", host, (long) getpid());
-        r = sd_event_add_time(event, &d->timer, CLOCK_MONOTONIC, UINT64_MAX, 10 * USEC_PER_MSEC, on_timer, d);
-        if (r < 0)
-                return r;
-        (void) sd_event_source_set_enabled(d->timer, SD_EVENT_OFF);
-        (void) sd_event_source_set_description(d->timer, "dispatch");
-        r = sd_event_add_defer(event, &d->kick, on_kick, d);
-        if (r < 0)
-                return r;
-        (void) sd_event_source_set_enabled(d->kick, SD_EVENT_OFF);
-        (void) sd_event_source_set_description(d->kick, "dispatch-kick");
-        *ret = TAKE_PTR(d);
-        return 0;
-}
-
-struct dispatcher *dispatcher_free(struct dispatcher *d) {
-        if (!d)
-                return NULL;
-        abandon(d);
-        sd_event_source_disable_unref(d->timer);
-        sd_event_source_disable_unref(d->kick);
-        sd_event_source_disable_unref(d->grace);
-        pgconn_free(d->pg);
-        config_unref(d->config);
-        buf_free(&d->results);
-        buf_free(&d->release);
-        for (size_t i = 0; i < d->n_channels; i++)
-                free(d->channels[i].name);
-        free(d->channels);
-        sd_event_unref(d->event);
-        return mfree(d);
-}
-
-int dispatcher_start(struct dispatcher *d) {
-        d->listening = true;
-        connect_db(d);
-        return 0;
-}
-
-int dispatcher_drain(struct dispatcher *d, dispatch_drained_fn done, void *userdata) {
-        d->drained = done;
-        d->drained_userdata = userdata;
-        d->stats = (struct dispatch_stats){};
-        if (!d->pg)
-                connect_db(d);
-        else {
-                d->maybe_due = true;
-                kick(d);
-        }
-        return 0;
-}
-
-static int on_grace(sd_event_source *s _unused_, uint64_t usec _unused_, void *userdata) {
-        struct dispatcher *d = userdata;
-
-        log_warning("Dispatch: %u send%s still in flight after %llus; leaving %s to go out again when %s lease ends.",
-                    d->n_inflight, d->n_inflight == 1 ? "" : "s", (unsigned long long) (STOP_GRACE / USEC_PER_SEC),
-                    d->n_inflight == 1 ? "it" : "them", d->n_inflight == 1 ? "its" : "their");
-        abandon(d);
-        cycle(d);
-        if (d->stopped && (!d->pg || !d->ready))
+        d->results_sending = 0;
+        d->n_results_sending = 0;
+        d->release_sending = 0;
+        if (giving_up) {
+                abandon(d);
+                finish_drain(d, false);
                 finish_stop(d);
-        return 0;
+                return;
+        }
+        arm_timer(d, d->reconnect_delay);
+        d->reconnect_delay = MIN(d->reconnect_delay * 2, RECONNECT_MAX);
+}
+
+/* Ending: a drain once nothing is due, a stop, a new configuration. */
+
+static void finish_drain(struct dispatcher *d, bool ok) {
+        dispatch_drained_fn done = d->drained;
+
+        if (!done)
+                return;
+        d->drained = NULL;
+        done(ok, &d->stats, d->drained_userdata);
 }
 
 void dispatcher_stop(struct dispatcher *d, dispatch_stopped_fn done, void *userdata) {
@@ -941,9 +730,61 @@ void dispatcher_stop(struct dispatcher *d, dispatch_stopped_fn done, void *userd
         cycle(d);
 }
 
+static int on_grace(sd_event_source *s _unused_, uint64_t usec _unused_, void *userdata) {
+        struct dispatcher *d = userdata;
+
+        log_warning("Dispatch: %u send%s still in flight after %llus; leaving %s to go out again when %s lease ends.",
+                    d->n_inflight, d->n_inflight == 1 ? "" : "s", (unsigned long long) (STOP_GRACE / USEC_PER_SEC),
+                    d->n_inflight == 1 ? "it" : "them", d->n_inflight == 1 ? "its" : "their");
+        abandon(d);
+        cycle(d);
+        if (d->stopped && (!d->pg || !d->ready))
+                finish_stop(d);
+        return 0;
+}
+
+/* Everything held in memory is given up: what was claimed goes out again
+ * when its lease ends. */
+static void abandon(struct dispatcher *d) {
+        /* Freeing a delivery stops its transfer first. */
+        while (d->n_inflight > 0)
+                delivery_free(d->inflight[--d->n_inflight]);
+        while (d->queue)
+                claimed_free(queue_pop(d));
+}
+
+static void finish_stop(struct dispatcher *d) {
+        dispatch_stopped_fn done = d->stopped;
+
+        if (!done)
+                return;
+        d->stopped = NULL;
+        d->grace = sd_event_source_disable_unref(d->grace);
+        done(d->stopped_userdata);
+}
+
 void dispatcher_reconfigure(struct dispatcher *d, struct config *config) {
         config_unref(d->config);
         d->config = config_ref(config);
         d->maybe_due = true;
         kick(d);
+}
+
+struct dispatcher *dispatcher_free(struct dispatcher *d) {
+        if (!d)
+                return NULL;
+        abandon(d);
+        sd_event_source_disable_unref(d->timer);
+        sd_event_source_disable_unref(d->kick);
+        sd_event_source_disable_unref(d->grace);
+        pgconn_free(d->pg);
+        config_unref(d->config);
+        free(d->inflight);
+        buf_free(&d->results);
+        buf_free(&d->release);
+        for (size_t i = 0; i < d->n_channels; i++)
+                free(d->channels[i].name);
+        free(d->channels);
+        sd_event_unref(d->event);
+        return mfree(d);
 }
