@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bokvar/basic/json-writer.h"
 #include "bokvar/basic/log.h"
 #include "bokvar/basic/util.h"
 #include "bokvar/db/db.h"
@@ -36,6 +37,15 @@ struct claimed {
         usec_t claimed_at;
         char *event_id, *channel, *recipient, *subject, *body;
         size_t body_len;
+};
+
+/* An outcome waiting to be recorded with the next claim. */
+struct outcome {
+        int64_t id;
+        enum delivery_verdict verdict;
+        long status;
+        long retry_after;
+        char *error;               /* NULL when delivered */
 };
 
 /* Whether a channel is failing, so that an outage is logged when it starts
@@ -72,12 +82,12 @@ struct dispatcher {
         size_t n_inflight_allocated;
         struct claimed *queue, *queue_tail;
         unsigned n_queued;
-        struct buf results;        /* outcomes not yet recorded: JSON objects, comma-separated */
-        unsigned n_results;
-        size_t results_sending;    /* bytes of results in the query running */
-        unsigned n_results_sending;
-        struct buf release;        /* ids of claimed rows given back: comma-separated */
-        size_t release_sending;
+        struct outcome *outcomes;  /* not yet recorded, oldest first */
+        size_t n_outcomes, n_outcomes_allocated;
+        size_t n_outcomes_sending; /* the first ones, in the query running */
+        int64_t *release;          /* claimed rows given back, not yet released */
+        size_t n_release, n_release_allocated;
+        size_t n_release_sending;  /* the first ones, in the query running */
 
         struct dispatch_stats stats;
         struct channel_state *channels;
@@ -191,10 +201,11 @@ static struct claimed *queue_pop(struct dispatcher *d) {
 /* A claimed row this dispatcher will not send: given back with the next
  * round trip, free at once for any dispatcher. */
 static void give_back(struct dispatcher *d, int64_t id) {
-        char num[21];
-
-        if (buf_printf(&d->release, "%s%s", d->release.len ? "," : "", fmt_i64(num, id)) < 0)
+        if (!GREEDY_REALLOC(d->release, d->n_release_allocated, d->n_release + 1)) {
                 log_oom();   /* then its lease runs out instead */
+                return;
+        }
+        d->release[d->n_release++] = id;
 }
 
 /* The sends in flight. */
@@ -216,27 +227,17 @@ static void inflight_remove(struct dispatcher *d, struct delivery *dl) {
 /* Queues an outcome for the next round trip. */
 static void record(struct dispatcher *d, int64_t id, enum delivery_verdict v, long status, const char *error,
                    long retry_after) {
-        size_t len = d->results.len;
-        char num[21];
-        int k;
+        char *e = NULL;
 
-        k = buf_puts(&d->results, d->n_results ? ", {\"id\": " : "{\"id\": ");
-        k |= buf_puts(&d->results, fmt_i64(num, id));
-        k |= buf_printf(&d->results, ", \"ok\": %s, \"retry\": %s, \"status\": %ld, \"retry_after\": %ld, \"error\": ",
-                        v == DELIVERY_OK ? "true" : "false", v == DELIVERY_RETRY ? "true" : "false", status,
-                        retry_after);
-        k |= error ? buf_put_json_string(&d->results, error, strlen(error)) : buf_puts(&d->results, "null");
-        k |= buf_putc(&d->results, '}');
-        if (k < 0) {
-                /* Unrecorded, the row is sent again when its lease runs out;
-                 * no half-written object stays behind. */
-                d->results.len = len;
-                if (d->results.data)
-                        d->results.data[len] = 0;
+        if (!GREEDY_REALLOC(d->outcomes, d->n_outcomes_allocated, d->n_outcomes + 1) ||
+            strdup_or_null(error, &e) < 0) {
+                /* Unrecorded, the row is sent again when its lease runs out. */
                 log_oom();
                 return;
         }
-        d->n_results++;
+        d->outcomes[d->n_outcomes++] = (struct outcome){
+                .id = id, .verdict = v, .status = status, .retry_after = retry_after, .error = e
+        };
         switch (v) {
         case DELIVERY_OK:
                 d->stats.delivered++;
@@ -446,15 +447,43 @@ static int on_kick(sd_event_source *s _unused_, void *userdata) {
         return 0;
 }
 
-/* The channels this configuration can send to, as a PostgreSQL array
- * (names are [a-z0-9_-]: nothing to quote). */
-static int channel_array(const struct config *c, struct buf *out) {
-        int k = buf_putc(out, '{');
+/* What goes with a claim, in one document: the outcomes to record, as
+ * bokvar.outbox_done() reads them, the channels this configuration sends
+ * to, and the claimed rows given back: {"done": [{id, ok, retry, status,
+ * retry_after, error}, ...], "channels": [name, ...], "release": [id, ...]}. */
+static int claim_document(const struct dispatcher *d, struct buf *out) {
+        const struct outreach_config *c = &d->config->outreach;
+        struct json_writer w;
 
-        for (size_t i = 0; i < c->outreach.n_channels; i++)
-                k |= buf_printf(out, "%s%s", i ? "," : "", c->outreach.channels[i].name);
-        k |= buf_putc(out, '}');
-        return k < 0 ? -ENOMEM : 0;
+        json_writer_init(&w, out);
+        json_object_begin(&w);
+        json_key(&w, "done");
+        json_array_begin(&w);
+        for (size_t i = 0; i < d->n_outcomes; i++) {
+                const struct outcome *o = &d->outcomes[i];
+
+                json_object_begin(&w);
+                json_key_int(&w, "id", o->id);
+                json_key_bool(&w, "ok", o->verdict == DELIVERY_OK);
+                json_key_bool(&w, "retry", o->verdict == DELIVERY_RETRY);
+                json_key_int(&w, "status", o->status);
+                json_key_int(&w, "retry_after", o->retry_after);
+                json_key_string(&w, "error", o->error);
+                json_object_end(&w);
+        }
+        json_array_end(&w);
+        json_key(&w, "channels");
+        json_array_begin(&w);
+        for (size_t i = 0; i < c->n_channels; i++)
+                json_string(&w, c->channels[i].name);
+        json_array_end(&w);
+        json_key(&w, "release");
+        json_array_begin(&w);
+        for (size_t i = 0; i < d->n_release; i++)
+                json_int(&w, d->release[i]);
+        json_array_end(&w);
+        json_object_end(&w);
+        return json_writer_finish(&w);
 }
 
 /* One step: give back, record outcomes and claim rows ahead, or ask when
@@ -468,42 +497,38 @@ static void cycle(struct dispatcher *d) {
         unsigned room = held < AHEAD * concurrency ? AHEAD * concurrency - held : 0;
         bool claim = d->maybe_due && !d->stopped && d->n_queued <= concurrency && room > 0;
         bool idle = d->n_inflight == 0 && d->n_queued == 0;
-        bool pending = d->n_results > 0 || d->release.len > 0;
+        bool pending = d->n_outcomes > 0 || d->n_release > 0;
 
         if (!d->pg || !d->ready || !pgconn_ready(d->pg)) {
                 if (d->stopped && !d->pg && idle)
                         finish_stop(d);
                 return;
         }
-        if (claim || (pending && (idle || d->n_results >= AHEAD * concurrency))) {
-                _cleanup_free_ char *done = NULL, *release = NULL;
-                struct buf channels = {};
+        if (claim || (pending && (idle || d->n_outcomes >= AHEAD * concurrency))) {
+                struct buf doc = {};
                 char limit[16], lease[16];
-                const char *p[6] = { d->claimer, limit, lease };
                 int k;
 
                 (void) snprintf(limit, sizeof limit, "%u", claim ? room : 0);
                 (void) snprintf(lease, sizeof lease, "%u", lease_seconds(d->config));
-                if (asprintf(&done, "[%s]", d->results.data ? d->results.data : "") < 0 ||
-                    asprintf(&release, "{%s}", d->release.data ? d->release.data : "") < 0 ||
-                    channel_array(d->config, &channels) < 0) {
-                        buf_free(&channels);
+                k = claim_document(d, &doc);
+                if (k < 0) {
+                        buf_free(&doc);
                         log_oom();
                         return;
                 }
-                p[3] = done;
-                p[4] = channels.data;
-                p[5] = release;
                 d->asked = claim ? room : 0;
-                d->results_sending = d->results.len;
-                d->n_results_sending = d->n_results;
-                d->release_sending = d->release.len;
+                d->n_outcomes_sending = d->n_outcomes;
+                d->n_release_sending = d->n_release;
+                /* The document's arrays become the function's jsonb, text[]
+                 * and bigint[] here. */
                 k = pgconn_query(d->pg,
                                  "SELECT id, event_id, channel, recipient, body, subject, attempts "
-                                 "FROM bokvar.outbox_claim($1, $2::integer, $3::integer, $4::jsonb, $5::text[], "
-                                 "$6::bigint[])",
-                                 6, p, on_claimed, d);
-                buf_free(&channels);
+                                 "FROM bokvar.outbox_claim($1, $2::integer, $3::integer, $4::jsonb -> 'done', "
+                                 "ARRAY(SELECT jsonb_array_elements_text($4::jsonb -> 'channels')), "
+                                 "ARRAY(SELECT jsonb_array_elements_text($4::jsonb -> 'release')::bigint))",
+                                 4, (const char *const[]){ d->claimer, limit, lease, doc.data }, on_claimed, d);
+                buf_free(&doc);
                 if (k < 0)
                         db_failed(d, "claiming from the outbox", NULL);
                 return;
@@ -528,16 +553,20 @@ static void cycle(struct dispatcher *d) {
         }
 }
 
-/* Drops the first n bytes of a comma-separated list. */
-static void buf_drop_front(struct buf *b, size_t n) {
-        if (n == 0)
-                return;
-        if (n < b->len && b->data[n] == ',')
-                n++;
-        while (n < b->len && b->data[n] == ' ')
-                n++;
-        memmove(b->data, b->data + n, b->len - n + 1);
-        b->len -= n;
+/* What went with the claim is recorded, and what was given back released. */
+static void drop_sent(struct dispatcher *d) {
+        if (d->n_outcomes_sending > 0) {
+                for (size_t i = 0; i < d->n_outcomes_sending; i++)
+                        free(d->outcomes[i].error);
+                d->n_outcomes -= d->n_outcomes_sending;
+                memmove(d->outcomes, d->outcomes + d->n_outcomes_sending, d->n_outcomes * sizeof *d->outcomes);
+                d->n_outcomes_sending = 0;
+        }
+        if (d->n_release_sending > 0) {
+                d->n_release -= d->n_release_sending;
+                memmove(d->release, d->release + d->n_release_sending, d->n_release * sizeof *d->release);
+                d->n_release_sending = 0;
+        }
 }
 
 static void on_claimed(struct pgconn *c _unused_, PGresult *res, void *userdata) {
@@ -549,12 +578,7 @@ static void on_claimed(struct pgconn *c _unused_, PGresult *res, void *userdata)
                 return;
         }
         d->reconnect_delay = RECONNECT_MIN;
-        /* What went with the query is recorded. */
-        buf_drop_front(&d->results, d->results_sending);
-        d->n_results -= d->n_results_sending;
-        d->results_sending = d->n_results_sending = 0;
-        buf_drop_front(&d->release, d->release_sending);
-        d->release_sending = 0;
+        drop_sent(d);
         n = PQntuples(res);
         /* Fewer than asked for: nothing more is due until told otherwise. */
         if ((unsigned) n < d->asked)
@@ -688,9 +712,9 @@ static void db_failed(struct dispatcher *d, const char *what, PGresult *res) {
                                (unsigned long long) (d->reconnect_delay / USEC_PER_SEC));
         d->pg = pgconn_free(d->pg);
         d->ready = false;
-        d->results_sending = 0;
-        d->n_results_sending = 0;
-        d->release_sending = 0;
+        /* What went with a failed claim goes with the next one. */
+        d->n_outcomes_sending = 0;
+        d->n_release_sending = 0;
         if (giving_up) {
                 abandon(d);
                 finish_drain(d, false);
@@ -780,8 +804,10 @@ struct dispatcher *dispatcher_free(struct dispatcher *d) {
         pgconn_free(d->pg);
         config_unref(d->config);
         free(d->inflight);
-        buf_free(&d->results);
-        buf_free(&d->release);
+        for (size_t i = 0; i < d->n_outcomes; i++)
+                free(d->outcomes[i].error);
+        free(d->outcomes);
+        free(d->release);
         for (size_t i = 0; i < d->n_channels; i++)
                 free(d->channels[i].name);
         free(d->channels);
