@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "bokvar/basic/credential.h"
+#include "bokvar/basic/json-writer.h"
 #include "bokvar/config/config-flags.h"
 #include "bokvar/config/outreach-config.h"
 
@@ -317,47 +318,51 @@ int outreach_parse_dispatch(const struct yreader *r, const struct ynode *n, stru
         return y_map(r, n, "dispatch", dispatch_fields, o);
 }
 
-static int put_list(struct buf *b, const char *key, char *const *l) {
-        int k = buf_printf(b, ", \"%s\": [", key);
-
-        for (size_t i = 0; l && l[i]; i++) {
-                k |= buf_puts(b, i ? ", " : "");
-                k |= buf_put_json_string(b, l[i], strlen(l[i]));
-        }
-        return k | buf_putc(b, ']');
-}
-
 int outreach_to_json(const struct outreach_config *o, struct buf *out) {
-        int k = buf_puts(out, "{\"teams\": [");
+        struct json_writer w;
 
+        json_writer_init(&w, out);
+        json_object_begin(&w);
+        json_key(&w, "teams");
+        json_array_begin(&w);
         for (size_t i = 0; i < o->n_teams; i++) {
                 const struct team_config *t = &o->teams[i];
 
-                k |= buf_puts(out, i ? ", {\"name\": " : "{\"name\": ");
-                k |= buf_put_json_string(out, t->name, strlen(t->name));
-                k |= put_list(out, "postal_codes", t->postal_codes);
-                k |= put_list(out, "cities", t->cities);
-                k |= put_list(out, "landlords", t->landlords);
-                k |= put_list(out, "caseworkers", t->caseworkers);
-                k |= buf_printf(out, ", \"default\": %s, \"email\": ", t->is_default ? "true" : "false");
-                k |= t->email ? buf_put_json_string(out, t->email, strlen(t->email)) : buf_puts(out, "null");
-                k |= buf_putc(out, '}');
+                json_object_begin(&w);
+                json_key_string(&w, "name", t->name);
+                json_key(&w, "postal_codes");
+                json_strv(&w, t->postal_codes);
+                json_key(&w, "cities");
+                json_strv(&w, t->cities);
+                json_key(&w, "landlords");
+                json_strv(&w, t->landlords);
+                json_key(&w, "caseworkers");
+                json_strv(&w, t->caseworkers);
+                json_key_bool(&w, "default", t->is_default);
+                json_key_string(&w, "email", t->email);
+                json_object_end(&w);
         }
-        k |= buf_puts(out, "], \"channels\": [");
+        json_array_end(&w);
+        json_key(&w, "channels");
+        json_array_begin(&w);
         for (size_t i = 0; i < o->n_channels; i++) {
                 const struct channel_config *c = &o->channels[i];
 
-                k |= buf_puts(out, i ? ", {\"name\": " : "{\"name\": ");
-                k |= buf_put_json_string(out, c->name, strlen(c->name));
-                k |= buf_printf(out, ", \"type\": \"%s\"}", c->type == CHANNEL_WEBHOOK ? "webhook" : "smtp");
+                json_object_begin(&w);
+                json_key_string(&w, "name", c->name);
+                json_key_string(&w, "type", c->type == CHANNEL_WEBHOOK ? "webhook" : "smtp");
+                json_object_end(&w);
         }
-        k |= buf_printf(out,
-                        "], \"tasks\": {\"lead_days\": %llu, \"service_urgent_days\": %llu, "
-                        "\"service_outreach_days\": %llu, \"max_attempts\": %u}}",
-                        (unsigned long long) (o->lead_time / USEC_PER_DAY),
-                        (unsigned long long) (o->service_urgent / USEC_PER_DAY),
-                        (unsigned long long) (o->service_outreach / USEC_PER_DAY), o->max_attempts);
-        return k < 0 ? -ENOMEM : 0;
+        json_array_end(&w);
+        json_key(&w, "tasks");
+        json_object_begin(&w);
+        json_key_uint(&w, "lead_days", o->lead_time / USEC_PER_DAY);
+        json_key_uint(&w, "service_urgent_days", o->service_urgent / USEC_PER_DAY);
+        json_key_uint(&w, "service_outreach_days", o->service_outreach / USEC_PER_DAY);
+        json_key_uint(&w, "max_attempts", o->max_attempts);
+        json_object_end(&w);
+        json_object_end(&w);
+        return json_writer_finish(&w);
 }
 
 const struct channel_config *outreach_channel(const struct outreach_config *o, const char *name) {

@@ -3,8 +3,10 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
+#include "bokvar/basic/json-writer.h"
 #include "bokvar/config/feed-config.h"
 #include "bokvar/config/rules.h"
 #include "bokvar/basic/yamldoc.h"
@@ -327,64 +329,83 @@ int rules_load(const char *path, struct ruleset **ret, struct diag *d) {
         return rules_parse(path, data, size, ret, d);
 }
 
-static int put_words(struct buf *b, const char *key, char *const *l) {
-        int k = buf_printf(b, ", \"%s\": [", key);
-
-        for (size_t i = 0; l[i]; i++)
-                k |= buf_printf(b, "%s\"%s\"", i ? ", " : "", l[i]);
-        return k | buf_putc(b, ']');
+/* A condition or step, when the rule sets it. */
+static void put_int(struct json_writer *w, const char *key, int64_t v) {
+        if (v != RULES_UNSET)
+                json_key_int(w, key, v);
 }
 
-static int put_int(struct buf *b, const char *key, int64_t v) {
-        return v == RULES_UNSET ? 0 : buf_printf(b, ", \"%s\": %" PRId64, key, v);
-}
+/* An amount in hundredths, as a decimal string ("20000.00"). */
+static void put_centi(struct json_writer *w, const char *key, int64_t v) {
+        char s[48];
 
-static int put_centi(struct buf *b, const char *key, int64_t v) {
         if (v == RULES_UNSET)
-                return 0;
-        return buf_printf(b, ", \"%s\": \"%" PRId64 ".%02" PRId64 "\"", key, v / 100, v % 100);
+                return;
+        (void) snprintf(s, sizeof s, "%" PRId64 ".%02" PRId64, v / 100, v % 100);
+        json_key_string(w, key, s);
+}
+
+static void put_rule(struct json_writer *w, const struct rule *r) {
+        json_object_begin(w);
+        json_key_string(w, "name", r->name);
+        if (r->description)
+                json_key_string(w, "description", r->description);
+        json_key_int(w, "points", r->points);
+        json_key(w, "when");
+        json_object_begin(w);
+        /* Once there for the commas, now part of the document whose digest
+         * tells bokvar.ruleset_load() that rules are unchanged: kept, so
+         * the same rules keep their version. */
+        json_key_int(w, "_", 0);
+        if (r->kinds) {
+                json_key(w, "kind");
+                json_strv(w, r->kinds);
+        }
+        if (r->sources) {
+                json_key(w, "source");
+                json_strv(w, r->sources);
+        }
+        put_int(w, "within_days", r->within_days);
+        put_int(w, "deadline_within_days", r->deadline_within_days);
+        if (r->deadline_passed != RULES_UNSET)
+                json_key_bool(w, "deadline_passed", r->deadline_passed);
+        put_int(w, "count_at_least", r->count_at_least);
+        put_centi(w, "amount_at_least", r->amount_at_least);
+        put_int(w, "months_at_least", r->months_at_least);
+        put_int(w, "children_at_least", r->children_at_least);
+        json_object_end(w);
+        if (r->per_unit) {
+                json_key(w, "per");
+                json_object_begin(w);
+                json_key_string(w, "unit", r->per_unit);
+                if (streq(r->per_unit, "amount"))
+                        put_centi(w, "step", r->per_step);
+                else
+                        put_int(w, "step", r->per_step);
+                json_key_int(w, "points", r->per_points);
+                json_key_int(w, "max", r->per_max);
+                json_object_end(w);
+        }
+        json_object_end(w);
 }
 
 int rules_to_json(const struct ruleset *rs, struct buf *out) {
-        int k = buf_printf(out,
-                           "{\"window_days\": %" PRId64 ", \"thresholds\": {\"watch\": %" PRId64 ", \"outreach\": %" PRId64
-                           ", \"urgent\": %" PRId64 "}, \"rules\": [",
-                           rs->window_days, rs->watch, rs->outreach, rs->urgent);
+        struct json_writer w;
 
-        for (size_t i = 0; i < rs->n_rules; i++) {
-                const struct rule *r = &rs->rules[i];
-
-                k |= buf_puts(out, i ? ", {\"name\": " : "{\"name\": ");
-                k |= buf_put_json_string(out, r->name, strlen(r->name));
-                if (r->description) {
-                        k |= buf_puts(out, ", \"description\": ");
-                        k |= buf_put_json_string(out, r->description, strlen(r->description));
-                }
-                k |= buf_printf(out, ", \"points\": %" PRId64 ", \"when\": {\"_\": 0", r->points);
-                if (r->kinds)
-                        k |= put_words(out, "kind", r->kinds);
-                if (r->sources)
-                        k |= put_words(out, "source", r->sources);
-                k |= put_int(out, "within_days", r->within_days);
-                k |= put_int(out, "deadline_within_days", r->deadline_within_days);
-                if (r->deadline_passed != RULES_UNSET)
-                        k |= buf_printf(out, ", \"deadline_passed\": %s", r->deadline_passed ? "true" : "false");
-                k |= put_int(out, "count_at_least", r->count_at_least);
-                k |= put_centi(out, "amount_at_least", r->amount_at_least);
-                k |= put_int(out, "months_at_least", r->months_at_least);
-                k |= put_int(out, "children_at_least", r->children_at_least);
-                k |= buf_putc(out, '}');
-                if (r->per_unit) {
-                        k |= buf_printf(out, ", \"per\": {\"unit\": \"%s\"", r->per_unit);
-                        if (streq(r->per_unit, "amount"))
-                                k |= put_centi(out, "step", r->per_step);
-                        else
-                                k |= put_int(out, "step", r->per_step);
-                        k |= buf_printf(out, ", \"points\": %" PRId64 ", \"max\": %" PRId64 "}", r->per_points,
-                                        r->per_max);
-                }
-                k |= buf_putc(out, '}');
-        }
-        k |= buf_puts(out, "]}");
-        return k < 0 ? -ENOMEM : 0;
+        json_writer_init(&w, out);
+        json_object_begin(&w);
+        json_key_int(&w, "window_days", rs->window_days);
+        json_key(&w, "thresholds");
+        json_object_begin(&w);
+        json_key_int(&w, "watch", rs->watch);
+        json_key_int(&w, "outreach", rs->outreach);
+        json_key_int(&w, "urgent", rs->urgent);
+        json_object_end(&w);
+        json_key(&w, "rules");
+        json_array_begin(&w);
+        for (size_t i = 0; i < rs->n_rules; i++)
+                put_rule(&w, &rs->rules[i]);
+        json_array_end(&w);
+        json_object_end(&w);
+        return json_writer_finish(&w);
 }

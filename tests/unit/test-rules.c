@@ -44,11 +44,11 @@ static void test_shipped_rules(void **state) {
         assert_int_equal(rs->rules[1].deadline_within_days, 14);
         assert_int_equal(rs->rules[1].within_days, RULES_UNSET);
         assert_int_equal(rules_to_json(rs, &json), 0);
-        assert_non_null(strstr(json.data, "{\"name\": \"large-debt\", \"description\": \"A debt of 20 000 or more; more "
-                                          "the larger it is\", \"points\": 10, \"when\": {\"_\": 0, \"kind\": "
-                                          "[\"arrears\", \"termination_notice\"], \"amount_at_least\": \"20000.00\"}, "
-                                          "\"per\": {\"unit\": \"amount\", \"step\": \"10000.00\", \"points\": 5, "
-                                          "\"max\": 25}}"));
+        assert_non_null(strstr(json.data, "{\"name\":\"large-debt\",\"description\":\"A debt of 20 000 or more; more "
+                                          "the larger it is\",\"points\":10,\"when\":{\"_\":0,\"kind\":"
+                                          "[\"arrears\",\"termination_notice\"],\"amount_at_least\":\"20000.00\"},"
+                                          "\"per\":{\"unit\":\"amount\",\"step\":\"10000.00\",\"points\":5,"
+                                          "\"max\":25}}"));
         buf_free(&json);
 }
 
