@@ -7,6 +7,7 @@
 #include "bokvar/ctl/ctl.h"
 #include "bokvar/db/db.h"
 #include "bokvar/basic/exit-status.h"
+#include "bokvar/basic/log.h"
 #include "bokvar/ctl/output.h"
 #include "bokvar/config/rules.h"
 #include "bokvar/basic/util.h"
@@ -57,8 +58,10 @@ static int diff(struct ctl *ctl, const struct ruleset *rs, const char *top) {
         r = ctl_connect(ctl, true);
         if (r != EXIT_OK)
                 return r;
-        if (rules_to_json(rs, &json) < 0)
-                return EXIT_FAIL;
+        if (rules_to_json(rs, &json) < 0) {
+                buf_free(&json);
+                return log_oom(), EXIT_FAIL;
+        }
         p[0] = json.data;
         p[1] = rs->text;
         p[2] = rs->path;
