@@ -8,7 +8,7 @@ import os
 import re
 import sys
 
-TYPES = ['signal_kind', 'feed_source', 'risk_class', 'task_outcome', 'contact_channel']
+TYPES = ['signal_kind', 'feed_source', 'risk_class', 'task_outcome', 'contact_channel', 'actor_function']
 
 out_h, out_c, files = sys.argv[1], sys.argv[2], sorted(sys.argv[3:], key=os.path.basename)
 values = {}

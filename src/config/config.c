@@ -19,6 +19,7 @@ struct config *config_new(void) {
                 return NULL;
         c->refs = 1;
         outreach_config_init(&c->outreach);
+        access_config_init(&c->access);
         c->log_level = LOG_INFO;
         c->max_parallel_fetches = 4;
         return c;
@@ -35,6 +36,7 @@ struct config *config_unref(struct config *c) {
                 return NULL;
         feed_configs_free(c->feeds, c->n_feeds);
         outreach_config_done(&c->outreach);
+        access_config_done(&c->access);
         rules_free(c->rules);
         free(c->rules_path);
         free(c->path);
@@ -99,6 +101,14 @@ static int parse_dispatch(const struct yreader *r, const struct ynode *n, void *
         return outreach_parse_dispatch(r, n, &((struct config *) r->userdata)->outreach);
 }
 
+static int parse_people(const struct yreader *r, const struct ynode *n, void *dest _unused_) {
+        return access_parse_people(r, n, &((struct config *) r->userdata)->access);
+}
+
+static int parse_retention(const struct yreader *r, const struct ynode *n, void *dest _unused_) {
+        return access_parse_retention(r, n, &((struct config *) r->userdata)->access);
+}
+
 static const struct yfield top_fields[] = {
         { "database", y_string, offsetof(struct config, database), false },
         { "database_password_credential", y_secret_name, offsetof(struct config, database_password), false },
@@ -110,8 +120,97 @@ static const struct yfield top_fields[] = {
         { "channels", parse_channels, 0, false },
         { "tasks", parse_tasks, 0, false },
         { "dispatch", parse_dispatch, 0, false },
+        { "people", parse_people, 0, false },
+        { "retention", parse_retention, 0, false },
         {}
 };
+
+/* A login and where the file gives it a function. */
+struct actor_node {
+        const struct ynode *node;
+        const char *function;
+};
+
+static int actor_nodes_add(struct actor_node **l, size_t *n, const struct ynode *list, const char *function) {
+        struct actor_node *x;
+
+        if (!list || list->type != YNODE_SEQUENCE)
+                return 0;
+        x = reallocarray(*l, *n + list->n_children + 1, sizeof **l);
+        if (!x)
+                return -ENOMEM;
+        *l = x;
+        for (size_t i = 0; i < list->n_children; i++)
+                if (list->children[i]->type == YNODE_SCALAR)
+                        x[(*n)++] = (struct actor_node){ list->children[i], function };
+        return 0;
+}
+
+/* Each login has one function: caseworker (in one team or several),
+ * coordinator, operator, auditor or case system, since the database maps a
+ * session to one actor. And a case system serves teams that exist. Read
+ * from the document, for the places to point at. */
+static int check_actors(const struct yreader *r, const struct ynode *root, const struct config *c) {
+        _cleanup_free_ struct actor_node *l = NULL;
+        const struct ynode *teams = ynode_find(root, "teams"), *people = ynode_find(root, "people"), *cs;
+        size_t n = 0;
+        int ret = 0;
+
+        for (size_t i = 0; teams && teams->type == YNODE_SEQUENCE && i < teams->n_children; i++)
+                if (teams->children[i]->type == YNODE_MAPPING &&
+                    actor_nodes_add(&l, &n, ynode_find(teams->children[i], "caseworkers"), "caseworker") < 0)
+                        return -ENOMEM;
+        if (people && people->type == YNODE_MAPPING) {
+                if (actor_nodes_add(&l, &n, ynode_find(people, "coordinators"), "coordinator") < 0 ||
+                    actor_nodes_add(&l, &n, ynode_find(people, "operators"), "operator") < 0 ||
+                    actor_nodes_add(&l, &n, ynode_find(people, "auditors"), "auditor") < 0)
+                        return -ENOMEM;
+                cs = ynode_find(people, "case_systems");
+                for (size_t i = 0; cs && cs->type == YNODE_SEQUENCE && i < cs->n_children; i++) {
+                        const struct ynode *login = cs->children[i]->type == YNODE_MAPPING
+                                                            ? ynode_find(cs->children[i], "login") : NULL;
+                        struct actor_node *x;
+
+                        if (!login || login->type != YNODE_SCALAR)
+                                continue;
+                        x = reallocarray(l, n + 1, sizeof *l);
+                        if (!x)
+                                return -ENOMEM;
+                        l = x;
+                        l[n++] = (struct actor_node){ login, "case system" };
+                }
+        }
+        for (size_t i = 0; i < n; i++)
+                for (size_t j = 0; j < i; j++) {
+                        if (!streq(l[i].node->value, l[j].node->value))
+                                continue;
+                        /* A caseworker in two teams is one actor; the same
+                         * list twice is reported where the list is read. */
+                        if (streq(l[i].function, l[j].function) && !streq(l[i].function, "case system"))
+                                continue;
+                        ret = y_error(r, l[i].node, "login '%s' is already a%s %s (line %u): a login has one function",
+                                      l[i].node->value, strchr("aeiou", l[j].function[0]) ? "n" : "", l[j].function,
+                                      l[j].node->line);
+                        break;
+                }
+
+        cs = people && people->type == YNODE_MAPPING ? ynode_find(people, "case_systems") : NULL;
+        for (size_t i = 0; cs && cs->type == YNODE_SEQUENCE && i < cs->n_children; i++) {
+                const struct ynode *t = cs->children[i]->type == YNODE_MAPPING ? ynode_find(cs->children[i], "teams")
+                                                                               : NULL;
+
+                for (size_t k = 0; t && t->type == YNODE_SEQUENCE && k < t->n_children; k++) {
+                        bool found = false;
+
+                        for (size_t m = 0; m < c->outreach.n_teams && !found; m++)
+                                found = streq_ptr(c->outreach.teams[m].name, t->children[k]->value);
+                        if (!found && t->children[k]->type == YNODE_SCALAR)
+                                ret = y_error(r, t->children[k], "a case system serves team '%s', which teams: does "
+                                                                 "not define", t->children[k]->value);
+                }
+        }
+        return ret;
+}
 
 /* Reads the database password, reporting a missing one at file level (the
  * connection needs it, whichever node named it). */
@@ -147,6 +246,8 @@ static int config_from_document(const char *path, const struct ynode *root, unsi
         r.userdata = c;
 
         k = y_map(&r, root, "the configuration", top_fields, c);
+        if (root->type == YNODE_MAPPING && check_actors(&r, root, c) < 0)
+                k = -EINVAL;
         if (isempty(c->database))
                 c->database = mfree(c->database);
 

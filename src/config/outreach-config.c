@@ -8,6 +8,7 @@
 
 #include "bokvar/basic/credential.h"
 #include "bokvar/basic/json-writer.h"
+#include "bokvar/config/access-config.h"
 #include "bokvar/config/config-flags.h"
 #include "bokvar/config/outreach-config.h"
 
@@ -78,7 +79,7 @@ static const struct yfield team_fields[] = {
         { "landlords", y_string_list, offsetof(struct team_config, landlords), false },
         { "default", y_bool, offsetof(struct team_config, is_default), false },
         { "email", parse_email, offsetof(struct team_config, email), false },
-        { "caseworkers", y_string_list, offsetof(struct team_config, caseworkers), false },
+        { "caseworkers", access_parse_logins, offsetof(struct team_config, caseworkers), false },
         {}
 };
 
@@ -318,51 +319,45 @@ int outreach_parse_dispatch(const struct yreader *r, const struct ynode *n, stru
         return y_map(r, n, "dispatch", dispatch_fields, o);
 }
 
-int outreach_to_json(const struct outreach_config *o, struct buf *out) {
-        struct json_writer w;
-
-        json_writer_init(&w, out);
-        json_object_begin(&w);
-        json_key(&w, "teams");
-        json_array_begin(&w);
+void outreach_write_json(const struct outreach_config *o, struct json_writer *w) {
+        json_key(w, "teams");
+        json_array_begin(w);
         for (size_t i = 0; i < o->n_teams; i++) {
                 const struct team_config *t = &o->teams[i];
 
-                json_object_begin(&w);
-                json_key_string(&w, "name", t->name);
-                json_key(&w, "postal_codes");
-                json_strv(&w, t->postal_codes);
-                json_key(&w, "cities");
-                json_strv(&w, t->cities);
-                json_key(&w, "landlords");
-                json_strv(&w, t->landlords);
-                json_key(&w, "caseworkers");
-                json_strv(&w, t->caseworkers);
-                json_key_bool(&w, "default", t->is_default);
-                json_key_string(&w, "email", t->email);
-                json_object_end(&w);
+                json_object_begin(w);
+                json_key_string(w, "name", t->name);
+                json_key(w, "postal_codes");
+                json_strv(w, t->postal_codes);
+                json_key(w, "cities");
+                json_strv(w, t->cities);
+                json_key(w, "landlords");
+                json_strv(w, t->landlords);
+                json_key(w, "caseworkers");
+                json_strv(w, t->caseworkers);
+                json_key_bool(w, "default", t->is_default);
+                json_key_string(w, "email", t->email);
+                json_object_end(w);
         }
-        json_array_end(&w);
-        json_key(&w, "channels");
-        json_array_begin(&w);
+        json_array_end(w);
+        json_key(w, "channels");
+        json_array_begin(w);
         for (size_t i = 0; i < o->n_channels; i++) {
                 const struct channel_config *c = &o->channels[i];
 
-                json_object_begin(&w);
-                json_key_string(&w, "name", c->name);
-                json_key_string(&w, "type", c->type == CHANNEL_WEBHOOK ? "webhook" : "smtp");
-                json_object_end(&w);
+                json_object_begin(w);
+                json_key_string(w, "name", c->name);
+                json_key_string(w, "type", c->type == CHANNEL_WEBHOOK ? "webhook" : "smtp");
+                json_object_end(w);
         }
-        json_array_end(&w);
-        json_key(&w, "tasks");
-        json_object_begin(&w);
-        json_key_uint(&w, "lead_days", o->lead_time / USEC_PER_DAY);
-        json_key_uint(&w, "service_urgent_days", o->service_urgent / USEC_PER_DAY);
-        json_key_uint(&w, "service_outreach_days", o->service_outreach / USEC_PER_DAY);
-        json_key_uint(&w, "max_attempts", o->max_attempts);
-        json_object_end(&w);
-        json_object_end(&w);
-        return json_writer_finish(&w);
+        json_array_end(w);
+        json_key(w, "tasks");
+        json_object_begin(w);
+        json_key_uint(w, "lead_days", o->lead_time / USEC_PER_DAY);
+        json_key_uint(w, "service_urgent_days", o->service_urgent / USEC_PER_DAY);
+        json_key_uint(w, "service_outreach_days", o->service_outreach / USEC_PER_DAY);
+        json_key_uint(w, "max_attempts", o->max_attempts);
+        json_object_end(w);
 }
 
 const struct channel_config *outreach_channel(const struct outreach_config *o, const char *name) {

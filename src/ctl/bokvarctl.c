@@ -130,6 +130,42 @@ static int verb_version(struct ctl *ctl, int argc, char *argv[]) {
         return EXIT_OK;
 }
 
+static int verb_whoami(struct ctl *ctl, int argc, char *argv[]) {
+        static const char usage[] =
+                "Usage: bokvarctl whoami [--json]\n"
+                "\n"
+                "Who the database takes this bokvarctl for: the login it connected as and the\n"
+                "actor bokvar.yaml declares for it (its function and teams), or that it is\n"
+                "none. bokvarctl acts as that login, whatever the command line says.\n";
+        _cleanup_pgresult_ PGresult *res = NULL;
+        int r;
+
+        r = ctl_parse_options(ctl, argc, argv, NULL, usage, NULL, NULL);
+        if (r >= 0 || (r = ctl_no_arguments(argc, argv)) >= 0)
+                return r;
+        r = ctl_connect(ctl, true);
+        if (r != EXIT_OK)
+                return r;
+        r = ctl_call(ctl, &res, "whoami",
+                     "SELECT session_login AS login, login AS actor, function, "
+                     "array_to_string(teams, ', ') AS teams, system FROM bokvar.whoami()",
+                     0, NULL);
+        if (r != EXIT_OK)
+                return r;
+        if (ctl->json)
+                output_record(stdout, res, 0, true);
+        else if (streq(PQgetvalue(res, 0, 4), "t"))
+                printf("%s: the system (the bokvar schema's owner, bokvard's own login, or a superuser); no person.\n",
+                       PQgetvalue(res, 0, 0));
+        else if (PQgetisnull(res, 0, 1))
+                printf("%s: no actor of this database; bokvar.yaml declares them (teams: caseworkers:, "
+                       "people:).\n", PQgetvalue(res, 0, 0));
+        else
+                printf("%s: %s%s%s%s\n", PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2),
+                       *PQgetvalue(res, 0, 3) ? " (" : "", PQgetvalue(res, 0, 3), *PQgetvalue(res, 0, 3) ? ")" : "");
+        return EXIT_OK;
+}
+
 static const struct verb verbs[] = {
         { "check", verb_check, "validate the configuration and the files it names" },
         { "migrate", verb_migrate, "bring the database schema up to date" },
@@ -143,6 +179,10 @@ static const struct verb verbs[] = {
         { "task", verb_task, "show a task; acknowledge it, record a contact, close it" },
         { "outbox", verb_outbox, "events waiting to be sent, dead letters; retry them" },
         { "report", verb_report, "the yearly report for the social services committee" },
+        { "whoami", verb_whoami, "the login and actor bokvarctl acts as" },
+        { "access-log", verb_access_log, "who read whose personal data, and unusual reads" },
+        { "purge", verb_purge, "delete what retention no longer allows" },
+        { "subject", verb_subject, "a person's copy of everything held about them" },
 };
 
 static void help(void) {
@@ -158,8 +198,11 @@ static void help(void) {
                "  -h, --help         print this help; COMMAND --help for a command's own\n"
                "      --version      print the version\n"
                "\n"
-               "The database is the one named by `database:` in the configuration, or libpq's\n"
-               "PG* environment variables when there is none.\n"
+               "bokvarctl connects as the user who runs it: the database knows each person\n"
+               "by that login, and decides what they may see and do. The database is the one\n"
+               "named by `database:` in the configuration; when there is none, or the file\n"
+               "is the bokvar group's only, libpq's PG* environment variables, else the\n"
+               "service \"bokvar\" of pg_service.conf.\n"
                "\n"
                "Exit status: 0 ok, 1 failure or invalid input, 2 usage, 3 database error,\n"
                "4 schema mismatch, 5 no such object.\n",

@@ -51,6 +51,7 @@ int verb_feeds(struct ctl *ctl, int argc, char *argv[]) {
 struct quarantine_args {
         const char *feed;
         const char *limit;
+        bool raw;
 };
 
 static int quarantine_option(int c, const char *arg, void *userdata) {
@@ -60,6 +61,8 @@ static int quarantine_option(int c, const char *arg, void *userdata) {
                 a->feed = arg;
         else if (c == 'n')
                 a->limit = arg;
+        else if (c == 'R')
+                a->raw = true;
         else
                 return EXIT_USAGE;
         return -1;
@@ -69,7 +72,7 @@ static int quarantine_option(int c, const char *arg, void *userdata) {
 static int quarantine_retry(struct ctl *ctl, const char *feed) {
         _cleanup_pgresult_ PGresult *res = NULL;
         struct buf mappings = {};
-        const char *params[3];
+        const char *params[2];
         bool found = !feed;
         int r;
 
@@ -105,16 +108,15 @@ static int quarantine_retry(struct ctl *ctl, const char *feed) {
         }
         params[0] = feed;
         params[1] = mappings.data;
-        params[2] = ctl_actor(NULL);
         r = ctl_query(ctl, NULL, "BEGIN", 0, NULL);
         if (r == EXIT_OK)
-                r = ctl_query(ctl, &res,
-                              "SELECT key AS feed, (value->>'retried')::integer AS retried, "
-                              "(value->>'accepted')::integer AS accepted, (value->>'updated')::integer AS updated, "
-                              "(value->>'duplicate')::integer AS duplicate, "
-                              "(value->>'still_quarantined')::integer AS still_quarantined "
-                              "FROM jsonb_each(bokvar.quarantine_retry($1, $2::jsonb, $3)) ORDER BY key",
-                              3, params);
+                r = ctl_call(ctl, &res, "quarantine retry",
+                             "SELECT key AS feed, (value->>'retried')::integer AS retried, "
+                             "(value->>'accepted')::integer AS accepted, (value->>'updated')::integer AS updated, "
+                             "(value->>'duplicate')::integer AS duplicate, "
+                             "(value->>'still_quarantined')::integer AS still_quarantined "
+                             "FROM jsonb_each(bokvar.quarantine_retry($1, $2::jsonb)) ORDER BY key",
+                             2, params);
         if (r == EXIT_OK)
                 r = ctl_query(ctl, NULL, "COMMIT", 0, NULL);
         buf_free(&mappings);
@@ -130,17 +132,22 @@ static int quarantine_retry(struct ctl *ctl, const char *feed) {
 
 int verb_quarantine(struct ctl *ctl, int argc, char *argv[]) {
         static const char usage[] =
-                "Usage: bokvarctl quarantine [--feed NAME] [--limit N] [--json]\n"
+                "Usage: bokvarctl quarantine [--feed NAME] [--limit N] [--raw] [--json]\n"
                 "       bokvarctl quarantine retry [--feed NAME] [--json]\n"
                 "\n"
                 "Lists the rows feeds delivered that could not be ingested, with the line\n"
-                "they came on and the reason. `retry` runs them through the mapping of the\n"
+                "they came on and the reason. Only the fields that are never personal are\n"
+                "shown (ids, kinds, dates, counts, amounts); identity numbers as their date\n"
+                "of birth, names, addresses and anything unmapped as ***. --raw shows the\n"
+                "rows as delivered, and is written to the access log.\n"
+                "`retry` runs them through the mapping of the\n"
                 "current configuration again, after an operator fixed it: rows that now pass\n"
                 "are ingested and leave the quarantine. Rows that could not be read at all\n"
                 "(broken encoding, CSV or JSON) stay: only a corrected delivery mends them.\n";
         static const struct option options[] = {
                 { "feed", required_argument, NULL, 'f' },
                 { "limit", required_argument, NULL, 'n' },
+                { "raw", no_argument, NULL, 'R' },
                 {}
         };
         struct quarantine_args a = { .limit = "1000" };
@@ -151,7 +158,7 @@ int verb_quarantine(struct ctl *ctl, int argc, char *argv[]) {
         if (r >= 0)
                 return r;
         if (optind < argc && streq(argv[optind], "retry")) {
-                if (optind + 1 < argc) {
+                if (optind + 1 < argc || a.raw) {
                         fprintf(stderr, "bokvarctl quarantine retry: unexpected argument '%s'\n", argv[optind + 1]);
                         return EXIT_USAGE;
                 }
@@ -162,17 +169,34 @@ int verb_quarantine(struct ctl *ctl, int argc, char *argv[]) {
         r = ctl_connect(ctl, true);
         if (r != EXIT_OK)
                 return r;
+        if (strspn(a.limit, "0123456789") != strlen(a.limit) || !a.limit[0] || strlen(a.limit) > 9) {
+                fprintf(stderr, "bokvarctl quarantine: --limit needs a number\n");
+                return EXIT_USAGE;
+        }
         params[0] = a.feed;
         params[1] = a.limit;
+        if (a.raw) {
+                _cleanup_pgresult_ PGresult *res = NULL;
+
+                r = ctl_call(ctl, &res, "quarantine",
+                             ctl->json ? "SELECT id, feed, fetch_id, line, reason, raw, created_at "
+                                         "FROM bokvar.quarantine_raw($1, $2::integer)"
+                                       : "SELECT id, feed, fetch_id AS fetch, line, reason, raw "
+                                         "FROM bokvar.quarantine_raw($1, $2::integer)",
+                             2, params);
+                if (r == EXIT_OK)
+                        output_result(stdout, res, ctl->json);
+                return r;
+        }
         if (ctl->json)
                 return ctl_print_query(ctl,
-                                   "SELECT id, feed, fetch_id, line, reason, raw, created_at FROM bokvar.quarantine "
+                                   "SELECT id, feed, fetch_id, line, reason, raw, created_at FROM bokvar.quarantine_masked "
                                    "WHERE $1::text IS NULL OR feed = $1 ORDER BY feed, id LIMIT $2::integer",
                                    2, params);
         return ctl_print_query(ctl,
                            "SELECT id, feed, fetch_id AS fetch, line, reason, "
                            "CASE WHEN length(raw) > 60 THEN left(raw, 59) || '…' ELSE raw END AS raw "
-                           "FROM bokvar.quarantine WHERE $1::text IS NULL OR feed = $1 "
+                           "FROM bokvar.quarantine_masked WHERE $1::text IS NULL OR feed = $1 "
                            "ORDER BY feed, id LIMIT $2::integer",
                            2, params);
 }

@@ -36,7 +36,8 @@ int verb_households(struct ctl *ctl, int argc, char *argv[]) {
                 "\n"
                 "The households (homes at risk) in priority order: class, then households with\n"
                 "children, then the nearest deadline, then the score; with the rules that\n"
-                "fired. No identity numbers.\n";
+                "fired. No identity numbers, names or addresses. A caseworker sees the\n"
+                "households with a task of their teams, a coordinator all of them.\n";
         static const struct option options[] = {
                 { "top", required_argument, NULL, 't' },
                 { "class", required_argument, NULL, 'c' },
@@ -65,20 +66,26 @@ int verb_households(struct ctl *ctl, int argc, char *argv[]) {
         params[0] = a.class;
         params[1] = a.top;
         return ctl_print_query(ctl,
-                           "SELECT p.priority, p.household_id AS id, p.class, p.score, p.children, "
-                           "p.next_deadline, "
-                           "(SELECT string_agg(e->>'rule', ', ') FROM jsonb_array_elements(p.explanation) e) AS rules, "
-                           "h.postal_code, h.city "
-                           "FROM bokvar.household_priority p JOIN bokvar.household h ON h.id = p.household_id "
-                           "WHERE $1::text IS NULL OR p.class = $1::bokvar.risk_class "
-                           "ORDER BY p.priority LIMIT $2::integer",
+                           "SELECT priority, household_id AS id, class, score, children, next_deadline, rules, "
+                           "postal_code, city FROM bokvar.household_list "
+                           "WHERE $1::text IS NULL OR class = $1::bokvar.risk_class "
+                           "ORDER BY priority LIMIT $2::integer",
                            2, params);
 }
 
+struct household_args {
+        const char *at, *reason;
+};
+
 static int household_option(int c, const char *arg, void *userdata) {
-        if (c != 'a')
+        struct household_args *a = userdata;
+
+        if (c == 'a')
+                a->at = arg;
+        else if (c == 'r')
+                a->reason = arg;
+        else
                 return EXIT_USAGE;
-        *(const char **) userdata = arg;
         return -1;
 }
 
@@ -89,64 +96,40 @@ static void print_explanation(const PGresult *why) {
                        PQgetisnull(why, i, 3) ? "" : "\n         because of ", PQgetvalue(why, i, 3));
 }
 
-int ctl_household_print(struct ctl *ctl, const char *id, const char *at, const char *verb) {
+int ctl_household_print(struct ctl *ctl, const char *doc) {
         _cleanup_pgresult_ PGresult *home = NULL, *signals = NULL, *score = NULL, *why = NULL;
-        const char *params[2] = { id, at };
+        const char *p[1] = { doc };
         int r;
 
+        /* The document's parts as typed rows, for the tables. */
         r = ctl_query(ctl, &home,
-                      "SELECT h.id, h.children, h.postal_code, h.city, h.landlord, h.first_signal_at, h.last_signal_at, "
-                      "(SELECT count(*) FROM bokvar.household_person p WHERE p.household_id = h.id) AS persons "
-                      "FROM bokvar.household h WHERE h.id = $1::bigint",
-                      1, params);
+                      "SELECT * FROM jsonb_to_record($1::jsonb -> 'household') AS x(id bigint, children integer, "
+                      "postal_code text, city text, landlord text, first_signal_at date, last_signal_at date, "
+                      "persons bigint)",
+                      1, p);
+        if (r == EXIT_OK)
+                r = ctl_query(ctl, &score,
+                              "SELECT score, class, ruleset_version, scored_at FROM jsonb_to_record($1::jsonb -> 'score') "
+                              "AS x(score integer, class text, ruleset_version integer, scored_at timestamptz) "
+                              "WHERE jsonb_typeof($1::jsonb -> 'score') = 'object'",
+                              1, p);
+        if (r == EXIT_OK)
+                r = ctl_query(ctl, &why,
+                              "SELECT points, rule, description, because FROM jsonb_to_recordset($1::jsonb -> 'why') "
+                              "AS x(points text, rule text, description text, because text)",
+                              1, p);
+        if (r == EXIT_OK)
+                r = ctl_query(ctl, &signals,
+                              "SELECT * FROM jsonb_to_recordset($1::jsonb -> 'signals') AS x(id bigint, feed text, "
+                              "external_id text, source text, kind text, occurred_at date, deadline date, person text, "
+                              "name text, address text, postal_code text, apartment text, children integer, "
+                              "amount numeric, months_in_arrears integer, landlord text, version integer)",
+                              1, p);
         if (r != EXIT_OK)
                 return r;
-        if (PQntuples(home) == 0) {
-                fprintf(stderr, "bokvarctl %s: no household %s\n", verb, id);
-                return EXIT_NOT_FOUND;
-        }
-        /* The score now, or as it was at --at. */
-        r = ctl_query(ctl, &score,
-                      at ? "SELECT score, class, ruleset_version, scored_at, explanation "
-                           "FROM bokvar.score_at($1::bigint, $2::timestamptz)"
-                         : "SELECT score, class, ruleset_version, scored_at, explanation, next_deadline, as_of "
-                           "FROM bokvar.score WHERE household_id = $1::bigint AND $2::text IS NULL",
-                      2, params);
-        if (r != EXIT_OK)
-                return r;
-        r = ctl_query(ctl, &why,
-                      "SELECT CASE WHEN (e->>'points')::integer > 0 THEN '+' ELSE '' END || (e->>'points'), "
-                      "e->>'rule', coalesce(e->>'description', ''), "
-                      "(SELECT string_agg(format('%s %s (%s)', s.kind, s.occurred_at, s.feed), '; ' ORDER BY s.occurred_at) "
-                      " FROM bokvar.signal s WHERE s.id IN (SELECT jsonb_array_elements_text(e->'signals')::bigint)) "
-                      "FROM jsonb_array_elements($1::jsonb) e",
-                      1, (const char *[]){ PQntuples(score) > 0 ? PQgetvalue(score, 0, 4) : "[]" });
-        if (r != EXIT_OK)
-                return r;
-        r = ctl_query(ctl, &signals,
-                      "SELECT s.id, s.feed, s.external_id, s.source, s.kind, s.occurred_at, s.deadline, "
-                      "bokvar.mask_identity(s.person_id) AS person, s.name, s.address, s.postal_code, s.apartment, "
-                      "s.children, s.amount, s.months_in_arrears, s.landlord, s.version "
-                      "FROM bokvar.signal s WHERE s.household_id = $1::bigint "
-                      "ORDER BY s.occurred_at DESC, s.id DESC",
-                      1, params);
-        if (r != EXIT_OK)
-                return r;
-        if (ctl->json) {
-                printf("\"household\": ");
-                output_record(stdout, home, 0, true);
-                printf(", \"score\": ");
-                if (PQntuples(score) > 0)
-                        output_record(stdout, score, 0, true);
-                else
-                        printf("null");
-                printf(", \"signals\": ");
-                output_result(stdout, signals, true);
-                return EXIT_OK;
-        }
         output_record(stdout, home, 0, false);
         if (PQntuples(score) == 0)
-                printf("\nNo score%s.\n", at ? " at that time" : " yet");
+                printf("\nNo score.\n");
         else {
                 printf("\nScore %s, class %s (ruleset version %s, scored %s)%s\n", PQgetvalue(score, 0, 0),
                        PQgetvalue(score, 0, 1), PQgetvalue(score, 0, 2), PQgetvalue(score, 0, 3),
@@ -160,25 +143,30 @@ int ctl_household_print(struct ctl *ctl, const char *id, const char *at, const c
 
 int verb_household(struct ctl *ctl, int argc, char *argv[]) {
         static const char usage[] =
-                "Usage: bokvarctl household show ID [--at TIME] [--json]\n"
+                "Usage: bokvarctl household show ID [--at TIME] [--reason TEXT] [--json]\n"
                 "\n"
                 "One household: what is known of the home, its score and class with the\n"
                 "rules that gave them and the signals that made each rule fire, and every\n"
                 "signal about it, with names and addresses as the feeds gave them. Identity\n"
                 "numbers are shown masked (date of birth only). With --at, the score the\n"
-                "household had then (e.g. --at 2026-03-03), from the score history.\n";
+                "household had then (e.g. --at 2026-03-03), from the score history.\n"
+                "Caseworkers see the households with a task of their teams; coordinators all.\n"
+                "Every look is written to the access log, with --reason if given (say why\n"
+                "when the household has no task of yours).\n";
         static const struct option options[] = {
                 { "at", required_argument, NULL, 'a' },
+                { "reason", required_argument, NULL, 'r' },
                 {}
         };
-        const char *at = NULL;
+        _cleanup_pgresult_ PGresult *res = NULL;
+        struct household_args a = {};
         int r;
 
-        r = ctl_parse_options(ctl, argc, argv, options, usage, household_option, &at);
+        r = ctl_parse_options(ctl, argc, argv, options, usage, household_option, &a);
         if (r >= 0)
                 return r;
         if (optind + 2 != argc || !streq(argv[optind], "show")) {
-                fprintf(stderr, "Usage: bokvarctl household show ID [--at TIME]\n");
+                fprintf(stderr, "Usage: bokvarctl household show ID [--at TIME] [--reason TEXT]\n");
                 return EXIT_USAGE;
         }
         if (!ctl_valid_id(argv[optind + 1])) {
@@ -188,10 +176,13 @@ int verb_household(struct ctl *ctl, int argc, char *argv[]) {
         r = ctl_connect(ctl, true);
         if (r != EXIT_OK)
                 return r;
-        if (ctl->json)
-                printf("{");
-        r = ctl_household_print(ctl, argv[optind + 1], at, "household show");
-        if (ctl->json && r == EXIT_OK)
-                printf("}\n");
-        return r;
+        r = ctl_call(ctl, &res, "household show", "SELECT bokvar.household_show($1::bigint, $2::timestamptz, $3)", 3,
+                     (const char *[]){ argv[optind + 1], a.at, a.reason });
+        if (r != EXIT_OK)
+                return r;
+        if (ctl->json) {
+                printf("%s\n", PQgetvalue(res, 0, 0));
+                return EXIT_OK;
+        }
+        return ctl_household_print(ctl, PQgetvalue(res, 0, 0));
 }

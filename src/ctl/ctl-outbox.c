@@ -14,7 +14,6 @@
 
 struct outbox_args {
         bool dead, all_dead;
-        const char *by;
         long limit;
 };
 
@@ -29,9 +28,6 @@ static int outbox_option(int c, const char *arg, void *userdata) {
         case 'A':
                 a->all_dead = true;
                 break;
-        case 'b':
-                a->by = arg;
-                break;
         case 'l':
                 a->limit = strtol(arg, &end, 10);
                 if (*end || a->limit < 0) {
@@ -45,12 +41,11 @@ static int outbox_option(int c, const char *arg, void *userdata) {
         return -1;
 }
 
-static int outbox_retry(struct ctl *ctl, const char *id, const struct outbox_args *a) {
+static int outbox_retry(struct ctl *ctl, const char *id) {
         _cleanup_pgresult_ PGresult *res = NULL;
         int r;
 
-        r = ctl_call(ctl, &res, "outbox retry", "SELECT bokvar.outbox_retry($1::bigint, $2)", 2,
-                 (const char *[]){ id, ctl_actor(a->by) });
+        r = ctl_call(ctl, &res, "outbox retry", "SELECT bokvar.outbox_retry($1::bigint)", 1, (const char *[]){ id });
         if (r != EXIT_OK)
                 return r;
         if (ctl->json)
@@ -69,17 +64,17 @@ static int outbox_retry(struct ctl *ctl, const char *id, const struct outbox_arg
 int verb_outbox(struct ctl *ctl, int argc, char *argv[]) {
         static const char usage[] =
                 "Usage: bokvarctl outbox [--dead] [--limit N] [--json]\n"
-                "       bokvarctl outbox retry ID|--all-dead [--by NAME]\n"
+                "       bokvarctl outbox retry ID|--all-dead\n"
                 "\n"
                 "Task events on their way to the channels. Without --dead: the events not\n"
                 "yet delivered, the next attempt first, with the last error; with --dead:\n"
                 "the dead letters, which a channel refused for good or which ran out of\n"
-                "attempts. `retry` queues dead letters again (the audit log records who).\n"
+                "attempts. `retry` queues dead letters again (an operator's job; the audit log\n"
+                "records who).\n"
                 "--limit: at most N rows (default 100; 0: all).\n";
         static const struct option options[] = {
                 { "dead", no_argument, NULL, 'd' },
                 { "all-dead", no_argument, NULL, 'A' },
-                { "by", required_argument, NULL, 'b' },
                 { "limit", required_argument, NULL, 'l' },
                 {}
         };
@@ -95,7 +90,7 @@ int verb_outbox(struct ctl *ctl, int argc, char *argv[]) {
                 const char *id = optind + 1 < argc ? argv[optind + 1] : NULL;
 
                 if ((id && a.all_dead) || (!id && !a.all_dead) || optind + 2 < argc || a.dead) {
-                        fprintf(stderr, "Usage: bokvarctl outbox retry ID|--all-dead [--by NAME]\n");
+                        fprintf(stderr, "Usage: bokvarctl outbox retry ID|--all-dead\n");
                         return EXIT_USAGE;
                 }
                 if (id && !ctl_valid_id(id)) {
@@ -105,9 +100,9 @@ int verb_outbox(struct ctl *ctl, int argc, char *argv[]) {
                 r = ctl_connect(ctl, true);
                 if (r != EXIT_OK)
                         return r;
-                return outbox_retry(ctl, id, &a);
+                return outbox_retry(ctl, id);
         }
-        if (optind < argc || a.all_dead || a.by) {
+        if (optind < argc || a.all_dead) {
                 fprintf(stderr, "Usage: bokvarctl outbox [--dead] [--limit N] [--json]; see --help\n");
                 return EXIT_USAGE;
         }

@@ -52,7 +52,7 @@ static int rules_option(int c, const char *arg, void *userdata) {
 static int diff(struct ctl *ctl, const struct ruleset *rs, const char *top) {
         _cleanup_pgresult_ PGresult *loaded = NULL, *matrix = NULL, *worst = NULL, *total = NULL;
         struct buf json = {};
-        const char *p[4];
+        const char *p[3];
         int r;
 
         r = ctl_connect(ctl, true);
@@ -65,20 +65,18 @@ static int diff(struct ctl *ctl, const struct ruleset *rs, const char *top) {
         p[0] = json.data;
         p[1] = rs->text;
         p[2] = rs->path;
-        p[3] = ctl_actor(NULL);
-        /* Everything happens in a transaction that is rolled back. */
+        /* Everything happens in a transaction that is rolled back: the
+         * preview loads the rules as a version that is never made active. */
         r = ctl_query(ctl, NULL, "BEGIN", 0, NULL);
         if (r == EXIT_OK)
-                r = ctl_query(ctl, &loaded, "SELECT version, new FROM bokvar.ruleset_load($1::jsonb, $2, $3, $4, false)",
-                              4, p);
+                r = ctl_call(ctl, NULL, "rules diff",
+                             "CREATE TEMP TABLE diff AS SELECT * FROM bokvar.rules_preview($1::jsonb, $2, $3)", 3, p);
         buf_free(&json);
         if (r == EXIT_OK)
-                r = ctl_query(ctl, NULL,
-                              "CREATE TEMP TABLE diff AS SELECT * FROM bokvar.rules_diff($1::integer)", 1,
-                              (const char *[]){ PQgetvalue(loaded, 0, 0) });
+                r = ctl_query(ctl, &loaded, "SELECT new FROM diff WHERE household_id IS NULL", 0, NULL);
         if (r == EXIT_OK)
                 r = ctl_query(ctl, &total,
-                              "SELECT (SELECT count(*) FROM bokvar.household) AS households, "
+                              "SELECT (SELECT households FROM diff WHERE household_id IS NULL) AS households, "
                               "(SELECT count(*) FROM diff WHERE class_change <> 0) AS class_changes, "
                               "(SELECT count(*) FROM diff WHERE class_change = 0) AS score_changes_only",
                               0, NULL);
@@ -104,7 +102,7 @@ static int diff(struct ctl *ctl, const struct ruleset *rs, const char *top) {
                 printf("{\"file\": ");
                 output_json_string(stdout, rs->path);
                 printf(", \"same_as_active\": %s, \"totals\": ",
-                       streq(PQgetvalue(loaded, 0, 1), "t") ? "false" : "true");
+                       streq(PQgetvalue(loaded, 0, 0), "t") ? "false" : "true");
                 output_record(stdout, total, 0, true);
                 printf(", \"class_changes\": ");
                 output_result(stdout, matrix, true);
@@ -113,7 +111,7 @@ static int diff(struct ctl *ctl, const struct ruleset *rs, const char *top) {
                 printf("}\n");
                 return EXIT_OK;
         }
-        if (streq(PQgetvalue(loaded, 0, 1), "f"))
+        if (streq(PQgetvalue(loaded, 0, 0), "f"))
                 printf("%s holds the rules in force now.\n", rs->path);
         printf("%s of %s households would change class; %s more would only change score.\n",
                PQgetvalue(total, 0, 1), PQgetvalue(total, 0, 0), PQgetvalue(total, 0, 2));

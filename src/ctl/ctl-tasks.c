@@ -90,16 +90,13 @@ int verb_tasks(struct ctl *ctl, int argc, char *argv[]) {
 /* --- task show|ack|contact|close ------------------------------------- */
 
 struct task_args {
-        const char *by, *note, *channel, *reached, *outcome;
+        const char *note, *channel, *reached, *outcome, *reason;
 };
 
 static int task_option(int c, const char *arg, void *userdata) {
         struct task_args *a = userdata;
 
         switch (c) {
-        case 'b':
-                a->by = arg;
-                break;
         case 'n':
                 a->note = arg;
                 break;
@@ -112,57 +109,53 @@ static int task_option(int c, const char *arg, void *userdata) {
         case 'o':
                 a->outcome = arg;
                 break;
+        case 'R':
+                a->reason = arg;
+                break;
         default:
                 return EXIT_USAGE;
         }
         return -1;
 }
 
-static int task_show(struct ctl *ctl, const char *id) {
-        _cleanup_pgresult_ PGresult *task = NULL, *events = NULL, *contacts = NULL;
-        const char *p[1] = { id };
+static int task_show(struct ctl *ctl, const char *id, const char *reason) {
+        _cleanup_pgresult_ PGresult *doc = NULL, *task = NULL, *events = NULL, *contacts = NULL;
+        const char *p[1];
         int r;
 
-        r = ctl_query(ctl, &task,
-                      "SELECT t.id, t.status, t.team, t.assignee, t.class, t.opened_class, t.top_class, t.score, "
-                      "t.deadline, t.due, t.due < current_date AND t.status = 'open' AS overdue, t.created_at, "
-                      "t.acknowledged_at, t.acknowledged_by, t.first_contact_at, t.closed_at, t.closed_by, t.outcome, "
-                      "t.note, t.household_id AS _household "
-                      "FROM bokvar.task t WHERE t.id = $1::bigint",
-                      1, p);
-        if (r != EXIT_OK)
-                return r;
-        if (PQntuples(task) == 0) {
-                fprintf(stderr, "bokvarctl task show: no task %s\n", id);
-                return EXIT_NOT_FOUND;
-        }
-        r = ctl_query(ctl, &events,
-                      "SELECT at, kind, coalesce(by, '') AS by, class, "
-                      "CASE WHEN detail = '{}' THEN '' ELSE detail::text END AS detail, "
-                      "(SELECT string_agg(o.channel || ' ' || o.status, ', ' ORDER BY o.channel) FROM bokvar.outbox o "
-                      " WHERE o.event_id = e.event_id) AS sent "
-                      "FROM bokvar.task_event e WHERE task_id = $1::bigint ORDER BY id",
-                      1, p);
-        if (r != EXIT_OK)
-                return r;
-        r = ctl_query(ctl, &contacts,
-                      "SELECT at, by, channel, reached, coalesce(note, '') AS note FROM bokvar.contact "
-                      "WHERE task_id = $1::bigint ORDER BY at, id",
-                      1, p);
+        /* One read, one access-log row: the document is fetched once and
+         * its parts turned into rows from it. */
+        r = ctl_call(ctl, &doc, "task show", "SELECT bokvar.task_show($1::bigint, $2)", 2,
+                     (const char *[]){ id, reason });
         if (r != EXIT_OK)
                 return r;
         if (ctl->json) {
-                printf("{\"task\": ");
-                output_record(stdout, task, 0, true);
-                printf(", \"events\": ");
-                output_result(stdout, events, true);
-                printf(", \"contacts\": ");
-                output_result(stdout, contacts, true);
-                printf(", ");
-                r = ctl_household_print(ctl, PQgetvalue(task, 0, 19), NULL, "task show");
-                printf("}\n");
-                return r;
+                printf("%s\n", PQgetvalue(doc, 0, 0));
+                return EXIT_OK;
         }
+        p[0] = PQgetvalue(doc, 0, 0);
+        r = ctl_query(ctl, &task,
+                      "SELECT id, status, team, assignee, class, opened_class, top_class, score, deadline, due, overdue, "
+                      "created_at, acknowledged_at, acknowledged_by, first_contact_at, closed_at, closed_by, outcome, "
+                      "note, household_id AS _household "
+                      "FROM jsonb_to_record($1::jsonb -> 'task') AS x(id bigint, status text, team text, "
+                      "assignee text, class text, opened_class text, top_class text, score integer, deadline date, "
+                      "due date, overdue boolean, created_at timestamptz, acknowledged_at timestamptz, "
+                      "acknowledged_by text, first_contact_at timestamptz, closed_at timestamptz, closed_by text, "
+                      "outcome text, note text, household_id bigint)",
+                      1, p);
+        if (r == EXIT_OK)
+                r = ctl_query(ctl, &events,
+                              "SELECT * FROM jsonb_to_recordset($1::jsonb -> 'events') AS x(at timestamptz, kind text, "
+                              "by text, class text, detail text, sent text)",
+                              1, p);
+        if (r == EXIT_OK)
+                r = ctl_query(ctl, &contacts,
+                              "SELECT * FROM jsonb_to_recordset($1::jsonb -> 'contacts') AS x(at timestamptz, by text, "
+                              "channel text, reached boolean, note text)",
+                              1, p);
+        if (r != EXIT_OK)
+                return r;
         output_record(stdout, task, 0, false);
         printf("\nEvents:\n");
         output_result(stdout, events, false);
@@ -172,29 +165,30 @@ static int task_show(struct ctl *ctl, const char *id) {
         else
                 output_result(stdout, contacts, false);
         printf("\nHousehold %s:\n", PQgetvalue(task, 0, 19));
-        return ctl_household_print(ctl, PQgetvalue(task, 0, 19), NULL, "task show");
+        return ctl_household_print(ctl, p[0]);
 }
 
 static int task_act(struct ctl *ctl, const char *action, const char *id, const struct task_args *a) {
         _cleanup_pgresult_ PGresult *res = NULL;
-        const char *by = ctl_actor(a->by);
         char verb[32];
         int r;
 
+        /* Who acts is the database's to say: the login this runs as. */
         (void) snprintf(verb, sizeof verb, "task %s", action);
         if (streq(action, "ack"))
-                r = ctl_call(ctl, &res, verb, "SELECT id, status, acknowledged_at, acknowledged_by FROM bokvar.task_ack($1, $2)",
-                         2, (const char *[]){ id, by });
+                r = ctl_call(ctl, &res, verb,
+                             "SELECT id, status, acknowledged_at, acknowledged_by FROM bokvar.task_ack($1)", 1,
+                             (const char *[]){ id });
         else if (streq(action, "contact"))
                 r = ctl_call(ctl, &res, verb,
-                         "SELECT id, status, first_contact_at FROM "
-                         "bokvar.task_contact($1, $2, $3::bokvar.contact_channel, $4::boolean, $5)",
-                         5, (const char *[]){ id, by, a->channel, streq(a->reached, "yes") ? "t" : "f", a->note });
+                             "SELECT id, status, first_contact_at, bokvar.current_actor() AS by FROM "
+                             "bokvar.task_contact($1, $2::bokvar.contact_channel, $3::boolean, $4)",
+                             4, (const char *[]){ id, a->channel, streq(a->reached, "yes") ? "t" : "f", a->note });
         else
                 r = ctl_call(ctl, &res, verb,
-                         "SELECT id, status, outcome, closed_at, closed_by FROM "
-                         "bokvar.task_close($1, $2, $3::bokvar.task_outcome, $4)",
-                         4, (const char *[]){ id, by, a->outcome, a->note });
+                             "SELECT id, status, outcome, closed_at, closed_by FROM "
+                             "bokvar.task_close($1, $2::bokvar.task_outcome, $3)",
+                             3, (const char *[]){ id, a->outcome, a->note });
         if (r != EXIT_OK)
                 return r;
         if (ctl->json) {
@@ -203,38 +197,39 @@ static int task_act(struct ctl *ctl, const char *action, const char *id, const s
         } else if (streq(action, "ack"))
                 printf("Task %s acknowledged by %s.\n", id, PQgetvalue(res, 0, 3));
         else if (streq(action, "contact"))
-                printf("Task %s: %s contact by %s recorded (%s).\n", id, a->channel, by,
+                printf("Task %s: %s contact by %s recorded (%s).\n", id, a->channel, PQgetvalue(res, 0, 3),
                        streq(a->reached, "yes") ? "reached" : "not reached");
         else
-                printf("Task %s closed by %s: %s.\n", id, by, a->outcome);
+                printf("Task %s closed by %s: %s.\n", id, PQgetvalue(res, 0, 4), a->outcome);
         return EXIT_OK;
 }
 
 int verb_task(struct ctl *ctl, int argc, char *argv[]) {
         static const char usage_fmt[] =
-                "Usage: bokvarctl task show ID [--json]\n"
-                "       bokvarctl task ack ID [--by NAME]\n"
+                "Usage: bokvarctl task show ID [--reason TEXT] [--json]\n"
+                "       bokvarctl task ack ID\n"
                 "       bokvarctl task contact ID --channel %s --reached yes|no\n"
-                "                                 [--note TEXT] [--by NAME]\n"
-                "       bokvarctl task close ID --outcome OUTCOME [--note TEXT] [--by NAME]\n"
+                "                                 [--note TEXT]\n"
+                "       bokvarctl task close ID --outcome OUTCOME [--note TEXT]\n"
                 "\n"
                 "show: the task, what happened to it, the contacts made, and the household\n"
-                "with its signals and its score explained.\n"
+                "with its signals and its score explained (written to the access log).\n"
                 "ack: the task is seen and taken on. contact: an attempt to reach the\n"
                 "household, and whether it reached them. close: the task ends with an\n"
                 "outcome, one of: %s.\n"
-                "Only a person closes a task.\n"
-                "Each action records who (--by, else $SUDO_USER, else the login name) and when.\n"
-                "Exit status: 0 done, 1 refused (e.g. closed already), 2 usage, 3 database\n"
-                "error, 5 no such task.\n";
+                "Only a person closes a task, and only a task of their teams. Each action\n"
+                "records who (the database login bokvarctl runs as) and when. A note is at\n"
+                "most 2000 characters, without control characters but line breaks.\n"
+                "Exit status: 0 done, 1 refused (e.g. closed already, not yours to act on),\n"
+                "2 usage, 3 database error, 5 no such task.\n";
         _cleanup_free_ char *usage = NULL, *channel_list = ctl_choices(contact_channel_names, "|"),
                             *outcome_list = ctl_choices(task_outcome_names, ", ");
         static const struct option options[] = {
-                { "by", required_argument, NULL, 'b' },
                 { "note", required_argument, NULL, 'n' },
                 { "channel", required_argument, NULL, 'C' },
                 { "reached", required_argument, NULL, 'r' },
                 { "outcome", required_argument, NULL, 'o' },
+                { "reason", required_argument, NULL, 'R' },
                 {}
         };
         struct task_args a = {};
@@ -280,7 +275,7 @@ int verb_task(struct ctl *ctl, int argc, char *argv[]) {
         }
         if ((a.channel && !streq(action, "contact")) || (a.reached && !streq(action, "contact")) ||
             (a.outcome && !streq(action, "close")) || (a.note && (streq(action, "show") || streq(action, "ack"))) ||
-            (a.by && streq(action, "show"))) {
+            (a.reason && !streq(action, "show"))) {
                 fprintf(stderr, "bokvarctl task %s: an option there does not apply; see bokvarctl task --help\n",
                         action);
                 return EXIT_USAGE;
@@ -289,6 +284,6 @@ int verb_task(struct ctl *ctl, int argc, char *argv[]) {
         if (r != EXIT_OK)
                 return r;
         if (streq(action, "show"))
-                return task_show(ctl, id);
+                return task_show(ctl, id, a.reason);
         return task_act(ctl, action, id, &a);
 }

@@ -1,16 +1,16 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* What bokvarctl's commands share: loading the configuration and connecting
- * once, option parsing, queries and their errors, the acting person,
+ * once (as the invoking user), option parsing, queries and their errors,
  * choices from a vocabulary. */
 #include <errno.h>
 #include <getopt.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "bokvar/basic/exit-status.h"
+#include "bokvar/basic/log.h"
 #include "bokvar/basic/util.h"
 #include "bokvar/ctl/ctl.h"
 #include "bokvar/ctl/output.h"
@@ -24,10 +24,17 @@ int ctl_config(struct ctl *ctl) {
 
         if (ctl->config)
                 return EXIT_OK;
-        if (!ctl->config_explicit && access(ctl->config_path, F_OK) < 0 && errno == ENOENT) {
-                /* No configuration installed: libpq's environment still works. */
+        if (!ctl->config_explicit && access(ctl->config_path, R_OK) < 0 && (errno == ENOENT || errno == EACCES)) {
+                /* No configuration, or one for the bokvar group only (a
+                 * caseworker's case): libpq's environment, else the service
+                 * "bokvar" of the system's pg_service.conf. */
                 ctl->config = config_new();
-                return ctl->config ? EXIT_OK : EXIT_FAIL;
+                if (!ctl->config)
+                        return log_oom(), EXIT_FAIL;
+                if (isempty(getenv("PGSERVICE")) && isempty(getenv("PGDATABASE")) &&
+                    !(ctl->config->database = strdup("service=bokvar")))
+                        return log_oom(), EXIT_FAIL;
+                return EXIT_OK;
         }
         if (!isempty(getenv("CREDENTIALS_DIRECTORY")))
                 flags |= CONFIG_LOAD_CREDENTIALS;
@@ -66,22 +73,6 @@ bool ctl_valid_id(const char *s) {
         return s[0] && strlen(s) <= 18 && strspn(s, "0123456789") == strlen(s);
 }
 
-const char *ctl_actor(const char *by) {
-        const struct passwd *pw;
-        const char *e;
-
-        if (!isempty(by))
-                return by;
-        e = getenv("SUDO_USER");
-        if (!isempty(e))
-                return e;
-        pw = getpwuid(getuid());
-        if (pw && !isempty(pw->pw_name))
-                return pw->pw_name;
-        e = getenv("USER");
-        return isempty(e) ? "unknown" : e;
-}
-
 int ctl_parse_options(struct ctl *ctl, int argc, char *argv[], const struct option *options, const char *usage,
                       int (*on_option)(int c, const char *arg, void *userdata), void *userdata) {
         struct option all[32];
@@ -116,6 +107,11 @@ int ctl_parse_options(struct ctl *ctl, int argc, char *argv[], const struct opti
                                 return r;
                 }
         }
+        return -1;
+}
+
+int ctl_string_option(int c _unused_, const char *arg, void *userdata) {
+        *(const char **) userdata = arg;
         return -1;
 }
 
@@ -168,11 +164,18 @@ int ctl_call(struct ctl *ctl, PGresult **ret, const char *verb, const char *sql,
         int r;
 
         if (res && (PQresultStatus(res) == PGRES_TUPLES_OK || PQresultStatus(res) == PGRES_COMMAND_OK)) {
-                *ret = res;
+                if (ret)
+                        *ret = res;
+                else
+                        PQclear(res);
                 return EXIT_OK;
         }
         state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-        r = streq_ptr(state, "P0002") ? EXIT_NOT_FOUND : streq_ptr(state, "22023") ? EXIT_FAIL : EXIT_DATABASE;
+        /* Not found; refused (not allowed to, closed already); input the
+         * database could not take (a time that is none, say). */
+        r = streq_ptr(state, "P0002")                                              ? EXIT_NOT_FOUND
+            : streq_ptr(state, "42501") || (state && startswith(state, "22")) ? EXIT_FAIL
+                                                                                   : EXIT_DATABASE;
         if (res && PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY))
                 fprintf(stderr, "bokvarctl %s: %s\n", verb, PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
         else

@@ -254,6 +254,11 @@ int daemon_start(const char *config_path, bool once, int log_level_override, str
         r = db_connect(d->config, "bokvard", &conn);
         if (r < 0)
                 return EXIT_DATABASE;
+        r = migrate_check_owner(conn, true);
+        if (r == -EIO)
+                return EXIT_DATABASE;
+        if (r < 0)
+                return EXIT_FAIL;
         r = migrate_check_schema(conn);
         if (r == -EIO)
                 return EXIT_DATABASE;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* The sync jobs: teams and channels, rules, rescores, on a connection of
- * their own. */
+/* The sync jobs: teams and channels, people and retention, rules,
+ * rescores and the daily purge, on a connection of their own. */
 #include <errno.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -8,8 +8,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bokvar/basic/json-writer.h"
 #include "bokvar/db/db.h"
 #include "bokvar/basic/log.h"
+#include "bokvar/ingest/mapping.h"
 #include "bokvar/db/pgconn.h"
 #include "bokvar/config/rules.h"
 #include "bokvar/daemon/sync.h"
@@ -36,9 +38,9 @@ struct syncer {
         char *rules_text, *rules_file;
         char *config_json;         /* teams, channels, task settings to sync */
         bool rescore;              /* a full rescore, forced */
-        bool daily;                /* the daily rescore */
+        bool daily;                /* the daily rescore and purge */
         /* the running job */
-        bool job_rescore, job_force, job_rules;
+        bool job_rescore, job_force, job_rules, job_daily;
         char *job_json, *job_text, *job_file, *job_config;
         int version;
         bool version_new;
@@ -58,12 +60,10 @@ static void requeue(struct syncer *s) {
                 s->rules_text = TAKE_PTR(s->job_text);
                 s->rules_file = TAKE_PTR(s->job_file);
         }
-        if (s->job_rescore) {
-                if (s->job_force)
-                        s->rescore = true;
-                else
-                        s->daily = true;
-        }
+        if (s->job_rescore && s->job_force)
+                s->rescore = true;
+        if (s->job_daily)
+                s->daily = true;
 }
 
 static void finish(struct syncer *s, bool ok, const char *what) {
@@ -96,11 +96,35 @@ static bool ok_or_finish(struct syncer *s, PGresult *res, const char *step) {
         return false;
 }
 
+static void on_purged(struct pgconn *c _unused_, PGresult *res, void *userdata) {
+        struct syncer *s = userdata;
+        size_t l = strlen(s->summary);
+
+        if (!ok_or_finish(s, res, "the daily purge"))
+                return;
+        if (!PQgetisnull(res, 0, 0))
+                (void) snprintf(s->summary + l, sizeof s->summary - l,
+                                "%spurged %s households without a task, %s with tasks, %s quarantined rows, %s access "
+                                "and %s audit log entries", l ? "; " : "", PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1),
+                                PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3), PQgetvalue(res, 0, 4));
+        finish(s, true, s->summary);
+}
+
 static void on_committed(struct pgconn *c _unused_, PGresult *res, void *userdata) {
         struct syncer *s = userdata;
 
         if (!ok_or_finish(s, res, "the commit of the scores"))
                 return;
+        /* Retention, once a day whatever the number of daemons: in a
+         * transaction of its own, after the day's scores are in. */
+        if (s->job_daily) {
+                if (pgconn_query(s->pg,
+                                 "SELECT p->>'households_without_task', p->>'households_with_tasks', p->>'quarantine', "
+                                 "p->>'access_log', p->>'audit_log' FROM bokvar.purge_daily() p",
+                                 0, NULL, on_purged, s) < 0)
+                        finish(s, false, "cannot start the daily purge");
+                return;
+        }
         finish(s, true, s->summary);
 }
 
@@ -179,9 +203,13 @@ static void load_rules(struct syncer *s) {
 static void on_config_synced(struct pgconn *c _unused_, PGresult *res, void *userdata) {
         struct syncer *s = userdata;
 
-        if (!ok_or_finish(s, res, "storing teams and channels"))
+        if (!ok_or_finish(s, res, "storing teams, channels and people"))
                 return;
-        (void) snprintf(s->summary, sizeof s->summary, "teams and channels stored");
+        /* Actors whose logins cannot connect: the configuration is stored
+         * all the same, and they see nothing until a role is fixed. */
+        for (int i = 0; i < PQntuples(res); i++)
+                log_warning("bokvar.yaml: %s.", PQgetvalue(res, i, 0));
+        (void) snprintf(s->summary, sizeof s->summary, "teams, channels and people stored");
         load_rules(s);
 }
 
@@ -194,8 +222,8 @@ static void on_begun(struct pgconn *c _unused_, PGresult *res, void *userdata) {
         if (s->job_config) {
                 const char *p[1] = { s->job_config };
 
-                if (pgconn_query(s->pg, "SELECT bokvar.config_sync($1::jsonb)", 1, p, on_config_synced, s) < 0)
-                        finish(s, false, "cannot send teams and channels");
+                if (pgconn_query(s->pg, "SELECT unnest(bokvar.config_sync($1::jsonb))", 1, p, on_config_synced, s) < 0)
+                        finish(s, false, "cannot send teams, channels and people");
                 return;
         }
         load_rules(s);
@@ -232,6 +260,7 @@ static void next_job(struct syncer *s) {
         s->job_rules = s->rules_json != NULL;
         s->job_rescore = s->rescore || s->daily;
         s->job_force = s->rescore;
+        s->job_daily = s->daily;
         s->rescore = s->daily = false;
         if (s->job_rules) {
                 /* The rules move into the job; newer ones may queue meanwhile. */
@@ -322,6 +351,34 @@ struct syncer *syncer_free(struct syncer *s) {
         return mfree(s);
 }
 
+/* What bokvar.config_sync() takes: teams, channels and task settings,
+ * people and retention, and each feed's mapping (to mask quarantined rows
+ * by). */
+static int config_sync_json(const struct config *c, struct buf *out) {
+        struct json_writer w;
+
+        json_writer_init(&w, out);
+        json_object_begin(&w);
+        outreach_write_json(&c->outreach, &w);
+        access_write_json(&c->access, &w);
+        json_key(&w, "feeds");
+        json_object_begin(&w);
+        for (size_t i = 0; i < c->n_feeds; i++) {
+                struct buf m = {};
+
+                if (mapping_to_json(&c->feeds[i], &m) < 0) {
+                        buf_free(&m);
+                        return -ENOMEM;
+                }
+                json_key(&w, c->feeds[i].name);
+                json_raw(&w, m.data);
+                buf_free(&m);
+        }
+        json_object_end(&w);
+        json_object_end(&w);
+        return json_writer_finish(&w);
+}
+
 void syncer_apply(struct syncer *s, struct config *config, bool force_rescore) {
         struct buf json = {};
 
@@ -329,7 +386,7 @@ void syncer_apply(struct syncer *s, struct config *config, bool force_rescore) {
                 config_unref(s->config);
                 s->config = config_ref(config);
         }
-        if (outreach_to_json(&config->outreach, &json) < 0) {
+        if (config_sync_json(config, &json) < 0) {
                 buf_free(&json);
                 log_oom();
                 return;

@@ -77,6 +77,55 @@ static int check_applied(PGconn *conn) {
         return 0;
 }
 
+/* This database's group roles and their privileges (bokvar.access_setup,
+ * schema 5 on), on every run: roles an administrator created since the
+ * last run get their privileges now. What the migrating role could not do
+ * is logged as the statements an administrator runs. */
+static int access_setup(PGconn *conn) {
+        _cleanup_pgresult_ PGresult *res = NULL;
+        int r;
+
+        r = db_exec(conn, &res, "SELECT to_regprocedure('bokvar.access_setup()') IS NOT NULL", 0, NULL);
+        if (r < 0 || !streq(PQgetvalue(res, 0, 0), "t"))
+                return r;
+        PQclear(TAKE_PTR(res));
+        r = db_exec(conn, &res, "SELECT unnest(bokvar.access_setup())", 0, NULL);
+        if (r < 0)
+                return r;
+        if (PQntuples(res) > 0)
+                log_warning("The roles of this database are not complete; as a database administrator (psql as "
+                            "postgres, say), run:");
+        for (int i = 0; i < PQntuples(res); i++)
+                log_warning("  %s", PQgetvalue(res, i, 0));
+        return 0;
+}
+
+int migrate_check_owner(PGconn *conn, bool must_be_owner) {
+        _cleanup_pgresult_ PGresult *res = NULL;
+        int r;
+
+        r = db_exec(conn, &res,
+                    "SELECT r.rolname, r.rolsuper, r.rolname = session_user, session_user "
+                    "FROM pg_namespace n JOIN pg_roles r ON r.oid = n.nspowner WHERE n.nspname = 'bokvar'",
+                    0, NULL);
+        if (r < 0)
+                return r;
+        if (PQntuples(res) == 0)
+                return 0;
+        if (streq(PQgetvalue(res, 0, 1), "t"))
+                log_warning("The bokvar schema belongs to %s, a superuser. Superusers are never held to row-level "
+                            "security, so the views and functions bokvar gives people would show each of them every "
+                            "household. Let a role of its own, no superuser, own the database and run `bokvarctl "
+                            "migrate` (see the README).",
+                            PQgetvalue(res, 0, 0));
+        if (must_be_owner && !streq(PQgetvalue(res, 0, 2), "t"))
+                return log_error_errno(EPERM,
+                                       "Connected as %s, but the bokvar schema belongs to %s: bokvard connects as the "
+                                       "schema's owner (anyone else sees only what their actor may).",
+                                       PQgetvalue(res, 0, 3), PQgetvalue(res, 0, 0));
+        return 0;
+}
+
 int migrate_apply(PGconn *conn, size_t *ret_applied) {
         size_t applied = 0;
         int have = 0, r;
@@ -136,7 +185,12 @@ int migrate_apply(PGconn *conn, size_t *ret_applied) {
                 log_info("Applied migration %s.", m->name);
                 applied++;
         }
-        r = 0;
+        r = access_setup(conn);
+        if (r < 0)
+                goto finish;
+        r = migrate_check_owner(conn, false);
+        if (r < 0)
+                goto finish;
         if (ret_applied)
                 *ret_applied = applied;
 finish:

@@ -21,6 +21,11 @@ SOURCE_ROOT = os.environ.get('SOURCE_ROOT', os.path.dirname(os.path.dirname(os.p
 BUILD_ROOT = os.environ.get('BUILD_ROOT', '')
 # Sanitizer builds run several times slower; waits scale with this.
 SLOW = float(os.environ.get('BOKVAR_TEST_SLOW', '1'))
+# The password of the login roles tests make for people: bokvarctl reaches
+# the cluster over TCP (PGHOST), where it asks for one.
+PASSWORD = 'bokvar-test-login'
+# The functions a person (or case system) can have, and the web service's.
+FUNCTIONS = ('caseworker', 'coordinator', 'operator', 'auditor', 'case_system', 'web')
 
 
 def require_environment():
@@ -41,14 +46,41 @@ def psql(sql, db='postgres', check=True):
 
 
 class Database:
-    """A database of its own for one test, dropped afterwards."""
+    """A database of its own for one test, dropped afterwards with its roles.
+    As on a server, it belongs to a role of its own (bokvard's), no superuser
+    (superusers are never held to row-level security), that may create the
+    database's group roles; bokvard and bokvarctl connect as it unless a
+    test says otherwise. The test's own queries (query, value) run as the
+    cluster's superuser."""
 
-    def __init__(self, migrate=True):
-        self.name = 'bokvar_' + uuid.uuid4().hex[:16]
-        psql(f'CREATE DATABASE {self.name}')
-        self.conninfo = f'dbname={self.name}'
+    def __init__(self, migrate=True, name=None):
+        self.name = name or 'bokvar_' + uuid.uuid4().hex[:16]
+        self.owner = self.name + '_owner'
+        self.logins = []
+        psql(f"DROP ROLE IF EXISTS {self.owner}; CREATE ROLE {self.owner} LOGIN CREATEROLE PASSWORD '{PASSWORD}'")
+        psql(f'CREATE DATABASE {self.name} OWNER {self.owner}')
+        self.conninfo = f'dbname={self.name} user={self.owner} password={PASSWORD}'
+        self.env = {'PGDATABASE': self.name, 'PGUSER': self.owner, 'PGPASSWORD': PASSWORD}
         if migrate:
-            ctl('migrate', env={'PGDATABASE': self.name})
+            ctl('migrate', env=self.env)
+
+    def group(self, function):
+        """This database's group role of function (see FUNCTIONS)."""
+        return self.value(f"SELECT role FROM bokvar.access_role WHERE function = '{function}'")
+
+    def login(self, name, function=None, password=PASSWORD):
+        """A login role: a person's (or a case system's) own PostgreSQL role,
+        in the group role of function when given, with a password."""
+        psql(f'DROP ROLE IF EXISTS "{name}"; CREATE ROLE "{name}" LOGIN PASSWORD \'{password}\'')
+        self.logins.append(name)
+        if function:
+            psql(f'GRANT "{self.group(function)}" TO "{name}"')
+        return name
+
+    def as_login(self, name, password=PASSWORD):
+        """The environment bokvarctl needs to run as login name, without
+        --config: as a person runs it, who may not read bokvar.yaml."""
+        return {'PGDATABASE': self.name, 'PGUSER': name, 'PGPASSWORD': password}
 
     def query(self, sql):
         return psql(sql, self.name)
@@ -59,6 +91,10 @@ class Database:
 
     def drop(self):
         psql(f'DROP DATABASE IF EXISTS {self.name} WITH (FORCE)')
+        groups = [r[0] for r in psql(f"SELECT rolname FROM pg_roles WHERE rolname LIKE '{self.name}\\_bokvar\\_%'")]
+        for role in self.logins + groups + [self.owner]:
+            psql(f'DROP ROLE IF EXISTS "{role}"')
+
 
 
 def ctl(*args, config=None, env=None, check=True, input=None, timeout=120):

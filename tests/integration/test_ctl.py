@@ -15,7 +15,7 @@ class Migrate(TestCase):
     migrate = False
 
     def env(self):
-        return {'PGDATABASE': self.db.name}
+        return self.db.env
 
     def test_twice_is_a_no_op(self):
         p = ctl('migrate', env=self.env())

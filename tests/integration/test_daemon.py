@@ -2,12 +2,25 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """bokvard as systemd runs it: READY=1, reload, stop, and refusals."""
 
+import datetime
 import os
 import re
+import shutil
 import signal
 import time
 
-from harness import SLOW, TestCase, main, psql
+from harness import PASSWORD, SLOW, SOURCE_ROOT, Database, TestCase, ctl, main, psql
+import identity
+
+# One file feed of one row, a termination notice: one task.
+FEED = '''feeds:
+  - name: f
+    source: landlord
+    url: file:feed.csv
+    format: csv
+    csv: { delimiter: ";" }
+    map: { external_id: id, kind: kind, occurred_at: date, person_id: pnr }
+'''
 
 
 class DaemonLifecycle(TestCase):
@@ -79,22 +92,41 @@ class DaemonLifecycle(TestCase):
                       f"$CREDENTIALS_DIRECTORY ({self.dir})", d.output())
 
     def test_password_credential_is_used(self):
-        # A role with a password, reached over TCP with password auth.
-        role = 'bokvar_pw_' + self.db.name[-8:]
-        psql(f"CREATE ROLE {role} LOGIN PASSWORD 'correct horse'; "
-             f"GRANT ALL ON DATABASE {self.db.name} TO {role}; ")
-        self.db.query(f'GRANT USAGE ON SCHEMA bokvar TO {role}; '
-                      f'GRANT ALL ON ALL TABLES IN SCHEMA bokvar TO {role}; '
-                      f'GRANT ALL ON ALL SEQUENCES IN SCHEMA bokvar TO {role};')
-        self.write('database-password', 'correct horse\n')
-        host = os.environ.get('PGHOST', 'localhost')
-        cfg = self.write('pw.yaml', f'database: "host={host} dbname={self.db.name} user={role}"\n'
-                                    'database_password_credential: database-password\n')
-        env = {'CREDENTIALS_DIRECTORY': self.dir, 'PGPASSWORD': ''}
-        d = self.daemon(cfg, '--once', env=env)
-        self.assertEqual(d.wait(timeout=30), 0, d.output())
-        psql(f'DROP OWNED BY {role}', self.db.name)
-        psql(f'REVOKE ALL ON DATABASE {self.db.name} FROM {role}; DROP ROLE {role}')
+        # bokvard's own role, reached over TCP with password auth: it owns
+        # the database and the schema it migrated, as on a server, without
+        # CREATEROLE (migrate says what an administrator runs), and
+        # row-level security, forced for the owner too, still lets its own
+        # sessions do everything.
+        db = Database(migrate=False, name=self.db.name + '_pw')
+        try:
+            psql(f"ALTER ROLE {db.owner} NOCREATEROLE PASSWORD 'correct horse'")
+            self.write('database-password', 'correct horse\n')
+            self.write('feed.csv', 'id;kind;date;pnr\n1;termination_notice;%s;%s\n'
+                       % (datetime.date.today().isoformat(), identity.person(1)))
+            shutil.copy(os.path.join(SOURCE_ROOT, 'config', 'rules.yaml'), os.path.join(self.dir, 'rules.yaml'))
+            host = os.environ.get('PGHOST', 'localhost')
+            cfg = self.write('pw.yaml', f'database: "host={host} dbname={db.name} user={db.owner}"\n'
+                                        'database_password_credential: database-password\n'
+                                        'rules: rules.yaml\n' + FEED)
+            env = {'CREDENTIALS_DIRECTORY': self.dir, 'PGPASSWORD': ''}
+            p = ctl('migrate', config=cfg, env=env)
+            self.assertIn(f'CREATE ROLE {db.name}_bokvar_caseworker NOLOGIN;', p.stderr,
+                          'without CREATEROLE, migrate says what an administrator runs')
+            d = self.daemon(cfg, '--once', env=env)
+            self.assertEqual(d.wait(timeout=30), 0, d.output())
+            self.assertEqual(db.value('SELECT count(*) FROM bokvar.task'), '1', d.output())
+        finally:
+            db.drop()
+
+    def test_only_the_owner_runs_bokvard(self):
+        # Anyone else would see nothing under row-level security: refused
+        # at the start, saying why.
+        other = self.db.login('bokvar_other_' + self.db.name[-8:])
+        psql(f'GRANT CONNECT ON DATABASE {self.db.name} TO {other}')
+        cfg = self.write('other.yaml', f'database: "dbname={self.db.name} user={other} password={PASSWORD}"\n')
+        d = self.daemon(cfg, '--once')
+        self.assertEqual(d.wait(timeout=30), 1)
+        self.assertIn(f'Connected as {other}, but the bokvar schema belongs to {self.db.owner}', d.output())
 
 
 class SchemaRefusals(TestCase):
@@ -108,7 +140,7 @@ class SchemaRefusals(TestCase):
 
     def test_newer_schema_refused(self):
         from harness import ctl
-        ctl('migrate', env={'PGDATABASE': self.db.name})
+        ctl('migrate', env=self.db.env)
         self.db.query("INSERT INTO bokvar.schema_migrations (version, name, checksum) "
                       "VALUES (999, '999_from_the_future', 'x')")
         d = self.daemon(self.config())

@@ -12,6 +12,12 @@
 -- tasks_sync is called as the scores_changed hook calls it; section 4 also
 -- goes through score_apply itself.
 --
+-- People act as themselves: each has a login role, in this database's
+-- group role of their function, and their actions go through a connection
+-- of their own (dblink, pg_temp.act), so that the database, not an
+-- argument, says who did what. The file's own session is the schema's
+-- owner (the system).
+--
 -- There is no outer transaction: parts of this file talk to the database
 -- through more connections (dblink), which only see committed rows. Every
 -- statement commits on its own unless a step opens a transaction (to have
@@ -23,15 +29,15 @@
 --   3  events, outbox rows per channel, payload, NOTIFY     households 201-301
 --   4  escalation, lowered risk, closing, the score hook    households 401-405
 --   5  tasks_overdue                                        households 501-503 (T = 2026-01-10)
---   6  task_ack, task_contact, task_close                   households 601-602
+--   6  task_ack, task_contact, task_close                   households 601-603
 --   7  the dispatcher: outbox_claim, outbox_done, retries   households 701-707
---   8  the case system role                                 households 801-802
+--   8  a case system                                        households 801-802
 --   9  the worklist's order                                 households 1001-1010
 --  10  one open task per household, two sessions at once    households 1101-1102
 --  11  the yearly report, 2023-2025                         households 9001-9014
 SET TimeZone = 'UTC';
 CREATE EXTENSION dblink;
-SELECT plan(223);
+SELECT plan(235);
 
 -- ---------------------------------------------------------------------
 -- Helpers.
@@ -97,10 +103,18 @@ LANGUAGE sql IMMUTABLE AS $$
         SELECT jsonb_build_object('lead_days', 3, 'service_urgent_days', 2, 'service_outreach_days', 7,
                                   'max_attempts', p_max_attempts)
 $$;
+-- The people besides the teams' caseworkers: a coordinator, an operator, and
+-- a case system that holds the tasks of team centre.
+CREATE FUNCTION pg_temp.people() RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $$
+        SELECT '{"coordinators": ["cora"], "operators": ["eva"],
+                 "case_systems": [{"login": "procapita", "teams": ["centre"]}]}'::jsonb
+$$;
 CREATE FUNCTION pg_temp.config(p_teams jsonb DEFAULT pg_temp.teams(), p_channels jsonb DEFAULT pg_temp.channels(),
                                p_tasks jsonb DEFAULT pg_temp.settings()) RETURNS void
 LANGUAGE sql AS $$
-        SELECT bokvar.config_sync(jsonb_build_object('teams', p_teams, 'channels', p_channels, 'tasks', p_tasks))
+        SELECT bokvar.config_sync(jsonb_build_object('teams', p_teams, 'channels', p_channels, 'tasks', p_tasks,
+                                                     'people', pg_temp.people()))
 $$;
 
 -- More connections to this database (dblink runs in the server: the
@@ -133,6 +147,42 @@ BEGIN
         INSERT INTO pg_temp.conn
         SELECT p_name, pid, how FROM dblink(p_name, 'SELECT pg_backend_pid()') AS x(pid integer);
         RETURN how;
+END;
+$$;
+
+-- A person's login role, in the group role of their function, with a
+-- password of its own (their connections come over TCP, or the socket's
+-- peer authentication would take them for the server's OS user).
+CREATE FUNCTION pg_temp.login(p_name text, p_function text) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+        EXECUTE format('DROP ROLE IF EXISTS %I', p_name);
+        EXECUTE format('CREATE ROLE %I LOGIN PASSWORD %L IN ROLE %I', p_name, 'tap-' || p_name,
+                       (SELECT role FROM bokvar.access_role WHERE function = p_function));
+END;
+$$;
+
+-- Runs one statement as login p_name, on its own connection (made on first
+-- use): its one value as text, 'ok' for none, or the error as
+-- 'SQLSTATE: message'.
+CREATE FUNCTION pg_temp.act(p_name text, p_sql text) RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+        c text := 'as_' || p_name;
+        r text;
+BEGIN
+        IF NOT c = ANY (coalesce(dblink_get_connections(), '{}')) THEN
+                PERFORM dblink_connect(c, format('host=%s port=%s dbname=%s user=%s password=%s application_name=tap_%s '
+                                                 'options=''-c jit=off''',
+                                                 coalesce(host(inet_server_addr()), 'localhost'), inet_server_port(),
+                                                 current_database(), p_name, 'tap-' || p_name, p_name));
+        END IF;
+        BEGIN
+                SELECT v INTO r FROM dblink(c, p_sql) AS x(v text);
+        EXCEPTION WHEN others THEN
+                r := SQLSTATE || ': ' || SQLERRM;
+        END;
+        RETURN coalesce(r, 'ok');
 END;
 $$;
 
@@ -177,24 +227,13 @@ BEGIN
 END;
 $$;
 
--- Runs one statement as bokvar_case_system (SET ROLE): its one value as
--- text, 'ok' for none, or the error as 'SQLSTATE: message'. The role is
--- reset before the result is recorded.
-CREATE FUNCTION pg_temp.as_case(p_sql text) RETURNS text
-LANGUAGE plpgsql AS $$
-DECLARE
-        r text;
-BEGIN
-        BEGIN
-                SET ROLE bokvar_case_system;
-                EXECUTE p_sql INTO r;
-                RESET ROLE;
-        EXCEPTION WHEN others THEN
-                r := SQLSTATE || ': ' || SQLERRM;      -- the block's rollback undid SET ROLE
-        END;
-        RETURN coalesce(r, 'ok');
-END;
-$$;
+SELECT pg_temp.login('anna', 'caseworker');
+SELECT pg_temp.login('bo', 'caseworker');
+SELECT pg_temp.login('cia', 'caseworker');
+SELECT pg_temp.login('dan', 'caseworker');
+SELECT pg_temp.login('cora', 'coordinator');
+SELECT pg_temp.login('eva', 'operator');
+SELECT pg_temp.login('procapita', 'case_system');
 
 -- =====================================================================
 -- 1. config_sync and route.
@@ -439,7 +478,7 @@ SELECT pg_temp.hh(301);
 SELECT pg_temp.rescore(301, 'outreach', 60, NULL, 0);
 SELECT cmp_ok(pg_temp.notified(10), '>', 0, 'NOTIFY bokvar_outbox after a new task''s transaction commits');
 SELECT pg_temp.drain();
-SELECT FROM bokvar.task_ack(pg_temp.task(301), 'anna');
+SELECT pg_temp.act('dan', format('SELECT bokvar.task_ack(%s)', pg_temp.task(301)));
 SELECT is(pg_temp.notified(1), 0, 'no NOTIFY for an acknowledgement, which writes no outbox row');
 SELECT pg_temp.drain();
 SELECT bokvar.tasks_sync(ARRAY[301], pg_temp.d(0));
@@ -528,7 +567,8 @@ SELECT results_eq($$SELECT score, deadline, due FROM bokvar.task WHERE household
 
 -- Closing, and a new task when the score changes again: through
 -- score_apply and its scores_changed hook, with a ruleset.
-SELECT is((SELECT (bokvar.task_close(pg_temp.task(401), 'dan', 'payment_plan')).status), 'closed', 'task_close closes 401');
+SELECT is(pg_temp.act('dan', format('SELECT (bokvar.task_close(%s, %L)).status', pg_temp.task(401), 'payment_plan')),
+          'closed', 'task_close closes 401');
 SELECT pg_temp.hh(404, '11122');
 SELECT FROM bokvar.ruleset_load($${"window_days": 365, "thresholds": {"watch": 20, "outreach": 50, "urgent": 90},
         "rules": [{"name": "notice", "points": 60, "when": {"kind": ["termination_notice"]}},
@@ -542,7 +582,8 @@ SELECT results_eq($$SELECT status, class::text, score, deadline, due, team FROM 
                   'score_apply: the scores_changed hook opened a task in the same transaction');
 SELECT is((SELECT payload #> '{data,rules}' FROM bokvar.outbox WHERE task_id = pg_temp.task(404) AND channel = 'hook'),
           '["notice"]'::jsonb, 'payload: the rules of the score''s explanation');
-SELECT FROM bokvar.task_close(pg_temp.task(404), 'dan', 'referred', 'to the debt counsellor');
+SELECT pg_temp.act('dan', format('SELECT bokvar.task_close(%s, %L, %L)', pg_temp.task(404), 'referred',
+                                 'to the debt counsellor'));
 SELECT is(bokvar.score_apply(ARRAY[404], pg_temp.d(0)), 0, 'score_apply again: nothing changed');
 SELECT is((SELECT count(*)::integer FROM bokvar.task WHERE household_id = 404), 1, '... and no new task after the close');
 INSERT INTO bokvar.signal (id, feed, external_id, source, kind, occurred_at, deadline, household_id, fetch_id)
@@ -563,7 +604,7 @@ SELECT pg_temp.hh(503, '11122');
 SELECT pg_temp.rescore(501, 'outreach', 60, NULL, -59);   -- due 2026-01-17
 SELECT pg_temp.rescore(502, 'urgent', 95, NULL, -59);     -- due 2026-01-12
 SELECT pg_temp.rescore(503, 'urgent', 95, NULL, -59);     -- due 2026-01-12, closed
-SELECT FROM bokvar.task_close(pg_temp.task(503), 'dan', 'moved');
+SELECT pg_temp.act('dan', format('SELECT bokvar.task_close(%s, %L)', pg_temp.task(503), 'moved'));
 SELECT is(bokvar.tasks_overdue('2026-01-12'), 0, 'tasks_overdue on the due day: not overdue yet');
 SELECT is(bokvar.tasks_overdue('2026-01-13'), 1, 'tasks_overdue the day after: one task (the closed one is not)');
 SELECT results_eq($$SELECT household_id, overdue_noted FROM bokvar.task WHERE household_id BETWEEN 501 AND 503 ORDER BY 1$$,
@@ -588,52 +629,79 @@ SELECT results_eq($$SELECT household_id, count(*)::integer FROM bokvar.task t JO
 SELECT is((SELECT status FROM bokvar.task WHERE household_id = 502), 'open', 'an overdue task stays open');
 
 -- =====================================================================
--- 6. What caseworkers do: each records who and when, an event (not
--- sent) and an audit log row. One transaction: one now().
-SELECT pg_temp.hh(601, '11122');
-SELECT pg_temp.hh(602, '11122');
+-- 6. What people do with tasks: each action records who (the login that
+-- acted, never an argument) and when, an event (not sent) and an audit log
+-- row. Households 601 and 602 are team north's (anna, bo); cora is a
+-- coordinator, cia a caseworker of centre, eva an operator.
+SELECT pg_temp.hh(601, '60211');
+SELECT pg_temp.hh(602, '60211');
 SELECT pg_temp.rescore(601, 'outreach', 60, NULL, 0);
 SELECT pg_temp.rescore(602, 'outreach', 60, NULL, 0);
 CREATE TEMP TABLE t6 AS SELECT pg_temp.task(601) AS a, pg_temp.task(602) AS b;
-BEGIN;
-SELECT results_eq($$SELECT acknowledged_at = now(), acknowledged_by FROM bokvar.task_ack((SELECT a FROM t6), 'anna')$$,
-                  $$VALUES (true, 'anna')$$, 'task_ack: who and when, returned');
-SELECT results_eq($$SELECT acknowledged_at = now(), acknowledged_by FROM bokvar.task_ack((SELECT a FROM t6), 'bo')$$,
-                  $$VALUES (true, 'anna')$$, 'task_ack again by someone else: the first acknowledgement stays');
-SELECT results_eq($$SELECT first_contact_at = now(), acknowledged_by
-                    FROM bokvar.task_contact((SELECT a FROM t6), 'bo', 'phone', false, 'no answer')$$,
-                  $$VALUES (true, 'anna')$$, 'task_contact: the first contact is now');
-SELECT results_eq($$SELECT acknowledged_at = now(), acknowledged_by, first_contact_at = now()
-                    FROM bokvar.task_contact((SELECT b FROM t6), 'cia', 'letter', false)$$,
-                  $$VALUES (true, 'cia', true)$$, 'task_contact on a task nobody acknowledged acknowledges it');
-COMMIT;
+SELECT is(pg_temp.act('anna', format('SELECT row(acknowledged_at = now(), acknowledged_by)::text FROM bokvar.task_ack(%s)',
+                                     (SELECT a FROM t6))),
+          '(t,anna)', 'task_ack: who and when, returned');
+SELECT is(pg_temp.act('bo', format('SELECT row(acknowledged_at < now(), acknowledged_by)::text FROM bokvar.task_ack(%s)',
+                                   (SELECT a FROM t6))),
+          '(t,anna)', 'task_ack again by someone else: the first acknowledgement stays');
+SELECT is(pg_temp.act('bo', format('SELECT row(first_contact_at = now(), acknowledged_by)::text '
+                                   'FROM bokvar.task_contact(%s, %L, false, %L)', (SELECT a FROM t6), 'phone', 'no answer')),
+          '(t,anna)', 'task_contact: the first contact is now');
+SELECT is(pg_temp.act('cora', format('SELECT row(acknowledged_at = now(), acknowledged_by, first_contact_at = now())::text '
+                                     'FROM bokvar.task_contact(%s, %L, false)', (SELECT b FROM t6), 'letter')),
+          '(t,cora,t)', 'task_contact on a task nobody acknowledged acknowledges it (by a coordinator: any team)');
 SELECT pg_sleep(0.01);
-BEGIN;
-SELECT results_eq($$SELECT first_contact_at < now() FROM bokvar.task_contact((SELECT a FROM t6), 'bo', 'home_visit', true, 'met both')$$,
-                  $$VALUES (true)$$, 'task_contact later: the first contact stays the first');
+SELECT is(pg_temp.act('bo', format('SELECT first_contact_at < now() FROM bokvar.task_contact(%s, %L, true, %L)',
+                                   (SELECT a FROM t6), 'home_visit', 'met both')),
+          't', 'task_contact later: the first contact stays the first');
 SELECT results_eq($$SELECT c.by, c.channel::text, c.reached, c.note, c.at <= now() FROM bokvar.contact c
                     WHERE c.task_id = (SELECT a FROM t6) ORDER BY c.id$$,
                   $$VALUES ('bo', 'phone', false, 'no answer', true), ('bo', 'home_visit', true, 'met both', true)$$,
                   'contacts: each attempt, by whom, how, reached or not, the note');
-SELECT results_eq($$SELECT status, closed_at = now(), closed_by, outcome::text, note
-                    FROM bokvar.task_close((SELECT a FROM t6), 'cia', 'kept_home', 'paid the arrears')$$,
-                  $$VALUES ('closed', true, 'cia', 'kept_home', 'paid the arrears')$$, 'task_close: outcome, who, when, note');
-COMMIT;
-SELECT throws_ok(format('SELECT bokvar.task_close(%s, %L, %L)', (SELECT a FROM t6), 'bo', 'declined'), '22023',
-                 format('task %s is already closed', (SELECT a FROM t6)), 'task_close twice: an error');
+SELECT is(pg_temp.act('cora', format('SELECT row(status, closed_at = now(), closed_by, outcome, note)::text '
+                                     'FROM bokvar.task_close(%s, %L, %L)', (SELECT a FROM t6), 'kept_home', 'paid the arrears')),
+          '(closed,t,cora,kept_home,"paid the arrears")', 'task_close: outcome, who, when, note');
+SELECT is(pg_temp.act('bo', format('SELECT bokvar.task_close(%s, %L)', (SELECT a FROM t6), 'declined')),
+          format('22023: task %s is already closed', (SELECT a FROM t6)), 'task_close twice: an error');
 SELECT results_eq($$SELECT status, closed_by, outcome::text FROM bokvar.task WHERE id = (SELECT a FROM t6)$$,
-                  $$VALUES ('closed', 'cia', 'kept_home')$$, '... and the first close stays');
-SELECT throws_ok('SELECT bokvar.task_ack(999999, ''anna'')', 'P0002', 'no task 999999', 'task_ack of an unknown task: an error');
-SELECT throws_ok('SELECT bokvar.task_contact(999999, ''anna'', ''phone'', true)', 'P0002', 'no task 999999',
-                 'task_contact of an unknown task: an error');
+                  $$VALUES ('closed', 'cora', 'kept_home')$$, '... and the first close stays');
+SELECT is(pg_temp.act('anna', 'SELECT bokvar.task_ack(999999)'), 'P0002: no task 999999', 'task_ack of an unknown task: an error');
+SELECT is(pg_temp.act('anna', $$SELECT bokvar.task_contact(999999, 'phone', true)$$), 'P0002: no task 999999',
+          'task_contact of an unknown task: an error');
 SELECT is((SELECT count(*)::integer FROM bokvar.contact WHERE task_id = 999999), 0, '... which records no contact');
-SELECT throws_ok('SELECT bokvar.task_close(999999, ''anna'', ''other'')', 'P0002', 'no task 999999',
-                 'task_close of an unknown task: an error');
+SELECT is(pg_temp.act('anna', $$SELECT bokvar.task_close(999999, 'other')$$), 'P0002: no task 999999',
+          'task_close of an unknown task: an error');
+-- Another team's task is no task to a caseworker; an operator acts on none;
+-- nor does the system, which is no person.
+SELECT is(pg_temp.act('cia', format('SELECT bokvar.task_close(%s, %L)', (SELECT b FROM t6), 'other')),
+          format('P0002: no task %s', (SELECT b FROM t6)), 'a caseworker of centre: no task of north to close');
+SELECT is(pg_temp.act('cia', format('SELECT bokvar.task_contact(%s, %L, true)', (SELECT b FROM t6), 'phone')),
+          format('P0002: no task %s', (SELECT b FROM t6)), '... nor to record a contact on');
+SELECT is(pg_temp.act('eva', format('SELECT bokvar.task_ack(%s)', (SELECT b FROM t6))),
+          '42501: permission denied for function task_ack', 'an operator may not acknowledge a task');
+SELECT throws_ok(format('SELECT bokvar.task_ack(%s)', (SELECT b FROM t6)), '42501', NULL,
+                 'the system (the schema''s owner) does not act on tasks');
+SELECT results_eq($$SELECT status, acknowledged_by, first_contact_at IS NOT NULL FROM bokvar.task WHERE id = (SELECT b FROM t6)$$,
+                  $$VALUES ('open', 'cora', true)$$, '... and none of the refused changed the task');
+-- Notes: at most 2000 characters, no control characters but line breaks;
+-- the error says which, and never repeats the note.
+SELECT is(pg_temp.act('bo', format('SELECT bokvar.task_contact(%s, %L, true, %L)', (SELECT b FROM t6), 'phone',
+                                   repeat('x', 2001))),
+          '22023: the note is 2001 characters long; at most 2000 are kept', 'a note too long: refused');
+SELECT is(pg_temp.act('bo', format('SELECT bokvar.task_close(%s, %L, %L)', (SELECT b FROM t6), 'other',
+                                   E'Anna Andersson\x1b[2J')),
+          '22023: the note contains a control character; only line breaks are allowed',
+          'a note with a control character: refused, without repeating it');
+SELECT is(pg_temp.act('bo', format('SELECT bokvar.task_contact(%s, NULL, true)', (SELECT b FROM t6))),
+          '22023: a contact needs its channel and whether it reached the household', 'a contact without a channel: refused');
+SELECT is(pg_temp.act('bo', format('SELECT (bokvar.task_contact(%s, %L, true, %L)).id IS NOT NULL', (SELECT b FROM t6),
+                                   'home_visit', E'Met both.\nA plan is agreed.')),
+          't', 'a note of several lines is taken');
 SELECT results_eq($$SELECT kind, by, detail FROM bokvar.task_event WHERE task_id = (SELECT a FROM t6) ORDER BY id$$,
                   $$VALUES ('created', 'bokvar', '{}'::jsonb), ('acknowledged', 'anna', '{}'), ('acknowledged', 'bo', '{}'),
                            ('contacted', 'bo', '{"channel": "phone", "reached": false}'),
                            ('contacted', 'bo', '{"channel": "home_visit", "reached": true}'),
-                           ('closed', 'cia', '{"outcome": "kept_home"}')$$,
+                           ('closed', 'cora', '{"outcome": "kept_home"}')$$,
                   'task events: each action with who did it and what');
 SELECT results_eq($$SELECT DISTINCT kind FROM bokvar.outbox WHERE task_id IN ((SELECT a FROM t6), (SELECT b FROM t6))$$,
                   $$VALUES ('created')$$, 'outbox: acknowledgements, contacts and closes are not sent');
@@ -643,16 +711,18 @@ SELECT results_eq($$SELECT k, bokvar.event_is_sent(k) FROM unnest(ARRAY['created
                            ('acknowledged', false), ('contacted', false), ('closed', false)$$,
                   'event_is_sent: what the system noticed, not what people did');
 SELECT results_eq($$SELECT actor, action, detail FROM bokvar.audit_log WHERE subject = (SELECT a FROM t6)::text AND action LIKE 'task.%' ORDER BY id$$,
-                  $$SELECT a, b, c || jsonb_build_object('session_user', session_user::text) FROM (VALUES
+                  $$SELECT a, b, c || jsonb_build_object('session_user', a) FROM (VALUES
                            ('anna', 'task.ack', '{}'::jsonb), ('bo', 'task.ack', '{}'),
                            ('bo', 'task.contact', '{"channel": "phone", "reached": false}'),
                            ('bo', 'task.contact', '{"channel": "home_visit", "reached": true}'),
-                           ('cia', 'task.close', '{"outcome": "kept_home"}')) x(a, b, c)$$,
-                  'audit log: every action, by whom, and the database user who called');
-SELECT throws_ok(format('SELECT bokvar.task_ack(%s, %L)', (SELECT a FROM t6), 'dan'), '22023',
-                 format('task %s is closed', (SELECT a FROM t6)), 'task_ack of a closed task: refused');
-SELECT throws_ok(format('SELECT bokvar.task_contact(%s, %L, %L, true)', (SELECT a FROM t6), 'dan', 'phone'), '22023',
-                 format('task %s is closed', (SELECT a FROM t6)), 'task_contact on a closed task: refused');
+                           ('cora', 'task.close', '{"outcome": "kept_home"}')) x(a, b, c)$$,
+                  'audit log: every action, by whom, and the database login that called');
+SELECT is(pg_temp.act('dan', format('SELECT bokvar.task_ack(%s)', (SELECT a FROM t6))),
+          format('P0002: no task %s', (SELECT a FROM t6)), 'task_ack by a caseworker of another team: no such task');
+SELECT is(pg_temp.act('anna', format('SELECT bokvar.task_ack(%s)', (SELECT a FROM t6))),
+          format('22023: task %s is closed', (SELECT a FROM t6)), 'task_ack of a closed task: refused');
+SELECT is(pg_temp.act('anna', format('SELECT bokvar.task_contact(%s, %L, true)', (SELECT a FROM t6), 'phone')),
+          format('22023: task %s is closed', (SELECT a FROM t6)), 'task_contact on a closed task: refused');
 
 -- =====================================================================
 -- 7. The dispatcher's side. The outbox so far is cleared; channels hook
@@ -843,18 +913,22 @@ SELECT pg_temp.config(p_channels => '[{"name": "archive", "type": "webhook"}, {"
 
 -- Dead letters back into the queue: r4 alone, then all (r5 made dead).
 SELECT pg_temp.drain();
-SELECT is(bokvar.outbox_retry(pg_temp.r(4), 'operator:eva'), 1, 'outbox_retry of a dead letter: one row');
+SELECT is(pg_temp.act('eva', format('SELECT bokvar.outbox_retry(%s)', pg_temp.r(4))), '1',
+          'outbox_retry of a dead letter, by an operator: one row');
 SELECT ok((SELECT status = 'pending' AND attempts = 0 AND claimed_until IS NULL AND next_attempt_at <= now()
            FROM bokvar.outbox WHERE id = pg_temp.r(4)), '... pending, due now, attempts from 0');
 SELECT cmp_ok(pg_temp.notified(10), '>', 0, '... and the dispatchers are woken');
-SELECT is(bokvar.outbox_retry(pg_temp.r(1), 'operator:eva'), 0, 'outbox_retry of a delivered row: nothing');
+SELECT is(pg_temp.act('eva', format('SELECT bokvar.outbox_retry(%s)', pg_temp.r(1))), '0',
+          'outbox_retry of a delivered row: nothing');
 SELECT bokvar.outbox_done(jsonb_build_array(jsonb_build_object('id', pg_temp.r(5), 'ok', false, 'retry', false, 'status', 410)));
 SELECT is((SELECT count(*)::integer FROM bokvar.outbox WHERE status = 'dead'), 2, 'two dead letters: r5 and 705''s');
-SELECT is(bokvar.outbox_retry(NULL, 'operator:eva'), 2, 'outbox_retry of all dead letters');
+SELECT matches(pg_temp.act('anna', 'SELECT bokvar.outbox_retry(NULL)'), '^42501: ',
+               'outbox_retry by a caseworker: refused');
+SELECT is(pg_temp.act('eva', 'SELECT bokvar.outbox_retry(NULL)'), '2', 'outbox_retry of all dead letters');
 SELECT is((SELECT count(*)::integer FROM bokvar.outbox WHERE status = 'dead'), 0, '... none left');
 SELECT results_eq($$SELECT actor, action, subject, detail FROM bokvar.audit_log WHERE action = 'outbox.retry' ORDER BY id$$,
-                  $$VALUES ('operator:eva', 'outbox.retry', pg_temp.r(4)::text, '{"rows": 1}'::jsonb),
-                           ('operator:eva', 'outbox.retry', 'all dead letters', '{"rows": 2}')$$,
+                  $$VALUES ('eva', 'outbox.retry', pg_temp.r(4)::text, '{"rows": 1}'::jsonb),
+                           ('eva', 'outbox.retry', 'all dead letters', '{"rows": 2}')$$,
                   'audit log: each retry that did something, by whom, of what');
 SELECT is(pg_temp.claim('s7', 1, 60), 1, 'a retried dead letter is claimed again');
 SELECT results_eq($$SELECT id, event_id, attempts FROM got WHERE step = 's7'$$, $$SELECT id, event_id, 1 FROM r WHERE n = 4$$,
@@ -874,39 +948,43 @@ SELECT is((SELECT count(*)::integer FROM bokvar.outbox
           '... and no other row');
 
 -- =====================================================================
--- 8. The case system acts as bokvar_case_system: the worklist and the
--- three caseworker functions, nothing else.
+-- 8. A case system acts as its own login, in this database's case-system
+-- group role: it sees the worklist of the teams it serves (centre) and does
+-- what caseworkers do with their tasks, nothing else.
 SELECT pg_temp.config();
 SELECT pg_temp.hh(801, NULL, 'Norrköping');
 SELECT pg_temp.hh(802, NULL, 'Norrköping');
 SELECT pg_temp.rescore(801, 'outreach', 60, NULL, 0);
 INSERT INTO bokvar.score (household_id, score, class, ruleset_version, explanation, as_of)
 VALUES (802, 60, 'outreach', 1, '[]', pg_temp.d(0));
-SELECT is(pg_temp.as_case('SELECT current_user::text'), 'bokvar_case_system', 'SET ROLE bokvar_case_system works here');
-SELECT is(pg_temp.as_case('SELECT count(*)::text FROM bokvar.worklist'), (SELECT count(*)::text FROM bokvar.worklist),
-          'case system: reads the whole worklist');
-SELECT is(pg_temp.as_case(format('SELECT (bokvar.task_ack(%s, %L)).acknowledged_by', pg_temp.task(801), 'case:procapita')),
-          'case:procapita', 'case system: task_ack');
-SELECT is(pg_temp.as_case(format('SELECT (bokvar.task_contact(%s, %L, %L, true)).first_contact_at IS NOT NULL',
-                                 pg_temp.task(801), 'case:procapita', 'digital')),
-          'true', 'case system: task_contact');
-SELECT is(pg_temp.as_case(format('SELECT (bokvar.task_close(%s, %L, %L)).status', pg_temp.task(801), 'case:procapita',
-                                 'payment_plan')),
+SELECT is(pg_temp.act('procapita', 'SELECT session_user::text'), 'procapita', 'the case system connects as its own login');
+SELECT is(pg_temp.act('procapita', 'SELECT count(*)::text FROM bokvar.worklist'),
+          (SELECT count(*)::text FROM bokvar.worklist WHERE team = 'centre'),
+          'case system: the worklist of its teams');
+SELECT is(pg_temp.act('procapita', $$SELECT count(*)::text FROM bokvar.worklist WHERE team <> 'centre'$$), '0',
+          '... and no other team''s');
+SELECT is(pg_temp.act('procapita', format('SELECT (bokvar.task_ack(%s)).acknowledged_by', pg_temp.task(801))),
+          'procapita', 'case system: task_ack');
+SELECT is(pg_temp.act('procapita', format('SELECT (bokvar.task_contact(%s, %L, true)).first_contact_at IS NOT NULL',
+                                          pg_temp.task(801), 'digital')),
+          't', 'case system: task_contact');
+SELECT is(pg_temp.act('procapita', format('SELECT (bokvar.task_close(%s, %L)).status', pg_temp.task(801), 'payment_plan')),
           'closed', 'case system: task_close');
 SELECT results_eq($$SELECT acknowledged_by, closed_by, outcome::text, (SELECT by FROM bokvar.contact c WHERE c.task_id = t.id)
                     FROM bokvar.task t WHERE household_id = 801$$,
-                  $$VALUES ('case:procapita', 'case:procapita', 'payment_plan', 'case:procapita')$$,
-                  'case system: what it did is recorded with its name');
-SELECT matches(pg_temp.as_case('SELECT count(*)::text FROM bokvar.task'), '^42501: ', 'case system: no SELECT on bokvar.task');
-SELECT matches(pg_temp.as_case('SELECT count(*)::text FROM bokvar.household'), '^42501: ',
+                  $$VALUES ('procapita', 'procapita', 'payment_plan', 'procapita')$$,
+                  'case system: what it did is recorded with its login');
+SELECT is(pg_temp.act('procapita', format('SELECT bokvar.task_ack(%s)', (SELECT b FROM t6))),
+          format('P0002: no task %s', (SELECT b FROM t6)), 'case system: a task of a team it does not serve is none');
+SELECT matches(pg_temp.act('procapita', 'SELECT count(*)::text FROM bokvar.task'), '^42501: ', 'case system: no SELECT on bokvar.task');
+SELECT matches(pg_temp.act('procapita', 'SELECT count(*)::text FROM bokvar.household'), '^42501: ',
                'case system: no SELECT on bokvar.household');
-SELECT matches(pg_temp.as_case('SELECT count(*)::text FROM bokvar.signal'), '^42501: ', 'case system: no SELECT on bokvar.signal');
-SELECT matches(pg_temp.as_case('SELECT ''ran'' FROM bokvar.tasks_sync(ARRAY[802]::bigint[], ''2026-03-10'')'), '^42501: ',
+SELECT matches(pg_temp.act('procapita', 'SELECT count(*)::text FROM bokvar.signal'), '^42501: ', 'case system: no SELECT on bokvar.signal');
+SELECT matches(pg_temp.act('procapita', $$SELECT 'ran' FROM bokvar.tasks_sync(ARRAY[802]::bigint[], '2026-03-10')$$), '^42501: ',
                'case system: cannot run tasks_sync');
 SELECT is((SELECT count(*)::integer FROM bokvar.task WHERE household_id = 802), 0, '... which made no task');
-SELECT matches(pg_temp.as_case('SELECT count(*)::text FROM bokvar.outbox_claim(''x'', 10, 60)'), '^42501: ',
+SELECT matches(pg_temp.act('procapita', $$SELECT count(*)::text FROM bokvar.outbox_claim('x', 10, 60)$$), '^42501: ',
                'case system: cannot claim outbox rows');
-SELECT is(current_user::text, session_user::text, 'back to the session''s own role');
 
 -- =====================================================================
 -- 9. The worklist: open tasks by class, then households with children,
@@ -929,7 +1007,7 @@ SELECT pg_temp.rescore(1005, 'urgent', 120, pg_temp.d(5), 0);
 SELECT pg_temp.rescore(1006, 'urgent', 200, NULL, 0);
 SELECT pg_temp.rescore(1007, 'outreach', 60, NULL, 0);
 SELECT pg_temp.rescore(1008, 'urgent', 150, pg_temp.d(2), 0);
-SELECT FROM bokvar.task_close(pg_temp.task(1008), 'anna', 'duplicate');
+SELECT pg_temp.act('cora', format('SELECT bokvar.task_close(%s, %L)', pg_temp.task(1008), 'duplicate'));
 SELECT pg_temp.rescore(1009, 'outreach', 60, pg_temp.d(1), 0);
 SELECT pg_temp.rescore(1009, 'watch', 30, pg_temp.d(1), 1);
 SELECT pg_temp.rescore(1010, 'urgent', 100, pg_temp.d(5), 0);

@@ -9,6 +9,7 @@
 #include "bokvar/basic/credential.h"
 #include "bokvar/basic/diag.h"
 #include "bokvar/basic/duration.h"
+#include "bokvar/config/access-config.h"
 #include "bokvar/config/config-flags.h"
 #include "bokvar/config/outreach-config.h"
 
@@ -31,6 +32,7 @@ struct config {
         size_t n_feeds;
         unsigned max_parallel_fetches;
         struct outreach_config outreach;   /* teams, channels, tasks, dispatch */
+        struct access_config access;       /* people, retention */
 };
 
 

@@ -11,6 +11,8 @@
 #include "bokvar/basic/util.h"
 #include "bokvar/basic/yamldoc.h"
 
+struct json_writer;
+
 struct team_config {
         char *name;
         char **postal_codes;      /* prefixes of the normalised postal code */
@@ -61,6 +63,7 @@ int outreach_parse_dispatch(const struct yreader *r, const struct ynode *n, stru
 void outreach_config_done(struct outreach_config *o);
 void outreach_config_init(struct outreach_config *o);
 
-/* What bokvar.config_sync() takes: teams, channels, task settings. */
-int outreach_to_json(const struct outreach_config *o, struct buf *out);
+/* Writes "teams", "channels" and "tasks", the keys bokvar.config_sync()
+ * takes for them, into the object w has open. */
+void outreach_write_json(const struct outreach_config *o, struct json_writer *w);
 const struct channel_config *outreach_channel(const struct outreach_config *o, const char *name);

@@ -25,10 +25,13 @@ struct verb {
 };
 
 /* Loads the configuration once (credentials too when $CREDENTIALS_DIRECTORY
- * is set). Without --config and with no file at the default path, the PG*
- * environment alone is used. Returns an exit status. */
+ * is set). Without --config and with no file at the default path, or one
+ * the invoking user may not read (it is the bokvar group's), the database
+ * is found by libpq's PG* environment, else as the service "bokvar" of
+ * pg_service.conf. Returns an exit status. */
 int ctl_config(struct ctl *ctl);
-/* Connects once; check_schema makes a schema mismatch fatal. Returns an exit status. */
+/* Connects once, as the invoking user (the database maps the login to an
+ * actor); check_schema makes a schema mismatch fatal. Returns an exit status. */
 int ctl_connect(struct ctl *ctl, bool check_schema);
 
 /* Parses a command's options: --json and --help are always accepted; help
@@ -42,14 +45,16 @@ int ctl_query(struct ctl *ctl, PGresult **ret, const char *sql, int n, const cha
 /* Runs a statement and prints its rows as a table or JSON; returns an exit status. */
 int ctl_print_query(struct ctl *ctl, const char *sql, int n, const char *const *params);
 /* Runs a statement whose errors a person can act on: no such task or row
- * (SQLSTATE P0002) is exit 5, a refused action (22023, closing twice) exit
- * 1, anything else 3; the server's message is printed after "bokvarctl verb:". */
+ * (SQLSTATE P0002) is exit 5; a refused action (42501: not this person's
+ * to do; 22023: closing twice) or input the database refuses (class 22)
+ * exit 1; anything else 3. The server's message is printed after
+ * "bokvarctl verb:". */
 int ctl_call(struct ctl *ctl, PGresult **ret, const char *verb, const char *sql, int n, const char *const *params);
+/* An on_option for a command with one option that takes a string: it
+ * lands in *(const char **) userdata. */
+int ctl_string_option(int c, const char *arg, void *userdata);
 /* -1 when a command got no arguments beyond its options, else EXIT_USAGE (said why). */
 int ctl_no_arguments(int argc, char *argv[]);
-
-/* The acting person for audit records: --by, else $SUDO_USER, else the login name. */
-const char *ctl_actor(const char *by);
 
 /* An id as bokvarctl takes them: 1 to 18 digits. */
 bool ctl_valid_id(const char *s);
@@ -59,13 +64,14 @@ bool ctl_one_of(const char *s, const char *const *l);
 void ctl_print_choices(FILE *f, const char *const *l);
 /* The words as one malloc'ed string, joined by sep; NULL when out of memory. */
 char *ctl_choices(const char *const *l, const char *sep);
-/* Prints a household, its score explained and its signals (with --json, as
- * "household": ..., "score": ..., "signals": ... inside the caller's object). */
-int ctl_household_print(struct ctl *ctl, const char *id, const char *at, const char *verb);
+/* Prints the household of a document from bokvar.household_show() or
+ * task_show(): the home, its score explained, its signals. */
+int ctl_household_print(struct ctl *ctl, const char *doc);
 
-/* Commands: check, migrate and version with main in bokvarctl.c; the others
- * in ctl-feeds.c (feeds, quarantine), ctl-households.c (households,
- * household), ctl-rules.c, ctl-tasks.c (tasks, task), ctl-outbox.c, ctl-report.c. */
+/* Commands: check, migrate, version and whoami with main in bokvarctl.c;
+ * the others in ctl-feeds.c (feeds, quarantine), ctl-households.c
+ * (households, household), ctl-rules.c, ctl-tasks.c (tasks, task),
+ * ctl-outbox.c, ctl-report.c, ctl-access.c (access-log, purge, subject). */
 int verb_feeds(struct ctl *ctl, int argc, char *argv[]);
 int verb_quarantine(struct ctl *ctl, int argc, char *argv[]);
 int verb_households(struct ctl *ctl, int argc, char *argv[]);
@@ -75,3 +81,6 @@ int verb_tasks(struct ctl *ctl, int argc, char *argv[]);
 int verb_task(struct ctl *ctl, int argc, char *argv[]);
 int verb_outbox(struct ctl *ctl, int argc, char *argv[]);
 int verb_report(struct ctl *ctl, int argc, char *argv[]);
+int verb_access_log(struct ctl *ctl, int argc, char *argv[]);
+int verb_purge(struct ctl *ctl, int argc, char *argv[]);
+int verb_subject(struct ctl *ctl, int argc, char *argv[]);

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* Keeping the database in step with the configuration and the calendar:
- * teams, channels and task settings (bokvar.config_sync), the ruleset
- * (bokvar.ruleset_load) and the full rescore a new ruleset calls for, and
- * the daily rescore (scores depend on the date: deadlines come nearer,
- * signals leave the window). Teams are stored before the rules in the same
+ * teams, channels, task settings, people, retention and the feeds'
+ * mappings (bokvar.config_sync), the ruleset (bokvar.ruleset_load) and the
+ * full rescore a new ruleset calls for, and the daily pass: the rescore
+ * (scores depend on the date: deadlines come nearer, signals leave the
+ * window), then the purge of what retention no longer allows
+ * (bokvar.purge_daily, in a transaction of its own). Teams are stored before the rules in the same
  * transaction, so the tasks a rescore opens are routed by the configuration
  * that came with it. One job at a time on a connection of its own, never
  * blocking the loop. Ingests score what they bring in themselves. */
@@ -30,7 +32,8 @@ void syncer_apply(struct syncer *s, struct config *config, bool force_rescore);
 /* With retry, a failed job's work is done again after a backoff (30s,
  * doubling, at most 10m); without, it is dropped (and reported). */
 void syncer_retry_failed(struct syncer *s, bool retry);
-/* The daily rescore; nothing if it was done today (by any daemon). */
+/* The daily rescore and purge; nothing if they were done today (by any
+ * daemon). */
 void syncer_daily(struct syncer *s);
 /* No job running or waiting. */
 bool syncer_idle(const struct syncer *s);

@@ -26,7 +26,14 @@ int migrate_expected_version(void);
  * -EIO (the query failed). */
 int migrate_check_schema(PGconn *conn);
 
+/* Checks that the roles fit row-level security: warns when the bokvar
+ * schema belongs to a superuser (superusers are never held to it); with
+ * must_be_owner, fails (-EPERM) unless the session's user owns the schema,
+ * as bokvard's must. Logs what to do. */
+int migrate_check_owner(PGconn *conn, bool must_be_owner);
+
 /* Applies every migration newer than the database's, each in its own
- * transaction, serialised against concurrent runs. Refuses (-EPROTO) a database
+ * transaction, serialised against concurrent runs, then sets up the group
+ * roles of the database (see bokvar.access_setup). Refuses (-EPROTO) a database
  * whose schema is newer than this binary. *ret_applied counts what was done. */
 int migrate_apply(PGconn *conn, size_t *ret_applied);
