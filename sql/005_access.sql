@@ -224,10 +224,10 @@ $$;
 -- A group role's name: the database's, then _bokvar_ and the function.
 -- Names are at most 63 bytes: a long database name is cut and given eight
 -- hex digits of its md5, so that two long names never share roles.
-CREATE FUNCTION bokvar.group_role_name(p_function text) RETURNS name
-LANGUAGE plpgsql STABLE AS $$
+CREATE FUNCTION bokvar.group_role_name(p_database text, p_function text) RETURNS name
+LANGUAGE plpgsql IMMUTABLE AS $$
 DECLARE
-        db text := current_database();
+        db text := p_database;
         suffix text := '_bokvar_' || p_function;
 BEGIN
         IF octet_length(db) + octet_length(suffix) > 63 THEN
@@ -235,7 +235,7 @@ BEGIN
                 WHILE octet_length(db) > 63 - octet_length(suffix) - 9 LOOP
                         db := left(db, length(db) - 1);
                 END LOOP;
-                db := db || '_' || left(md5(current_database()), 8);
+                db := db || '_' || left(md5(p_database), 8);
         END IF;
         RETURN db || suffix;
 END;
@@ -324,7 +324,7 @@ DECLARE
         missing boolean := false;
 BEGIN
         FOREACH f IN ARRAY ARRAY['caseworker', 'coordinator', 'operator', 'auditor', 'case_system', 'web'] LOOP
-                INSERT INTO bokvar.access_role (function, role) VALUES (f, bokvar.group_role_name(f))
+                INSERT INTO bokvar.access_role (function, role) VALUES (f, bokvar.group_role_name(current_database(), f))
                 ON CONFLICT (function) DO NOTHING;
                 r := (SELECT role FROM bokvar.access_role WHERE function = f);
                 IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r) THEN
@@ -801,8 +801,8 @@ BEGIN
         PERFORM bokvar.check_text('the reason', p_reason, 500);
         SELECT x.id, x.problem INTO pid, problem FROM bokvar.identity_number(coalesce(p_person, ''), current_date) x;
         IF pid IS NULL THEN
-                RAISE EXCEPTION 'that is not a valid identity number: it %', coalesce(problem, 'is empty')
-                        USING ERRCODE = 'no_data_found';
+                RAISE EXCEPTION 'that is not a valid identity number: %',
+                        regexp_replace(coalesce(problem, 'is empty'), '^is ', 'it is ') USING ERRCODE = 'no_data_found';
         END IF;
         SELECT p.household_id INTO hh FROM bokvar.household_person p WHERE p.person_id = pid;
         IF hh IS NULL OR NOT EXISTS (SELECT 1 FROM bokvar.household h WHERE h.id = hh) THEN
@@ -1354,9 +1354,8 @@ $$;
 -- that none is).
 REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA bokvar FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION bokvar.session_is_system(), bokvar.elevated(), bokvar.current_actor(),
-        bokvar.actor_function(), bokvar.actor_teams(), bokvar.current_login(), bokvar.visible_tasks(), bokvar.whoami(),
-        bokvar.actor_require(bokvar.actor_function[], text, boolean), bokvar.check_text(text, text, integer),
-        bokvar.mask_identity(text), bokvar.mask_any_identity(text), bokvar.mask_numbers(text),
+        bokvar.actor_function(), bokvar.actor_teams(), bokvar.visible_tasks(), bokvar.whoami(), bokvar.mask_identity(text),
+        bokvar.mask_any_identity(text), bokvar.mask_numbers(text),
         bokvar.identity_number(text, date, text[]), bokvar.se_personnummer(text, date), bokvar.no_fodselsnummer(text),
         bokvar.nl_bsn(text), bokvar.luhn10_ok(bigint), bokvar.make_date_or_null(integer, integer, integer),
         bokvar.jsonb_mask(jsonb, text[], text, jsonb), bokvar.quarantine_mask(text[], jsonb, text[], jsonb, text),

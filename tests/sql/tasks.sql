@@ -150,41 +150,7 @@ BEGIN
 END;
 $$;
 
--- A person's login role, in the group role of their function, with a
--- password of its own (their connections come over TCP, or the socket's
--- peer authentication would take them for the server's OS user).
-CREATE FUNCTION pg_temp.login(p_name text, p_function text) RETURNS void
-LANGUAGE plpgsql AS $$
-BEGIN
-        EXECUTE format('DROP ROLE IF EXISTS %I', p_name);
-        EXECUTE format('CREATE ROLE %I LOGIN PASSWORD %L IN ROLE %I', p_name, 'tap-' || p_name,
-                       (SELECT role FROM bokvar.access_role WHERE function = p_function));
-END;
-$$;
-
--- Runs one statement as login p_name, on its own connection (made on first
--- use): its one value as text, 'ok' for none, or the error as
--- 'SQLSTATE: message'.
-CREATE FUNCTION pg_temp.act(p_name text, p_sql text) RETURNS text
-LANGUAGE plpgsql AS $$
-DECLARE
-        c text := 'as_' || p_name;
-        r text;
-BEGIN
-        IF NOT c = ANY (coalesce(dblink_get_connections(), '{}')) THEN
-                PERFORM dblink_connect(c, format('host=%s port=%s dbname=%s user=%s password=%s application_name=tap_%s '
-                                                 'options=''-c jit=off''',
-                                                 coalesce(host(inet_server_addr()), 'localhost'), inet_server_port(),
-                                                 current_database(), p_name, 'tap-' || p_name, p_name));
-        END IF;
-        BEGIN
-                SELECT v INTO r FROM dblink(c, p_sql) AS x(v text);
-        EXCEPTION WHEN others THEN
-                r := SQLSTATE || ': ' || SQLERRM;
-        END;
-        RETURN coalesce(r, 'ok');
-END;
-$$;
+\ir logins.psql
 
 -- Whether a connection's backend waits for a lock (up to ten seconds).
 CREATE FUNCTION pg_temp.waits_for_lock(p_name text) RETURNS boolean
