@@ -470,6 +470,23 @@ LANGUAGE sql IMMUTABLE AS $$
         WHERE j IS NOT NULL AND jsonb_typeof(j) = 'object'
 $$;
 
+-- PostgreSQL's statistics keep sample values of columns (pg_statistic),
+-- where a purge cannot reach them (ANALYZE of an emptied table keeps the
+-- old ones). Columns holding identity numbers, names, addresses or free
+-- text are never sampled: no plan uses their distribution (lookups by
+-- identity number or address go through unique indexes, which the planner
+-- knows without statistics).
+ALTER TABLE bokvar.signal ALTER COLUMN person_id SET STATISTICS 0, ALTER COLUMN name SET STATISTICS 0,
+        ALTER COLUMN address SET STATISTICS 0, ALTER COLUMN apartment SET STATISTICS 0;
+ALTER TABLE bokvar.signal_version ALTER COLUMN person_id SET STATISTICS 0, ALTER COLUMN name SET STATISTICS 0,
+        ALTER COLUMN address SET STATISTICS 0, ALTER COLUMN apartment SET STATISTICS 0;
+ALTER TABLE bokvar.household ALTER COLUMN address_key SET STATISTICS 0;
+ALTER TABLE bokvar.household_person ALTER COLUMN person_id SET STATISTICS 0;
+ALTER TABLE bokvar.quarantine ALTER COLUMN raw SET STATISTICS 0, ALTER COLUMN fields SET STATISTICS 0,
+        ALTER COLUMN doc SET STATISTICS 0, ALTER COLUMN reason SET STATISTICS 0;
+ALTER TABLE bokvar.task ALTER COLUMN note SET STATISTICS 0;
+ALTER TABLE bokvar.contact ALTER COLUMN note SET STATISTICS 0;
+
 -- ---------------------------------------------------------------------
 -- The access log: who read which household's personal data, when, through
 -- what, and why where the path asks. Rows are only ever added, but for the
@@ -488,6 +505,7 @@ CREATE TABLE bokvar.access_log (
         reason text CHECK (length(reason) <= 500),
         detail jsonb NOT NULL DEFAULT '{}'
 );
+ALTER TABLE bokvar.access_log ALTER COLUMN reason SET STATISTICS 0;
 CREATE INDEX access_log_household ON bokvar.access_log (household_id, at);
 CREATE INDEX access_log_at ON bokvar.access_log (at);
 COMMENT ON TABLE bokvar.access_log IS 'one row per read of a household''s personal data; append-only but for the purge';
@@ -1205,14 +1223,13 @@ INSERT INTO bokvar.purge_state DEFAULT VALUES;
 -- and their earlier versions, scores and their history, tasks with their
 -- events, contacts and outbox rows), and the reasons given for reading it
 -- are cleared; the years it counted in keep its figures first.
-CREATE FUNCTION bokvar.purge_run(p_today date, p_analyze boolean) RETURNS jsonb
+CREATE FUNCTION bokvar.purge_run(p_today date) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
         r bokvar.retention;
         c jsonb := '{}';
         n bigint;
         yr integer;
-        k text;
 BEGIN
         -- No ingest matches a signal to a household while it is deleted.
         PERFORM pg_advisory_xact_lock(7243155002);
@@ -1291,17 +1308,6 @@ BEGIN
                 SET figures = bokvar.report_combine(p.figures, excluded.figures, 1), updated_at = now();
         END LOOP;
 
-        -- Statistics hold sample values of columns: take them again from
-        -- what is left.
-        IF p_analyze THEN
-                FOREACH k IN ARRAY ARRAY['household', 'household_person', 'signal', 'signal_version', 'score',
-                                         'score_history', 'task', 'task_event', 'contact', 'outbox', 'quarantine',
-                                         'access_log', 'audit_log'] LOOP
-                        IF (c ->> k)::bigint > 0 THEN
-                                EXECUTE format('ANALYZE bokvar.%I', k);
-                        END IF;
-                END LOOP;
-        END IF;
         DROP TABLE purge_home, purge_task, purge_year;
         RETURN c;
 END;
@@ -1319,13 +1325,13 @@ DECLARE
 BEGIN
         IF p_dry_run THEN
                 BEGIN
-                        c := bokvar.purge_run(p_today, false);
+                        c := bokvar.purge_run(p_today);
                         RAISE EXCEPTION USING ERRCODE = 'BVDRY';
                 EXCEPTION WHEN SQLSTATE 'BVDRY' THEN
                         RETURN c || jsonb_build_object('dry_run', true);
                 END;
         END IF;
-        c := bokvar.purge_run(p_today, true);
+        c := bokvar.purge_run(p_today);
         UPDATE bokvar.purge_state SET last_purge_at = now(), last_purge_on = p_today;
         INSERT INTO bokvar.audit_log (actor, action, subject, detail)
         VALUES (who, 'purge', p_today::text, c || jsonb_build_object('session_user', session_user));

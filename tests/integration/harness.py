@@ -245,7 +245,14 @@ class TestCase(unittest.TestCase):
         return path
 
     def config(self, body='', name='bokvar.yaml'):
-        """Writes a configuration pointing at this test's database."""
+        """Writes a configuration pointing at this test's database. Unless the
+        test sets its own retention:, data is kept for a century: fixtures
+        with fixed dates would otherwise be purged by the daily pass of
+        bokvard --once as the calendar moves on."""
+        if 'retention:' not in body:
+            body += ('' if body.endswith('\n') or not body else '\n') + (
+                'retention: { signals_without_task: 100y, households_with_tasks: 100y, quarantine: 100y, '
+                'access_log: 100y, audit_log: 100y }\n')
         return self.write(name, f'database: "{self.db.conninfo}"\n' + body)
 
     def daemon(self, config, *args, **kw):

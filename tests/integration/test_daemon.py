@@ -39,11 +39,11 @@ class DaemonLifecycle(TestCase):
         rel = d.notify.wait_for(lambda m: m.get('RELOADING') == '1', what='RELOADING=1')
         self.assertRegex(rel.get('MONOTONIC_USEC', ''), r'^\d+$')
         st = d.notify.wait_for(lambda m: 'Reload failed' in m.get('STATUS', ''), what='failed-reload STATUS')
-        self.assertIn(f'keeping previous configuration: {cfg}:3:1: duplicate key', st['STATUS'])
+        self.assertIn(f'keeping previous configuration: {cfg}:4:1: duplicate key', st['STATUS'])
         d.notify.wait_for(lambda m: m.get('READY') == '1', what='READY=1 after the failed reload')
         time.sleep(0.2)
         self.assertTrue(d.running())
-        self.assertRegex(d.output(), rf'{re.escape(cfg)}:4:1: unknown key \'feeds_typo\'')
+        self.assertRegex(d.output(), rf'{re.escape(cfg)}:5:1: unknown key \'feeds_typo\'')
 
         # Fixed: the reload goes through.
         self.config('log_level: debug\n')

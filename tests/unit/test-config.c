@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* The configuration loader: every kind of bad input has a fixture whose exact
  * messages are checked, and the shipped example loads. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -168,6 +169,51 @@ static void test_outreach_errors(void **state) {
                ":30:16: '1000' is out of range (1 to 256)");
 }
 
+static void test_access_errors(void **state) {
+        (void) state;
+        EXPECT("access-errors.yaml",
+               ":3:27: '-bad' is not a login: a PostgreSQL role name of letters, digits, '_', '.', '@' and '-' (at "
+               "most 63, not starting with '.', '@' or '-')",
+               ":3:35: login 'anna.k' is listed twice (first at line 3)",
+               ":8:18: login 'maria.l' is already a caseworker (line 6): a login has one function",
+               ":9:23: 'a role with spaces' is not a login: a PostgreSQL role name of letters, digits, '_', '.', '@' "
+               "and '-' (at most 63, not starting with '.', '@' or '-')",
+               ":10:14: login 'olle.d' is already an operator (line 9): a login has one function",
+               ":13:21: a case system serves team 'söder', which teams: does not define",
+               ":14:14: login 'procapita' is already a case system (line 12): a login has one function",
+               ":15:14: a case system serves at least one team",
+               ":16:3: unknown key 'cleaners' in people (known keys: coordinators, operators, auditors, case_systems)",
+               ":18:25: invalid retention period '6m': retention is counted in whole days: use d, w, mo or y "
+               "(months are mo; m is minutes)",
+               ":19:26: invalid retention period '18': a number without a unit; add d, w, mo or y (e.g. 30d, 6mo, 2y)",
+               ":20:15: invalid retention period '12h': retention is counted in whole days: use d, w, mo or y "
+               "(months are mo; m is minutes)",
+               ":21:15: invalid retention period '0d': must be at least a day",
+               ":23:3: unknown key 'fetches' in retention (known keys: signals_without_task, households_with_tasks, "
+               "quarantine, access_log, audit_log)");
+}
+
+static void test_retention_parse(void **state) {
+        struct retention_period p;
+        const char *why;
+
+        (void) state;
+        assert_int_equal(retention_parse("6mo", &p, &why), 0);
+        assert_int_equal(p.months, 6);
+        assert_int_equal(p.days, 0);
+        assert_int_equal(retention_parse("1y6mo2w3d", &p, &why), 0);
+        assert_int_equal(p.months, 18);
+        assert_int_equal(p.days, 17);
+        assert_int_equal(retention_parse("1d", &p, &why), 0);
+        assert_int_equal(retention_parse("", &p, &why), -EINVAL);
+        assert_int_equal(retention_parse("d", &p, &why), -EINVAL);
+        assert_int_equal(retention_parse("1dd", &p, &why), -EINVAL);
+        assert_int_equal(retention_parse("99999999999999999999d", &p, &why), -EINVAL);
+        assert_string_equal(why, "too long (at most 100 years)");
+        assert_int_equal(retention_parse("101y", &p, &why), -EINVAL);
+        assert_int_equal(retention_parse("24h", &p, &why), -EINVAL);
+}
+
 /* Writes a credential file into dir. */
 static void write_credential(const char *dir, const char *name, const char *value) {
         _cleanup_free_ char *file = NULL;
@@ -299,6 +345,13 @@ static void test_example_loads(void **state) {
         assert_int_equal(c->outreach.lead_time, 3 * USEC_PER_DAY);
         assert_int_equal(c->outreach.service_urgent, 2 * USEC_PER_DAY);
         assert_int_equal(c->outreach.concurrency, 16);
+        assert_string_equal(c->access.coordinators[0], "maria.l");
+        assert_int_equal(c->access.n_case_systems, 1);
+        assert_string_equal(c->access.case_systems[0].teams[0], "norr");
+        assert_int_equal(c->access.signals_without_task.months, 6);
+        assert_int_equal(c->access.households_with_tasks.months, 18);
+        assert_int_equal(c->access.quarantine.days, 30);
+        assert_int_equal(c->access.access_log.months, 24);
 }
 
 static void test_credentials_loaded_when_asked(void **state) {
@@ -352,6 +405,8 @@ int main(void) {
                 cmocka_unit_test(test_several_errors_in_order),
                 cmocka_unit_test(test_feed_errors),
                 cmocka_unit_test(test_outreach_errors),
+                cmocka_unit_test(test_access_errors),
+                cmocka_unit_test(test_retention_parse),
         cmocka_unit_test(test_webhook_secret),
         cmocka_unit_test(test_too_large),
                 cmocka_unit_test(test_missing_file),
