@@ -23,20 +23,32 @@ BOKVARD = os.path.join(BUILD, 'src', 'bokvard')
 BOKVARCTL = os.path.join(BUILD, 'src', 'bokvarctl')
 
 
-def psql(sql, db):
+# As on a server, each benchmark database belongs to bokvard's own role, no
+# superuser: row-level security then applies to it (forced), and what is
+# measured is what a server runs. The references run as the same role.
+OWNER = 'bench_owner'
+AS_OWNER = {'PGUSER': OWNER, 'PGPASSWORD': 'bench'}
+# The generated data spans more than a year: kept, so that the daily purge of
+# bokvard --once measures nothing but its own scan.
+KEEP = 'retention: { signals_without_task: 100y, households_with_tasks: 100y }\n'
+
+
+def psql(sql, db, admin=False):
     subprocess.run(['psql', '-XAtq', '-v', 'ON_ERROR_STOP=1', '-d', db, '-c', sql], check=True,
-                   stdout=subprocess.DEVNULL)
+                   stdout=subprocess.DEVNULL, env={**os.environ, **({} if admin else AS_OWNER)})
 
 
 def value(sql, db):
     return subprocess.run(['psql', '-XAtq', '-d', db, '-c', sql], check=True, capture_output=True,
-                          text=True).stdout.strip()
+                          text=True, env={**os.environ, **AS_OWNER}).stdout.strip()
 
 
 def fresh_database(name):
-    psql(f'DROP DATABASE IF EXISTS {name}', 'postgres')
-    psql(f'CREATE DATABASE {name}', 'postgres')
-    subprocess.run([BOKVARCTL, 'migrate'], env={**os.environ, 'PGDATABASE': name}, check=True,
+    psql(f'DROP DATABASE IF EXISTS {name}', 'postgres', admin=True)
+    psql(f"DO $$ BEGIN CREATE ROLE {OWNER} LOGIN CREATEROLE PASSWORD 'bench'; "
+         f"EXCEPTION WHEN duplicate_object THEN NULL; END $$", 'postgres', admin=True)
+    psql(f'CREATE DATABASE {name} OWNER {OWNER}', 'postgres', admin=True)
+    subprocess.run([BOKVARCTL, 'migrate'], env={**os.environ, **AS_OWNER, 'PGDATABASE': name}, check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
@@ -64,7 +76,7 @@ def generate(path, n, households, seed=1):
                 children, rng.randint(0, 99), rng.randint(0, 999), rng.randint(0, 99), rng.randint(0, 6)))
 
 
-FEED = '''database: "dbname={db}"
+FEED = '''database: "dbname={db} user=bench_owner password=bench"
 feeds:
   - name: bench
     source: landlord
@@ -107,7 +119,7 @@ def bench_ingest(n=1000000, households=300000):
     fresh_database('bench_ref')
     psql('CREATE TABLE ref (arende text PRIMARY KEY, typ text, datum text, pnr text, namn text, adress text, '
          'postnr text, ort text, lgh text, barn text, skuld text, man text)', 'bench_ref')
-    psql('CHECKPOINT', 'bench_ref')
+    psql('CHECKPOINT', 'bench_ref', admin=True)
     ref, _ = timed(['psql', '-XAtq', '-v', 'ON_ERROR_STOP=1', '-d', 'bench_ref', '-c',
                     f"\\copy ref FROM '{path}' WITH (FORMAT csv, DELIMITER ';', HEADER true, ENCODING 'WIN1252')"],
                    check=True)
@@ -115,8 +127,8 @@ def bench_ingest(n=1000000, households=300000):
     fresh_database('bench')
     config = os.path.join(work, 'bokvar.yaml')
     with open(config, 'w') as f:
-        f.write(FEED.format(db='bench', path=path))
-    psql('CHECKPOINT', 'bench')
+        f.write(FEED.format(db='bench', path=path) + KEEP)
+    psql('CHECKPOINT', 'bench', admin=True)
     wall, p = timed(['/usr/bin/time', '-f', 'maxrss_kib=%M', BOKVARD, '--config', config, '--once',
                      '--log-target=console'], capture_output=True, text=True)
     if p.returncode != 0:
@@ -171,7 +183,7 @@ def bench_score(n=1000000):
     rules = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'config', 'rules.yaml')
     config = os.path.join(work, 'bokvar.yaml')
     with open(config, 'w') as f:
-        f.write(f'database: "dbname={db}"\nrules: {rules}\n')
+        f.write(f'database: "dbname={db} user={OWNER} password=bench"\nrules: {rules}\n' + KEEP)
     # Loading the rules scores every household for the first time.
     first, p = timed([BOKVARD, '--config', config, '--once', '--log-target=console'], capture_output=True, text=True)
     if p.returncode != 0:
@@ -203,7 +215,7 @@ scoring benchmark: {n} households, {3 * n} signals, the rules of config/rules.ya
 
 HOOKSERVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'pylib', 'hookserver.py')
 
-DISPATCH = '''database: "dbname={db}"
+DISPATCH = '''database: "dbname={db} user=bench_owner password=bench"
 rules: {rules}
 teams:
   - name: central
