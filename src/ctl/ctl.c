@@ -66,7 +66,7 @@ int ctl_connect(struct ctl *ctl, bool check_schema) {
 }
 
 int ctl_query(struct ctl *ctl, PGresult **ret, const char *sql, int n, const char *const *params) {
-        return db_exec(ctl->conn, ret, sql, n, params) < 0 ? EXIT_DATABASE : EXIT_OK;
+        return ctl_call(ctl, ret, NULL, sql, n, params);
 }
 
 bool ctl_valid_id(const char *s) {
@@ -159,7 +159,7 @@ char *ctl_choices(const char *const *l, const char *sep) {
 
 int ctl_call(struct ctl *ctl, PGresult **ret, const char *verb, const char *sql, int n, const char *const *params) {
         PGresult *res = PQexecParams(ctl->conn, sql, n, NULL, params, NULL, NULL, 0);
-        const char *state;
+        const char *state, *msg;
         char line[256];
         int r;
 
@@ -176,10 +176,13 @@ int ctl_call(struct ctl *ctl, PGresult **ret, const char *verb, const char *sql,
         r = streq_ptr(state, "P0002")                                              ? EXIT_NOT_FOUND
             : streq_ptr(state, "42501") || (state && startswith(state, "22")) ? EXIT_FAIL
                                                                                    : EXIT_DATABASE;
-        if (res && PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY))
-                fprintf(stderr, "bokvarctl %s: %s\n", verb, PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
-        else
-                fprintf(stderr, "bokvarctl %s: %s\n", verb, db_error_line(ctl->conn, res, line, sizeof line));
+        msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+        if (!msg)
+                msg = db_error_line(ctl->conn, res, line, sizeof line);
+        /* A privilege only another function has: say how to see one's own
+         * (bokvar's own refusals already say who may). */
+        fprintf(stderr, "bokvarctl%s%s: %s%s\n", verb ? " " : "", verb ? verb : "", msg,
+                streq_ptr(state, "42501") && !strstr(msg, " may ") ? " (not for your function; `bokvarctl whoami`)" : "");
         PQclear(res);
         return r;
 }

@@ -40,7 +40,8 @@ int ctl_connect(struct ctl *ctl, bool check_schema);
 int ctl_parse_options(struct ctl *ctl, int argc, char *argv[], const struct option *options, const char *usage,
                       int (*on_option)(int c, const char *arg, void *userdata), void *userdata);
 
-/* Runs a statement and prints any error; returns an exit status. */
+/* Runs a statement and prints any error (as ctl_call does, without a
+ * verb); returns an exit status. */
 int ctl_query(struct ctl *ctl, PGresult **ret, const char *sql, int n, const char *const *params);
 /* Runs a statement and prints its rows as a table or JSON; returns an exit status. */
 int ctl_print_query(struct ctl *ctl, const char *sql, int n, const char *const *params);
@@ -48,7 +49,7 @@ int ctl_print_query(struct ctl *ctl, const char *sql, int n, const char *const *
  * (SQLSTATE P0002) is exit 5; a refused action (42501: not this person's
  * to do; 22023: closing twice) or input the database refuses (class 22)
  * exit 1; anything else 3. The server's message is printed after
- * "bokvarctl verb:". */
+ * "bokvarctl verb:" (verb may be NULL). */
 int ctl_call(struct ctl *ctl, PGresult **ret, const char *verb, const char *sql, int n, const char *const *params);
 /* An on_option for a command with one option that takes a string: it
  * lands in *(const char **) userdata. */
