@@ -12,12 +12,13 @@ nothing, and a purge killed with SIGKILL leaves everything as it was."""
 import datetime
 import json
 import os
+import shutil
 import signal
 import subprocess
 import time
 import uuid
 
-from harness import BOKVARCTL, PASSWORD, SLOW, Database, TestCase, ctl, ctl_json, main, psql
+from harness import BOKVARCTL, PASSWORD, SLOW, SOURCE_ROOT, Database, TestCase, ctl, ctl_json, main, psql
 import identity
 
 TODAY = datetime.date.today()
@@ -212,6 +213,53 @@ class ReadPaths(TestCase):
         unusual = ctl_json('access-log', '--unusual', env=self.db.as_login(aud))
         self.assertEqual({(x['actor'], x['path']) for x in unusual}, {(coord, 'subject.export')})
         self.assertEqual(ctl('access-log', env=self.db.as_login(cw), check=False).returncode, 1)
+
+
+class Operators(TestCase):
+    """An operator's jobs see every household where they must
+    (the retry's ingest, the rules preview), and is recorded as theirs."""
+
+    FEED = ('feeds:\n  - name: f\n    source: landlord\n    url: file:feed.csv\n    format: csv\n'
+            '    csv: {{ delimiter: ";" }}\n    map:\n      external_id: id\n'
+            '      kind: {{ from: kind, values: {{ {values} }} }}\n'
+            '      occurred_at: date\n      person_id: pnr\n      name: name\n      address: street\n'
+            '      postal_code: zip\n')
+
+    def test_retry_and_rules_preview(self):
+        op = f'acc_op_{self.db.name[-6:]}'
+        shutil.copy(os.path.join(SOURCE_ROOT, 'config', 'rules.yaml'), os.path.join(self.dir, 'rules.yaml'))
+        self.write('feed.csv', 'id;kind;date;pnr;name;street;zip\n'
+                   f'A1;Avhysning;{ago(2)};{identity.person(1)};Olle Operatörsfri;Gatan 1;60211\n'
+                   f'A2;arrears;{ago(2)};{identity.person(2)};Berit Betald;Gatan 2;60211\n')
+        people = f'rules: rules.yaml\npeople:\n  operators: [{op}]\n'
+        cfg = self.config(people + self.FEED.format(values='x: arrears'))
+        self.assertEqual(self.once(cfg)[0], 0)
+        self.db.login(op, 'operator')
+        self.assertEqual(self.db.value('SELECT count(*) FROM bokvar.quarantine'), '1')
+        # The operator's own configuration: the same file, no user in it.
+        opcfg = self.write('operator.yaml', f'database: "dbname={self.db.name}"\n' + people
+                           + self.FEED.format(values='Avhysning: eviction_application'))
+        env = self.db.as_login(op)
+        listing = ctl('quarantine', config=opcfg, env=env).stdout
+        self.assertIn(identity.person(1)[:8] + '-****', listing, 'the quarantine, masked')
+        self.assertNotIn('Olle', listing)
+        retried = ctl_json('quarantine', 'retry', config=opcfg, env=env)
+        self.assertEqual([(r['feed'], r['retried'], r['accepted']) for r in retried], [('f', 1, 1)])
+        self.assertEqual(self.db.value('SELECT count(*) FROM bokvar.signal'), '2', 'the retried row is ingested')
+        self.assertEqual(self.db.value('SELECT count(DISTINCT household_id) FROM bokvar.signal'), '2')
+        self.assertEqual(self.db.query("SELECT actor FROM bokvar.audit_log WHERE action = 'quarantine.retry'"), [[op]])
+        # A rules preview over every household, by the operator: the
+        # loaded rules are the same, a changed copy would move households.
+        rules = os.path.join(self.dir, 'rules.yaml')
+        self.assertTrue(ctl_json('rules', 'diff', rules, config=opcfg, env=env)['same_as_active'])
+        with open(os.path.join(self.dir, 'rules.yaml')) as f:
+            self.write('half.yaml', f.read().replace('    points: 50\n', '    points: 5\n'))
+        diff = ctl_json('rules', 'diff', os.path.join(self.dir, 'half.yaml'), config=opcfg, env=env)
+        self.assertEqual(diff['totals']['households'], 2, 'the preview sees every household')
+        self.assertEqual(self.db.value('SELECT count(*) FROM bokvar.ruleset'), '1', 'and loads nothing')
+        p = ctl('rules', 'diff', rules, config=opcfg, env=self.db.as_login(self.db.login(
+            f'acc_cw_{self.db.name[-6:]}', 'caseworker')), check=False)
+        self.assertEqual(p.returncode, 1, 'a caseworker previews no rules')
 
 
 # ---------------------------------------------------------------------------
