@@ -786,22 +786,14 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp, "bok
                                         'at', a.at, 'who', a.actor, 'function', a.function, 'through', a.path)
                                         ORDER BY a.at, a.id), '[]')
                                         FROM bokvar.access_log a WHERE a.household_id = p_household)),
-                'signals', (SELECT coalesce(jsonb_agg(jsonb_build_object(
-                                'feed', s.feed, 'source', s.source, 'external_id', s.external_id, 'kind', s.kind,
-                                'occurred_at', s.occurred_at, 'deadline', s.deadline, 'identity_number', s.person_id,
-                                'name', s.name, 'address', s.address, 'postal_code', s.postal_code, 'city', s.city,
-                                'apartment', s.apartment, 'children', s.children, 'amount', s.amount,
-                                'months_in_arrears', s.months_in_arrears, 'landlord', s.landlord,
-                                'received_at', s.received_at, 'version', s.version) ORDER BY s.occurred_at, s.id), '[]')
+                -- Every column of the person's signals and their earlier
+                -- versions, but bokvar's internal references.
+                'signals', (SELECT coalesce(jsonb_agg(to_jsonb(s) - 'id' - 'household_id' - 'fetch_id' - 'line'
+                                                      ORDER BY s.occurred_at, s.id), '[]')
                             FROM bokvar.signal s WHERE s.person_id = p_person),
-                'earlier_versions', (SELECT coalesce(jsonb_agg(jsonb_build_object(
-                                'feed', v.feed, 'external_id', v.external_id, 'version', v.version, 'kind', v.kind,
-                                'occurred_at', v.occurred_at, 'deadline', v.deadline, 'identity_number', v.person_id,
-                                'name', v.name, 'address', v.address, 'postal_code', v.postal_code, 'city', v.city,
-                                'apartment', v.apartment, 'children', v.children, 'amount', v.amount,
-                                'months_in_arrears', v.months_in_arrears, 'landlord', v.landlord,
-                                'replaced_at', v.replaced_at) ORDER BY v.feed, v.external_id, v.version), '[]')
-                            FROM bokvar.signal_version v WHERE v.person_id = p_person))
+                'earlier_versions', (SELECT coalesce(jsonb_agg(to_jsonb(v) - 'signal_id' - 'household_id' - 'fetch_id'
+                                                               ORDER BY v.feed, v.external_id, v.version), '[]')
+                                     FROM bokvar.signal_version v WHERE v.person_id = p_person))
 $$;
 
 -- `bokvarctl subject export`: the copy of a person whose household the
@@ -935,70 +927,41 @@ $$;
 
 -- ---------------------------------------------------------------------
 -- What people do with tasks: the actor from the session, never an
--- argument. A task outside the actor's teams is no task to them.
+-- argument. Schema 4's functions do the work, under names of their own
+-- that only the owner may call: called from these, they run under the
+-- person's row-level security, so that a task outside the actor's teams is
+-- no task to them ("no task N").
 
-DROP FUNCTION bokvar.task_ack(bigint, text);
-DROP FUNCTION bokvar.task_contact(bigint, text, bokvar.contact_channel, boolean, text);
-DROP FUNCTION bokvar.task_close(bigint, text, bokvar.task_outcome, text);
+ALTER FUNCTION bokvar.task_ack(bigint, text) RENAME TO task_ack_as;
+ALTER FUNCTION bokvar.task_contact(bigint, text, bokvar.contact_channel, boolean, text) RENAME TO task_contact_as;
+ALTER FUNCTION bokvar.task_close(bigint, text, bokvar.task_outcome, text) RENAME TO task_close_as;
+ALTER FUNCTION bokvar.outbox_retry(bigint, text) RENAME TO outbox_retry_as;
+ALTER FUNCTION bokvar.task_ack_as(bigint, text) SECURITY INVOKER RESET search_path;
+ALTER FUNCTION bokvar.task_contact_as(bigint, text, bokvar.contact_channel, boolean, text) SECURITY INVOKER
+        RESET search_path;
+ALTER FUNCTION bokvar.task_close_as(bigint, text, bokvar.task_outcome, text) SECURITY INVOKER RESET search_path;
 DROP FUNCTION bokvar.case_system_grant();
 
--- Why an action found no open task: closed, or none the actor may see.
-CREATE FUNCTION bokvar.task_refused(p_task bigint, p_closed text) RETURNS void
-LANGUAGE plpgsql STABLE AS $$
-BEGIN
-        IF EXISTS (SELECT 1 FROM bokvar.task WHERE id = p_task) THEN
-                RAISE EXCEPTION '%', format(p_closed, p_task) USING ERRCODE = 'invalid_parameter_value';
-        END IF;
-        RAISE EXCEPTION 'no task %', p_task USING ERRCODE = 'no_data_found';
-END;
-$$;
-
 CREATE FUNCTION bokvar.task_ack(p_task bigint) RETURNS bokvar.task
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-        who text := bokvar.actor_require('{caseworker,coordinator,case_system}', 'acknowledge a task', false);
-        t bokvar.task;
-BEGIN
-        UPDATE bokvar.task SET acknowledged_at = coalesce(acknowledged_at, now()),
-                               acknowledged_by = coalesce(acknowledged_by, who)
-        WHERE id = p_task AND status = 'open' RETURNING * INTO t;
-        IF NOT FOUND THEN
-                PERFORM bokvar.task_refused(p_task, 'task %s is closed');
-        END IF;
-        PERFORM bokvar.task_events(ARRAY[p_task], 'acknowledged', who);
-        INSERT INTO bokvar.audit_log (actor, action, subject, detail)
-        VALUES (who, 'task.ack', p_task::text, jsonb_build_object('session_user', session_user));
-        RETURN t;
-END;
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+        SELECT bokvar.task_ack_as(p_task, bokvar.actor_require('{caseworker,coordinator,case_system}',
+                                                               'acknowledge a task', false))
 $$;
 
+-- Its checks come first: a refused contact changes nothing, and no error
+-- of a constraint ever echoes the row.
 CREATE FUNCTION bokvar.task_contact(p_task bigint, p_channel bokvar.contact_channel, p_reached boolean,
                                     p_note text DEFAULT NULL) RETURNS bokvar.task
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
         who text := bokvar.actor_require('{caseworker,coordinator,case_system}', 'record a contact', false);
-        t bokvar.task;
 BEGIN
         IF p_channel IS NULL OR p_reached IS NULL THEN
                 RAISE EXCEPTION 'a contact needs its channel and whether it reached the household'
                         USING ERRCODE = 'invalid_parameter_value';
         END IF;
         PERFORM bokvar.check_text('the note', p_note, 2000);
-        PERFORM 1 FROM bokvar.task WHERE id = p_task AND status = 'open' FOR UPDATE;
-        IF NOT FOUND THEN
-                PERFORM bokvar.task_refused(p_task, 'task %s is closed');
-        END IF;
-        INSERT INTO bokvar.contact (task_id, by, channel, reached, note) VALUES (p_task, who, p_channel, p_reached, p_note);
-        UPDATE bokvar.task SET first_contact_at = coalesce(first_contact_at, now()),
-                               acknowledged_at = coalesce(acknowledged_at, now()),
-                               acknowledged_by = coalesce(acknowledged_by, who)
-        WHERE id = p_task RETURNING * INTO t;
-        PERFORM bokvar.task_events(ARRAY[p_task], 'contacted', who,
-                                   jsonb_build_object('channel', p_channel, 'reached', p_reached));
-        INSERT INTO bokvar.audit_log (actor, action, subject, detail)
-        VALUES (who, 'task.contact', p_task::text, jsonb_build_object('channel', p_channel, 'reached', p_reached,
-                                                                     'session_user', session_user));
-        RETURN t;
+        RETURN bokvar.task_contact_as(p_task, who, p_channel, p_reached, p_note);
 END;
 $$;
 
@@ -1007,22 +970,12 @@ RETURNS bokvar.task
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
         who text := bokvar.actor_require('{caseworker,coordinator,case_system}', 'close a task', false);
-        t bokvar.task;
 BEGIN
         IF p_outcome IS NULL THEN
                 RAISE EXCEPTION 'closing a task needs its outcome' USING ERRCODE = 'invalid_parameter_value';
         END IF;
         PERFORM bokvar.check_text('the note', p_note, 2000);
-        UPDATE bokvar.task SET status = 'closed', closed_at = now(), closed_by = who, outcome = p_outcome,
-                               note = coalesce(p_note, note)
-        WHERE id = p_task AND status = 'open' RETURNING * INTO t;
-        IF NOT FOUND THEN
-                PERFORM bokvar.task_refused(p_task, 'task %s is already closed');
-        END IF;
-        PERFORM bokvar.task_events(ARRAY[p_task], 'closed', who, jsonb_build_object('outcome', p_outcome));
-        INSERT INTO bokvar.audit_log (actor, action, subject, detail)
-        VALUES (who, 'task.close', p_task::text, jsonb_build_object('outcome', p_outcome, 'session_user', session_user));
-        RETURN t;
+        RETURN bokvar.task_close_as(p_task, who, p_outcome, p_note);
 END;
 $$;
 
@@ -1030,24 +983,9 @@ $$;
 -- What operators do: requeue dead letters, retry quarantined rows, preview
 -- rules; each in their own name.
 
-DROP FUNCTION bokvar.outbox_retry(bigint, text);
-
 CREATE FUNCTION bokvar.outbox_retry(p_id bigint) RETURNS integer
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-        who text := bokvar.actor_require('{operator}', 'send dead letters again', true);
-        n integer;
-BEGIN
-        UPDATE bokvar.outbox SET status = 'pending', next_attempt_at = now(), attempts = 0, claimed_until = NULL
-        WHERE status = 'dead' AND (p_id IS NULL OR id = p_id);
-        GET DIAGNOSTICS n = ROW_COUNT;
-        IF n > 0 THEN
-                PERFORM pg_notify('bokvar_outbox', '');
-                INSERT INTO bokvar.audit_log (actor, action, subject, detail)
-                VALUES (who, 'outbox.retry', coalesce(p_id::text, 'all dead letters'), jsonb_build_object('rows', n));
-        END IF;
-        RETURN n;
-END;
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+        SELECT bokvar.outbox_retry_as(p_id, bokvar.actor_require('{operator}', 'send dead letters again', true))
 $$;
 
 -- The ingest that retries rows sees every household, as the daemon's does.

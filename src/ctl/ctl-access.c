@@ -197,13 +197,13 @@ static int subject_print(struct ctl *ctl, const char *doc) {
         printf("Signals about other members of the household are theirs and not included.\n");
         if ((r = print_part(ctl, doc, "Signals about the person",
                             "SELECT * FROM jsonb_to_recordset($1::jsonb -> 'signals') AS x(feed text, source text, "
-                            "external_id text, kind text, occurred_at date, deadline date, identity_number text, "
+                            "external_id text, kind text, occurred_at date, deadline date, person_id text, "
                             "name text, address text, postal_code text, city text, apartment text, children integer, "
                             "amount numeric, months_in_arrears integer, landlord text, received_at timestamptz)")) ||
             (r = print_part(ctl, doc, "Earlier versions of those signals",
                             "SELECT * FROM jsonb_to_recordset($1::jsonb -> 'earlier_versions') AS x(feed text, "
                             "external_id text, version integer, kind text, occurred_at date, deadline date, "
-                            "identity_number text, name text, address text, postal_code text, city text, "
+                            "person_id text, name text, address text, postal_code text, city text, "
                             "apartment text, children integer, amount numeric, months_in_arrears integer, "
                             "landlord text, replaced_at timestamptz)")) ||
             (r = print_part(ctl, doc, "The household",
