@@ -64,6 +64,24 @@ class TwoDatabases(TestCase):
             other.drop()
 
 
+    def test_databases_migrate_at_once(self):
+        # Roles belong to the cluster: four databases migrating at the same
+        # moment each create their own six, and none fails on another's.
+        dbs = [Database(migrate=False) for _ in range(4)]
+        try:
+            procs = [subprocess.Popen([BOKVARCTL, 'migrate'], env={**os.environ, **db.env}, stdout=subprocess.PIPE,
+                                      stderr=subprocess.PIPE, text=True) for db in dbs]
+            for p in procs:
+                out, err = p.communicate(timeout=120 * SLOW)
+                self.assertEqual(p.returncode, 0, err)
+            for db in dbs:
+                self.assertEqual(db.value("SELECT count(*) FROM pg_roles WHERE rolname IN "
+                                          "(SELECT role FROM bokvar.access_role)"), '6')
+        finally:
+            for db in dbs:
+                db.drop()
+
+
 def psql_as(login, db, sql, password=PASSWORD):
     env = {k: v for k, v in os.environ.items() if not k.startswith('PG')}
     env.update(PGHOST=os.environ.get('PGHOST', 'localhost'), PGPORT=os.environ.get('PGPORT', '5432'),
