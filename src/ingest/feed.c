@@ -102,6 +102,7 @@ static void round_finish(struct runner *r, const struct fetch_result *res);
 static void page_start(struct runner *r);
 static void fail_transfer(struct runner *r, const char *fmt, ...) _printf_(2, 3);
 static void transfer_finished(struct runner *r);
+static void transfer_reset(struct runner *r);
 
 static double now_seconds(void) {
         struct timespec ts;
@@ -159,9 +160,32 @@ static usec_t backoff(const struct runner *r, int failures) {
         return d * (80 + (usec_t) (random() % 41)) / 100;
 }
 
+/* Frees *dest and puts value (owned) in its place. */
+static void replace_string(char **dest, char *value) {
+        free(*dest);
+        *dest = value;
+}
+
+/* Lets go of everything a round holds: the transfer, the connection, the
+ * configuration, the page's URL, the validators and the cursor. What the
+ * scheduler keeps between rounds (timer, failures) stays. */
+static void round_reset(struct runner *r) {
+        transfer_reset(r);
+        r->pg = pgconn_free(r->pg);
+        r->in_transaction = false;
+        r->cfg = NULL;
+        r->config = config_unref(r->config);
+        r->url = mfree(r->url);
+        r->etag = mfree(r->etag);
+        r->last_modified = mfree(r->last_modified);
+        r->cursor = mfree(r->cursor);
+}
+
+/* Frees the runner and everything it holds, a round under way included. */
 static struct runner *runner_free(struct runner *r) {
         if (!r)
                 return NULL;
+        round_reset(r);
         sd_event_source_disable_unref(r->timer);
         free(r->name);
         return mfree(r);
@@ -270,8 +294,7 @@ static void on_ingested(struct pgconn *c _unused_, PGresult *res, void *userdata
         if (!result_ok(r, res, "the ingest"))
                 return;
         json = PQgetvalue(res, 0, 0);
-        free(r->summary);
-        r->summary = strdup(json);
+        replace_string(&r->summary, strdup(json));
         if (!r->summary || pgconn_query(r->pg, "COMMIT", 0, NULL, on_committed, r) < 0)
                 round_abort(r, "cannot commit");
 }
@@ -365,8 +388,7 @@ static void ingest(struct runner *r) {
                 if (paging_error)
                         log_warning("Feed %s: %s.", r->name, paging_error);
         }
-        free(r->cursor);
-        r->cursor = next ? strdup(next) : NULL;
+        replace_string(&r->cursor, next ? strdup(next) : NULL);
 
         k = mapping_to_json(f, &mapping);
         k |= buf_puts(&fetch, "{\"url\": ");
@@ -484,8 +506,7 @@ static void on_committed(struct pgconn *c _unused_, PGresult *res, void *userdat
                 log_result(&fr);
                 if (r->feeds->cb.fetched)
                         r->feeds->cb.fetched(&fr, r->feeds->cb.userdata);
-                free(r->url);
-                r->url = TAKE_PTR(r->cursor);
+                replace_string(&r->url, TAKE_PTR(r->cursor));
                 transfer_reset(r);
                 page_start(r);
                 return;
@@ -605,8 +626,7 @@ static size_t on_curl_header(char *data, size_t size, size_t nmemb, void *userda
                                 comma = end;
                         if (memmem(gt, (size_t) (comma - gt), "rel=\"next\"", 10) ||
                             memmem(gt, (size_t) (comma - gt), "rel=next", 8)) {
-                                free(r->link_next);
-                                r->link_next = strndup(lt + 1, (size_t) (gt - lt - 1));
+                                replace_string(&r->link_next, strndup(lt + 1, (size_t) (gt - lt - 1)));
                                 break;
                         }
                         p = comma + 1;
@@ -619,8 +639,7 @@ static size_t on_curl_header(char *data, size_t size, size_t nmemb, void *userda
         vl = (size_t) (data + n - v);
         while (vl > 0 && (v[vl - 1] == '\r' || v[vl - 1] == '\n' || v[vl - 1] == ' '))
                 vl--;
-        free(*dest);
-        *dest = strndup(v, vl);
+        replace_string(dest, strndup(v, vl));
         return n;
 }
 
@@ -883,18 +902,14 @@ static void on_claimed(struct pgconn *c _unused_, PGresult *res, void *userdata)
                 round_finish(r, &skipped);
                 return;
         }
-        free(r->etag);
-        free(r->last_modified);
-        free(r->cursor);
-        r->etag = value_or_null(res, 0);
-        r->last_modified = value_or_null(res, 1);
-        r->cursor = value_or_null(res, 2);
+        replace_string(&r->etag, value_or_null(res, 0));
+        replace_string(&r->last_modified, value_or_null(res, 1));
+        replace_string(&r->cursor, value_or_null(res, 2));
         r->failures = atoi(PQgetvalue(res, 0, 4));
         r->cursor_at_start = r->cursor != NULL;
         if (r->cursor) {
                 /* An interrupted chain of pages resumes where it stopped. */
-                free(r->url);
-                r->url = TAKE_PTR(r->cursor);
+                replace_string(&r->url, TAKE_PTR(r->cursor));
         }
         if (pgconn_query(r->pg, "SAVEPOINT staging", 0, NULL, on_savepoint, r) < 0)
                 round_abort(r, "cannot set the savepoint");
@@ -982,7 +997,6 @@ static void round_start(struct runner *r) {
         f->running++;
         r->pages = 0;
         r->cursor_at_start = false;
-        free(r->url);
         r->url = strdup(r->cfg->url);
         (void) clock_gettime(CLOCK_MONOTONIC, &r->started);
         k = pgconn_new(f->event, r->config, "bokvard", &r->pg);
@@ -1023,9 +1037,6 @@ static void round_finish(struct runner *r, const struct fetch_result *res) {
         log_result(res);
         if (!res->skipped && f->cb.fetched)
                 f->cb.fetched(res, f->cb.userdata);
-        transfer_reset(r);
-        r->pg = pgconn_free(r->pg);
-        r->in_transaction = false;
         if (!res->ok)
                 f->all_ok = false;
 
@@ -1036,10 +1047,9 @@ static void round_finish(struct runner *r, const struct fetch_result *res) {
                 next = backoff(r, MAX(r->failures + 1, (int) r->local_failures));
         if (res->skipped)
                 next = MIN(next, r->cfg->interval);
+        round_reset(r);
         schedule(r, next);
 
-        r->cfg = NULL;
-        r->config = config_unref(r->config);
         r->busy = false;
         f->running--;
         r->finished_once = true;
@@ -1049,10 +1059,6 @@ static void round_finish(struct runner *r, const struct fetch_result *res) {
                                 f->runners[i] = f->runners[--f->n_runners];
                                 break;
                         }
-                free(r->url);
-                free(r->etag);
-                free(r->last_modified);
-                free(r->cursor);
                 runner_free(r);
         }
         start_waiting(f);
@@ -1141,18 +1147,8 @@ unsigned feeds_running(const struct feeds *f) {
 struct feeds *feeds_free(struct feeds *f) {
         if (!f)
                 return NULL;
-        for (size_t i = 0; i < f->n_runners; i++) {
-                struct runner *r = f->runners[i];
-
-                transfer_reset(r);
-                pgconn_free(r->pg);
-                config_unref(r->config);
-                free(r->url);
-                free(r->etag);
-                free(r->last_modified);
-                free(r->cursor);
-                runner_free(r);
-        }
+        for (size_t i = 0; i < f->n_runners; i++)
+                runner_free(f->runners[i]);
         free(f->runners);
         config_unref(f->config);
         sd_event_unref(f->event);
