@@ -62,7 +62,6 @@ struct runner {
         int failures;              /* consecutive, as the database knows them */
         unsigned pages;
         bool cursor_at_start;      /* the round resumed an interrupted chain of pages */
-        bool in_transaction;
 
         char *summary;             /* what bokvar.ingest_fetch() counted */
         struct timespec started;
@@ -144,7 +143,6 @@ static void replace_string(char **dest, char *value) {
 static void round_reset(struct runner *r) {
         transfer_reset(&r->transfer);
         r->pg = pgconn_free(r->pg);
-        r->in_transaction = false;
         r->cfg = NULL;
         r->config = config_unref(r->config);
         r->url = mfree(r->url);
@@ -374,7 +372,6 @@ static void on_committed(struct pgconn *c _unused_, PGresult *res, void *userdat
 
         if (!result_ok(r, res, "the commit"))
                 return;
-        r->in_transaction = false;
         r->local_failures = 0;
         if (fr.ok) {
                 fr.rows_read = json_int(json, "rows_read");
@@ -475,7 +472,6 @@ static void on_begun(struct pgconn *c _unused_, PGresult *res, void *userdata) {
 
         if (!result_ok(r, res, "BEGIN"))
                 return;
-        r->in_transaction = true;
         if (pgconn_query(r->pg,
                          "SELECT etag, last_modified, cursor, next_due_at, failures, "
                          "next_due_at <= now() + interval '2 seconds' "
@@ -691,10 +687,6 @@ int feeds_reconfigure(struct feeds *f, struct config *config) {
         }
         maybe_all_done(f);
         return 0;
-}
-
-unsigned feeds_running(const struct feeds *f) {
-        return f->running;
 }
 
 struct feeds *feeds_free(struct feeds *f) {

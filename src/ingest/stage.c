@@ -117,7 +117,6 @@ static int stage_next(void *userdata, const char *value) {
 
         free(s->next);
         s->next = value && *value ? strdup(value) : NULL;
-        s->next_seen = true;
         return value && *value && !s->next ? -ENOMEM : 0;
 }
 
@@ -134,7 +133,6 @@ void stage_done(struct stage *s) {
         s->header = strv_free(s->header);
         s->next = mfree(s->next);
         s->rows = 0;
-        s->next_seen = false;
 }
 
 int stage_header_json(const struct stage *s, struct buf *out) {

@@ -45,5 +45,3 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct feeds *, feeds_free);
 /* Takes a new configuration: added feeds start, removed ones stop after any
  * fetch under way, changed ones use it from their next round. */
 int feeds_reconfigure(struct feeds *f, struct config *config);
-/* Fetches under way. */
-unsigned feeds_running(const struct feeds *f);

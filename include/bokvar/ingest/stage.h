@@ -20,7 +20,6 @@ struct stage {
         char **header;         /* CSV column names */
         uint64_t rows;         /* rows staged, readable or not */
         char *next;            /* JSON paging: the next page's URL or cursor */
-        bool next_seen;
 };
 
 /* The reader callbacks that fill a stage (userdata: struct stage *). */
