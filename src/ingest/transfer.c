@@ -29,12 +29,6 @@ static int file_setup(struct transfer *t, const char *etag);
 static void transfer_fail(struct transfer *t, const char *fmt, ...) _printf_(2, 3);
 static void transfer_finished(struct transfer *t);
 
-/* Frees *dest and puts value (owned) in its place. */
-static void replace_string(char **dest, char *value) {
-        free(*dest);
-        *dest = value;
-}
-
 void transfer_init(struct transfer *t, sd_event *event, struct curl_glue *glue, transfer_done_fn done,
                    void *userdata) {
         *t = (struct transfer){
@@ -168,7 +162,8 @@ static size_t on_curl_header(char *data, size_t size, size_t nmemb, void *userda
                                 comma = end;
                         if (memmem(gt, (size_t) (comma - gt), "rel=\"next\"", 10) ||
                             memmem(gt, (size_t) (comma - gt), "rel=next", 8)) {
-                                replace_string(&t->link_next, strndup(lt + 1, (size_t) (gt - lt - 1)));
+                                free(t->link_next);
+                                t->link_next = strndup(lt + 1, (size_t) (gt - lt - 1));
                                 break;
                         }
                         p = comma + 1;
@@ -181,7 +176,8 @@ static size_t on_curl_header(char *data, size_t size, size_t nmemb, void *userda
         vl = (size_t) (data + n - v);
         while (vl > 0 && (v[vl - 1] == '\r' || v[vl - 1] == '\n' || v[vl - 1] == ' '))
                 vl--;
-        replace_string(dest, strndup(v, vl));
+        free(*dest);
+        *dest = strndup(v, vl);
         return n;
 }
 

@@ -9,7 +9,7 @@
 #include "bokvar/config/config.h"
 #include "bokvar/basic/curl-glue.h"
 #include "bokvar/outreach/dispatch.h"
-#include "bokvar/ingest/feed.h"
+#include "bokvar/ingest/feeds.h"
 #include "bokvar/daemon/sync.h"
 
 struct daemon {
