@@ -281,34 +281,36 @@ static void ingest(struct round *r) {
         params[0] = r->name;
         params[1] = mapping.data;
         params[2] = fetch.data;
-        k = pgconn_query(r->pg, "SELECT bokvar.ingest_fetch($1, $2::jsonb, $3::jsonb)::text", 3, params, on_ingested,
-                         r);
+        k = pgconn_query(r->pg,
+                         "SELECT s.rows_read, s.accepted, s.updated, s.duplicate, s.quarantined "
+                         "FROM jsonb_to_record(bokvar.ingest_fetch($1, $2::jsonb, $3::jsonb)) "
+                         "AS s(rows_read bigint, accepted bigint, updated bigint, duplicate bigint, "
+                         "quarantined bigint)",
+                         3, params, on_ingested, r);
         buf_free(&mapping);
         buf_free(&fetch);
         if (k < 0)
                 round_abort(r, "cannot send the ingest");
 }
 
-/* The page's rows are ingested: commit. */
+/* The page's rows are ingested: keep what was counted, and commit. */
 static void on_ingested(struct pgconn *c _unused_, PGresult *res, void *userdata) {
         struct round *r = userdata;
-        const char *json;
 
         if (!result_ok(r, res, "the ingest"))
                 return;
-        json = PQgetvalue(res, 0, 0);
-        replace_string(&r->summary, strdup(json));
-        if (!r->summary || pgconn_query(r->pg, "COMMIT", 0, NULL, on_committed, r) < 0)
+        if (PQntuples(res) != 1 || PQnfields(res) != 5) {
+                round_abort(r, "the ingest returned no counts");
+                return;
+        }
+        /* NULL (never sent) reads as "", that is 0. */
+        r->rows_read = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+        r->accepted = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+        r->updated = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
+        r->duplicate = strtoll(PQgetvalue(res, 0, 3), NULL, 10);
+        r->quarantined = strtoll(PQgetvalue(res, 0, 4), NULL, 10);
+        if (pgconn_query(r->pg, "COMMIT", 0, NULL, on_committed, r) < 0)
                 round_abort(r, "cannot commit");
-}
-
-static int64_t json_int(const char *json, const char *key) {
-        char pattern[64];
-        const char *p;
-
-        (void) snprintf(pattern, sizeof pattern, "\"%s\": ", key);
-        p = strstr(json, pattern);
-        return p ? strtoll(p + strlen(pattern), NULL, 10) : 0;
 }
 
 /* The page is committed (its ingest, or its failure): the next page in a
@@ -316,7 +318,6 @@ static int64_t json_int(const char *json, const char *key) {
 static void on_committed(struct pgconn *c _unused_, PGresult *res, void *userdata) {
         struct round *r = userdata;
         const struct transfer *t = &r->transfer;
-        const char *json = r->summary ? r->summary : "";
         struct fetch_result fr = {
                 .feed = r->name,
                 .ok = t->end != TRANSFER_FAILED,
@@ -329,11 +330,11 @@ static void on_committed(struct pgconn *c _unused_, PGresult *res, void *userdat
         if (!result_ok(r, res, "the commit"))
                 return;
         if (fr.ok) {
-                fr.rows_read = json_int(json, "rows_read");
-                fr.accepted = json_int(json, "accepted");
-                fr.updated = json_int(json, "updated");
-                fr.duplicate = json_int(json, "duplicate");
-                fr.quarantined = json_int(json, "quarantined");
+                fr.rows_read = r->rows_read;
+                fr.accepted = r->accepted;
+                fr.updated = r->updated;
+                fr.duplicate = r->duplicate;
+                fr.quarantined = r->quarantined;
         }
         if (fr.ok && r->cursor) {
                 log_result(&fr);
@@ -375,7 +376,6 @@ static void on_failure_recorded(struct pgconn *c _unused_, PGresult *res, void *
 
         if (!result_ok(r, res, "recording the failure"))
                 return;
-        r->summary = mfree(r->summary);
         if (pgconn_query(r->pg, "COMMIT", 0, NULL, on_committed, r) < 0)
                 round_abort(r, "cannot commit");
 }
@@ -425,7 +425,7 @@ void fetch_round_reset(struct round *r) {
         r->etag = mfree(r->etag);
         r->last_modified = mfree(r->last_modified);
         r->cursor = mfree(r->cursor);
-        r->summary = mfree(r->summary);
+        r->rows_read = r->accepted = r->updated = r->duplicate = r->quarantined = 0;
 }
 
 static void log_result(const struct fetch_result *res) {

@@ -76,7 +76,7 @@ struct round {
         char *cursor;                 /* where the chain of pages goes on */
         unsigned pages;
         bool cursor_at_start;         /* the round resumed an interrupted chain of pages */
-        char *summary;                /* what bokvar.ingest_fetch() counted */
+        int64_t rows_read, accepted, updated, duplicate, quarantined;   /* what bokvar.ingest_fetch() counted */
         struct timespec started;
         double started_epoch;
         struct transfer transfer;     /* the page's body */
