@@ -21,6 +21,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bokvar/basic/json-writer.h"
 #include "bokvar/basic/log.h"
 #include "bokvar/basic/util.h"
 #include "bokvar/db/db.h"
@@ -228,14 +229,46 @@ static void on_copy_ended(struct pgconn *c _unused_, PGresult *res, void *userda
         ingest(r);
 }
 
+/* What the fetch was, as bokvar.ingest_fetch() reads it: {url, status,
+ * bytes, started_at, interval, header, cursor, etag, last_modified,
+ * not_modified} (see sql/002_ingest.sql). */
+static int fetch_to_json(const struct round *r, const char *next, struct buf *out) {
+        const struct transfer *t = &r->transfer;
+        struct json_writer w;
+
+        json_writer_init(&w, out);
+        json_object_begin(&w);
+        json_key_string(&w, "url", r->url);
+        json_key_int(&w, "status", t->status);
+        json_key_uint(&w, "bytes", t->bytes);
+        json_key(&w, "started_at");
+        json_fixed(&w, r->started_epoch, 3);
+        json_key(&w, "interval");
+        json_fixed(&w, (double) r->cfg->interval / USEC_PER_SEC, 0);
+        json_key(&w, "header");
+        if (t->stage.header)
+                json_strv(&w, t->stage.header);
+        else
+                json_null(&w);
+        json_key_string(&w, "cursor", next);
+        /* Validators belong to the feed's own URL, not to later pages. */
+        if (r->pages == 1 && !r->cursor_at_start) {
+                json_key_string(&w, "etag", t->file_validator ? t->file_validator : t->etag);
+                json_key_string(&w, "last_modified", t->last_modified);
+        }
+        if (t->end == TRANSFER_NOT_MODIFIED)
+                json_key_bool(&w, "not_modified", true);
+        json_object_end(&w);
+        return json_writer_finish(&w);
+}
+
 /* Hands the staged rows to bokvar.ingest_fetch() with what the fetch was. */
 static void ingest(struct round *r) {
         const struct feed_config *f = r->cfg;
         const struct transfer *t = &r->transfer;
         _cleanup_free_ char *next = NULL;
-        struct buf mapping = {}, fetch = {};
+        _cleanup_(buf_free) struct buf mapping = {}, fetch = {};
         const char *params[3], *paging_error = NULL;
-        int k;
 
         if (t->end == TRANSFER_OK && (f->paging.next || f->paging.link) && r->pages < MAX_PAGES) {
                 next = transfer_next_page(t, &paging_error);
@@ -246,50 +279,19 @@ static void ingest(struct round *r) {
         }
         replace_string(&r->cursor, next ? strdup(next) : NULL);
 
-        k = mapping_to_json(f, &mapping);
-        k |= buf_puts(&fetch, "{\"url\": ");
-        k |= buf_put_json_string(&fetch, r->url, strlen(r->url));
-        k |= buf_printf(&fetch, ", \"status\": %ld, \"bytes\": %llu, \"started_at\": %.3f, \"interval\": %.0f",
-                        t->status, (unsigned long long) t->bytes, r->started_epoch,
-                        (double) f->interval / USEC_PER_SEC);
-        k |= buf_puts(&fetch, ", \"header\": ");
-        k |= stage_header_json(&t->stage, &fetch);
-        k |= buf_puts(&fetch, ", \"cursor\": ");
-        if (next)
-                k |= buf_put_json_string(&fetch, next, strlen(next));
-        else
-                k |= buf_puts(&fetch, "null");
-        /* Validators belong to the feed's own URL, not to later pages. */
-        if (r->pages == 1 && !r->cursor_at_start) {
-                const char *etag = t->file_validator ? t->file_validator : t->etag;
-
-                k |= buf_puts(&fetch, ", \"etag\": ");
-                k |= etag ? buf_put_json_string(&fetch, etag, strlen(etag)) : buf_puts(&fetch, "null");
-                k |= buf_puts(&fetch, ", \"last_modified\": ");
-                k |= t->last_modified ? buf_put_json_string(&fetch, t->last_modified, strlen(t->last_modified))
-                                      : buf_puts(&fetch, "null");
-        }
-        if (t->end == TRANSFER_NOT_MODIFIED)
-                k |= buf_puts(&fetch, ", \"not_modified\": true");
-        k |= buf_puts(&fetch, "}");
-        if (k < 0) {
-                buf_free(&mapping);
-                buf_free(&fetch);
+        if (mapping_to_json(f, &mapping) < 0 || fetch_to_json(r, next, &fetch) < 0) {
                 round_abort(r, "out of memory");
                 return;
         }
         params[0] = r->name;
         params[1] = mapping.data;
         params[2] = fetch.data;
-        k = pgconn_query(r->pg,
+        if (pgconn_query(r->pg,
                          "SELECT s.rows_read, s.accepted, s.updated, s.duplicate, s.quarantined "
                          "FROM jsonb_to_record(bokvar.ingest_fetch($1, $2::jsonb, $3::jsonb)) "
                          "AS s(rows_read bigint, accepted bigint, updated bigint, duplicate bigint, "
                          "quarantined bigint)",
-                         3, params, on_ingested, r);
-        buf_free(&mapping);
-        buf_free(&fetch);
-        if (k < 0)
+                         3, params, on_ingested, r) < 0)
                 round_abort(r, "cannot send the ingest");
 }
 

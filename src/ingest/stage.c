@@ -134,14 +134,3 @@ void stage_done(struct stage *s) {
         s->next = mfree(s->next);
         s->rows = 0;
 }
-
-int stage_header_json(const struct stage *s, struct buf *out) {
-        if (!s->header)
-                return buf_puts(out, "null");
-        if (buf_putc(out, '[') < 0)
-                return -ENOMEM;
-        for (size_t i = 0; s->header[i]; i++)
-                if ((i && buf_putc(out, ',') < 0) || buf_put_json_string(out, s->header[i], strlen(s->header[i])) < 0)
-                        return -ENOMEM;
-        return buf_putc(out, ']');
-}

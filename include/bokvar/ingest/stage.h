@@ -26,5 +26,3 @@ struct stage {
 extern const struct reader_ops stage_reader_ops;
 
 void stage_done(struct stage *s);
-/* Writes the fetch's CSV header as a JSON array (or null). */
-int stage_header_json(const struct stage *s, struct buf *out);
