@@ -46,7 +46,9 @@ const char *json_scan_partial(const struct json_scan *s, size_t *ret_len);
 /* Whether the records array was found at all. */
 bool json_scan_found_records(const struct json_scan *s);
 
-/* Validates text as one complete JSON value; on failure returns -EBADMSG
- * and a static or thread-unsafe description in *ret_error. Sets
- * *ret_is_object. */
+/* Validates text as one complete JSON value: returns 0, or -EBADMSG with
+ * the first error, as "line L, column C: what", copied into error (at most
+ * error_size bytes with the NUL; error may be NULL). *ret_is_object (when
+ * not NULL) is set either way: true when the text's first non-blank
+ * character is '{'. */
 int json_validate(const char *text, size_t len, bool *ret_is_object, char *error, size_t error_size);
