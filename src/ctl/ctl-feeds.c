@@ -9,6 +9,8 @@
 #include "bokvar/ctl/ctl.h"
 #include "bokvar/db/db.h"
 #include "bokvar/basic/exit-status.h"
+#include "bokvar/basic/log.h"
+#include "bokvar/basic/json-writer.h"
 #include "bokvar/config/feed-config.h"
 #include "bokvar/ingest/mapping.h"
 #include "bokvar/ctl/output.h"
@@ -69,6 +71,7 @@ static int quarantine_option(int c, const char *arg, void *userdata) {
 static int quarantine_retry(struct ctl *ctl, const char *feed) {
         _cleanup_pgresult_ PGresult *res = NULL;
         struct buf mappings = {};
+        struct json_writer w;
         const char *params[3];
         bool found = !feed;
         int r;
@@ -76,23 +79,22 @@ static int quarantine_retry(struct ctl *ctl, const char *feed) {
         r = ctl_config(ctl);
         if (r != EXIT_OK)
                 return r;
-        (void) buf_putc(&mappings, '{');
+        json_writer_init(&w, &mappings);
+        json_object_begin(&w);
         for (size_t i = 0; i < ctl->config->n_feeds; i++) {
                 const struct feed_config *f = &ctl->config->feeds[i];
 
                 if (feed && !streq(feed, f->name))
                         continue;
                 found = true;
-                if (mappings.len > 1)
-                        (void) buf_puts(&mappings, ", ");
-                (void) buf_put_json_string(&mappings, f->name, strlen(f->name));
-                (void) buf_puts(&mappings, ": ");
-                if (mapping_to_json(f, &mappings) < 0) {
-                        buf_free(&mappings);
-                        return EXIT_FAIL;
-                }
+                json_key(&w, f->name);
+                mapping_write_json(&w, f);
         }
-        (void) buf_putc(&mappings, '}');
+        json_object_end(&w);
+        if (json_writer_finish(&w) < 0) {
+                buf_free(&mappings);
+                return log_oom(), EXIT_FAIL;
+        }
         if (!found) {
                 fprintf(stderr, "bokvarctl quarantine retry: no feed '%s' in %s\n", feed, ctl->config_path);
                 buf_free(&mappings);
