@@ -18,7 +18,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "bokvar-build.h"
 #include "bokvar/ingest/transfer.h"
 
 #define COPY_CHUNK ((size_t) 64 * 1024)    /* COPY text handed to libpq at a time */
@@ -65,35 +64,27 @@ static void on_curl_done(CURL *easy, CURLcode result, void *userdata);
 
 static int curl_setup(struct transfer *t, const char *etag, const char *last_modified) {
         const struct feed_config *f = t->cfg;
-        CURL *e = curl_easy_init();
+        CURL *e;
         char *h;
+        int k;
 
-        if (!e)
-                return -ENOMEM;
+        k = curl_glue_easy_new(t->url, f->timeout, f->connect_timeout, f->auth.ca_file, &e);
+        if (k < 0)
+                return k;
         t->easy = e;
-        if (curl_easy_setopt(e, CURLOPT_URL, t->url) != CURLE_OK)
-                return -EINVAL;
         (void) curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https,http,sftp");
         /* Redirects only to https: a feed's data and credentials never go
          * out in the clear. */
         (void) curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
         (void) curl_easy_setopt(e, CURLOPT_MAXREDIRS, 5L);
         (void) curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "https");
-        (void) curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
-        (void) curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
         /* HTTP/1.1: pausing a transfer then buffers one chunk at most. */
         (void) curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long) CURL_HTTP_VERSION_1_1);
-        (void) curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long) (f->timeout / USEC_PER_MSEC));
-        (void) curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long) (f->connect_timeout / USEC_PER_MSEC));
         (void) curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t) f->max_body);
-        (void) curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-        (void) curl_easy_setopt(e, CURLOPT_USERAGENT, "bokvar/" BOKVAR_VERSION);
         (void) curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_curl_body);
         (void) curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
         (void) curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_curl_header);
         (void) curl_easy_setopt(e, CURLOPT_HEADERDATA, t);
-        if (f->auth.ca_file)
-                (void) curl_easy_setopt(e, CURLOPT_CAINFO, f->auth.ca_file);
         if (f->auth.client_cert) {
                 (void) curl_easy_setopt(e, CURLOPT_SSLCERT, f->auth.client_cert);
                 (void) curl_easy_setopt(e, CURLOPT_SSLKEY, f->auth.client_key);
