@@ -4,13 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bokvar/config/config.h"
 #include "bokvar/basic/credential.h"
-#include "bokvar/config/feed-config.h"
 #include "bokvar/basic/log.h"
-#include "bokvar/config/rules.h"
 #include "bokvar/basic/util.h"
 #include "bokvar/basic/yamldoc.h"
+#include "bokvar/config/config.h"
+#include "bokvar/config/feed-config.h"
+#include "bokvar/config/rules.h"
 
 struct config *config_new(void) {
         struct config *c = calloc(1, sizeof *c);

@@ -7,8 +7,8 @@
 #include <unistd.h>
 
 #include "bokvar/basic/credential.h"
-#include "bokvar/config/feed-config.h"
 #include "bokvar/basic/util.h"
+#include "bokvar/config/feed-config.h"
 
 const char *const canonical_field_names[_FIELD_MAX] = {
         [FIELD_EXTERNAL_ID] = "external_id",

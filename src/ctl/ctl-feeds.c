@@ -6,15 +6,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bokvar/ctl/ctl.h"
-#include "bokvar/db/db.h"
 #include "bokvar/basic/exit-status.h"
-#include "bokvar/basic/log.h"
 #include "bokvar/basic/json-writer.h"
-#include "bokvar/config/feed-config.h"
-#include "bokvar/ingest/mapping.h"
-#include "bokvar/ctl/output.h"
+#include "bokvar/basic/log.h"
 #include "bokvar/basic/util.h"
+#include "bokvar/config/feed-config.h"
+#include "bokvar/ctl/ctl.h"
+#include "bokvar/ctl/output.h"
+#include "bokvar/db/db.h"
+#include "bokvar/ingest/mapping.h"
 
 int verb_feeds(struct ctl *ctl, int argc, char *argv[]) {
         static const char usage[] =

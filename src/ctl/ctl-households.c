@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "bokvar/basic/exit-status.h"
-#include "bokvar/basic/vocabulary.h"
 #include "bokvar/basic/util.h"
+#include "bokvar/basic/vocabulary.h"
 #include "bokvar/ctl/ctl.h"
 #include "bokvar/ctl/output.h"
 #include "bokvar/db/db.h"

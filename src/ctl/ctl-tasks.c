@@ -7,13 +7,13 @@
 #include <string.h>
 #include <time.h>
 
-#include "bokvar/ctl/ctl.h"
-#include "bokvar/db/db.h"
 #include "bokvar/basic/exit-status.h"
 #include "bokvar/basic/log.h"
-#include "bokvar/basic/vocabulary.h"
-#include "bokvar/ctl/output.h"
 #include "bokvar/basic/util.h"
+#include "bokvar/basic/vocabulary.h"
+#include "bokvar/ctl/ctl.h"
+#include "bokvar/ctl/output.h"
+#include "bokvar/db/db.h"
 
 struct tasks_args {
         const char *team, *assignee;

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bokvar/ctl/output.h"
 #include "bokvar/basic/util.h"
+#include "bokvar/ctl/output.h"
 
 /* Type OIDs from pg_type.h, stable across PostgreSQL versions. */
 enum {

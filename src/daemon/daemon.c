@@ -9,13 +9,13 @@
 #include <systemd/sd-daemon.h>
 #include <time.h>
 
+#include "bokvar/basic/exit-status.h"
+#include "bokvar/basic/log.h"
+#include "bokvar/basic/util.h"
+#include "bokvar/config/feed-config.h"
 #include "bokvar/daemon/daemon.h"
 #include "bokvar/db/db.h"
 #include "bokvar/db/migrate.h"
-#include "bokvar/basic/exit-status.h"
-#include "bokvar/config/feed-config.h"
-#include "bokvar/basic/log.h"
-#include "bokvar/basic/util.h"
 
 static usec_t now_monotonic(void) {
         struct timespec ts;

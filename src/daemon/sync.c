@@ -8,12 +8,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bokvar/db/db.h"
 #include "bokvar/basic/log.h"
-#include "bokvar/db/pgconn.h"
+#include "bokvar/basic/util.h"
 #include "bokvar/config/rules.h"
 #include "bokvar/daemon/sync.h"
-#include "bokvar/basic/util.h"
+#include "bokvar/db/db.h"
+#include "bokvar/db/pgconn.h"
 
 #define DAILY_CHECK (60 * USEC_PER_MINUTE)
 #define RETRY_MIN (30 * USEC_PER_SEC)

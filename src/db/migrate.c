@@ -3,10 +3,10 @@
 #include <errno.h>
 #include <stdio.h>
 
-#include "bokvar/db/db.h"
 #include "bokvar/basic/log.h"
-#include "bokvar/db/migrate.h"
 #include "bokvar/basic/util.h"
+#include "bokvar/db/db.h"
+#include "bokvar/db/migrate.h"
 
 /* Serialises concurrent `bokvarctl migrate` runs: an arbitrary fixed key. */
 #define MIGRATE_LOCK_KEY "7243155001"

@@ -10,8 +10,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "bokvar/ingest/reader.h"
 #include "bokvar/basic/util.h"
+#include "bokvar/ingest/reader.h"
 
 /* Every callback appends one line to the log. */
 static int on_header(void *u, char *const *names, size_t n) {

@@ -6,11 +6,11 @@
 #include <stdbool.h>
 #include <systemd/sd-event.h>
 
-#include "bokvar/config/config.h"
 #include "bokvar/basic/curl-glue.h"
-#include "bokvar/outreach/dispatch.h"
-#include "bokvar/ingest/feeds.h"
+#include "bokvar/config/config.h"
 #include "bokvar/daemon/sync.h"
+#include "bokvar/ingest/feeds.h"
+#include "bokvar/outreach/dispatch.h"
 
 struct daemon {
         sd_event *event;

@@ -9,8 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "bokvar/config/feed-config.h"
 #include "bokvar/basic/util.h"
+#include "bokvar/config/feed-config.h"
 
 /* Longer records are reported, not read. */
 #define READER_MAX_RECORD ((size_t) 1024 * 1024)

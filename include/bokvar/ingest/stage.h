@@ -6,8 +6,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "bokvar/ingest/reader.h"
 #include "bokvar/basic/util.h"
+#include "bokvar/ingest/reader.h"
 
 /* The SQL that creates the staging table and starts the COPY into it. */
 #define STAGE_CREATE_SQL                                                                                     \
