@@ -306,6 +306,10 @@ static bool body(struct transfer *t, const char *data, size_t n) {
                 return false;
         }
         k = reader_feed(t->reader, data, n);
+        if (k == -EBADMSG) {
+                transfer_fail(t, "%s; nothing of this delivery was ingested", reader_error(t->reader));
+                return false;
+        }
         if (k < 0) {
                 transfer_fail(t, "cannot read the body: %s", strerror(-k));
                 return false;
@@ -384,6 +388,10 @@ static void transfer_finished(struct transfer *t) {
 
         if (t->end == TRANSFER_OK) {
                 k = reader_finish(t->reader);
+                if (k == -EBADMSG) {
+                        transfer_fail(t, "%s; nothing of this delivery was ingested", reader_error(t->reader));
+                        return;
+                }
                 if (k < 0) {
                         transfer_fail(t, "cannot read the body: %s", strerror(-k));
                         return;
