@@ -285,6 +285,51 @@ int path_join_relative(const char *dir, const char *path, char **ret) {
         return 0;
 }
 
+bool path_has_dotdot(const char *path) {
+        for (const char *p = path; (p = strstr(p, "..")); p += 2)
+                if ((p == path || p[-1] == '/') && (p[2] == 0 || p[2] == '/'))
+                        return true;
+        return false;
+}
+
+bool path_is_under(const char *path, const char *root) {
+        size_t n = strlen(root);
+
+        while (n > 1 && root[n - 1] == '/')
+                n--;
+        if (n == 1 && root[0] == '/')
+                return path[0] == '/';
+        return strncmp(path, root, n) == 0 && (path[n] == 0 || path[n] == '/');
+}
+
+int path_resolve_under(const char *path, char *const *roots, bool allow_missing, char **ret) {
+        _cleanup_free_ char *resolved = realpath(path, NULL);
+
+        if (!resolved && errno == ENOENT && allow_missing) {
+                _cleanup_free_ char *dir = NULL, *rdir = NULL;
+                const char *base = strrchr(path, '/');
+
+                if (path_dirname(path, &dir) < 0)
+                        return -ENOMEM;
+                rdir = realpath(dir, NULL);
+                if (!rdir)
+                        return -errno;
+                if (asprintf(&resolved, "%s/%s", streq(rdir, "/") ? "" : rdir, base ? base + 1 : path) < 0)
+                        return -ENOMEM;
+        }
+        if (!resolved)
+                return -errno;
+        for (size_t i = 0; roots && roots[i]; i++) {
+                _cleanup_free_ char *root = realpath(roots[i], NULL);
+
+                if (root && path_is_under(resolved, root)) {
+                        *ret = TAKE_PTR(resolved);
+                        return 0;
+                }
+        }
+        return -EPERM;
+}
+
 bool utf8_valid(const char *s, size_t n, size_t *ret_bad) {
         const unsigned char *p = (const unsigned char *) s;
         size_t i = 0;

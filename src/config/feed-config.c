@@ -415,6 +415,9 @@ static int check_url(const struct yreader *r, const struct ynode *n, struct feed
                 }
                 if (!*rest)
                         return y_error(r, n, "file: URL without a path");
+                if (path_has_dotdot(rest))
+                        return y_error(r, n, "file: URLs must not contain '..': name the file below one of "
+                                             "file_roots");
                 if (path_join_relative(ctx->config_dir, rest, &f->path) < 0)
                         return -ENOMEM;
                 f->scheme = FEED_SCHEME_FILE;

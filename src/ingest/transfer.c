@@ -228,6 +228,50 @@ static void on_curl_done(CURL *easy, CURLcode result, void *userdata) {
 
 static int on_file_readable(sd_event_source *s, void *userdata);
 
+/* Opens a file feed's file, never blocking and never outside file_roots:
+ * symlinks are resolved before the check, the file is opened without
+ * following one and without waiting (a FIFO would wait for a writer for
+ * ever), and what was opened is checked again through /proc, in case the
+ * path changed in between. Anything but a regular file is refused before a
+ * byte is read. 0 with t->fd open, or -errno with t->error set. */
+static int file_open(struct transfer *t, struct stat *ret_st) {
+        const char *path = t->cfg->path;
+        _cleanup_free_ char *resolved = NULL, *opened = NULL;
+        char proc[64];
+        int k;
+
+        k = path_resolve_under(path, t->cfg->file_roots, false, &resolved);
+        if (k == -ENOMEM)
+                return k;
+        if (k == -EPERM) {
+                transfer_fail(t, "%s is outside file_roots once its symlinks are followed; not read", path);
+                return k;
+        }
+        if (k < 0) {
+                transfer_fail(t, "cannot open %s: %s", path, strerror(-k));
+                return k;
+        }
+        t->fd = open(resolved, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
+        if (t->fd < 0 || fstat(t->fd, ret_st) < 0) {
+                k = -errno;
+                transfer_fail(t, "cannot open %s: %s", path, strerror(-k));
+                return k;
+        }
+        if (!S_ISREG(ret_st->st_mode)) {
+                transfer_fail(t, "%s is not a regular file (a FIFO, device, socket or directory is never read)", path);
+                return -EBADF;
+        }
+        (void) snprintf(proc, sizeof proc, "/proc/self/fd/%d", t->fd);
+        k = path_resolve_under(proc, t->cfg->file_roots, false, &opened);
+        if (k == -ENOMEM)
+                return k;
+        if (k < 0) {
+                transfer_fail(t, "%s changed while it was opened, to a file outside file_roots; not read", path);
+                return -EPERM;
+        }
+        return 0;
+}
+
 /* File feeds are read here rather than by libcurl, whose file:// reads the
  * whole file in one call and cannot pause. Unchanged files (same inode,
  * size and modification time) are "not modified". */
@@ -235,15 +279,11 @@ static int file_setup(struct transfer *t, const char *etag) {
         struct stat st;
         int k;
 
-        t->fd = open(t->cfg->path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (t->fd < 0 || fstat(t->fd, &st) < 0) {
-                transfer_fail(t, "cannot open %s: %s", t->cfg->path, strerror(errno));
-                return 0;
-        }
-        if (!S_ISREG(st.st_mode)) {
-                transfer_fail(t, "%s is not a regular file", t->cfg->path);
-                return 0;
-        }
+        k = file_open(t, &st);
+        if (k == -ENOMEM)
+                return k;
+        if (k < 0)
+                return 0;   /* failed, and said why */
         if (asprintf(&t->file_validator, "file:%llu:%llu:%lld:%lld.%09ld", (unsigned long long) st.st_dev,
                      (unsigned long long) st.st_ino, (long long) st.st_size, (long long) st.st_mtim.tv_sec,
                      st.st_mtim.tv_nsec) < 0)

@@ -58,7 +58,8 @@ struct feed_config {
         enum feed_source source;
         char *url;               /* as written; file: URLs resolved to an absolute path */
         enum feed_scheme scheme;
-        char *path;              /* file feeds: the absolute path */
+        char *path;              /* file feeds: the path (absolute, or relative as the config's is) */
+        char *const *file_roots; /* file feeds: where they may read from, the config's file_roots (borrowed) */
         usec_t interval;
         enum feed_format format;
         struct {
