@@ -22,6 +22,7 @@
 
 #define COPY_CHUNK ((size_t) 64 * 1024)    /* COPY text handed to libpq at a time */
 #define FILE_CHUNK ((size_t) 64 * 1024)    /* bytes read from a file feed at a time */
+#define MAX_REDIRECTS 5L
 
 static int curl_setup(struct transfer *t, const char *etag, const char *last_modified);
 static int file_setup(struct transfer *t, const char *etag);
@@ -76,10 +77,14 @@ static int curl_setup(struct transfer *t, const char *etag, const char *last_mod
         /* Redirects only to https: a feed's data and credentials never go
          * out in the clear. */
         (void) curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
-        (void) curl_easy_setopt(e, CURLOPT_MAXREDIRS, 5L);
+        (void) curl_easy_setopt(e, CURLOPT_MAXREDIRS, MAX_REDIRECTS);
         (void) curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "https");
         /* HTTP/1.1: pausing a transfer then buffers one chunk at most. */
         (void) curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long) CURL_HTTP_VERSION_1_1);
+        /* Compressed bodies (gzip, deflate, whatever libcurl can decode)
+         * arrive decoded, and max_body counts the decoded bytes (body()),
+         * so a small body that unpacks to gigabytes is stopped all the same. */
+        (void) curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
         (void) curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t) f->max_body);
         (void) curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_curl_body);
         (void) curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
@@ -205,6 +210,14 @@ static void on_curl_done(CURL *easy, CURLcode result, void *userdata) {
         if (t->end == TRANSFER_FAILED) {
                 /* Failed inside a callback (body too large, database gone). */
                 transfer_finished(t);
+                return;
+        }
+        if (result == CURLE_TOO_MANY_REDIRECTS) {
+                transfer_fail(t, "too many redirects (%ld); the server may redirect in a loop", MAX_REDIRECTS);
+                return;
+        }
+        if (result == CURLE_UNSUPPORTED_PROTOCOL && status >= 300 && status < 400) {
+                transfer_fail(t, "the server redirects to a URL that is not https, which is never followed");
                 return;
         }
         if (result != CURLE_OK) {
