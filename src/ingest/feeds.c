@@ -188,13 +188,19 @@ static void on_round_finished(const struct fetch_result *res, enum round_end end
         struct feeds *f = r->feeds;
         usec_t interval = r->round.cfg->interval, next;
 
+        struct fetch_result report = *res;
+
         if (end == ROUND_ABORTED)
                 r->local_failures++;
         else if (end == ROUND_COMMITTED)
                 r->local_failures = 0;
+        /* A round that could not record its failure in the database counts
+         * its own. */
+        if (!report.ok)
+                report.failures = MAX(report.failures, (int) r->local_failures);
         /* res may point into the round's state: report before resetting it. */
         if (!res->skipped && f->cb.fetched)
-                f->cb.fetched(res, f->cb.userdata);
+                f->cb.fetched(&report, f->cb.userdata);
         if (!res->ok)
                 f->all_ok = false;
 

@@ -7,15 +7,18 @@
  *   COPY stage FROM STDIN while the transfer runs → bokvar.ingest_fetch()
  *   → COMMIT
  *
- * A failed transfer rolls back to the savepoint and records the failure in
- * the same transaction, still under the lock, then commits. A crash at any
- * point leaves the transaction uncommitted: the fetch is simply done again.
+ * A failed transfer, and an ingest that fails or whose counts do not add
+ * up, roll back to the savepoint and record the failure in the same
+ * transaction, still under the lock, then commit: the feed's row says when,
+ * why and how many times in a row. A crash at any point leaves the
+ * transaction uncommitted: the fetch is simply done again.
  * Paged feeds commit page by page, the cursor advancing with each, and a
  * round that finds a cursor resumes the interrupted chain where it stopped.
  *
  * Each step is the callback of the statement before it and sends the next
  * statement: the happy path reads from here down to on_committed(), then
  * the failure path, then how a round ends. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,7 +48,8 @@ static void on_copy_ended(struct pgconn *c, PGresult *res, void *userdata);
 static void ingest(struct round *r);
 static void on_ingested(struct pgconn *c, PGresult *res, void *userdata);
 static void on_committed(struct pgconn *c, PGresult *res, void *userdata);
-/* The failure path, from on_copy_ended() to on_committed(). */
+/* The failure path, from on_copy_ended() or on_ingested() to on_committed(). */
+static void page_fail(struct round *r, const char *fmt, ...) _printf_(2, 3);
 static void on_rolled_back(struct pgconn *c, PGresult *res, void *userdata);
 static void on_failure_recorded(struct pgconn *c, PGresult *res, void *userdata);
 /* The end of a round. */
@@ -220,8 +224,7 @@ static void on_copy_ended(struct pgconn *c _unused_, PGresult *res, void *userda
 
         if (r->transfer.end == TRANSFER_FAILED) {
                 /* The aborted COPY ends in the error we asked for. */
-                if (pgconn_query(r->pg, "ROLLBACK TO SAVEPOINT staging", 0, NULL, on_rolled_back, r) < 0)
-                        round_abort(r, "cannot roll back");
+                page_fail(r, "%s", r->transfer.error);
                 return;
         }
         if (!result_ok(r, res, "the COPY"))
@@ -272,11 +275,13 @@ static void ingest(struct round *r) {
 
         if (t->end == TRANSFER_OK && (f->paging.next || f->paging.link) && r->pages < MAX_PAGES) {
                 next = transfer_next_page(t, &paging_error);
-                /* An empty page with a next cursor: a change feed caught up.
-                 * Keep the cursor for the next round. */
                 if (paging_error)
                         log_warning("Feed %s: %s.", r->name, paging_error);
         }
+        /* A page whose next page is itself: a change feed that has caught
+         * up. The round ends here, and the cursor is kept, so the next round
+         * asks for what came since rather than read the feed from its start. */
+        r->more = next && !streq(next, r->url);
         replace_string(&r->cursor, next ? strdup(next) : NULL);
 
         if (mapping_to_json(f, &mapping) < 0 || fetch_to_json(r, next, &fetch) < 0) {
@@ -295,10 +300,18 @@ static void ingest(struct round *r) {
                 round_abort(r, "cannot send the ingest");
 }
 
-/* The page's rows are ingested: keep what was counted, and commit. */
+/* The page's rows are ingested: keep what was counted, and commit. A
+ * failed ingest (the SQL refused a row it should have quarantined, or
+ * found that its counts do not add up) is undone and recorded instead, as
+ * a failed transfer is: one bad delivery must not vanish into the journal. */
 static void on_ingested(struct pgconn *c _unused_, PGresult *res, void *userdata) {
         struct round *r = userdata;
+        char line[256];
 
+        if (res && PQresultStatus(res) == PGRES_FATAL_ERROR && pgconn_ready(r->pg)) {
+                page_fail(r, "the ingest failed: %s", db_error_line(NULL, res, line, sizeof line));
+                return;
+        }
         if (!result_ok(r, res, "the ingest"))
                 return;
         if (PQntuples(res) != 1 || PQnfields(res) != 5) {
@@ -311,6 +324,12 @@ static void on_ingested(struct pgconn *c _unused_, PGresult *res, void *userdata
         r->updated = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
         r->duplicate = strtoll(PQgetvalue(res, 0, 3), NULL, 10);
         r->quarantined = strtoll(PQgetvalue(res, 0, 4), NULL, 10);
+        /* Every record the reader staged was counted, and nothing else. */
+        if (r->rows_read != (int64_t) r->transfer.stage.rows) {
+                page_fail(r, "the counts do not add up: %llu records were staged, the ingest counted %lld rows",
+                          (unsigned long long) r->transfer.stage.rows, (long long) r->rows_read);
+                return;
+        }
         if (pgconn_query(r->pg, "COMMIT", 0, NULL, on_committed, r) < 0)
                 round_abort(r, "cannot commit");
 }
@@ -322,11 +341,12 @@ static void on_committed(struct pgconn *c _unused_, PGresult *res, void *userdat
         const struct transfer *t = &r->transfer;
         struct fetch_result fr = {
                 .feed = r->name,
-                .ok = t->end != TRANSFER_FAILED,
+                .ok = !r->failed,
                 .not_modified = t->end == TRANSFER_NOT_MODIFIED,
                 .status = (unsigned) t->status,
                 .seconds = elapsed(r),
-                .error = t->error,
+                .error = r->error,
+                .failures = r->failed ? r->failures + 1 : 0,
         };
 
         if (!result_ok(r, res, "the commit"))
@@ -338,10 +358,11 @@ static void on_committed(struct pgconn *c _unused_, PGresult *res, void *userdat
                 fr.duplicate = r->duplicate;
                 fr.quarantined = r->quarantined;
         }
-        if (fr.ok && r->cursor) {
+        if (fr.ok && r->more) {
                 log_result(&fr);
                 r->ops->page_committed(&fr, r->userdata);
                 transfer_reset(&r->transfer);
+                r->more = false;
                 replace_string(&r->url, TAKE_PTR(r->cursor));
                 page_start(r);
                 return;
@@ -350,6 +371,18 @@ static void on_committed(struct pgconn *c _unused_, PGresult *res, void *userdat
 }
 
 /* ---- the failure path ---- */
+
+/* The page failed: undo what it staged (and ingested), keeping the lock. */
+static void page_fail(struct round *r, const char *fmt, ...) {
+        va_list ap;
+
+        r->failed = true;
+        va_start(ap, fmt);
+        (void) vsnprintf(r->error, sizeof r->error, fmt, ap);
+        va_end(ap);
+        if (pgconn_query(r->pg, "ROLLBACK TO SAVEPOINT staging", 0, NULL, on_rolled_back, r) < 0)
+                round_abort(r, "cannot roll back");
+}
 
 /* The failed page's rows are gone: record the failure and when to retry. */
 static void on_rolled_back(struct pgconn *c _unused_, PGresult *res, void *userdata) {
@@ -365,7 +398,7 @@ static void on_rolled_back(struct pgconn *c _unused_, PGresult *res, void *userd
         (void) snprintf(ms, sizeof ms, "%.0f", elapsed(r) * 1000);
         params[0] = r->name;
         params[1] = status;
-        params[2] = r->transfer.error;
+        params[2] = r->error;
         params[3] = retry;
         params[4] = ms;
         if (pgconn_query(r->pg, "SELECT bokvar.feed_failed($1, $2, $3, $4, $5)", 5, params, on_failure_recorded, r) <
@@ -427,6 +460,9 @@ void fetch_round_reset(struct round *r) {
         r->etag = mfree(r->etag);
         r->last_modified = mfree(r->last_modified);
         r->cursor = mfree(r->cursor);
+        r->more = false;
+        r->failed = false;
+        r->error[0] = 0;
         r->rows_read = r->accepted = r->updated = r->duplicate = r->quarantined = 0;
 }
 

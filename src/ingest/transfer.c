@@ -527,10 +527,6 @@ char *transfer_next_page(const struct transfer *t, const char **ret_error) {
         }
         if (curl_url_get(u, CURLUPART_URL, &url, 0) != CURLUE_OK)
                 goto bad;
-        if (t->url && streq(url, t->url)) {
-                curl_free(url);
-                url = NULL;
-        }
         goto done;
 bad:
         *ret_error = "the next page's URL cannot be read; paging stopped";

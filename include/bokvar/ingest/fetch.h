@@ -6,8 +6,8 @@
  *   CREATE TEMP TABLE stage → COPY while the transfer runs →
  *   bokvar.ingest_fetch() → COMMIT
  *
- * or, when the transfer fails, ROLLBACK TO SAVEPOINT → bokvar.feed_failed()
- * → COMMIT. The scheduler (feeds.c) owns each struct round and decides when
+ * or, when the transfer or the ingest fails, ROLLBACK TO SAVEPOINT →
+ * bokvar.feed_failed() → COMMIT. The scheduler (feeds.c) owns each struct round and decides when
  * a round starts; the round tells it, through round_ops, what each page
  * committed and how the round ended. Everything runs on the event loop;
  * nothing here blocks. */
@@ -33,6 +33,7 @@ struct fetch_result {
         int64_t rows_read, accepted, updated, duplicate, quarantined;
         double seconds;
         const char *error;    /* when !ok */
+        int failures;         /* when !ok: failed fetches in a row, this one included */
 };
 
 enum round_end {
@@ -74,9 +75,12 @@ struct round {
         char *url;                    /* the page being fetched */
         char *etag, *last_modified;   /* the feed's validators, as claimed */
         char *cursor;                 /* where the chain of pages goes on */
+        bool more;                    /* ... in this round: the next page is not this one */
         unsigned pages;
         bool cursor_at_start;         /* the round resumed an interrupted chain of pages */
         int64_t rows_read, accepted, updated, duplicate, quarantined;   /* what bokvar.ingest_fetch() counted */
+        bool failed;                  /* the page failed, and is being rolled back and recorded */
+        char error[512];              /* ... why */
         struct timespec started;
         double started_epoch;
         struct transfer transfer;     /* the page's body */

@@ -89,6 +89,7 @@ void transfer_reset(struct transfer *t);
 
 /* After a transfer of a paged feed: the next page's URL (from the body's
  * paging value or the Link header), on the same site as the feed's URL, as
- * a new string. NULL when this was the last page, or when the next page
- * cannot be followed, in which case *ret_error says why. */
+ * a new string; it may be this page's own URL (a change feed with nothing
+ * new). NULL when this was the last page, or when the next page cannot be
+ * followed, in which case *ret_error says why. */
 char *transfer_next_page(const struct transfer *t, const char **ret_error);
