@@ -32,6 +32,11 @@ struct daemon {
         } phase;
         bool once_ok;              /* with once: every step succeeded so far */
         bool stopping;             /* SIGTERM came: finishing what is in flight */
+        struct failing_feed {
+                char *name;
+                int failures;      /* failed fetches in a row */
+        } *failing;                /* feeds whose last fetch failed, named in every STATUS= */
+        size_t n_failing;
 };
 
 /* Loads the configuration and checks the database; logs why it cannot start
