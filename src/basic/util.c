@@ -199,6 +199,35 @@ int buf_put_json_string(struct buf *b, const char *s, size_t n) {
         return 0;
 }
 
+int buf_put_terminal_text(struct buf *b, const char *s, bool tab_newline) {
+        size_t n = strlen(s), i = 0;
+
+        while (i < n) {
+                unsigned char c = (unsigned char) s[i];
+                size_t len = 1;
+                int r;
+
+                if (c >= 0x80) {
+                        /* A whole UTF-8 sequence, or one byte that is not one. */
+                        len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+                        if (len > n - i || !utf8_valid(s + i, len, NULL))
+                                len = 1;
+                }
+                if (c == '\t' || c == '\n')
+                        r = tab_newline ? buf_puts(b, c == '\t' ? "\\t" : "\\n") : buf_putc(b, (char) c);
+                else if (c < 0x20 || c == 0x7f || (len == 1 && c >= 0x80))
+                        r = buf_printf(b, "\\x%02X", c);
+                else if (len == 2 && c == 0xc2 && (unsigned char) s[i + 1] < 0xa0)
+                        r = buf_printf(b, "\\x%02X\\x%02X", c, (unsigned char) s[i + 1]);
+                else
+                        r = buf_put(b, s + i, len);
+                if (r < 0)
+                        return r;
+                i += len;
+        }
+        return buf_put(b, "", 0);
+}
+
 void buf_free(struct buf *b) {
         b->data = mfree(b->data);
         b->len = b->cap = 0;

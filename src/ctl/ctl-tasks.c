@@ -197,16 +197,17 @@ static int task_act(struct ctl *ctl, const char *action, const char *id, const s
                          4, (const char *[]){ id, by, a->outcome, a->note });
         if (r != EXIT_OK)
                 return r;
+        _cleanup_free_ char *who = output_escape(streq(action, "ack") ? PQgetvalue(res, 0, 3) : by, true);
         if (ctl->json) {
                 output_record(stdout, res, 0, true);
                 printf("\n");
         } else if (streq(action, "ack"))
-                printf("Task %s acknowledged by %s.\n", id, PQgetvalue(res, 0, 3));
+                printf("Task %s acknowledged by %s.\n", id, who ? who : "?");
         else if (streq(action, "contact"))
-                printf("Task %s: %s contact by %s recorded (%s).\n", id, a->channel, by,
+                printf("Task %s: %s contact by %s recorded (%s).\n", id, a->channel, who ? who : "?",
                        streq(a->reached, "yes") ? "reached" : "not reached");
         else
-                printf("Task %s closed by %s: %s.\n", id, by, a->outcome);
+                printf("Task %s closed by %s: %s.\n", id, who ? who : "?", a->outcome);
         return EXIT_OK;
 }
 

@@ -85,6 +85,12 @@ bool path_is_under(const char *path, const char *root);
  * -EPERM when it lies under no root; realpath()'s errno otherwise. */
 int path_resolve_under(const char *path, char *const *roots, bool allow_missing, char **ret);
 
+/* Appends s for a terminal: valid UTF-8 as it is, but control characters
+ * (C0 but tab and newline, DEL, the C1 range U+0080 to U+009F) and bytes
+ * that are not UTF-8 as \xNN, so that text from a feed can never move the
+ * cursor, retitle or clear a terminal. With tab_newline, tabs and newlines
+ * are escaped too, as \t and \n (for table cells). */
+int buf_put_terminal_text(struct buf *b, const char *s, bool tab_newline);
 /* True when s is valid UTF-8; *ret_bad (optional) gets the offset of the first bad byte. */
 bool utf8_valid(const char *s, size_t n, size_t *ret_bad);
 
