@@ -26,16 +26,8 @@ V1 = csv_rows([('A1', 'arrears', '2026-11-01', PNR[0], 'Storgatan 12 B', '602 23
                ('A3', 'arrears', '2026-11-12', '', 'STORGATAN 12B', '60223', '', '300')])
 
 
-def csv_feed(name, url, extra=''):
-    return f'''  - name: {name}
-    source: landlord
-    url: {url}
-    interval: 1h
-    format: csv
-    csv: {{ delimiter: ";" }}
-    decimal_comma: true
-    timeout: {extra or '20s'}
-    map:
+# HEADER's columns, mapped.
+MAP = '''    map:
       external_id: id
       kind: kind
       occurred_at: date
@@ -45,6 +37,18 @@ def csv_feed(name, url, extra=''):
       children: children
       amount: amount
 '''
+
+
+def csv_feed(name, url, extra=''):
+    return f'''  - name: {name}
+    source: landlord
+    url: {url}
+    interval: 1h
+    format: csv
+    csv: {{ delimiter: ";" }}
+    decimal_comma: true
+    timeout: {extra or '20s'}
+''' + MAP
 
 
 class Http(TestCase):

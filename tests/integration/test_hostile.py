@@ -199,10 +199,7 @@ class Sources(TestCase):
     def setUp(self):
         super().setUp()
         self.srv = FeedServer()
-
-    def tearDown(self):
-        self.srv.stop()
-        super().tearDown()
+        self.addCleanup(self.srv.stop)
 
     def test_a_fifo_does_not_block_the_daemon(self):
         # Case 4: a FIFO as a feed blocked the whole process in open() for

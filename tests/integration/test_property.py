@@ -18,10 +18,11 @@ import random
 import sys
 
 from harness import TestCase, main
+from test_feeds import HEADER as CSV_HEADER, MAP
 
 SEED = 1313
 CASES = 30          # a format; the sanitizer build runs them in well under a minute
-HEADER = ['id', 'kind', 'date', 'pnr', 'street', 'zip', 'children', 'amount']
+HEADER = CSV_HEADER.strip().split(';')
 KINDS = ['arrears', 'termination_notice', 'eviction_application', 'resolved', 'Vräkning', '']
 PNR = ['19880417-1232', '19751102-4569', '19920130-7825', '19690708-3155', '19880417-1233', '12345', '']
 
@@ -199,16 +200,7 @@ def feed_config(name, fmt, encoding):
     url: file:{name}.{fmt}
     format: {fmt}
 {extra}    identity: [se]
-    map:
-      external_id: id
-      kind: kind
-      occurred_at: date
-      person_id: pnr
-      address: street
-      postal_code: zip
-      children: children
-      amount: amount
-'''
+''' + MAP
 
 
 def cases(seed=SEED, n=CASES):

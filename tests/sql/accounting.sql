@@ -25,6 +25,17 @@ LANGUAGE sql AS $$
         SELECT jsonb_build_object('url', 'file:///feeds/f.csv', 'status', 0, 'bytes', 1,
                                   'started_at', extract(epoch FROM now()), 'interval', 900) || extra
 $$;
+-- Ingests pg_temp.stage as a CSV fetch of feed f; its result is kept as step.
+CREATE TABLE pg_temp.header AS
+SELECT '["id", "kind", "date", "pnr", "name", "street", "zip", "city", "apt", "children", "amount", "months",
+         "deadline", "landlord"]'::jsonb AS names;
+CREATE FUNCTION pg_temp.ingest_csv(step text) RETURNS void
+LANGUAGE sql AS $$
+        INSERT INTO result SELECT step, bokvar.ingest_fetch('f', (SELECT m FROM mapping WHERE name = 'csv'),
+                                                            pg_temp.fetch_info(jsonb_build_object('header',
+                                                                (SELECT names FROM pg_temp.header))));
+        SELECT bokvar.ingest_cleanup();
+$$;
 -- Text that does not compress: a B-tree entry of repeated letters would fit.
 CREATE FUNCTION pg_temp.noise(n integer) RETURNS text
 LANGUAGE sql AS $$
@@ -47,10 +58,7 @@ SELECT i, i + 1, ARRAY['R' || i, 'arrears', '2026-11-01', NULL, NULL,
                        CASE WHEN i = 11 THEN pg_temp.noise(3000) ELSE 'Gatan ' || i END, '602 23', NULL, NULL, NULL,
                        NULL, NULL, NULL, NULL]
 FROM generate_series(1, 11) i;
-INSERT INTO result SELECT 'long', bokvar.ingest_fetch('f', (SELECT m FROM mapping WHERE name = 'csv'), pg_temp.fetch_info(
-        '{"header": ["id", "kind", "date", "pnr", "name", "street", "zip", "city", "apt", "children", "amount",
-                     "months", "deadline", "landlord"]}'));
-SELECT bokvar.ingest_cleanup();
+SELECT pg_temp.ingest_csv('long');
 SELECT is((SELECT r - 'fetch_id' FROM result WHERE step = 'long'),
           '{"rows_read": 11, "accepted": 10, "updated": 0, "duplicate": 0, "quarantined": 1, "not_modified": false}',
           'a 3,000-character address: that row quarantined, the ten others ingested');
@@ -66,10 +74,7 @@ INSERT INTO stage (seq, line, fields) VALUES
              pg_temp.noise(41), pg_temp.noise(21), pg_temp.noise(41), pg_temp.noise(201)]),
 (2, 3, ARRAY['Y' || pg_temp.noise(199), 'arrears', '2026-11-01', NULL, '  ' || pg_temp.noise(200) || '  ',
              pg_temp.noise(200), '602 23', pg_temp.noise(100), NULL, NULL, NULL, NULL, NULL, pg_temp.noise(200)]);
-INSERT INTO result SELECT 'every', bokvar.ingest_fetch('f', (SELECT m FROM mapping WHERE name = 'csv'), pg_temp.fetch_info(
-        '{"header": ["id", "kind", "date", "pnr", "name", "street", "zip", "city", "apt", "children", "amount",
-                     "months", "deadline", "landlord"]}'));
-SELECT bokvar.ingest_cleanup();
+SELECT pg_temp.ingest_csv('every');
 SELECT is((SELECT r - 'fetch_id' FROM result WHERE step = 'every'),
           '{"rows_read": 2, "accepted": 1, "updated": 0, "duplicate": 0, "quarantined": 1, "not_modified": false}',
           'a row at every limit is ingested; spaces around a value do not count');
@@ -124,17 +129,12 @@ INSERT INTO stage (seq, line, fields)
 SELECT i, i + 1, ARRAY['Z' || i, 'arrears', '2026-11-01', NULL, NULL, 'Vägen ' || i, '602 23', NULL, NULL, NULL,
                        NULL, NULL, NULL, NULL]
 FROM generate_series(1, 3) i;
-SELECT throws_ok($$SELECT bokvar.ingest_fetch('f', (SELECT m FROM mapping WHERE name = 'csv'), pg_temp.fetch_info(
-        '{"header": ["id", "kind", "date", "pnr", "name", "street", "zip", "city", "apt", "children", "amount",
-                     "months", "deadline", "landlord"]}'))$$,
+SELECT throws_ok($$SELECT pg_temp.ingest_csv('lost')$$,
         'XX000', 'the counts do not add up: 3 rows read, 2 accepted, 0 updated, 1 duplicate, 0 quarantined, where '
                  'the rows show 3 read, 3 new, 0 changed, 0 duplicate, 0 quarantined',
         'a row lost without an error fails the ingest, saying so');
 DROP TRIGGER lose_z2 ON bokvar.signal;
-INSERT INTO result SELECT 'counted', bokvar.ingest_fetch('f', (SELECT m FROM mapping WHERE name = 'csv'), pg_temp.fetch_info(
-        '{"header": ["id", "kind", "date", "pnr", "name", "street", "zip", "city", "apt", "children", "amount",
-                     "months", "deadline", "landlord"]}'));
-SELECT bokvar.ingest_cleanup();
+SELECT pg_temp.ingest_csv('counted');
 SELECT is((SELECT r - 'fetch_id' FROM result WHERE step = 'counted'),
           '{"rows_read": 3, "accepted": 3, "updated": 0, "duplicate": 0, "quarantined": 0, "not_modified": false}',
           'without the fault the same rows add up');
