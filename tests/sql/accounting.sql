@@ -1,5 +1,5 @@
 -- SPDX-License-Identifier: GPL-3.0-or-later
--- Every row accounted for (sql/006_accounting.sql): every canonical field
+-- Every row accounted for (sql/005_accounting.sql): every canonical field
 -- has a maximum length, checked before anything reaches an index, so that
 -- no single row can fail a fetch; and an ingest whose counts do not add up
 -- fails. Driven as bokvard drives it: claim, stage, bokvar.ingest_fetch().
