@@ -5,6 +5,7 @@
 #include <sys/epoll.h>
 #include <time.h>
 
+#include "bokvar-build.h"
 #include "bokvar/basic/curl-glue.h"
 #include "bokvar/basic/duration.h"
 #include "bokvar/basic/log.h"
@@ -184,4 +185,25 @@ void curl_glue_remove(struct curl_glue *g, CURL *easy) {
         curl_multi_remove_handle(g->multi, easy);
         (void) curl_easy_setopt(easy, CURLOPT_PRIVATE, NULL);
         free(t);
+}
+
+int curl_glue_easy_new(const char *url, usec_t timeout, usec_t connect_timeout, const char *ca_file, CURL **ret) {
+        CURL *e = curl_easy_init();
+
+        if (!e)
+                return -ENOMEM;
+        if (curl_easy_setopt(e, CURLOPT_URL, url) != CURLE_OK) {
+                curl_easy_cleanup(e);
+                return -EINVAL;
+        }
+        (void) curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+        (void) curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long) (timeout / USEC_PER_MSEC));
+        (void) curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long) (connect_timeout / USEC_PER_MSEC));
+        (void) curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+        (void) curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+        (void) curl_easy_setopt(e, CURLOPT_USERAGENT, "bokvar/" BOKVAR_VERSION);
+        if (ca_file)
+                (void) curl_easy_setopt(e, CURLOPT_CAINFO, ca_file);
+        *ret = e;
+        return 0;
 }

@@ -102,6 +102,12 @@ void diag_sort(struct diag *d, size_t start) {
 }
 
 void diag_print(const struct diag *d, FILE *f) {
-        for (size_t i = 0; i < d->n; i++)
-                fprintf(f, "%s\n", d->messages[i]);
+        struct buf b = {};
+
+        for (size_t i = 0; i < d->n; i++) {
+                buf_clear(&b);
+                /* A message may quote a value: never a control character raw. */
+                fprintf(f, "%s\n", buf_put_terminal_text(&b, d->messages[i], true) == 0 ? b.data : "(out of memory)");
+        }
+        buf_free(&b);
 }

@@ -87,6 +87,7 @@ struct json_scan {
         bool capturing;
         bool capture_overflow;
         bool capture_is_object;
+        char capture_problem[160];   /* the first thing in it PostgreSQL cannot store */
         size_t capture_depth;
         unsigned capture_line;
         struct buf capture;
@@ -100,14 +101,12 @@ struct json_scan {
         unsigned column;
         bool failed;
         char error[160];
-        unsigned error_line;
 };
 
 static int fail(struct json_scan *s, const char *what) {
         if (!s->failed) {
                 s->failed = true;
                 (void) snprintf(s->error, sizeof s->error, "line %u, column %u: %s", s->line, s->column, what);
-                s->error_line = s->capturing ? s->capture_line : s->line;
         }
         return -EBADMSG;
 }
@@ -157,15 +156,6 @@ const char *json_scan_error(const struct json_scan *s) {
         return s->failed ? s->error : NULL;
 }
 
-unsigned json_scan_error_line(const struct json_scan *s) {
-        return s->error_line;
-}
-
-const char *json_scan_partial(const struct json_scan *s, size_t *ret_len) {
-        *ret_len = s->capture.len;
-        return s->capture.data ? s->capture.data : "";
-}
-
 bool json_scan_found_records(const struct json_scan *s) {
         return s->found_records;
 }
@@ -191,6 +181,7 @@ static void value_start(struct json_scan *s, char c) {
                 s->capturing = true;
                 s->capture_overflow = false;
                 s->capture_is_object = c == '{';
+                s->capture_problem[0] = 0;
                 s->capture_depth = s->depth;
                 s->capture_line = s->line;
                 buf_clear(&s->capture);
@@ -212,7 +203,8 @@ static int value_done(struct json_scan *s) {
                         r = s->ops->record_too_long(s->userdata, s->capture_line, s->capture.data, s->capture.len);
                 else
                         r = s->ops->record(s->userdata, s->capture_line, s->capture.data ? s->capture.data : "",
-                                           s->capture.len, s->capture_is_object);
+                                           s->capture.len, s->capture_is_object,
+                                           s->capture_problem[0] ? s->capture_problem : NULL);
                 buf_clear(&s->capture);
         }
         if (s->depth == 0)
@@ -306,15 +298,39 @@ static int string_end(struct json_scan *s) {
         return value_done(s);
 }
 
-static int string_byte(struct json_scan *s, unsigned char c) {
-        if (s->utf8_left > 0) {
-                if (c < s->utf8_lo || c > s->utf8_hi)
-                        return fail(s, "invalid UTF-8 in a string");
-                s->utf8_left--;
-                s->utf8_lo = 0x80;
-                s->utf8_hi = 0xbf;
-                string_out(s, (const char *) &c, 1);
+/* Something inside a string or a number that PostgreSQL cannot store, in
+ * a document whose shape is still clear: inside a record, the record is
+ * refused and the scan goes on; in the next-page value, or when validating
+ * one value, it is an error; elsewhere nothing is kept, so it does not
+ * matter. Returns 0 to go on, or -EBADMSG. */
+static int problem(struct json_scan *s, const char *what) {
+        if (s->capturing) {
+                if (!s->capture_problem[0])
+                        (void) snprintf(s->capture_problem, sizeof s->capture_problem, "line %u, column %u: %s",
+                                        s->line, s->column, what);
                 return 0;
+        }
+        if (s->want_records && !s->capturing_next)
+                return 0;
+        return fail(s, what);
+}
+
+static int string_byte(struct json_scan *s, unsigned char c) {
+        int r;
+
+        if (s->utf8_left > 0) {
+                if (c >= s->utf8_lo && c <= s->utf8_hi) {
+                        s->utf8_left--;
+                        s->utf8_lo = 0x80;
+                        s->utf8_hi = 0xbf;
+                        string_out(s, (const char *) &c, 1);
+                        return 0;
+                }
+                /* A sequence cut short: c is read on its own below (it may
+                 * be the closing quote). */
+                s->utf8_left = 0;
+                if ((r = problem(s, "invalid UTF-8 in a string")) < 0)
+                        return r;
         }
         if (s->hex_left > 0) {
                 unsigned v;
@@ -325,28 +341,39 @@ static int string_byte(struct json_scan *s, unsigned char c) {
                         v = c - 'a' + 10;
                 else if (c >= 'A' && c <= 'F')
                         v = c - 'A' + 10;
-                else
-                        return fail(s, "\\u must be followed by four hex digits");
+                else {
+                        s->hex_left = 0;
+                        s->high_surrogate = 0;
+                        if ((r = problem(s, "\\u must be followed by four hex digits")) < 0)
+                                return r;
+                        goto plain;
+                }
                 s->hex = s->hex * 16 + v;
                 if (--s->hex_left > 0)
                         return 0;
-                if (s->hex == 0)
-                        return fail(s, "\\u0000 is not allowed in text");
+                if (s->hex == 0) {
+                        s->high_surrogate = 0;
+                        return problem(s, "\\u0000 is not allowed in text");
+                }
                 if (s->hex >= 0xd800 && s->hex <= 0xdbff) {
-                        if (s->high_surrogate)
-                                return fail(s, "a high surrogate \\u escape must be followed by a low one");
+                        if (s->high_surrogate) {
+                                s->high_surrogate = 0;
+                                return problem(s, "a high surrogate \\u escape must be followed by a low one");
+                        }
                         s->high_surrogate = s->hex;
                         return 0;
                 }
                 if (s->hex >= 0xdc00 && s->hex <= 0xdfff) {
                         if (!s->high_surrogate)
-                                return fail(s, "a low surrogate \\u escape without a high one before it");
+                                return problem(s, "a low surrogate \\u escape without a high one before it");
                         string_codepoint(s, 0x10000 + ((s->high_surrogate - 0xd800) << 10) + (s->hex - 0xdc00));
                         s->high_surrogate = 0;
                         return 0;
                 }
-                if (s->high_surrogate)
-                        return fail(s, "a high surrogate \\u escape must be followed by a low one");
+                if (s->high_surrogate) {
+                        s->high_surrogate = 0;
+                        return problem(s, "a high surrogate \\u escape must be followed by a low one");
+                }
                 string_codepoint(s, s->hex);
                 return 0;
         }
@@ -360,15 +387,22 @@ static int string_byte(struct json_scan *s, unsigned char c) {
                         s->hex = 0;
                         return 0;
                 }
-                if (s->high_surrogate)
-                        return fail(s, "a high surrogate \\u escape must be followed by a low one");
+                if (s->high_surrogate) {
+                        s->high_surrogate = 0;
+                        if ((r = problem(s, "a high surrogate \\u escape must be followed by a low one")) < 0)
+                                return r;
+                }
                 if (!e)
-                        return fail(s, "unknown escape in a string");
+                        return problem(s, "unknown escape in a string");
                 string_out(s, &to[e - from], 1);
                 return 0;
         }
-        if (s->high_surrogate && c != '\\')
-                return fail(s, "a high surrogate \\u escape must be followed by a low one");
+plain:
+        if (s->high_surrogate && c != '\\') {
+                s->high_surrogate = 0;
+                if ((r = problem(s, "a high surrogate \\u escape must be followed by a low one")) < 0)
+                        return r;
+        }
         if (c == '"')
                 return string_end(s);
         if (c == '\\') {
@@ -376,7 +410,7 @@ static int string_byte(struct json_scan *s, unsigned char c) {
                 return 0;
         }
         if (c < 0x20)
-                return fail(s, "control character inside a string (write it as an escape)");
+                return problem(s, "control character inside a string (write it as an escape)");
         if (c >= 0x80) {
                 s->utf8_lo = 0x80;
                 s->utf8_hi = 0xbf;
@@ -395,7 +429,7 @@ static int string_byte(struct json_scan *s, unsigned char c) {
                         else if (c == 0xf4)
                                 s->utf8_hi = 0x8f;
                 } else
-                        return fail(s, "invalid UTF-8 in a string");
+                        return problem(s, "invalid UTF-8 in a string");
         }
         string_out(s, (const char *) &c, 1);
         return 0;
@@ -405,8 +439,8 @@ static int string_byte(struct json_scan *s, unsigned char c) {
 static int number_byte(struct json_scan *s, unsigned char c) {
         bool digit = c >= '0' && c <= '9';
 
-        if (++s->num_len > NUMBER_MAX)
-                return fail(s, "number too long");
+        if (++s->num_len == NUMBER_MAX + 1 && problem(s, "number too long") < 0)
+                return -EBADMSG;
         switch (s->num) {
         case N_MINUS:
                 if (!digit)
@@ -457,8 +491,8 @@ static int number_byte(struct json_scan *s, unsigned char c) {
         case N_EXP:
                 if (!digit)
                         return 0;
-                if (++s->exp_digits > 3)
-                        return fail(s, "number out of range");
+                if (++s->exp_digits == 4 && problem(s, "number out of range") < 0)
+                        return -EBADMSG;
                 return 1;
         }
         return 0;
@@ -528,6 +562,11 @@ static int structural_byte(struct json_scan *s, unsigned char c) {
                         .next_match = s->child_next_match,
                 };
                 s->expect = c == '{' ? EXPECT_KEY_OR_CLOSE : EXPECT_VALUE_OR_CLOSE;
+                /* The records array, even an empty one (a change feed with
+                 * nothing new). */
+                if (c == '[' && s->want_records && !s->capturing &&
+                    s->stack[s->depth - 1].records_match == (int) s->records_len)
+                        s->found_records = true;
                 if (c == '[')
                         child_matches(s);
                 return 0;
@@ -658,7 +697,7 @@ int json_scan_finish(struct json_scan *s) {
 }
 
 static int validate_record(void *u _unused_, unsigned l _unused_, const char *t _unused_, size_t n _unused_,
-                           bool o _unused_) {
+                           bool o _unused_, const char *p _unused_) {
         return 0;
 }
 

@@ -199,6 +199,35 @@ int buf_put_json_string(struct buf *b, const char *s, size_t n) {
         return 0;
 }
 
+int buf_put_terminal_text(struct buf *b, const char *s, bool tab_newline) {
+        size_t n = strlen(s), i = 0;
+
+        while (i < n) {
+                unsigned char c = (unsigned char) s[i];
+                size_t len = 1;
+                int r;
+
+                if (c >= 0x80) {
+                        /* A whole UTF-8 sequence, or one byte that is not one. */
+                        len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+                        if (len > n - i || !utf8_valid(s + i, len, NULL))
+                                len = 1;
+                }
+                if (c == '\t' || c == '\n')
+                        r = tab_newline ? buf_puts(b, c == '\t' ? "\\t" : "\\n") : buf_putc(b, (char) c);
+                else if (c < 0x20 || c == 0x7f || (len == 1 && c >= 0x80))
+                        r = buf_printf(b, "\\x%02X", c);
+                else if (len == 2 && c == 0xc2 && (unsigned char) s[i + 1] < 0xa0)
+                        r = buf_printf(b, "\\x%02X\\x%02X", c, (unsigned char) s[i + 1]);
+                else
+                        r = buf_put(b, s + i, len);
+                if (r < 0)
+                        return r;
+                i += len;
+        }
+        return buf_put(b, "", 0);
+}
+
 void buf_free(struct buf *b) {
         b->data = mfree(b->data);
         b->len = b->cap = 0;
@@ -283,6 +312,51 @@ int path_join_relative(const char *dir, const char *path, char **ret) {
                 return -ENOMEM;
         *ret = p;
         return 0;
+}
+
+bool path_has_dotdot(const char *path) {
+        for (const char *p = path; (p = strstr(p, "..")); p += 2)
+                if ((p == path || p[-1] == '/') && (p[2] == 0 || p[2] == '/'))
+                        return true;
+        return false;
+}
+
+bool path_is_under(const char *path, const char *root) {
+        size_t n = strlen(root);
+
+        while (n > 1 && root[n - 1] == '/')
+                n--;
+        if (n == 1 && root[0] == '/')
+                return path[0] == '/';
+        return strncmp(path, root, n) == 0 && (path[n] == 0 || path[n] == '/');
+}
+
+int path_resolve_under(const char *path, char *const *roots, bool allow_missing, char **ret) {
+        _cleanup_free_ char *resolved = realpath(path, NULL);
+
+        if (!resolved && errno == ENOENT && allow_missing) {
+                _cleanup_free_ char *dir = NULL, *rdir = NULL;
+                const char *base = strrchr(path, '/');
+
+                if (path_dirname(path, &dir) < 0)
+                        return -ENOMEM;
+                rdir = realpath(dir, NULL);
+                if (!rdir)
+                        return -errno;
+                if (asprintf(&resolved, "%s/%s", streq(rdir, "/") ? "" : rdir, base ? base + 1 : path) < 0)
+                        return -ENOMEM;
+        }
+        if (!resolved)
+                return -errno;
+        for (size_t i = 0; roots && roots[i]; i++) {
+                _cleanup_free_ char *root = realpath(roots[i], NULL);
+
+                if (root && path_is_under(resolved, root)) {
+                        *ret = TAKE_PTR(resolved);
+                        return 0;
+                }
+        }
+        return -EPERM;
 }
 
 bool utf8_valid(const char *s, size_t n, size_t *ret_bad) {

@@ -4,13 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bokvar/config/config.h"
 #include "bokvar/basic/credential.h"
-#include "bokvar/config/feed-config.h"
 #include "bokvar/basic/log.h"
-#include "bokvar/config/rules.h"
 #include "bokvar/basic/util.h"
 #include "bokvar/basic/yamldoc.h"
+#include "bokvar/config/config.h"
+#include "bokvar/config/feed-config.h"
+#include "bokvar/config/rules.h"
 
 struct config *config_new(void) {
         struct config *c = calloc(1, sizeof *c);
@@ -39,6 +39,7 @@ struct config *config_unref(struct config *c) {
         access_config_done(&c->access);
         rules_free(c->rules);
         free(c->rules_path);
+        strv_free(c->file_roots);
         free(c->path);
         free(c->dir);
         free(c->database);
@@ -72,6 +73,92 @@ static int parse_rules(const struct yreader *r, const struct ynode *n, void *des
         if (c->load_flags & CONFIG_CHECK_FILES)
                 return rules_load(c->rules_path, &c->rules, r->diag);
         return 0;
+}
+
+static bool endswith_dot(const char *p) {
+        size_t n = strlen(p);
+
+        return n >= 3 && streq(p + n - 2, "/.");
+}
+
+/* file_roots: directories, next to the configuration unless absolute. */
+static int parse_file_roots(const struct yreader *r, const struct ynode *n, void *dest _unused_) {
+        struct config *c = r->userdata;
+        int ret = 0;
+
+        if (n->type != YNODE_SEQUENCE)
+                return y_error(r, n, "file_roots must be a list of directories");
+        c->file_roots = strv_free(c->file_roots);
+        c->file_roots = calloc(1, sizeof(char *));
+        if (!c->file_roots)
+                return -ENOMEM;
+        for (size_t i = 0; i < n->n_children; i++) {
+                const struct ynode *e = n->children[i];
+                _cleanup_free_ char *p = NULL;
+
+                if (y_scalar(r, e, "a directory") < 0 || ynode_is_null(e)) {
+                        ret = -EINVAL;
+                        continue;
+                }
+                if (path_has_dotdot(e->value)) {
+                        ret = y_error(r, e, "file_roots: write '%s' without '..'", e->value);
+                        continue;
+                }
+                if (path_join_relative(c->dir, e->value, &p) < 0)
+                        return -ENOMEM;
+                /* "." and "./feeds" name the configuration's directory and
+                 * one below it: "dir/." would match nothing. */
+                for (char *dot; (dot = strstr(p, "/./"));)
+                        memmove(dot, dot + 2, strlen(dot + 2) + 1);
+                if (endswith_dot(p))
+                        p[strlen(p) - 2] = 0;
+                if (strv_extend(&c->file_roots, p) < 0)
+                        return -ENOMEM;
+        }
+        return ret;
+}
+
+/* A file: feed must lie under one of file_roots: as written (every load),
+ * and with every symlink resolved when the files are checked. Reported at
+ * the feed's url. A feed's file need not exist yet: it is read at each
+ * fetch, and checked again then. */
+static int check_file_feeds(const struct yreader *r, const struct ynode *root, struct config *c) {
+        const struct ynode *list = ynode_find(root, "feeds");
+        int ret = 0;
+
+        for (size_t i = 0; i < c->n_feeds; i++) {
+                struct feed_config *f = &c->feeds[i];
+                const struct ynode *url = list && i < list->n_children ? ynode_find(list->children[i], "url") : NULL;
+                _cleanup_free_ char *resolved = NULL;
+                _cleanup_(buf_free) struct buf roots = {};
+                bool under = false, symlink = false;
+
+                f->file_roots = c->file_roots;
+                if (f->scheme != FEED_SCHEME_FILE)
+                        continue;
+                for (size_t j = 0; c->file_roots[j]; j++)
+                        under = under || path_is_under(f->path, c->file_roots[j]);
+                if (under && (c->load_flags & CONFIG_CHECK_FILES)) {
+                        int k = path_resolve_under(f->path, c->file_roots, true, &resolved);
+
+                        if (k == -ENOMEM)
+                                return k;
+                        /* Not there (yet): the fetch will say so. */
+                        symlink = k == -EPERM;
+                        under = !symlink;
+                }
+                if (under)
+                        continue;
+                for (size_t j = 0; c->file_roots[j]; j++)
+                        if (buf_printf(&roots, "%s%s", j ? ", " : "", c->file_roots[j]) < 0)
+                                return -ENOMEM;
+                ret = y_error(r, url ? url : root,
+                              "feed '%s': %s is outside file_roots (%s)%s; add its directory there if it is meant "
+                              "to be read",
+                              f->name, f->path, roots.data ? roots.data : "",
+                              symlink ? ", once its symlinks are followed" : "");
+        }
+        return ret;
 }
 
 static int parse_parallel(const struct yreader *r, const struct ynode *n, void *dest) {
@@ -114,6 +201,7 @@ static const struct yfield top_fields[] = {
         { "database_password_credential", y_secret_name, offsetof(struct config, database_password), false },
         { "log_level", parse_log_level, offsetof(struct config, log_level), false },
         { "max_parallel_fetches", parse_parallel, offsetof(struct config, max_parallel_fetches), false },
+        { "file_roots", parse_file_roots, 0, false },
         { "rules", parse_rules, offsetof(struct config, rules), false },
         { "feeds", parse_feeds, offsetof(struct config, feeds), false },
         { "teams", parse_teams, 0, false },
@@ -250,6 +338,11 @@ static int config_from_document(const char *path, const struct ynode *root, unsi
                 k = -EINVAL;
         if (isempty(c->database))
                 c->database = mfree(c->database);
+        if (!c->file_roots && (strv_extend(&c->file_roots, c->dir) < 0 ||
+                               strv_extend(&c->file_roots, CONFIG_DEFAULT_FILE_ROOT) < 0))
+                return -ENOMEM;
+        if (k == 0)
+                k = check_file_feeds(&r, root, c);
 
         if (k == 0 && (flags & CONFIG_LOAD_CREDENTIALS))
                 k = password_load(c, &c->database_password, "database_password_credential", d);

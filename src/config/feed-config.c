@@ -7,8 +7,8 @@
 #include <unistd.h>
 
 #include "bokvar/basic/credential.h"
-#include "bokvar/config/feed-config.h"
 #include "bokvar/basic/util.h"
+#include "bokvar/config/feed-config.h"
 
 const char *const canonical_field_names[_FIELD_MAX] = {
         [FIELD_EXTERNAL_ID] = "external_id",
@@ -415,6 +415,9 @@ static int check_url(const struct yreader *r, const struct ynode *n, struct feed
                 }
                 if (!*rest)
                         return y_error(r, n, "file: URL without a path");
+                if (path_has_dotdot(rest))
+                        return y_error(r, n, "file: URLs must not contain '..': name the file below one of "
+                                             "file_roots");
                 if (path_join_relative(ctx->config_dir, rest, &f->path) < 0)
                         return -ENOMEM;
                 f->scheme = FEED_SCHEME_FILE;

@@ -7,9 +7,9 @@
 #include <string.h>
 
 #include "bokvar/basic/json-writer.h"
+#include "bokvar/basic/yamldoc.h"
 #include "bokvar/config/feed-config.h"
 #include "bokvar/config/rules.h"
-#include "bokvar/basic/yamldoc.h"
 
 /* Limits beyond which a number is a typo, not a policy. */
 #define POINTS_MAX 1000

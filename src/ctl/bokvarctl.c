@@ -9,13 +9,13 @@
 #include <unistd.h>
 
 #include "bokvar-build.h"
-#include "bokvar/ctl/ctl.h"
-#include "bokvar/db/db.h"
 #include "bokvar/basic/exit-status.h"
 #include "bokvar/basic/log.h"
-#include "bokvar/db/migrate.h"
-#include "bokvar/ctl/output.h"
 #include "bokvar/basic/util.h"
+#include "bokvar/ctl/ctl.h"
+#include "bokvar/ctl/output.h"
+#include "bokvar/db/db.h"
+#include "bokvar/db/migrate.h"
 
 static int verb_check(struct ctl *ctl, int argc, char *argv[]) {
         static const char usage[] =

@@ -6,21 +6,48 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bokvar/ctl/ctl.h"
-#include "bokvar/db/db.h"
 #include "bokvar/basic/exit-status.h"
-#include "bokvar/config/feed-config.h"
-#include "bokvar/ingest/mapping.h"
-#include "bokvar/ctl/output.h"
+#include "bokvar/basic/json-writer.h"
+#include "bokvar/basic/log.h"
 #include "bokvar/basic/util.h"
+#include "bokvar/config/feed-config.h"
+#include "bokvar/ctl/ctl.h"
+#include "bokvar/ctl/output.h"
+#include "bokvar/db/db.h"
+#include "bokvar/ingest/mapping.h"
+
+/* The accounting over every fetch of every feed, as one sum: bokvard fails
+ * (and records) a fetch whose counts do not add up, so this holds. */
+static int print_accounting(struct ctl *ctl) {
+        _cleanup_pgresult_ PGresult *res = NULL;
+        int r;
+
+        r = ctl_query(ctl, &res,
+                      "SELECT coalesce(sum(total_rows_read), 0), coalesce(sum(total_accepted), 0), "
+                      "coalesce(sum(total_updated), 0), coalesce(sum(total_duplicate), 0), "
+                      "coalesce(sum(total_quarantined), 0), coalesce(sum(total_rows_read - total_accepted - "
+                      "total_updated - total_duplicate - total_quarantined), 0) FROM bokvar.feed",
+                      0, NULL);
+        if (r != EXIT_OK)
+                return r;
+        printf("\nAll fetches: %s rows read = %s accepted + %s updated + %s duplicate + %s quarantined",
+               PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3),
+               PQgetvalue(res, 0, 4));
+        if (!streq(PQgetvalue(res, 0, 5), "0"))
+                printf(" (%s unaccounted for)", PQgetvalue(res, 0, 5));
+        printf(".\n");
+        return EXIT_OK;
+}
 
 int verb_feeds(struct ctl *ctl, int argc, char *argv[]) {
         static const char usage[] =
                 "Usage: bokvarctl feeds [--json]\n"
                 "\n"
                 "Each feed's last attempt and last success, HTTP status, the rows of its last\n"
-                "fetch (read, accepted, updated, duplicate, quarantined), totals, and its last\n"
-                "error. Times are the database server's.\n";
+                "fetch (read, accepted, updated, duplicate, quarantined), totals, how many\n"
+                "fetches in a row failed and the last error. Every row read is accepted,\n"
+                "updated, a duplicate or quarantined: a fetch whose counts do not add up\n"
+                "fails, is undone and shows here as failed. Times are the database server's.\n";
         int r;
 
         r = ctl_parse_options(ctl, argc, argv, NULL, usage, NULL, NULL);
@@ -37,15 +64,16 @@ int verb_feeds(struct ctl *ctl, int argc, char *argv[]) {
                                    "total_updated, total_duplicate, total_quarantined, last_error "
                                    "FROM bokvar.feed ORDER BY name",
                                    0, NULL);
-        return ctl_print_query(ctl,
+        r = ctl_print_query(ctl,
                            "SELECT name AS feed, source, to_char(last_attempt_at, 'YYYY-MM-DD HH24:MI') AS last_attempt, "
                            "to_char(last_success_at, 'YYYY-MM-DD HH24:MI') AS last_success, "
                            "nullif(last_status, 0) AS http, last_rows_read AS rows, last_accepted AS accepted, "
                            "last_updated AS updated, last_duplicate AS duplicate, last_quarantined AS quarantined, "
-                           "total_rows_read AS total_rows, total_quarantined AS total_quar, "
+                           "total_rows_read AS total_rows, total_quarantined AS total_quar, failures, "
                            "coalesce(last_error, '') AS last_error "
                            "FROM bokvar.feed ORDER BY name",
                            0, NULL);
+        return r != EXIT_OK ? r : print_accounting(ctl);
 }
 
 struct quarantine_args {
@@ -72,6 +100,7 @@ static int quarantine_option(int c, const char *arg, void *userdata) {
 static int quarantine_retry(struct ctl *ctl, const char *feed) {
         _cleanup_pgresult_ PGresult *res = NULL;
         struct buf mappings = {};
+        struct json_writer w;
         const char *params[2];
         bool found = !feed;
         int r;
@@ -79,23 +108,22 @@ static int quarantine_retry(struct ctl *ctl, const char *feed) {
         r = ctl_config(ctl);
         if (r != EXIT_OK)
                 return r;
-        (void) buf_putc(&mappings, '{');
+        json_writer_init(&w, &mappings);
+        json_object_begin(&w);
         for (size_t i = 0; i < ctl->config->n_feeds; i++) {
                 const struct feed_config *f = &ctl->config->feeds[i];
 
                 if (feed && !streq(feed, f->name))
                         continue;
                 found = true;
-                if (mappings.len > 1)
-                        (void) buf_puts(&mappings, ", ");
-                (void) buf_put_json_string(&mappings, f->name, strlen(f->name));
-                (void) buf_puts(&mappings, ": ");
-                if (mapping_to_json(f, &mappings) < 0) {
-                        buf_free(&mappings);
-                        return EXIT_FAIL;
-                }
+                json_key(&w, f->name);
+                mapping_write_json(&w, f);
         }
-        (void) buf_putc(&mappings, '}');
+        json_object_end(&w);
+        if (json_writer_finish(&w) < 0) {
+                buf_free(&mappings);
+                return log_oom(), EXIT_FAIL;
+        }
         if (!found) {
                 fprintf(stderr, "bokvarctl quarantine retry: no feed '%s' in %s\n", feed, ctl->config_path);
                 buf_free(&mappings);

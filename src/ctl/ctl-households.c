@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "bokvar/basic/exit-status.h"
-#include "bokvar/basic/vocabulary.h"
 #include "bokvar/basic/util.h"
+#include "bokvar/basic/vocabulary.h"
 #include "bokvar/ctl/ctl.h"
 #include "bokvar/ctl/output.h"
 #include "bokvar/db/db.h"
@@ -91,9 +91,13 @@ static int household_option(int c, const char *arg, void *userdata) {
 
 /* The score's explanation in words, one line per rule that fired. */
 static void print_explanation(const PGresult *why) {
-        for (int i = 0; i < PQntuples(why); i++)
-                printf("  %6s  %s: %s%s%s\n", PQgetvalue(why, i, 0), PQgetvalue(why, i, 1), PQgetvalue(why, i, 2),
+        for (int i = 0; i < PQntuples(why); i++) {
+                _cleanup_free_ char *rule = output_escape(PQgetvalue(why, i, 1), true),
+                                    *text = output_escape(PQgetvalue(why, i, 2), true);
+
+                printf("  %6s  %s: %s%s%s\n", PQgetvalue(why, i, 0), rule ? rule : "?", text ? text : "?",
                        PQgetisnull(why, i, 3) ? "" : "\n         because of ", PQgetvalue(why, i, 3));
+        }
 }
 
 int ctl_household_print(struct ctl *ctl, const char *doc) {

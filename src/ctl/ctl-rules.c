@@ -4,13 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bokvar/ctl/ctl.h"
-#include "bokvar/db/db.h"
 #include "bokvar/basic/exit-status.h"
 #include "bokvar/basic/log.h"
-#include "bokvar/ctl/output.h"
-#include "bokvar/config/rules.h"
 #include "bokvar/basic/util.h"
+#include "bokvar/config/rules.h"
+#include "bokvar/ctl/ctl.h"
+#include "bokvar/ctl/output.h"
+#include "bokvar/db/db.h"
 
 static const char usage[] =
         "Usage: bokvarctl rules check FILE [--json]\n"

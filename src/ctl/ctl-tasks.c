@@ -7,13 +7,13 @@
 #include <string.h>
 #include <time.h>
 
-#include "bokvar/ctl/ctl.h"
-#include "bokvar/db/db.h"
 #include "bokvar/basic/exit-status.h"
 #include "bokvar/basic/log.h"
-#include "bokvar/basic/vocabulary.h"
-#include "bokvar/ctl/output.h"
 #include "bokvar/basic/util.h"
+#include "bokvar/basic/vocabulary.h"
+#include "bokvar/ctl/ctl.h"
+#include "bokvar/ctl/output.h"
+#include "bokvar/db/db.h"
 
 struct tasks_args {
         const char *team, *assignee;
@@ -191,16 +191,17 @@ static int task_act(struct ctl *ctl, const char *action, const char *id, const s
                              3, (const char *[]){ id, a->outcome, a->note });
         if (r != EXIT_OK)
                 return r;
+        _cleanup_free_ char *who = output_escape(PQgetvalue(res, 0, streq(action, "close") ? 4 : 3), true);
         if (ctl->json) {
                 output_record(stdout, res, 0, true);
                 printf("\n");
         } else if (streq(action, "ack"))
-                printf("Task %s acknowledged by %s.\n", id, PQgetvalue(res, 0, 3));
+                printf("Task %s acknowledged by %s.\n", id, who ? who : "?");
         else if (streq(action, "contact"))
-                printf("Task %s: %s contact by %s recorded (%s).\n", id, a->channel, PQgetvalue(res, 0, 3),
+                printf("Task %s: %s contact by %s recorded (%s).\n", id, a->channel, who ? who : "?",
                        streq(a->reached, "yes") ? "reached" : "not reached");
         else
-                printf("Task %s closed by %s: %s.\n", id, PQgetvalue(res, 0, 4), a->outcome);
+                printf("Task %s closed by %s: %s.\n", id, who ? who : "?", a->outcome);
         return EXIT_OK;
 }
 

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bokvar/ctl/output.h"
 #include "bokvar/basic/util.h"
+#include "bokvar/ctl/output.h"
 
 /* Type OIDs from pg_type.h, stable across PostgreSQL versions. */
 enum {
@@ -70,12 +70,30 @@ static size_t text_width(const char *s) {
         return w;
 }
 
-static const char *cell(const PGresult *res, int row, int col) {
+char *output_escape(const char *s, bool tab_newline) {
+        struct buf b = {};
+
+        if (buf_put_terminal_text(&b, s, tab_newline) < 0) {
+                buf_free(&b);
+                return NULL;
+        }
+        return buf_steal(&b);
+}
+
+void output_text(FILE *f, const char *s) {
+        _cleanup_free_ char *e = output_escape(s, false);
+
+        fputs(e ? e : "?", f);
+}
+
+/* A value as a table or record shows it, control characters escaped (a
+ * new string, or NULL without memory). */
+static char *cell(const PGresult *res, int row, int col, bool tab_newline) {
         if (PQgetisnull(res, row, col))
-                return "-";
+                return strdup("-");
         if (PQftype(res, col) == OID_BOOL)
-                return PQgetvalue(res, row, col)[0] == 't' ? "yes" : "no";
-        return PQgetvalue(res, row, col);
+                return strdup(PQgetvalue(res, row, col)[0] == 't' ? "yes" : "no");
+        return output_escape(PQgetvalue(res, row, col), tab_newline);
 }
 
 static bool hidden(const PGresult *res, int col) {
@@ -104,12 +122,18 @@ void output_result(FILE *f, const PGresult *res, bool json) {
         }
 
         size_t *width = calloc((size_t) (cols > 0 ? cols : 1), sizeof(size_t));
-        if (!width)
-                return;
+        char **cells = calloc((size_t) (rows > 0 && cols > 0 ? rows * cols : 1), sizeof(char *));
+        if (!width || !cells)
+                goto finish;
         for (int c = 0; c < cols; c++) {
                 width[c] = text_width(PQfname(res, c));
-                for (int r = 0; r < rows; r++)
-                        width[c] = MAX(width[c], text_width(cell(res, r, c)));
+                for (int r = 0; r < rows; r++) {
+                        char **v = &cells[r * cols + c];
+
+                        if (!(*v = cell(res, r, c, true)))
+                                goto finish;
+                        width[c] = MAX(width[c], text_width(*v));
+                }
         }
         for (int r = -1; r < rows; r++) {
                 bool first = true;
@@ -127,7 +151,7 @@ void output_result(FILE *f, const PGresult *res, bool json) {
                                 name[i] = 0;
                                 v = name;
                         } else
-                                v = cell(res, r, c);
+                                v = cells[r * cols + c];
                         fprintf(f, "%s%s", first ? "" : "  ", v);
                         first = false;
                         if (c + 1 < cols)
@@ -135,6 +159,10 @@ void output_result(FILE *f, const PGresult *res, bool json) {
                 }
                 fputc('\n', f);
         }
+finish:
+        for (int i = 0; cells && i < rows * cols; i++)
+                free(cells[i]);
+        free(cells);
         free(width);
 }
 
@@ -159,8 +187,11 @@ void output_record(FILE *f, const PGresult *res, int row, bool json) {
                 if (!hidden(res, c))
                         w = MAX(w, text_width(PQfname(res, c)));
         for (int c = 0; c < cols; c++) {
+                _cleanup_free_ char *v = NULL;
+
                 if (hidden(res, c))
                         continue;
-                fprintf(f, "%*s: %s\n", (int) w, PQfname(res, c), cell(res, row, c));
+                v = cell(res, row, c, false);
+                fprintf(f, "%*s: %s\n", (int) w, PQfname(res, c), v ? v : "?");
         }
 }

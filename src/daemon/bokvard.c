@@ -6,10 +6,10 @@
 #include <stdlib.h>
 
 #include "bokvar-build.h"
-#include "bokvar/daemon/daemon.h"
 #include "bokvar/basic/exit-status.h"
 #include "bokvar/basic/log.h"
 #include "bokvar/basic/util.h"
+#include "bokvar/daemon/daemon.h"
 
 static void help(void) {
         printf("Usage: bokvard [OPTIONS]\n"

@@ -9,13 +9,13 @@
 #include <systemd/sd-daemon.h>
 #include <time.h>
 
+#include "bokvar/basic/exit-status.h"
+#include "bokvar/basic/log.h"
+#include "bokvar/basic/util.h"
+#include "bokvar/config/feed-config.h"
 #include "bokvar/daemon/daemon.h"
 #include "bokvar/db/db.h"
 #include "bokvar/db/migrate.h"
-#include "bokvar/basic/exit-status.h"
-#include "bokvar/config/feed-config.h"
-#include "bokvar/basic/log.h"
-#include "bokvar/basic/util.h"
 
 static usec_t now_monotonic(void) {
         struct timespec ts;
@@ -24,21 +24,73 @@ static usec_t now_monotonic(void) {
         return (usec_t) ts.tv_sec * USEC_PER_SEC + (usec_t) ts.tv_nsec / 1000;
 }
 
-/* Sends STATUS= to the service manager (and logs it at debug level). */
-static void notify_status(const char *fmt, ...) _printf_(1, 2);
-static void notify_status(const char *fmt, ...) {
-        char *s = NULL;
+/* Sends STATUS= to the service manager (and logs it at debug level),
+ * naming every feed whose last fetch failed, so that `systemctl status`
+ * shows a feed that keeps failing whatever else happened last. */
+static void notify_status(struct daemon *d, const char *fmt, ...) _printf_(2, 3);
+static void notify_status(struct daemon *d, const char *fmt, ...) {
+        _cleanup_(buf_free) struct buf b = {};
         va_list ap;
+        int r;
 
         va_start(ap, fmt);
-        if (vasprintf(&s, fmt, ap) < 0)
-                s = NULL;
+        r = buf_vprintf(&b, fmt, ap);
         va_end(ap);
-        if (!s)
+        for (size_t i = 0; r >= 0 && i < d->n_failing; i++)
+                r = buf_printf(&b, "%s%s (%d time%s)", i ? ", " : "; failing: ", d->failing[i].name,
+                               d->failing[i].failures, d->failing[i].failures == 1 ? "" : "s");
+        if (r < 0)
                 return;
-        (void) sd_notifyf(false, "STATUS=%s", s);
-        log_debug("Status: %s", s);
-        free(s);
+        (void) sd_notifyf(false, "STATUS=%s", b.data);
+        log_debug("Status: %s", b.data);
+}
+
+/* Keeps the list of failing feeds: a failed fetch adds or counts, a good
+ * one removes. */
+static void note_failing(struct daemon *d, const char *feed, bool ok, int failures) {
+        size_t i;
+
+        for (i = 0; i < d->n_failing; i++)
+                if (streq(d->failing[i].name, feed))
+                        break;
+        if (ok) {
+                if (i < d->n_failing) {
+                        free(d->failing[i].name);
+                        d->failing[i] = d->failing[--d->n_failing];
+                }
+                return;
+        }
+        if (i == d->n_failing) {
+                struct failing_feed *grown = reallocarray(d->failing, d->n_failing + 1, sizeof *grown);
+                char *name = strdup(feed);
+
+                if (!grown || !name) {
+                        free(name);
+                        if (grown)
+                                d->failing = grown;
+                        log_oom();
+                        return;
+                }
+                d->failing = grown;
+                d->failing[d->n_failing++] = (struct failing_feed){ .name = name };
+        }
+        d->failing[i].failures = MAX(failures, 1);
+}
+
+/* Feeds gone from the configuration are no longer failing. */
+static void forget_unconfigured(struct daemon *d) {
+        for (size_t i = 0; i < d->n_failing;) {
+                bool configured = false;
+
+                for (size_t j = 0; j < d->config->n_feeds; j++)
+                        configured = configured || streq(d->config->feeds[j].name, d->failing[i].name);
+                if (configured) {
+                        i++;
+                        continue;
+                }
+                free(d->failing[i].name);
+                d->failing[i] = d->failing[--d->n_failing];
+        }
 }
 
 /* Logs every diagnostic of a failed configuration load. */
@@ -66,7 +118,7 @@ static void daemon_reload(struct daemon *d) {
                 log_diag(&dg);
                 log_error("Reload failed (%zu error%s); keeping the previous configuration.", dg.n,
                           dg.n == 1 ? "" : "s");
-                notify_status("Reload failed, keeping previous configuration: %s",
+                notify_status(d, "Reload failed, keeping previous configuration: %s",
                               dg.n > 0 ? dg.messages[0] : strerror(-r));
                 diag_free(&dg);
                 (void) sd_notify(false, "READY=1");
@@ -86,8 +138,9 @@ static void daemon_reload(struct daemon *d) {
         dispatcher_reconfigure(d->dispatcher, c);
         config_unref(d->config);
         d->config = TAKE_PTR(c);
+        forget_unconfigured(d);
         log_info("Configuration reloaded.");
-        notify_status("Running; configuration reloaded");
+        notify_status(d, "Running; configuration reloaded");
         (void) sd_notify(false, "READY=1");
 }
 
@@ -118,14 +171,18 @@ static int on_sigterm(sd_event_source *s _unused_, const struct signalfd_siginfo
         return 0;
 }
 
-/* After every fetch: the journal has the details, STATUS= the latest. */
-static void on_fetched(const struct fetch_result *r, void *userdata _unused_) {
+/* After every fetch: the journal has the details, STATUS= the latest and
+ * the feeds that are failing. */
+static void on_fetched(const struct fetch_result *r, void *userdata) {
+        struct daemon *d = userdata;
+
+        note_failing(d, r->feed, r->ok, r->failures);
         if (!r->ok)
-                notify_status("Feed %s failed: %s; will retry", r->feed, r->error);
+                notify_status(d, "Feed %s failed: %s; will retry", r->feed, r->error);
         else if (r->not_modified)
-                notify_status("Feed %s: not modified (%.1fs)", r->feed, r->seconds);
+                notify_status(d, "Feed %s: not modified (%.1fs)", r->feed, r->seconds);
         else
-                notify_status("Feed %s: %lld rows, %lld accepted, %lld updated, %lld duplicate, %lld quarantined (%.1fs)",
+                notify_status(d, "Feed %s: %lld rows, %lld accepted, %lld updated, %lld duplicate, %lld quarantined (%.1fs)",
                               r->feed, (long long) r->rows_read, (long long) r->accepted, (long long) r->updated,
                               (long long) r->duplicate, (long long) r->quarantined, r->seconds);
 }
@@ -148,7 +205,7 @@ static void on_all_fetched(bool all_ok, void *userdata) {
         if (d->stopping)
                 return;
         d->phase = PHASE_RESCORE;
-        notify_status("Rescoring");
+        notify_status(d, "Rescoring");
         syncer_daily(d->syncer);
 }
 
@@ -190,10 +247,10 @@ static void on_synced(bool ok, const char *what, void *userdata) {
 
         if (ok) {
                 log_info("Scoring: %s.", what);
-                notify_status("Scoring: %s", what);
+                notify_status(d, "Scoring: %s", what);
         } else {
                 log_error("Scoring failed: %s%s.", what, d->once ? "" : "; it will be tried again");
-                notify_status("Scoring failed: %s", what);
+                notify_status(d, "Scoring failed: %s", what);
                 if (d->once)
                         d->once_ok = false;
         }
@@ -208,7 +265,7 @@ static void on_synced(bool ok, const char *what, void *userdata) {
         }
         if (d->phase == PHASE_RESCORE && d->once && syncer_idle(d->syncer) && !d->stopping) {
                 d->phase = PHASE_DISPATCH;
-                notify_status("Sending what is due");
+                notify_status(d, "Sending what is due");
                 (void) dispatcher_drain(d->dispatcher, on_drained, d);
         }
 }
@@ -333,5 +390,8 @@ struct daemon *daemon_free(struct daemon *d) {
         sd_event_unref(d->event);
         config_unref(d->config);
         free(d->config_path);
+        for (size_t i = 0; i < d->n_failing; i++)
+                free(d->failing[i].name);
+        free(d->failing);
         return mfree(d);
 }

@@ -9,13 +9,13 @@
 #include <unistd.h>
 
 #include "bokvar/basic/json-writer.h"
-#include "bokvar/db/db.h"
 #include "bokvar/basic/log.h"
+#include "bokvar/basic/util.h"
 #include "bokvar/ingest/mapping.h"
-#include "bokvar/db/pgconn.h"
 #include "bokvar/config/rules.h"
 #include "bokvar/daemon/sync.h"
-#include "bokvar/basic/util.h"
+#include "bokvar/db/db.h"
+#include "bokvar/db/pgconn.h"
 
 #define DAILY_CHECK (60 * USEC_PER_MINUTE)
 #define RETRY_MIN (30 * USEC_PER_SEC)
@@ -364,15 +364,8 @@ static int config_sync_json(const struct config *c, struct buf *out) {
         json_key(&w, "feeds");
         json_object_begin(&w);
         for (size_t i = 0; i < c->n_feeds; i++) {
-                struct buf m = {};
-
-                if (mapping_to_json(&c->feeds[i], &m) < 0) {
-                        buf_free(&m);
-                        return -ENOMEM;
-                }
                 json_key(&w, c->feeds[i].name);
-                json_raw(&w, m.data);
-                buf_free(&m);
+                mapping_write_json(&w, &c->feeds[i]);
         }
         json_object_end(&w);
         json_object_end(&w);

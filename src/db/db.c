@@ -3,9 +3,9 @@
 #include <errno.h>
 #include <string.h>
 
-#include "bokvar/db/db.h"
 #include "bokvar/basic/log.h"
 #include "bokvar/basic/util.h"
+#include "bokvar/db/db.h"
 
 void db_connect_params(const struct config *c, const char *application_name, const char *keys[static DB_PARAMS_MAX],
                        const char *values[static DB_PARAMS_MAX]) {

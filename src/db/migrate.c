@@ -3,10 +3,10 @@
 #include <errno.h>
 #include <stdio.h>
 
-#include "bokvar/db/db.h"
 #include "bokvar/basic/log.h"
-#include "bokvar/db/migrate.h"
 #include "bokvar/basic/util.h"
+#include "bokvar/db/db.h"
+#include "bokvar/db/migrate.h"
 
 /* Serialises concurrent `bokvarctl migrate` runs: an arbitrary fixed key. */
 #define MIGRATE_LOCK_KEY "7243155001"
@@ -78,7 +78,7 @@ static int check_applied(PGconn *conn) {
 }
 
 /* This database's group roles and their privileges (bokvar.access_setup,
- * schema 5 on), on every run: roles an administrator created since the
+ * sql/006_access.sql), on every run: roles an administrator created since the
  * last run get their privileges now. What the migrating role could not do
  * is logged as the statements an administrator runs. */
 static int access_setup(PGconn *conn) {

@@ -4,10 +4,10 @@
 #include <string.h>
 #include <sys/epoll.h>
 
-#include "bokvar/db/db.h"
 #include "bokvar/basic/log.h"
-#include "bokvar/db/pgconn.h"
 #include "bokvar/basic/util.h"
+#include "bokvar/db/db.h"
+#include "bokvar/db/pgconn.h"
 
 enum pgconn_state {
         PGCONN_NEW,

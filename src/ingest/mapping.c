@@ -4,80 +4,69 @@
 
 #include "bokvar/ingest/mapping.h"
 
-static int put_string(struct buf *b, const char *s) {
-        return buf_put_json_string(b, s, strlen(s));
-}
-
 /* A dot path as a JSON array of keys: "case.address.street". */
-static int put_path(struct buf *b, const char *path) {
+static void write_path(struct json_writer *w, const char *path) {
         const char *p = path;
-        int r = buf_putc(b, '[');
 
-        while (r == 0) {
+        json_array_begin(w);
+        for (;;) {
                 size_t l = strcspn(p, ".");
 
-                r = buf_put_json_string(b, p, l);
-                if (r < 0 || !p[l])
+                json_string_n(w, p, l);
+                if (!p[l])
                         break;
-                r = buf_putc(b, ',');
                 p += l + 1;
         }
-        return r < 0 ? r : buf_putc(b, ']');
+        json_array_end(w);
 }
 
-int mapping_to_json(const struct feed_config *f, struct buf *out) {
+void mapping_write_json(struct json_writer *w, const struct feed_config *f) {
         char delim[2] = { f->csv.delimiter, 0 };
-        bool first = true;
-        int r = 0;
 
-        r |= buf_puts(out, "{\"source\": ");
-        r |= put_string(out, feed_source_names[f->source]);
-        r |= buf_puts(out, ", \"format\": ");
-        r |= put_string(out, feed_format_to_string(f->format));
-        r |= buf_puts(out, ", \"delimiter\": ");
-        r |= put_string(out, delim);
-        r |= buf_printf(out, ", \"decimal_comma\": %s", f->decimal_comma ? "true" : "false");
-        r |= buf_puts(out, ", \"date_format\": ");
-        r |= put_string(out, f->date_format ? f->date_format : "YYYY-MM-DD");
+        json_object_begin(w);
+        json_key_string(w, "source", feed_source_names[f->source]);
+        json_key_string(w, "format", feed_format_to_string(f->format));
+        json_key_string(w, "delimiter", delim);
+        json_key_bool(w, "decimal_comma", f->decimal_comma);
+        json_key_string(w, "date_format", f->date_format ? f->date_format : "YYYY-MM-DD");
         if (f->identity) {
-                r |= buf_puts(out, ", \"identity\": [");
-                for (size_t i = 0; f->identity[i]; i++) {
-                        r |= buf_puts(out, i ? ", " : "");
-                        r |= put_string(out, f->identity[i]);
-                }
-                r |= buf_puts(out, "]");
+                json_key(w, "identity");
+                json_strv(w, f->identity);
         }
-        r |= buf_puts(out, ", \"fields\": {");
+        json_key(w, "fields");
+        json_object_begin(w);
         for (size_t i = 0; i < _FIELD_MAX; i++) {
                 const struct field_map *m = &f->map[i];
 
                 if (!m->set)
                         continue;
-                r |= buf_puts(out, first ? "" : ", ");
-                first = false;
-                r |= put_string(out, canonical_field_names[i]);
-                if (m->value) {
-                        r |= buf_puts(out, ": {\"value\": ");
-                        r |= put_string(out, m->value);
-                } else if (f->format == FEED_FORMAT_CSV) {
-                        r |= buf_puts(out, ": {\"column\": ");
-                        r |= put_string(out, m->from);
-                } else {
-                        r |= buf_puts(out, ": {\"path\": ");
-                        r |= put_path(out, m->from);
+                json_key(w, canonical_field_names[i]);
+                json_object_begin(w);
+                if (m->value)
+                        json_key_string(w, "value", m->value);
+                else if (f->format == FEED_FORMAT_CSV)
+                        json_key_string(w, "column", m->from);
+                else {
+                        json_key(w, "path");
+                        write_path(w, m->from);
                 }
                 if (m->values) {
-                        r |= buf_puts(out, ", \"values\": {");
-                        for (size_t k = 0; m->values[k] && m->values[k + 1]; k += 2) {
-                                r |= buf_puts(out, k ? ", " : "");
-                                r |= put_string(out, m->values[k]);
-                                r |= buf_puts(out, ": ");
-                                r |= put_string(out, m->values[k + 1]);
-                        }
-                        r |= buf_puts(out, "}");
+                        json_key(w, "values");
+                        json_object_begin(w);
+                        for (size_t k = 0; m->values[k] && m->values[k + 1]; k += 2)
+                                json_key_string(w, m->values[k], m->values[k + 1]);
+                        json_object_end(w);
                 }
-                r |= buf_puts(out, "}");
+                json_object_end(w);
         }
-        r |= buf_puts(out, "}}");
-        return r < 0 ? -ENOMEM : 0;
+        json_object_end(w);
+        json_object_end(w);
+}
+
+int mapping_to_json(const struct feed_config *f, struct buf *out) {
+        struct json_writer w;
+
+        json_writer_init(&w, out);
+        mapping_write_json(&w, f);
+        return json_writer_finish(&w);
 }

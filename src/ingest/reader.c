@@ -18,9 +18,11 @@ struct reader {
         void *userdata;
         unsigned line;            /* physical line of the next byte, from 1 */
         unsigned record_line;     /* where the record being read started */
-        bool at_start;            /* nothing read yet: a BOM may come */
-        unsigned bom_matched;     /* bytes of a BOM seen so far */
-        bool done;                /* a fatal error was reported: ignore the rest */
+        bool at_start;            /* byte-order marks may come */
+        char head[6];             /* the first bytes, while they may be BOMs */
+        size_t head_len;
+        bool done;                /* finished, or the document cannot be read further */
+        char error[256];          /* why not, for reader_error() */
 
         /* CSV and NDJSON: the record being read */
         struct buf record;
@@ -29,6 +31,7 @@ struct reader {
         bool in_quotes;           /* CSV: inside a quoted field */
         bool quote_pending;       /* ... and just read a quote: "" or the end? */
         bool field_begins;        /* nothing but spaces read of this field yet */
+        bool after_cr;            /* the last byte was a CR: a LF now ends no record */
 
         /* CSV */
         iconv_t cd;
@@ -114,6 +117,22 @@ static int reportf(struct reader *r, unsigned line, const char *raw, size_t len,
         return report(r, line, raw, len, reason);
 }
 
+/* The document cannot be read any further: the fetch fails with why. */
+static int doc_fail(struct reader *r, const char *fmt, ...) _printf_(2, 3);
+static int doc_fail(struct reader *r, const char *fmt, ...) {
+        va_list ap;
+
+        r->done = true;
+        va_start(ap, fmt);
+        (void) vsnprintf(r->error, sizeof r->error, fmt, ap);
+        va_end(ap);
+        return -EBADMSG;
+}
+
+const char *reader_error(const struct reader *r) {
+        return r->error[0] ? r->error : NULL;
+}
+
 /* ---- CSV ---- */
 
 static bool csv_space(const struct reader *r, char c) {
@@ -176,16 +195,18 @@ static int csv_split(struct reader *r, const char *s, size_t len) {
         return (int) n;
 }
 
-/* Converts the record to UTF-8 (or checks that it is); reports what is wrong. */
-static int csv_decode(struct reader *r, const char *raw, size_t len, const char **ret, size_t *ret_len) {
+/* Converts the record to UTF-8 (or checks that it is): 1, or 0 with what
+ * is wrong in problem. */
+static int csv_decode(struct reader *r, const char *raw, size_t len, const char **ret, size_t *ret_len,
+                      char *problem, size_t size) {
         const char *enc = r->feed->csv.encoding;
         size_t bad;
 
         if (r->cd == (iconv_t) -1) {
                 if (!utf8_valid(raw, len, &bad)) {
-                        (void) reportf(r, r->record_line, raw, len,
-                                       "invalid UTF-8 at byte %zu of the record (0x%02X); is csv.encoding right?",
-                                       bad + 1, (unsigned char) raw[bad]);
+                        (void) snprintf(problem, size,
+                                        "invalid UTF-8 at byte %zu of the record (0x%02X); is csv.encoding right?",
+                                        bad + 1, (unsigned char) raw[bad]);
                         return 0;
                 }
                 *ret = raw;
@@ -202,8 +223,8 @@ static int csv_decode(struct reader *r, const char *raw, size_t len, const char 
                 outl = r->decoded.cap - 1;
                 (void) iconv(r->cd, NULL, NULL, NULL, NULL);
                 if (iconv(r->cd, &in, &inl, &out, &outl) == (size_t) -1) {
-                        (void) reportf(r, r->record_line, raw, len, "byte %zu of the record (0x%02X) is not valid %s",
-                                       (size_t) (in - raw) + 1, (unsigned char) *in, enc);
+                        (void) snprintf(problem, size, "byte %zu of the record (0x%02X) is not valid %s",
+                                        (size_t) (in - raw) + 1, (unsigned char) *in, enc);
                         return 0;
                 }
                 r->decoded.len = (size_t) (out - r->decoded.data);
@@ -230,29 +251,44 @@ static int csv_numbered_header(struct reader *r, size_t n) {
 }
 
 static int csv_record(struct reader *r, bool at_eof) {
-        const char *raw = r->record.data ? r->record.data : "", *s;
-        size_t len = r->record.len, slen;
-        int n, k;
+        const char *raw = r->record.data ? r->record.data : "", *s = NULL;
+        size_t len = r->record.len, slen = 0;
+        char problem[256] = "";
+        int n = 0, k;
 
         r->record_started = false;
         if (r->overflow) {
                 r->overflow = false;
-                return reportf(r, r->record_line, raw, len, "the record is longer than %zu bytes", READER_MAX_RECORD);
+                (void) snprintf(problem, sizeof problem, "the record is longer than %zu bytes", READER_MAX_RECORD);
+        } else {
+                k = csv_decode(r, raw, len, &s, &slen, problem, sizeof problem);
+                if (k < 0)
+                        return k;
+                if (k > 0) {
+                        if (memchr(s, 0, slen))
+                                (void) snprintf(problem, sizeof problem, "the record contains a NUL byte");
+                        else if (at_eof && r->in_quotes && !r->quote_pending)
+                                (void) snprintf(problem, sizeof problem,
+                                                "the file ends inside a quoted field (truncated?)");
+                        else if ((n = csv_split(r, s, slen)) == -E2BIG)
+                                (void) snprintf(problem, sizeof problem, "the record has more than %d fields",
+                                                MAX_FIELDS);
+                        else if (n < 0)
+                                return n;
+                }
         }
-        if (len > 0 && raw[len - 1] == '\r')
-                len--;
-        k = csv_decode(r, raw, len, &s, &slen);
-        if (k <= 0)
-                return k;
-        if (memchr(s, 0, slen))
-                return report(r, r->record_line, raw, len, "the record contains a NUL byte");
-        if (at_eof && r->in_quotes && !r->quote_pending)
-                return report(r, r->record_line, raw, len, "the file ends inside a quoted field (truncated?)");
-        n = csv_split(r, s, slen);
-        if (n == -E2BIG)
-                return reportf(r, r->record_line, raw, len, "the record has more than %d fields", MAX_FIELDS);
-        if (n < 0)
-                return n;
+        if (problem[0]) {
+                /* Lines above the header are skipped, whatever they hold. */
+                if (r->records_seen < r->feed->csv.skip_lines) {
+                        r->records_seen++;
+                        return 0;
+                }
+                /* Without its header no row can be mapped, nor counted
+                 * right: the next row would be taken for it. */
+                if (r->header_n == 0 && r->feed->csv.header)
+                        return doc_fail(r, "the header (line %u) cannot be read: %s", r->record_line, problem);
+                return report(r, r->record_line, raw, len, problem);
+        }
 
         /* Blank lines and rows of empty cells (";;;;" from spreadsheets). */
         k = 0;
@@ -300,8 +336,24 @@ static int csv_append(struct reader *r, const char *p, size_t n) {
         return 0;
 }
 
-/* Finds record ends: newlines outside quotes. A quote opens a quoted field
- * only at the start of a field (RFC 4180); inside one, "" is a quote. */
+/* Counts the lines in data[0, n): CR, LF and CRLF each end one, as
+ * spreadsheet programs write them (Excel's "CSV (Macintosh)" ends lines
+ * with CR alone). */
+static void count_lines(struct reader *r, const char *data, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                if (data[i] == '\r' || (data[i] == '\n' && !r->after_cr))
+                        r->line++;
+                r->after_cr = data[i] == '\r';
+        }
+}
+
+static bool is_line_end(char c) {
+        return c == '\n' || c == '\r';
+}
+
+/* Finds record ends: CR, LF or CRLF outside quotes. A quote opens a quoted
+ * field only at the start of a field (RFC 4180); inside one, "" is a quote,
+ * and line ends are data. */
 static int csv_feed(struct reader *r, const char *data, size_t n) {
         const char quote = r->feed->csv.quote, delim = r->feed->csv.delimiter;
         size_t i = 0;
@@ -311,6 +363,14 @@ static int csv_feed(struct reader *r, const char *data, size_t n) {
                 char c = data[i];
                 size_t run;
 
+                if (c == '\n' && r->after_cr) {
+                        /* The LF of a CRLF: the CR ended the line already. */
+                        r->after_cr = false;
+                        i++;
+                        if (r->in_quotes && !r->quote_pending && (k = csv_append(r, &c, 1)) < 0)
+                                return k;
+                        continue;
+                }
                 if (!r->record_started) {
                         r->record_started = true;
                         r->record_line = r->line;
@@ -322,6 +382,7 @@ static int csv_feed(struct reader *r, const char *data, size_t n) {
                                 r->quote_pending = false;
                                 if (c == quote) {
                                         /* "" inside quotes: a quote character. */
+                                        r->after_cr = false;
                                         if ((k = csv_append(r, &c, 1)) < 0)
                                                 return k;
                                         i++;
@@ -331,27 +392,29 @@ static int csv_feed(struct reader *r, const char *data, size_t n) {
                                 /* c follows the closing quote: read it below. */
                         } else if (c == quote) {
                                 r->quote_pending = true;
+                                r->after_cr = false;
                                 if ((k = csv_append(r, &c, 1)) < 0)
                                         return k;
                                 i++;
                                 continue;
                         } else {
                                 for (run = i; run < n && data[run] != quote; run++)
-                                        if (data[run] == '\n')
-                                                r->line++;
+                                        ;
+                                count_lines(r, data + i, run - i);
                                 if ((k = csv_append(r, data + i, run - i)) < 0)
                                         return k;
                                 i = run;
                                 continue;
                         }
                 }
-                if (c == '\n') {
-                        r->line++;
+                if (is_line_end(c)) {
+                        count_lines(r, &c, 1);
                         i++;
                         if ((k = csv_record(r, false)) < 0)
                                 return k;
                         continue;
                 }
+                r->after_cr = false;
                 if (c == quote && r->field_begins) {
                         r->in_quotes = true;
                         r->field_begins = false;
@@ -364,8 +427,8 @@ static int csv_feed(struct reader *r, const char *data, size_t n) {
                 else {
                         /* Ordinary bytes up to the next one that matters, in one go. */
                         r->field_begins = false;
-                        for (run = i + 1; run < n && data[run] != '\n' && data[run] != delim && data[run] != ' ' &&
-                                          data[run] != '\t';
+                        for (run = i + 1; run < n && !is_line_end(data[run]) && data[run] != delim &&
+                                          data[run] != ' ' && data[run] != '\t';
                              run++)
                                 ;
                 }
@@ -436,9 +499,12 @@ static int ndjson_feed(struct reader *r, const char *data, size_t n) {
 
 /* ---- JSON ---- */
 
-static int json_record(void *userdata, unsigned line, const char *text, size_t len, bool is_object) {
+static int json_record(void *userdata, unsigned line, const char *text, size_t len, bool is_object,
+                       const char *problem) {
         struct reader *r = userdata;
 
+        if (problem)
+                return reportf(r, line, text, len, "the record cannot be stored: %s", problem);
         if (!is_object)
                 return report(r, line, text, len, "the record is JSON but not an object");
         return r->ops->json(r->userdata, line, text, len);
@@ -454,22 +520,14 @@ static int json_next(void *userdata, const char *value) {
         return r->ops->next ? r->ops->next(r->userdata, value) : 0;
 }
 
-/* After a syntax error, the rest of the document cannot be read reliably:
- * one quarantined row says so, with what was being read. */
-static int json_failed(struct reader *r) {
-        size_t len;
-        const char *partial = json_scan_partial(r->scan, &len);
-
-        r->done = true;
-        return reportf(r, json_scan_error_line(r->scan), partial, len,
-                       "JSON syntax error at %s; the rest of the document was not read", json_scan_error(r->scan));
-}
-
+/* After a syntax error nothing after it can be told apart reliably, and
+ * keeping what came before would ingest a document by halves: the fetch
+ * fails, and says where. */
 static int json_feed(struct reader *r, const char *data, size_t n) {
         int k = json_scan_feed(r->scan, data, n);
 
         if (k == -EBADMSG)
-                return json_failed(r);
+                return doc_fail(r, "JSON error at %s", json_scan_error(r->scan));
         return k;
 }
 
@@ -529,27 +587,41 @@ struct reader *reader_free(struct reader *r) {
 
 static int reader_dispatch(struct reader *r, const char *data, size_t n);
 
+/* The bytes held while they might be byte-order marks are data after all,
+ * but for a first whole BOM. */
+static int head_done(struct reader *r) {
+        size_t skip = r->head_len >= 3 ? 3 : 0;
+
+        r->at_start = false;
+        return reader_dispatch(r, r->head + skip, r->head_len - skip);
+}
+
 int reader_feed(struct reader *r, const char *data, size_t n) {
-        if (r->done || n == 0)
+        static const char bom[] = "\xef\xbb\xbf";
+        int k;
+
+        if (r->done)
+                return r->error[0] ? -EBADMSG : 0;
+        if (n == 0)
                 return 0;
         /* A UTF-8 byte-order mark, as spreadsheet exports write it, perhaps
          * split across reads. Not for other encodings, where those bytes mean
-         * letters. */
+         * letters. A second one means a file saved twice with a BOM, whose
+         * first column name (or record) would be wrong in every row. */
+        if (r->at_start && r->cd != (iconv_t) -1)
+                r->at_start = false;
         while (r->at_start && n > 0) {
-                static const char bom[] = "\xef\xbb\xbf";
-                int k;
-
-                if (r->cd != (iconv_t) -1 || data[0] != bom[r->bom_matched]) {
-                        /* Not a BOM after all: the bytes taken so far are data. */
-                        r->at_start = false;
-                        if (r->bom_matched > 0 && (k = reader_dispatch(r, bom, r->bom_matched)) < 0)
+                r->head[r->head_len] = *data++;
+                n--;
+                if (r->head[r->head_len] != bom[r->head_len % 3]) {
+                        r->head_len++;
+                        if ((k = head_done(r)) < 0)
                                 return k;
                         break;
                 }
-                data++;
-                n--;
-                if (++r->bom_matched == 3)
-                        r->at_start = false;
+                if (++r->head_len == sizeof r->head)
+                        return doc_fail(r, "the body begins with two UTF-8 byte-order marks (EF BB BF EF BB BF): it "
+                                           "was saved with a BOM twice; save it again as UTF-8 with one BOM, or none");
         }
         return reader_dispatch(r, data, n);
 }
@@ -572,14 +644,9 @@ int reader_finish(struct reader *r) {
         int k;
 
         if (r->done)
-                return 0;
-        if (r->at_start && r->bom_matched > 0) {
-                /* The body was a prefix of a BOM: those bytes are data. */
-                r->at_start = false;
-                k = reader_dispatch(r, "\xef\xbb\xbf", r->bom_matched);
-                if (k < 0)
-                        return k;
-        }
+                return r->error[0] ? -EBADMSG : 0;
+        if (r->at_start && r->head_len > 0 && (k = head_done(r)) < 0)
+                return k;
         r->done = true;
         switch (r->feed->format) {
         case FEED_FORMAT_CSV:
@@ -593,20 +660,16 @@ int reader_finish(struct reader *r) {
                 return 0;
         case FEED_FORMAT_JSON:
                 k = json_scan_finish(r->scan);
-                if (k == -EBADMSG) {
-                        size_t len;
-                        const char *partial = json_scan_partial(r->scan, &len);
-
-                        return reportf(r, json_scan_error_line(r->scan), partial, len, "%s: %s",
-                                       "the JSON document is incomplete", json_scan_error(r->scan));
-                }
+                if (k == -EBADMSG)
+                        return doc_fail(r, "the JSON document is incomplete: %s", json_scan_error(r->scan));
                 if (k < 0)
                         return k;
-                if (!json_scan_found_records(r->scan))
-                        return reportf(r, 1, "", 0,
-                                       r->records_path[0] ? "the records array '%s' was not found in the document"
-                                                          : "%sthe document is not an array of records",
-                                       r->records_path[0] ? r->feed->records : "");
+                if (!json_scan_found_records(r->scan)) {
+                        if (r->records_path[0])
+                                return doc_fail(r, "the records array '%s' was not found in the document",
+                                                r->feed->records);
+                        return doc_fail(r, "the document is not an array of records");
+                }
                 return 0;
         }
         return -EINVAL;

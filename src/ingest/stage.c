@@ -117,7 +117,6 @@ static int stage_next(void *userdata, const char *value) {
 
         free(s->next);
         s->next = value && *value ? strdup(value) : NULL;
-        s->next_seen = true;
         return value && *value && !s->next ? -ENOMEM : 0;
 }
 
@@ -134,16 +133,4 @@ void stage_done(struct stage *s) {
         s->header = strv_free(s->header);
         s->next = mfree(s->next);
         s->rows = 0;
-        s->next_seen = false;
-}
-
-int stage_header_json(const struct stage *s, struct buf *out) {
-        if (!s->header)
-                return buf_puts(out, "null");
-        if (buf_putc(out, '[') < 0)
-                return -ENOMEM;
-        for (size_t i = 0; s->header[i]; i++)
-                if ((i && buf_putc(out, ',') < 0) || buf_put_json_string(out, s->header[i], strlen(s->header[i])) < 0)
-                        return -ENOMEM;
-        return buf_putc(out, ']');
 }

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "bokvar-build.h"
 #include "bokvar/outreach/delivery.h"
 
 #define ANSWER_KEEP 200   /* bytes of a refusal kept for the operator */
@@ -256,21 +255,10 @@ int delivery_new(struct config *config, const struct channel_config *ch, const s
         dl->event_id = strdup(req->event_id);
         if (!dl->event_id)
                 return -ENOMEM;
-        dl->easy = curl_easy_init();
-        if (!dl->easy)
-                return -ENOMEM;
-        if (curl_easy_setopt(dl->easy, CURLOPT_URL, ch->url) != CURLE_OK)
-                return -EINVAL;
+        r = curl_glue_easy_new(ch->url, ch->timeout, MIN(ch->timeout, 10 * USEC_PER_SEC), ch->ca_file, &dl->easy);
+        if (r < 0)
+                return r;
         (void) curl_easy_setopt(dl->easy, CURLOPT_ERRORBUFFER, dl->error);
-        (void) curl_easy_setopt(dl->easy, CURLOPT_NOSIGNAL, 1L);
-        (void) curl_easy_setopt(dl->easy, CURLOPT_TIMEOUT_MS, (long) (ch->timeout / USEC_PER_MSEC));
-        (void) curl_easy_setopt(dl->easy, CURLOPT_CONNECTTIMEOUT_MS,
-                                (long) (MIN(ch->timeout, 10 * USEC_PER_SEC) / USEC_PER_MSEC));
-        (void) curl_easy_setopt(dl->easy, CURLOPT_SSL_VERIFYPEER, 1L);
-        (void) curl_easy_setopt(dl->easy, CURLOPT_SSL_VERIFYHOST, 2L);
-        (void) curl_easy_setopt(dl->easy, CURLOPT_USERAGENT, "bokvar/" BOKVAR_VERSION);
-        if (ch->ca_file)
-                (void) curl_easy_setopt(dl->easy, CURLOPT_CAINFO, ch->ca_file);
         if (ch->type == CHANNEL_WEBHOOK) {
                 /* The payload as the database wrote it: these bytes are signed. */
                 if (buf_put(&dl->body, req->body, req->body_len) < 0)

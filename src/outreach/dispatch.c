@@ -19,7 +19,9 @@
 #include "bokvar/outreach/dispatch.h"
 
 #define RECONNECT_MIN (1 * USEC_PER_SEC)
-#define RECONNECT_MAX (60 * USEC_PER_SEC)
+/* However long the database was away, delivery resumes within seconds of
+ * its return: tasks wait on it, and a connection attempt costs little. */
+#define RECONNECT_MAX (5 * USEC_PER_SEC)
 /* Looks at the outbox at least this often, should a notification be lost. */
 #define POLL_MAX (60 * USEC_PER_SEC)
 /* Rows claimed ahead of the sends, in multiples of the concurrency: a

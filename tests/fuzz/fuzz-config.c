@@ -4,8 +4,8 @@
  * never in a crash or a leak. */
 #include <stdlib.h>
 
-#include "bokvar/config/config.h"
 #include "bokvar/basic/util.h"
+#include "bokvar/config/config.h"
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

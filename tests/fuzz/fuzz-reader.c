@@ -9,9 +9,9 @@
 #include <string.h>
 
 #include "bokvar/basic/json-scan.h"
+#include "bokvar/basic/util.h"
 #include "bokvar/ingest/reader.h"
 #include "bokvar/ingest/stage.h"
-#include "bokvar/basic/util.h"
 #include "fuzz.h"
 
 /* Undoes COPY's text escaping of one column. */

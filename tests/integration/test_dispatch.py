@@ -12,6 +12,7 @@ import datetime
 import email.policy
 import json
 import os
+import re
 import shutil
 import signal
 import time
@@ -259,6 +260,37 @@ class Dispatch(TestCase):
         hook.wait_for(n + 1, timeout=30)
         self.wait_delivered(n + 1)
         self.assertEqual(len(self.assert_every_event_arrived(hook)), n + 1)
+
+    def test_delivery_resumes_soon_after_a_long_database_outage(self):
+        # bokvard logs in as a role of its own (the database's owner, as on a
+        # server), so that the test can keep it out of the database
+        # (NOLOGIN, its sessions ended) while the cluster, shared with other
+        # tests, keeps running.
+        role = self.db.owner
+        hook = self.hook()
+        cfg = self.setup([row(1)], hook_channel(hook))
+        d = self.daemon(cfg, env=self.env)
+        d.wait_ready()
+        hook.wait_for(1, timeout=30 * SLOW)
+
+        # A long outage: the dispatcher's reconnect backoff grew past 10 s
+        # (1, 2, 4, 8, 16 s) before it was capped.
+        self.db.query(f'ALTER ROLE {role} NOLOGIN; '
+                      f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{role}'")
+        t_out = time.monotonic()
+        # An event to deliver once the database is back.
+        self.db.query("INSERT INTO bokvar.outbox (event_id, task_id, kind, channel, payload) "
+                      "SELECT 'evt_outage', task_id, kind, channel, jsonb_set(payload, '{event_id}', '\"evt_outage\"') "
+                      "FROM bokvar.outbox LIMIT 1")
+        time.sleep(max(0.0, 16 - (time.monotonic() - t_out)))
+        self.db.query(f'ALTER ROLE {role} LOGIN')
+        t_back = time.monotonic()
+        hook.wait_for(1, timeout=30 * SLOW, match=lambda dl: dl.id == 'evt_outage')
+        self.assertLess(time.monotonic() - t_back, 10 * SLOW, d.output())
+        # It kept trying, never more than 5 s apart.
+        waits = [int(w) for w in re.findall(r'Dispatch: .* failed: .*; trying again in (\d+)s', d.output())]
+        self.assertGreaterEqual(len(waits), 4, d.output())
+        self.assertLessEqual(max(waits), 5, d.output())
 
     def test_kill9_mid_dispatch_loses_nothing(self):
         hook = self.hook()

@@ -26,16 +26,8 @@ V1 = csv_rows([('A1', 'arrears', '2026-11-01', PNR[0], 'Storgatan 12 B', '602 23
                ('A3', 'arrears', '2026-11-12', '', 'STORGATAN 12B', '60223', '', '300')])
 
 
-def csv_feed(name, url, extra=''):
-    return f'''  - name: {name}
-    source: landlord
-    url: {url}
-    interval: 1h
-    format: csv
-    csv: {{ delimiter: ";" }}
-    decimal_comma: true
-    timeout: {extra or '20s'}
-    map:
+# HEADER's columns, mapped.
+MAP = '''    map:
       external_id: id
       kind: kind
       occurred_at: date
@@ -45,6 +37,18 @@ def csv_feed(name, url, extra=''):
       children: children
       amount: amount
 '''
+
+
+def csv_feed(name, url, extra=''):
+    return f'''  - name: {name}
+    source: landlord
+    url: {url}
+    interval: 1h
+    format: csv
+    csv: {{ delimiter: ";" }}
+    decimal_comma: true
+    timeout: {extra or '20s'}
+''' + MAP
 
 
 class Http(TestCase):
@@ -315,6 +319,26 @@ class Files(TestCase):
         self.assertIn('person_id: the check digit', listing)
         # No identity number reaches the daemon's log.
         self.assertNotIn('19880417', out)
+
+    def test_quarantine_retry_with_a_mended_mapping(self):
+        # A word the mapping does not know yet, then the mapping learns it.
+        body = (HEADER.encode() + b'A1;arrears;2026-11-01;19880417-1232;Storgatan 1;602 23;1;5\n'
+                + b'A2;Uppsagning;2026-11-02;19751102-4569;Kungsgatan 5;602 32;0;9\n')
+        self.write('feed.csv', body, 'wb')
+        cfg = self.config('feeds:\n' + csv_feed('f', 'file:feed.csv'))
+        status, out = self.once(cfg)
+        self.assertEqual(status, 0, out)
+        self.assertIn('Feed f: 2 rows, 1 accepted, 0 updated, 0 duplicate, 1 quarantined', out)
+        mended = self.config('feeds:\n' + csv_feed('f', 'file:feed.csv').replace(
+            '      kind: kind\n', '      kind: { from: kind, values: { Uppsagning: termination_notice } }\n'),
+            name='mended.yaml')
+        ctl('quarantine', 'retry', '--feed', 'f', config=mended)
+        self.assertEqual(self.db.value('SELECT count(*) FROM bokvar.quarantine'), '0')
+        self.assertEqual(self.db.query("SELECT kind FROM bokvar.signal WHERE external_id = 'A2'"),
+                         [['termination_notice']])
+        # A feed the configuration does not have is named as missing.
+        p = ctl('quarantine', 'retry', '--feed', 'nosuch', config=mended, check=False)
+        self.assertEqual(p.returncode, 5, p.stderr)
 
     def test_status_line_per_fetch(self):
         self.write('feed.csv', V1, 'wb')

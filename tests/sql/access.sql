@@ -1,5 +1,5 @@
 -- SPDX-License-Identifier: GPL-3.0-or-later
--- People and the law (sql/005_access.sql): who acts, what each function
+-- People and the law (sql/006_access.sql): who acts, what each function
 -- of person may select, change and execute, row-level security by team,
 -- the access log, the masked quarantine, and the SECURITY DEFINER
 -- functions under SET ROLE tricks and search_path games.

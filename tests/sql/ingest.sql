@@ -159,7 +159,7 @@ SELECT results_eq($$SELECT line, reason FROM bokvar.quarantine WHERE line <> 18 
              'amount ''12,345'' is not an amount of 0 or more with at most two decimals (decimal comma)'),
         (17, 'deadline ''2026-03-20'' is not a date of the form DD.MM.YYYY'),
         (23, 'kind is empty; occurred_at is empty'),
-        (24, 'external_id is longer than 200 characters')$$,
+        (24, 'external_id has 201 characters, more than the 200 allowed')$$,
         'fetch 1: each bad row is quarantined with every reason, in words');
 -- The reader's reason alone: not the reasons of every field such a row lacks.
 SELECT results_eq($$SELECT line, reason FROM bokvar.quarantine WHERE line = 18$$,

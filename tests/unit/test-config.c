@@ -11,11 +11,11 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "bokvar/config/config.h"
-#include "bokvar/config/feed-config.h"
 #include "bokvar/basic/log.h"
 #include "bokvar/basic/util.h"
 #include "bokvar/basic/yamldoc.h"
+#include "bokvar/config/config.h"
+#include "bokvar/config/feed-config.h"
 
 static const char *fixtures;
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* Record boundaries in CSV, NDJSON and JSON bodies: what each kind of input
  * gives, and that it gives the same whichever way the bytes are split. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,8 +11,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "bokvar/ingest/reader.h"
 #include "bokvar/basic/util.h"
+#include "bokvar/ingest/reader.h"
 
 /* Every callback appends one line to the log. */
 static int on_header(void *u, char *const *names, size_t n) {
@@ -52,19 +53,28 @@ static const struct reader_ops ops = {
         .next = on_next,
 };
 
-/* Reads input in chunks of `chunk` bytes (0: all at once) into a log. */
+/* Reads input in chunks of `chunk` bytes (0: all at once) into a log. A
+ * document that cannot be read further ends the log with "X why". */
 static char *run(const struct feed_config *f, const char *input, size_t len, size_t chunk) {
         struct buf log = {};
         struct reader *r = NULL;
+        int k = 0;
 
         assert_int_equal(reader_new(f, &ops, &log, &r), 0);
-        for (size_t i = 0; i < len;) {
+        for (size_t i = 0; i < len && k == 0;) {
                 size_t n = chunk ? MIN(chunk, len - i) : len;
 
-                assert_int_equal(reader_feed(r, input + i, n), 0);
+                k = reader_feed(r, input + i, n);
                 i += n;
         }
-        assert_int_equal(reader_finish(r), 0);
+        if (k == 0)
+                k = reader_finish(r);
+        if (k == -EBADMSG)
+                (void) buf_printf(&log, "X %s\n", reader_error(r));
+        else {
+                assert_int_equal(k, 0);
+                assert_null(reader_error(r));
+        }
         reader_free(r);
         return buf_steal(&log);
 }
@@ -214,18 +224,112 @@ static void test_json_top_level_array_and_errors(void **state) {
 
         (void) state;
         EXPECT(&f, "[{\"a\": 1}, {\"b\": -0.5e+10}]", "J1 {\"a\": 1}\nJ1 {\"b\": -0.5e+10}\n");
-        /* A syntax error stops the reading; what came before counts. */
+        /* A syntax error stops the reading, and the document fails: the
+         * caller keeps none of it. */
         EXPECT(&f, "[{\"a\": 1},\n {\"b\": 01}, {\"c\": 3}]",
                "J1 {\"a\": 1}\n"
-               "E2 JSON syntax error at line 2, column 9: numbers must not start with 0; the rest of the document "
-               "was not read <{\"b\": 0>\n");
+               "X JSON error at line 2, column 9: numbers must not start with 0\n");
         EXPECT(&f, "[{\"a\": 1}, {\"b\": \"x",
                "J1 {\"a\": 1}\n"
-               "E1 the JSON document is incomplete: line 1, column 19: the document ends inside a string <{\"b\": \"x>\n");
-        EXPECT(&g, "{\"other\": []}", "E1 the records array 'items' was not found in the document <>\n");
-        EXPECT(&f, "[{\"s\": \"\\udc00\"}]",
-               "E1 JSON syntax error at line 1, column 14: a low surrogate \\u escape without a high one before it; "
-               "the rest of the document was not read <{\"s\": \"\\udc00>\n");
+               "X the JSON document is incomplete: line 1, column 19: the document ends inside a string\n");
+        EXPECT(&g, "{\"other\": []}", "X the records array 'items' was not found in the document\n");
+        EXPECT(&f, "{\"items\": []}", "X the document is not an array of records\n");
+        /* An empty records array is found, and holds nothing. */
+        EXPECT(&g, "{\"items\": [], \"more\": [{\"a\": 1}]}", "");
+        EXPECT(&f, " [ ]\n", "");
+        /* What PostgreSQL cannot store, in a document whose shape is
+         * clear, refuses that record only. */
+        EXPECT(&f, "[{\"s\": \"\\udc00\"}, {\"t\": 1}]",
+               "E1 the record cannot be stored: line 1, column 14: a low surrogate \\u escape without a high one "
+               "before it <{\"s\": \"\\udc00\"}>\n"
+               "J1 {\"t\": 1}\n");
+}
+
+/* Case 3 of issue 13: \u0000 in a string (valid JSON, but not text
+ * PostgreSQL stores) quarantines its record, and every later record is
+ * read. Before, the first such record ended the document. */
+static void test_json_record_problems_go_on(void **state) {
+        char *records = (char *) "items";
+        struct feed_config f = { .format = FEED_FORMAT_JSON, .records = records };
+
+        (void) state;
+        EXPECT(&f,
+               "{\"items\": [{\"id\": 1},\n"
+               "{\"id\": 2, \"name\": \"a\\u0000b\"},\n"
+               "{\"id\": 3, \"n\": \"\x1b]0;x\x07\"},\n"
+               "{\"id\": 4, \"n\": \"\xe4\"},\n"
+               "{\"id\": 5, \"n\": \"\\ud800x\", \"m\": \"\\q\"},\n"
+               "{\"id\": 6, \"n\": 1e99999, \"s\": \"\\u12\"},\n"
+               "{\"id\": 7}]}",
+               "J1 {\"id\": 1}\n"
+               "E2 the record cannot be stored: line 2, column 26: \\u0000 is not allowed in text "
+               "<{\"id\": 2, \"name\": \"a\\u0000b\"}>\n"
+               "E3 the record cannot be stored: line 3, column 17: control character inside a string (write it as an "
+               "escape) <{\"id\": 3, \"n\": \"\x1b]0;x\x07\"}>\n"
+               "E4 the record cannot be stored: line 4, column 18: invalid UTF-8 in a string <{\"id\": 4, \"n\": "
+               "\"\\xE4\"}>\n"
+               "E5 the record cannot be stored: line 5, column 23: a high surrogate \\u escape must be followed by a "
+               "low one <{\"id\": 5, \"n\": \"\\ud800x\", \"m\": \"\\q\"}>\n"
+               "E6 the record cannot be stored: line 6, column 21: number out of range <{\"id\": 6, \"n\": 1e99999, "
+               "\"s\": \"\\u12\"}>\n"
+               "J7 {\"id\": 7}\n");
+        /* In the next-page value it is the document's problem. */
+        f.paging.next = (char *) "next";
+        EXPECT(&f, "{\"next\": \"a\\u0000\", \"items\": [{\"id\": 1}]}",
+               "X JSON error at line 1, column 17: \\u0000 is not allowed in text\n");
+}
+
+/* Case 1 of issue 13: lines may end in CR alone (Excel's "CSV
+ * (Macintosh)"), LF, or CRLF, mixed; inside quotes they are data. */
+static void test_csv_line_ends(void **state) {
+        struct feed_config f = csv(';', NULL);
+
+        (void) state;
+        EXPECT(&f, "id;v\r1;a\r2;b\r3;c\r",
+               "H id|v\n"
+               "F2 1|a\n"
+               "F3 2|b\n"
+               "F4 3|c\n");
+        EXPECT(&f, "id;v\r\n1;a\r2;b\n3;c\r\n\r\n4;\"x\ry\r\nz\"\r5;e",
+               "H id|v\n"
+               "F2 1|a\n"
+               "F3 2|b\n"
+               "F4 3|c\n"
+               "F6 4|x\ry\r\nz\n"
+               "F9 5|e\n");
+}
+
+/* Two byte-order marks: every column name (or the first record) would be
+ * wrong; the document is refused with a clear reason. One is skipped, and
+ * a body that is only the start of one is data. */
+static void test_bom_twice(void **state) {
+        struct feed_config f = csv(';', NULL), j = { .format = FEED_FORMAT_NDJSON };
+
+        (void) state;
+        EXPECT(&f, "\xef\xbb\xbf\xef\xbb\xbfid;v\n1;a\n",
+               "X the body begins with two UTF-8 byte-order marks (EF BB BF EF BB BF): it was saved with a BOM twice; "
+               "save it again as UTF-8 with one BOM, or none\n");
+        EXPECT(&j, "\xef\xbb\xbf{\"a\": 1}\n", "J1 {\"a\": 1}\n");
+        EXPECT(&f, "\xef\xbb\xbf\xef\xbbid;v\n1;a\n",
+               "X the header (line 1) cannot be read: invalid UTF-8 at byte 1 of the record (0xEF); is "
+               "csv.encoding right?\n");
+}
+
+/* A header that cannot be read fails the document: the first row would
+ * otherwise be taken for the header, and vanish. Lines above it
+ * (skip_lines) are skipped whatever they hold. */
+static void test_csv_unreadable_header(void **state) {
+        struct feed_config f = csv(';', NULL);
+
+        (void) state;
+        EXPECT(&f, "\xc4rende;v\n1;a\n2;b\n",
+               "X the header (line 1) cannot be read: invalid UTF-8 at byte 1 of the record (0xC4); is "
+               "csv.encoding right?\n");
+        EXPECT(&f, "id;\0\n1;a\n", "X the header (line 1) cannot be read: the record contains a NUL byte\n");
+        f.csv.skip_lines = 1;
+        EXPECT(&f, "Rapport \xe5r 2026\nid;v\n1;a\n",
+               "H id|v\n"
+               "F3 1|a\n");
 }
 
 static void test_json_depth_and_numbers(void **state) {
@@ -271,6 +375,10 @@ int main(void) {
                 cmocka_unit_test(test_json_records_and_next),
                 cmocka_unit_test(test_json_top_level_array_and_errors),
                 cmocka_unit_test(test_json_depth_and_numbers),
+                cmocka_unit_test(test_json_record_problems_go_on),
+                cmocka_unit_test(test_csv_line_ends),
+                cmocka_unit_test(test_bom_twice),
+                cmocka_unit_test(test_csv_unreadable_header),
                 cmocka_unit_test(test_render_raw),
         };
 

@@ -10,8 +10,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "bokvar/config/rules.h"
 #include "bokvar/basic/util.h"
+#include "bokvar/config/rules.h"
 
 static char *fixture(const char *name) {
         char *p = NULL;

@@ -7,6 +7,7 @@
 #include <curl/curl.h>
 #include <systemd/sd-event.h>
 
+#include "bokvar/basic/duration.h"
 #include "bokvar/basic/macro.h"
 
 struct curl_glue;
@@ -14,6 +15,12 @@ struct curl_glue;
 /* Called once a transfer is complete; result is CURLE_OK or why it failed.
  * The handle has been removed from the multi handle by then. */
 typedef void (*curl_glue_done_fn)(CURL *easy, CURLcode result, void *userdata);
+
+/* A new easy handle for url with what every bokvar transfer has: TLS peers
+ * and host names verified (against ca_file, when not NULL, else the system's
+ * CAs), the total and the connect timeout, no signals, bokvar's user agent.
+ * -EINVAL when libcurl refuses the URL. */
+int curl_glue_easy_new(const char *url, usec_t timeout, usec_t connect_timeout, const char *ca_file, CURL **ret);
 
 int curl_glue_new(sd_event *event, struct curl_glue **ret);
 struct curl_glue *curl_glue_free(struct curl_glue *g);

@@ -73,7 +73,24 @@ int read_full_file(const char *path, size_t max_size, char **ret, size_t *ret_si
 int path_dirname(const char *path, char **ret);
 /* path if absolute, else dir/path. */
 int path_join_relative(const char *dir, const char *path, char **ret);
+/* Whether one of path's components is "..". */
+bool path_has_dotdot(const char *path);
+/* Whether path is root or lies under it, by whole components: "/srv/feeds"
+ * holds "/srv/feeds/a.csv", not "/srv/feedsx/a.csv". Lexical only. */
+bool path_is_under(const char *path, const char *root);
+/* Resolves path and every root with realpath() (roots that do not exist are
+ * skipped) and checks that the one lies under one of the others, so that
+ * no symlink leads out. With allow_missing, a path that does not exist is
+ * resolved through its directory. 0 with the resolved path in *ret;
+ * -EPERM when it lies under no root; realpath()'s errno otherwise. */
+int path_resolve_under(const char *path, char *const *roots, bool allow_missing, char **ret);
 
+/* Appends s for a terminal: valid UTF-8 as it is, but control characters
+ * (C0 but tab and newline, DEL, the C1 range U+0080 to U+009F) and bytes
+ * that are not UTF-8 as \xNN, so that text from a feed can never move the
+ * cursor, retitle or clear a terminal. With tab_newline, tabs and newlines
+ * are escaped too, as \t and \n (for table cells). */
+int buf_put_terminal_text(struct buf *b, const char *s, bool tab_newline);
 /* True when s is valid UTF-8; *ret_bad (optional) gets the offset of the first bad byte. */
 bool utf8_valid(const char *s, size_t n, size_t *ret_bad);
 

@@ -14,6 +14,9 @@
 #include "bokvar/config/outreach-config.h"
 
 #define CONFIG_DEFAULT_PATH "/etc/bokvar/bokvar.yaml"
+/* With the configuration's own directory, where file: feeds may be read
+ * from when file_roots: is not given. */
+#define CONFIG_DEFAULT_FILE_ROOT "/var/lib/bokvar"
 
 struct feed_config;
 struct ruleset;
@@ -31,6 +34,7 @@ struct config {
         struct feed_config *feeds;
         size_t n_feeds;
         unsigned max_parallel_fetches;
+        char **file_roots;          /* directories file: feeds may read from, absolute or as dir is */
         struct outreach_config outreach;   /* teams, channels, tasks, dispatch */
         struct access_config access;       /* people, retention */
 };

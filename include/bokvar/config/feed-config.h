@@ -58,7 +58,8 @@ struct feed_config {
         enum feed_source source;
         char *url;               /* as written; file: URLs resolved to an absolute path */
         enum feed_scheme scheme;
-        char *path;              /* file feeds: the absolute path */
+        char *path;              /* file feeds: the path (absolute, or relative as the config's is) */
+        char *const *file_roots; /* file feeds: where they may read from, the config's file_roots (borrowed) */
         usec_t interval;
         enum feed_format format;
         struct {
@@ -99,8 +100,9 @@ extern const char *const canonical_field_names[_FIELD_MAX];
 const char *feed_format_to_string(enum feed_format f);
 
 /* Reads the feeds: list (n must be a sequence) into *ret / *ret_n. With
- * check_files, feed files (file: URLs), ca_file and known_hosts must exist
- * and be readable. Credentials are resolved to paths when load_credentials. */
+ * check_files, ca_file and known_hosts must exist and be readable (file:
+ * feeds' files need not exist; config.c checks them against file_roots and
+ * sets file_roots). Credentials are resolved to paths when load_credentials. */
 int feed_configs_parse(const struct yreader *r, const struct ynode *n, const char *config_dir, unsigned flags,
                        struct feed_config **ret, size_t *ret_n);
 void feed_configs_free(struct feed_config *f, size_t n);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* bokvarctl's output: query results as aligned tables for people or as JSON
- * for scripts, with column types mapped to JSON types. */
+/* bokvarctl's output: query results as aligned tables for people (control
+ * characters escaped) or as JSON for scripts, with column types mapped to
+ * JSON types. */
 #pragma once
 
 #include <libpq-fe.h>
@@ -16,3 +17,12 @@ void output_record(FILE *f, const PGresult *res, int row, bool json);
 void output_json_value(FILE *f, const PGresult *res, int row, int col);
 /* Writes s as a JSON string. */
 void output_json_string(FILE *f, const char *s);
+
+/* Text from the database or a feed, for a terminal: tables and records
+ * escape control characters in every value (\x1B for ESC), so that data
+ * never moves the cursor, retitles or clears the terminal. These do the
+ * same for text printed otherwise. output_escape() returns a new string
+ * (NULL without memory); with tab_newline, tabs and newlines become \t and
+ * \n too, as in table cells. */
+char *output_escape(const char *s, bool tab_newline);
+void output_text(FILE *f, const char *s);

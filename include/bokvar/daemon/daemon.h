@@ -6,11 +6,11 @@
 #include <stdbool.h>
 #include <systemd/sd-event.h>
 
-#include "bokvar/config/config.h"
 #include "bokvar/basic/curl-glue.h"
-#include "bokvar/outreach/dispatch.h"
-#include "bokvar/ingest/feed.h"
+#include "bokvar/config/config.h"
 #include "bokvar/daemon/sync.h"
+#include "bokvar/ingest/feeds.h"
+#include "bokvar/outreach/dispatch.h"
 
 struct daemon {
         sd_event *event;
@@ -32,6 +32,11 @@ struct daemon {
         } phase;
         bool once_ok;              /* with once: every step succeeded so far */
         bool stopping;             /* SIGTERM came: finishing what is in flight */
+        struct failing_feed {
+                char *name;
+                int failures;      /* failed fetches in a row */
+        } *failing;                /* feeds whose last fetch failed, named in every STATUS= */
+        size_t n_failing;
 };
 
 /* Loads the configuration and checks the database; logs why it cannot start

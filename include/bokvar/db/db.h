@@ -5,8 +5,8 @@
 
 #include <libpq-fe.h>
 
-#include "bokvar/config/config.h"
 #include "bokvar/basic/macro.h"
+#include "bokvar/config/config.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(PGconn *, PQfinish);
 DEFINE_TRIVIAL_CLEANUP_FUNC(PGresult *, PQclear);

@@ -6,8 +6,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "bokvar/ingest/reader.h"
 #include "bokvar/basic/util.h"
+#include "bokvar/ingest/reader.h"
 
 /* The SQL that creates the staging table and starts the COPY into it. */
 #define STAGE_CREATE_SQL                                                                                     \
@@ -20,12 +20,9 @@ struct stage {
         char **header;         /* CSV column names */
         uint64_t rows;         /* rows staged, readable or not */
         char *next;            /* JSON paging: the next page's URL or cursor */
-        bool next_seen;
 };
 
 /* The reader callbacks that fill a stage (userdata: struct stage *). */
 extern const struct reader_ops stage_reader_ops;
 
 void stage_done(struct stage *s);
-/* Writes the fetch's CSV header as a JSON array (or null). */
-int stage_header_json(const struct stage *s, struct buf *out);

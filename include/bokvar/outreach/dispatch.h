@@ -10,8 +10,8 @@
 #include <stdint.h>
 #include <systemd/sd-event.h>
 
-#include "bokvar/config/config.h"
 #include "bokvar/basic/curl-glue.h"
+#include "bokvar/config/config.h"
 
 struct dispatcher;
 
