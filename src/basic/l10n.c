@@ -246,3 +246,45 @@ const char *l10n_gettext(const char *msgid) {
 const char *l10n_ngettext(const char *msgid, const char *msgid_plural, unsigned long n) {
         return catalog_ngettext(current, msgid, msgid_plural, n);
 }
+
+int l10n_format(const char *fmt, const char *const *args, char **ret) {
+        struct buf out = {};
+        size_t next = 0, n_args = 0;
+        int r = 0;
+
+        while (args[n_args])
+                n_args++;
+        for (const char *p = fmt; *p && r >= 0; p++) {
+                size_t k;
+
+                if (*p != '%') {
+                        r = buf_putc(&out, *p);
+                        continue;
+                }
+                p++;
+                if (*p == '%') {
+                        r = buf_putc(&out, '%');
+                        continue;
+                }
+                if (*p == 's')
+                        k = next++;
+                else if (*p >= '1' && *p <= '9' && p[1] == '$' && p[2] == 's') {
+                        k = (size_t) (*p - '1');
+                        p += 2;
+                } else {
+                        r = -EINVAL;
+                        break;
+                }
+                if (k >= n_args) {
+                        r = -EINVAL;
+                        break;
+                }
+                r = buf_puts(&out, args[k]);
+        }
+        if (r < 0) {
+                buf_free(&out);
+                return r == -EINVAL ? r : -ENOMEM;
+        }
+        *ret = buf_steal(&out);
+        return *ret ? 0 : -ENOMEM;
+}

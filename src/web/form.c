@@ -146,3 +146,21 @@ enum form_problem form_text(const struct form *f, const char *name, bool require
         *ret_len = len - start;
         return FORM_OK;
 }
+
+void form_errors_add(struct form_errors *fe, const char *field, const char *message) {
+        if (fe->n >= FORM_MAX_ERRORS)
+                return;
+        for (size_t i = 0; i < fe->n; i++)
+                if (streq_ptr(fe->e[i].field, field))
+                        return;
+        fe->e[fe->n].field = field;
+        fe->e[fe->n].message = message;
+        fe->n++;
+}
+
+const char *form_errors_get(const struct form_errors *fe, const char *field) {
+        for (size_t i = 0; fe && i < fe->n; i++)
+                if (streq_ptr(fe->e[i].field, field))
+                        return fe->e[i].message;
+        return NULL;
+}

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bokvar/basic/l10n.h"
 #include "bokvar/web/html.h"
 
 void html_init(struct html *h) {
@@ -27,8 +28,6 @@ int html_steal(struct html *h, char **ret, size_t *ret_len) {
                 html_done(h);
                 return e;
         }
-        if (!h->out.data && buf_reserve(&h->out, 1) < 0)
-                return -ENOMEM;
         s = buf_steal(&h->out);
         if (!s)
                 return -ENOMEM;
@@ -193,4 +192,18 @@ void html_printf_internal(struct html *h, const char *fmt, ...) {
                 p += spec_len;
         }
         va_end(ap);
+}
+
+void html_sentence_internal(struct html *h, const char *fmt, const char *const *args) {
+        _cleanup_free_ char *s = NULL;
+        int r;
+
+        if (h->error < 0)
+                return;
+        r = l10n_format(fmt, args, &s);
+        if (r < 0) {
+                h->error = r;
+                return;
+        }
+        html_text(h, s);
 }

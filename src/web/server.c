@@ -123,11 +123,19 @@ static int on_mhd_timer(sd_event_source *s _unused_, uint64_t usec _unused_, voi
 
 static void server_check_stopped(struct web_server *s);
 
-/* Runs every daemon once more: after a resume or an answer queued outside
- * MHD's own callbacks, so that the work is picked up in this turn. */
+/* After a connection is resumed outside MHD's own callbacks: MHD picks
+ * resumed connections up when it runs next, but with libmicrohttpd 0.9.75
+ * in external epoll mode the resume alone did not make its epoll
+ * descriptor readable (the answer waited for the next request), so every
+ * daemon runs on the next turn of the loop. */
 static void server_kick(struct web_server *s) {
-        for (size_t i = 0; i < s->n_daemons; i++)
-                mhd_schedule(&s->daemons[i]);
+        for (size_t i = 0; i < s->n_daemons; i++) {
+                struct mhd *m = &s->daemons[i];
+
+                if (sd_event_source_set_time(m->timer, 0) < 0 ||
+                    sd_event_source_set_enabled(m->timer, SD_EVENT_ONESHOT) < 0)
+                        log_warning("Cannot wake the HTTP server; the answer waits for its next timeout.");
+        }
 }
 
 static int on_idle_timer(sd_event_source *src, uint64_t usec _unused_, void *userdata) {

@@ -10,6 +10,7 @@
 #include "bokvar/basic/log.h"
 #include "bokvar/basic/util.h"
 #include "bokvar/web/page.h"
+#include "bokvar/web/pages.h"
 #include "bokvar/web/web.h"
 
 /* The stylesheet, compiled in (src/embed.py). */
@@ -87,6 +88,38 @@ static void plain_error(struct request *rq, unsigned status, const char *message
 }
 
 /* ---- database results ---- */
+
+bool web_login_valid(const char *s) {
+        size_t n = s ? strlen(s) : 0;
+
+        return n > 0 && n <= 63 &&
+               strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._@-") == n;
+}
+
+void web_fail(struct web_request *wr, const PGresult *res) {
+        const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+
+        if (streq_ptr(state, "42501")) {
+                web_error(wr, 403, _("You may not see this. Households and tasks are shown to the caseworkers of "
+                                     "their team."));
+                return;
+        }
+        if (streq_ptr(state, "P0002")) {
+                web_error(wr, 404, _("There is no such page. Use the menu to find your way."));
+                return;
+        }
+        if (res) {
+                /* The server's message may quote what was typed: the state and
+                 * where it came from are logged, never the message. */
+                const char *where = PQresultErrorField(res, PG_DIAG_CONTEXT);
+
+                log_error("A statement of %s failed with SQLSTATE %s%s%.*s.", request_path(wr->rq),
+                          state ? state : "?", where ? " in " : "", where ? (int) strcspn(where, "\n") : 0,
+                          where ? where : "");
+        } else
+                log_error("Could not make the page for %s.", request_path(wr->rq));
+        web_error(wr, 500, _("Something went wrong on our side; it has been logged. Try again later."));
+}
 
 bool web_result_ok(const PGresult *res) {
         ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
@@ -181,11 +214,12 @@ static void on_batch(PGresult *const *results, size_t n, void *userdata) {
                                              "to add you to a team."));
                         return;
                 }
-                log_error("Cannot state whom bokvar-web acts for: %s",
-                          PQresultErrorMessage(actor) ? PQresultErrorMessage(actor) : "?");
-                web_error(wr, 500, _("Something went wrong on our side; it has been logged. Try again later."));
+                web_fail(wr, actor);
                 return;
         }
+        /* A request may make a second batch (a refused form's page again). */
+        wr->function = mfree(wr->function);
+        wr->teams = strv_free(wr->teams);
         if (PQntuples(actor) != 1 || strdup_or_null(web_value(actor, 0, "function"), &wr->function) < 0 ||
             split_teams(web_value(actor, 0, "teams"), &wr->teams) < 0) {
                 web_error(wr, 500, _("Something went wrong on our side; it has been logged. Try again later."));
@@ -214,6 +248,22 @@ void web_submit(struct web_request *wr, struct db_batch *b, web_page_fn done) {
 
 /* ---- routes ---- */
 
+/* "/household/12" with prefix "/household/": 12 and what follows it. */
+static bool path_id(const char *path, const char *prefix, long long *ret_id, const char **ret_rest) {
+        const char *p = startswith(path, prefix);
+        size_t n;
+        char *end;
+
+        if (!p)
+                return false;
+        n = strspn(p, "0123456789");
+        if (n == 0 || n > 18 || p[0] == '0')
+                return false;
+        *ret_id = strtoll(p, &end, 10);
+        *ret_rest = end;
+        return true;
+}
+
 /* POSTs come from our own pages, with the token of the session they were
  * shown in and of the person signed on now. */
 static bool post_allowed(struct web_request *wr, bool had_session) {
@@ -230,7 +280,7 @@ static bool post_allowed(struct web_request *wr, bool had_session) {
 }
 
 static void route(struct web_request *wr, bool had_session) {
-        const char *path = request_path(wr->rq);
+        const char *path = request_path(wr->rq), *rest = NULL;
         enum http_method m = request_method(wr->rq);
         const struct form *f;
 
@@ -248,6 +298,44 @@ static void route(struct web_request *wr, bool had_session) {
                 }
         }
 
+        if (streq(path, "/")) {
+                if (m == HTTP_GET) {
+                        worklist_page(wr);
+                        return;
+                }
+        } else if (streq(path, "/notice")) {
+                if (m == HTTP_GET) {
+                        notice_page(wr);
+                        return;
+                }
+                if (m == HTTP_POST) {
+                        notice_register(wr);
+                        return;
+                }
+        } else if (path_id(path, "/household/", &wr->id, &rest)) {
+                if (m == HTTP_GET && streq(rest, "")) {
+                        household_page(wr);
+                        return;
+                }
+                if (m == HTTP_POST && streq(rest, "/children")) {
+                        wr->action = "children";
+                        action_post(wr);
+                        return;
+                }
+        } else if (path_id(path, "/task/", &wr->id, &rest)) {
+                if (m == HTTP_GET && streq(rest, "")) {
+                        task_page(wr);
+                        return;
+                }
+                if (m == HTTP_POST && rest[0] == '/' && action_known(rest + 1)) {
+                        wr->action = rest + 1;
+                        action_post(wr);
+                        return;
+                }
+        } else {
+                web_error(wr, 404, _("There is no such page. Use the menu to find your way."));
+                return;
+        }
         web_error(wr, m == HTTP_POST || m == HTTP_GET ? 404 : 405,
                   _("There is no such page. Use the menu to find your way."));
 }

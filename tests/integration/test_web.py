@@ -8,7 +8,6 @@ idle exit."""
 import os
 import re
 import subprocess
-import unittest
 
 from harness import SLOW, TestCase, main
 from webstack import Activator, request
@@ -40,7 +39,13 @@ class WebCase(TestCase):
 
     def tearDown(self):
         for a in self.activators:
-            a.stop()
+            exits = a.stop()
+            output = a.output()
+            # Every run stopped cleanly (or with the status a test expects
+            # of it), and no sanitizer had anything to say.
+            self.assertTrue(all(e in (0, 1, 4) for e in exits), f'{exits}:\n{output}')
+            self.assertNotIn('Sanitizer', output)
+            self.assertNotIn('runtime error', output)
         super().tearDown()
 
     def web(self, web_config=None, address=None, env=None):

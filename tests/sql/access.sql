@@ -182,13 +182,19 @@ SELECT set_eq($$SELECT pg_temp.executes('caseworker')$$,
               ARRAY['bokvar.household_show(bigint,timestamp with time zone,text)', 'bokvar.task_show(bigint,text)',
                     'bokvar.subject_export(text,text)', 'bokvar.task_ack(bigint)',
                     'bokvar.task_contact(bigint,bokvar.contact_channel,boolean,text)',
-                    'bokvar.task_close(bigint,bokvar.task_outcome,text)'],
-              'caseworkers execute: show a household or task, the subject copy, the three actions on tasks');
+                    'bokvar.task_close(bigint,bokvar.task_outcome,text)', 'bokvar.task_follow_up(bigint,date,text)',
+                    'bokvar.task_reassign(bigint,text,text)', 'bokvar.task_hand_over(bigint,text,text)',
+                    'bokvar.household_children_correct(bigint,integer,text)', 'bokvar.signal_register(jsonb,boolean)'],
+              'caseworkers execute: show a household or task, the subject copy, the actions on tasks (007: and the '
+              'web''s), correct the number of children, register a notice');
 SELECT set_eq($$SELECT pg_temp.executes('coordinator')$$,
               ARRAY['bokvar.household_show(bigint,timestamp with time zone,text)', 'bokvar.task_show(bigint,text)',
                     'bokvar.subject_export(text,text)', 'bokvar.task_ack(bigint)',
                     'bokvar.task_contact(bigint,bokvar.contact_channel,boolean,text)',
-                    'bokvar.task_close(bigint,bokvar.task_outcome,text)', 'bokvar.report(integer)'],
+                    'bokvar.task_close(bigint,bokvar.task_outcome,text)', 'bokvar.task_follow_up(bigint,date,text)',
+                    'bokvar.task_reassign(bigint,text,text)', 'bokvar.task_hand_over(bigint,text,text)',
+                    'bokvar.household_children_correct(bigint,integer,text)', 'bokvar.signal_register(jsonb,boolean)',
+                    'bokvar.report(integer)'],
               'coordinators execute what caseworkers do, and the report');
 SELECT set_eq($$SELECT pg_temp.executes('case_system')$$,
               ARRAY['bokvar.task_ack(bigint)', 'bokvar.task_contact(bigint,bokvar.contact_channel,boolean,text)',
@@ -203,8 +209,15 @@ SELECT set_eq($$SELECT pg_temp.executes('auditor')$$,
               'auditors execute: the access log, the report');
 SELECT set_eq($$SELECT pg_temp.executes('web')$$,
               $$SELECT pg_temp.executes(f) FROM unnest(ARRAY['caseworker', 'coordinator', 'operator', 'auditor']) f
-                UNION SELECT 'bokvar.act_for(text)'$$,
-              'the web service executes what any person may, and act_for');
+                UNION SELECT 'bokvar.act_for(text)'
+                UNION SELECT unnest(ARRAY['bokvar.web_actor(text)', 'bokvar.web_teams()',
+                                          'bokvar.web_worklist(text,text,bokvar.risk_class,integer,integer)',
+                                          'bokvar.web_task_household(bigint)', 'bokvar.web_household_open(bigint)',
+                                          'bokvar.web_household_persons(bigint)', 'bokvar.web_household_signals(bigint)',
+                                          'bokvar.web_household_score(bigint)', 'bokvar.web_household_history(bigint)',
+                                          'bokvar.web_household_tasks(bigint)', 'bokvar.web_household_events(bigint)',
+                                          'bokvar.web_household_corrections(bigint)'])$$,
+              'the web service executes what any person may, act_for, and (007) its pages'' reads');
 SELECT set_eq($$SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
                 WHERE n.nspname = 'bokvar' AND has_function_privilege('acc_none', p.oid, 'EXECUTE')$$,
               ARRAY['bokvar.session_is_system()', 'bokvar.elevated()', 'bokvar.current_actor()', 'bokvar.actor_function()',
@@ -450,8 +463,11 @@ SELECT set_eq($$SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespac
                   AND 'search_path=pg_catalog, pg_temp, "bokvar: elevated"' = ANY (p.proconfig)$$,
               ARRAY['bokvar.report(integer)', 'bokvar.rules_preview(jsonb,text,text)', 'bokvar.purge(boolean,date)',
                     'bokvar.access_log_read(bigint,text,timestamp with time zone,boolean,integer)',
-                    'bokvar.quarantine_retry(text,jsonb)', 'bokvar.subject_doc(text,bigint)'],
-              'elevated: the report, the rules preview, the purge, the access log, the retry and the subject copy only');
+                    'bokvar.quarantine_retry(text,jsonb)', 'bokvar.subject_doc(text,bigint)',
+                    'bokvar.signal_register(jsonb,boolean)', 'bokvar.task_move_team(bigint,text,text,text)',
+                    'bokvar.household_children_set(bigint,integer,text,text)'],
+              'elevated: the report, the rules preview, the purge, the access log, the retry and the subject copy, '
+              'and (007) a notice''s ingest, a task''s move to another team, a household''s children');
 SELECT is_empty($$SELECT p.oid::regprocedure FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
                   WHERE n.nspname = 'bokvar' AND p.prosecdef AND p.proowner <> n.nspowner$$,
                 'every one of them belongs to the schema''s owner');

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -100,11 +101,35 @@ static void test_malformed(void **state) {
         assert_int_equal(catalog_parse("sv", buf, n, &c), -EBADMSG);
 }
 
+static void test_format(void **state) {
+        char *s = NULL;
+
+        (void) state;
+        assert_int_equal(l10n_format("Task %s is %s.", (const char *const[]){ "7", "open", NULL }, &s), 0);
+        assert_string_equal(s, "Task 7 is open.");
+        free(s);
+        /* Another word order, as a translation may need. */
+        assert_int_equal(l10n_format("%2$s: %1$s 100%%", (const char *const[]){ "a", "b", NULL }, &s), 0);
+        assert_string_equal(s, "b: a 100%");
+        free(s);
+        assert_int_equal(l10n_format("", (const char *const[]){ NULL }, &s), 0);
+        assert_string_equal(s, "");
+        free(s);
+        s = NULL;
+        /* Anything but text, or an argument that is not there, is refused. */
+        assert_int_equal(l10n_format("%d", (const char *const[]){ "1", NULL }, &s), -EINVAL);
+        assert_int_equal(l10n_format("%s %s", (const char *const[]){ "1", NULL }, &s), -EINVAL);
+        assert_int_equal(l10n_format("%3$s", (const char *const[]){ "1", "2", NULL }, &s), -EINVAL);
+        assert_int_equal(l10n_format("50%", (const char *const[]){ NULL }, &s), -EINVAL);
+        assert_null(s);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_swedish_built_in),
                 cmocka_unit_test(test_plural),
                 cmocka_unit_test(test_malformed),
+                cmocka_unit_test(test_format),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

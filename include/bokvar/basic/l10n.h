@@ -53,6 +53,13 @@ const struct catalog *l10n_current(void);
 const char *l10n_gettext(const char *msgid);
 const char *l10n_ngettext(const char *msgid, const char *msgid_plural, unsigned long n);
 
+/* Fills a translated sentence: %s takes the next argument, %N$s the Nth
+ * (a translation may need another word order), %% is a percent sign.
+ * args is NULL-terminated and holds text only. Returns -EINVAL for any
+ * other conversion or a missing argument, -ENOMEM. The result is text:
+ * who puts it in HTML escapes it (html_sentence does). */
+int l10n_format(const char *fmt, const char *const *args, char **ret);
+
 #define _(s) l10n_gettext(s)
 #define N_(s) (s)
 

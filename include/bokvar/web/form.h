@@ -42,3 +42,20 @@ enum form_problem {
  * (notes); max_chars counts characters, not bytes. */
 enum form_problem form_text(const struct form *f, const char *name, bool required, bool multiline, size_t max_chars,
                             const char **ret, size_t *ret_len);
+
+/* Mistakes in a form, field by field, shown all at once. Messages are
+ * static texts (translated ones are: they live in the catalogue). */
+#define FORM_MAX_ERRORS 24
+struct form_errors {
+        struct {
+                const char *field;      /* NULL: the form as a whole */
+                const char *message;
+        } e[FORM_MAX_ERRORS];
+        size_t n;
+};
+
+/* Adds one; a second mistake of the same field is left out (one message a
+ * field), and so is anything beyond FORM_MAX_ERRORS. */
+void form_errors_add(struct form_errors *fe, const char *field, const char *message);
+/* The message for field (NULL: the form's own), or NULL. */
+const char *form_errors_get(const struct form_errors *fe, const char *field);

@@ -40,6 +40,12 @@ int html_steal(struct html *h, char **ret, size_t *ret_len);
 
 void html_markup_internal(struct html *h, const char *literal);
 void html_printf_internal(struct html *h, const char *fmt, ...) _printf_(2, 3);
+/* A translated sentence with values in it (l10n_format): all of it text,
+ * escaped, the translation as much as the values, so that no catalogue
+ * can put markup on a page. The values are strings:
+ *   html_sentence(h, a_translated_format, id) */
+#define html_sentence(h, fmt, ...) html_sentence_internal((h), (fmt), (const char *const[]){ __VA_ARGS__, NULL })
+void html_sentence_internal(struct html *h, const char *fmt, const char *const *args);
 /* Text (NULL writes nothing). */
 void html_text(struct html *h, const char *s);
 void html_text_n(struct html *h, const char *s, size_t n);

@@ -41,6 +41,10 @@ struct web_request {
         /* From the batch's first statement: who the person is. */
         char *function;                   /* caseworker, coordinator, ... */
         char **teams;                     /* a caseworker's teams */
+        /* A form that was refused, shown again on its page. */
+        const char *failed_form;          /* its name (an action, "notice"), or NULL */
+        const struct form *sent;          /* what was typed */
+        struct form_errors errors;
 };
 
 int web_new(sd_event *event, struct config *config, struct web **ret);
@@ -62,6 +66,15 @@ void web_submit(struct web_request *wr, struct db_batch *b, web_page_fn done);
 void web_respond(struct web_request *wr, unsigned status, struct html *h);
 void web_redirect(struct web_request *wr, const char *location);
 void web_error(struct web_request *wr, unsigned status, const char *message);
+
+/* Answers for a statement that failed (res NULL: something else did):
+ * 403 when the database refused the person (42501), 404 for what is not
+ * there (P0002), 500 otherwise, logged. */
+void web_fail(struct web_request *wr, const PGresult *res);
+
+/* Whether s is a login name as bokvar takes them (1 to 63 of A-Z a-z 0-9
+ * . _ @ -). */
+bool web_login_valid(const char *s);
 
 /* Whether a result is one row set (logs the server's message otherwise). */
 bool web_result_ok(const PGresult *res);
