@@ -67,6 +67,16 @@ def request(address, method, path, headers=None, body=None, timeout=30):
         c.close()
 
 
+def terminate(proc):
+    """SIGTERM, and SIGKILL if it has not ended within 30 seconds."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 class Activator:
     """Holds a listening socket like a systemd .socket unit and starts the
     service on it when a connection waits and the service is not running."""
@@ -161,12 +171,7 @@ class Activator:
         self._thread.join()
         with self._lock:
             if self.proc and self.proc.poll() is None:
-                self.proc.terminate()
-                try:
-                    self.proc.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    self.proc.kill()
-                    self.proc.wait()
+                terminate(self.proc)
             if self.proc:
                 self.exits.append(self.proc.returncode)
                 self.proc = None
@@ -348,12 +353,7 @@ ProxyAddHeaders Off
 
     def stop(self):
         if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+            terminate(self.proc)
 
 
 def proxy_user():
