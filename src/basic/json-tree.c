@@ -374,7 +374,7 @@ static int put_number(struct buf *out, const char *s, size_t n) {
         return 0;
 }
 
-static int put_json_string(struct buf *out, const char *s, size_t n) {
+int json_put_string(struct buf *out, const char *s, size_t n) {
         if (buf_putc(out, '"') < 0)
                 return -ENOMEM;
         for (size_t i = 0; i < n; i++) {
@@ -413,7 +413,29 @@ static int compare_members(const void *a, const void *b, void *userdata) {
         return *(const int32_t *) a > *(const int32_t *) b ? -1 : 1;
 }
 
-static int put_value(const struct json_tree *t, const struct json_node *n, struct buf *out) {
+struct printer {
+        json_tree_scalar_fn scalar;
+        void *userdata;
+        const struct json_node *path[JSON_SCAN_MAX_DEPTH + 1];
+        size_t depth;
+};
+
+static int put_scalar(const struct json_tree *t, const struct json_node *n, struct buf *out) {
+        switch (n->type) {
+        case JSON_TRUE:
+                return buf_puts(out, "true");
+        case JSON_FALSE:
+                return buf_puts(out, "false");
+        case JSON_NUMBER:
+                return put_number(out, t->text.data + n->text, n->text_len);
+        case JSON_STRING:
+                return json_put_string(out, t->text.data + n->text, n->text_len);
+        default:
+                return -EINVAL;
+        }
+}
+
+static int put_value(const struct json_tree *t, const struct json_node *n, struct printer *pr, struct buf *out) {
         _cleanup_free_ int32_t *members = NULL;
         size_t m = 0;
         int k;
@@ -422,20 +444,19 @@ static int put_value(const struct json_tree *t, const struct json_node *n, struc
         case JSON_NULL:
                 return buf_puts(out, "null");
         case JSON_TRUE:
-                return buf_puts(out, "true");
         case JSON_FALSE:
-                return buf_puts(out, "false");
         case JSON_NUMBER:
-                return put_number(out, t->text.data + n->text, n->text_len);
         case JSON_STRING:
-                return put_json_string(out, t->text.data + n->text, n->text_len);
+                if (pr && pr->scalar)
+                        return pr->scalar(pr->userdata, t, n, pr->path, pr->depth, out);
+                return put_scalar(t, n, out);
         case JSON_ARRAY:
                 if (buf_putc(out, '[') < 0)
                         return -ENOMEM;
                 for (int32_t c = n->first; c >= 0; c = t->nodes[c].next) {
                         if (c != n->first && buf_puts(out, ", ") < 0)
                                 return -ENOMEM;
-                        if ((k = put_value(t, &t->nodes[c], out)) < 0)
+                        if ((k = put_value(t, &t->nodes[c], pr, out)) < 0)
                                 return k;
                 }
                 return buf_putc(out, ']');
@@ -460,9 +481,17 @@ static int put_value(const struct json_tree *t, const struct json_node *n, struc
                         }
                         if (shown++ > 0 && buf_puts(out, ", ") < 0)
                                 return -ENOMEM;
-                        if (put_json_string(out, t->text.data + c->key, c->key_len) < 0 || buf_puts(out, ": ") < 0)
+                        if (json_put_string(out, t->text.data + c->key, c->key_len) < 0 || buf_puts(out, ": ") < 0)
                                 return -ENOMEM;
-                        if ((k = put_value(t, c, out)) < 0)
+                        if (pr) {
+                                if (pr->depth >= JSON_SCAN_MAX_DEPTH)
+                                        return -E2BIG;
+                                pr->path[pr->depth++] = c;
+                        }
+                        k = put_value(t, c, pr, out);
+                        if (pr)
+                                pr->depth--;
+                        if (k < 0)
                                 return k;
                 }
                 return buf_putc(out, '}');
@@ -482,7 +511,14 @@ int json_tree_text(const struct json_tree *t, const struct json_node *n, struct 
                         return -ENOMEM;
                 return 1;
         default:
-                k = put_value(t, n, out);
+                k = put_value(t, n, NULL, out);
                 return k < 0 ? k : 1;
         }
+}
+
+int json_tree_print(const struct json_tree *t, const struct json_node *n, json_tree_scalar_fn scalar, void *userdata,
+                    struct buf *out) {
+        struct printer pr = { .scalar = scalar, .userdata = userdata };
+
+        return put_value(t, n, &pr, out);
 }

@@ -13,6 +13,7 @@
 #include "bokvar/ctl/ctl.h"
 #include "bokvar/ctl/output.h"
 #include "bokvar/db/db.h"
+#include "bokvar/ingest/identity.h"
 
 /* --- access-log --------------------------------------------------------- */
 
@@ -276,9 +277,9 @@ int verb_subject(struct ctl *ctl, int argc, char *argv[]) {
                 { "reason", required_argument, NULL, 'r' },
                 {}
         };
-        _cleanup_pgresult_ PGresult *res = NULL;
+        _cleanup_pgresult_ PGresult *res = NULL, *day = NULL;
         const char *reason = NULL, *number;
-        char line[128];
+        char line[128], id[IDENTITY_MAX], problem[256];
         int r;
 
         r = ctl_parse_options(ctl, argc, argv, options, usage, ctl_string_option, &reason);
@@ -298,9 +299,21 @@ int verb_subject(struct ctl *ctl, int argc, char *argv[]) {
         r = ctl_connect(ctl, true);
         if (r != EXIT_OK)
                 return r;
+        /* The number is read here, as every identity number is (the one
+         * reader, ingest/identity.c); the database takes it normalised. */
+        r = ctl_query(ctl, &day, "SELECT current_date - DATE '2000-01-01'", 0, NULL);
+        if (r != EXIT_OK)
+                return r;
+        if (identity_number(number, (day_t) atoi(PQgetvalue(day, 0, 0)), NULL, id, problem, sizeof problem) != 0) {
+                explicit_bzero(line, sizeof line);
+                fprintf(stderr, "bokvarctl subject export: that is not a valid identity number: %s%s\n",
+                        startswith(problem, "is ") ? "it " : "", problem);
+                return EXIT_NOT_FOUND;
+        }
         r = ctl_call(ctl, &res, "subject export", "SELECT bokvar.subject_export($1, $2)", 2,
-                     (const char *[]){ number, reason });
+                     (const char *[]){ id, reason });
         explicit_bzero(line, sizeof line);
+        explicit_bzero(id, sizeof id);
         if (r != EXIT_OK)
                 return r;
         if (ctl->json) {

@@ -14,7 +14,8 @@
 #include "bokvar/ctl/ctl.h"
 #include "bokvar/ctl/output.h"
 #include "bokvar/db/db.h"
-#include "bokvar/ingest/mapping.h"
+#include "bokvar/basic/json-tree.h"
+#include "bokvar/ingest/stage.h"
 
 /* The accounting over every fetch of every feed, as one sum: bokvard fails
  * (and records) a fetch whose counts do not add up, so this holds. */
@@ -96,58 +97,262 @@ static int quarantine_option(int c, const char *arg, void *userdata) {
         return -1;
 }
 
-/* Re-runs quarantined rows through the mappings of the current configuration. */
+/* A JSON array of strings (and nulls) as a NULL-terminated vector, the
+ * nulls as NULL entries counted in *ret_n. */
+static int json_string_array(const char *json, char ***ret, size_t *ret_n) {
+        _cleanup_(json_tree_done) struct json_tree t = {};
+        const struct json_node *root;
+        char **l;
+        size_t n = 0;
+        int k;
+
+        k = json_tree_parse(&t, json, strlen(json));
+        if (k < 0)
+                return k;
+        root = json_tree_get(&t, NULL);
+        if (!root || root->type != JSON_ARRAY)
+                return -EBADMSG;
+        l = calloc(root->count + 1, sizeof(char *));
+        if (!l)
+                return -ENOMEM;
+        for (int32_t c = root->first; c >= 0; c = t.nodes[c].next, n++) {
+                struct buf v = {};
+
+                if (t.nodes[c].type == JSON_NULL)
+                        continue;
+                if (json_tree_text(&t, &t.nodes[c], &v) < 0 || !(l[n] = v.data ? buf_steal(&v) : strdup(""))) {
+                        buf_free(&v);
+                        for (size_t i = 0; i < root->count; i++)
+                                free(l[i]);
+                        free(l);
+                        return -ENOMEM;
+                }
+        }
+        *ret = l;
+        *ret_n = n;
+        return 0;
+}
+
+static void free_fields(char **l, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                free(l[i]);
+        free(l);
+}
+
+/* What a retry of a feed came to. */
+struct retried {
+        long long retried, accepted, updated, duplicate, still_quarantined;
+};
+
+/* Hands the staged COPY text to the server. */
+static int copy_flush(struct ctl *ctl, struct stage *st) {
+        if (st->out.len == 0)
+                return EXIT_OK;
+        if (PQputCopyData(ctl->conn, st->out.data, (int) st->out.len) != 1) {
+                fprintf(stderr, "bokvarctl quarantine retry: %s", PQerrorMessage(ctl->conn));
+                return EXIT_DATABASE;
+        }
+        buf_clear(&st->out);
+        return EXIT_OK;
+}
+
+/* Maps and stages the quarantined rows [from, to) of rows (one fetch's)
+ * through feed f's mapping, the way a fetch stages its records, and
+ * ingests them again. */
+static int retry_fetch(struct ctl *ctl, const struct feed_config *f, day_t today, PGresult *rows, int from, int to,
+                       struct retried *sum) {
+        _cleanup_pgresult_ PGresult *res = NULL, *copy = NULL;
+        _cleanup_(buf_free) struct buf ids = {};
+        struct stage st = {};
+        bool csv = f->format == FEED_FORMAT_CSV;
+        const char *params[4];
+        int r = EXIT_OK, k = 0;
+
+        stage_init(&st, f, today);
+        if (csv && !PQgetisnull(rows, from, 1)) {
+                _cleanup_strv_free_ char **header = NULL;
+                size_t n = 0;
+
+                k = json_string_array(PQgetvalue(rows, from, 1), &header, &n);
+                if (k >= 0)
+                        k = stage_reader_ops.header(&st, header, n);
+        }
+        if (k < 0)
+                goto fail;
+        r = ctl_call(ctl, NULL, "quarantine retry", STAGE_CREATE_SQL, 0, NULL);
+        if (r != EXIT_OK)
+                goto out;
+        copy = PQexec(ctl->conn, STAGE_COPY_SQL);
+        if (PQresultStatus(copy) != PGRES_COPY_IN) {
+                fprintf(stderr, "bokvarctl quarantine retry: %s", PQerrorMessage(ctl->conn));
+                r = EXIT_DATABASE;
+                goto out;
+        }
+        for (int i = from; i < to && r == EXIT_OK; i++) {
+                unsigned line = (unsigned) strtoul(PQgetvalue(rows, i, 3), NULL, 10);
+
+                /* A row of another format than the feed's now stays. */
+                if (csv && !PQgetisnull(rows, i, 4)) {
+                        char **fields = NULL;
+                        size_t n = 0;
+
+                        k = json_string_array(PQgetvalue(rows, i, 4), &fields, &n);
+                        if (k >= 0)
+                                k = stage_reader_ops.fields(&st, line, fields, n);
+                        free_fields(fields, n);
+                } else if (!csv && !PQgetisnull(rows, i, 5))
+                        k = stage_reader_ops.json(&st, line, PQgetvalue(rows, i, 5),
+                                                  (size_t) PQgetlength(rows, i, 5));
+                else
+                        continue;
+                if (k < 0)
+                        break;
+                if (buf_printf(&ids, "%s%s", ids.len ? "," : "{", PQgetvalue(rows, i, 2)) < 0) {
+                        k = -ENOMEM;
+                        break;
+                }
+                if (st.out.len >= 65536)
+                        r = copy_flush(ctl, &st);
+        }
+        if (k < 0) {
+                (void) PQputCopyEnd(ctl->conn, "the retry failed");
+                PQclear(PQgetResult(ctl->conn));
+                goto fail;
+        }
+        if (r == EXIT_OK)
+                r = copy_flush(ctl, &st);
+        if (PQputCopyEnd(ctl->conn, r == EXIT_OK ? NULL : "the retry failed") != 1) {
+                r = EXIT_DATABASE;
+                goto out;
+        }
+        PQclear(copy);
+        copy = PQgetResult(ctl->conn);
+        if (r == EXIT_OK && PQresultStatus(copy) != PGRES_COMMAND_OK) {
+                fprintf(stderr, "bokvarctl quarantine retry: %s", PQerrorMessage(ctl->conn));
+                r = EXIT_DATABASE;
+        }
+        PQclear(PQgetResult(ctl->conn));
+        if (r != EXIT_OK || ids.len == 0)
+                goto out;
+        if (buf_putc(&ids, '}') < 0) {
+                k = -ENOMEM;
+                goto fail;
+        }
+        params[0] = f->name;
+        params[1] = feed_source_names[f->source];
+        params[2] = PQgetvalue(rows, from, 0);
+        params[3] = ids.data;
+        r = ctl_call(ctl, &res, "quarantine retry",
+                     "SELECT rows_read, accepted, updated, duplicate, quarantined "
+                     "FROM bokvar.quarantine_retry_fetch($1, $2::bokvar.feed_source, $3::bigint, $4::bigint[])", 4,
+                     params);
+        if (r == EXIT_OK) {
+                sum->retried += atoll(PQgetvalue(res, 0, 0));
+                sum->accepted += atoll(PQgetvalue(res, 0, 1));
+                sum->updated += atoll(PQgetvalue(res, 0, 2));
+                sum->duplicate += atoll(PQgetvalue(res, 0, 3));
+                sum->still_quarantined += atoll(PQgetvalue(res, 0, 4));
+        }
+        goto out;
+fail:
+        fprintf(stderr, "bokvarctl quarantine retry: cannot stage the rows of feed %s: %s\n", f->name, strerror(-k));
+        r = k == -ENOMEM ? EXIT_FAIL : EXIT_DATABASE;
+        if (ctl_query(ctl, NULL, "SELECT 1", 0, NULL) != EXIT_OK)
+                r = EXIT_DATABASE;
+out:
+        stage_done(&st);
+        return r;
+}
+
+/* Retries the quarantined rows of one feed, fetch by fetch. */
+static int retry_feed(struct ctl *ctl, const struct feed_config *f, day_t today, struct json_writer *w) {
+        _cleanup_pgresult_ PGresult *rows = NULL;
+        struct retried sum = {};
+        const char *params[2] = { f->name };
+        _cleanup_(buf_free) struct buf detail = {};
+        struct json_writer dw;
+        int n, r;
+
+        r = ctl_call(ctl, &rows, "quarantine retry",
+                     "SELECT fetch_id, header, id, line, fields, doc FROM bokvar.quarantine_retry_rows($1)", 1, params);
+        if (r != EXIT_OK)
+                return r;
+        n = PQntuples(rows);
+        for (int from = 0, to; from < n; from = to) {
+                for (to = from + 1; to < n && streq(PQgetvalue(rows, to, 0), PQgetvalue(rows, from, 0)); to++)
+                        ;
+                r = retry_fetch(ctl, f, today, rows, from, to, &sum);
+                if (r != EXIT_OK)
+                        return r;
+        }
+        if (sum.retried == 0)
+                return EXIT_OK;
+        json_writer_init(&dw, &detail);
+        json_object_begin(&dw);
+        json_key_int(&dw, "retried", sum.retried);
+        json_key_int(&dw, "accepted", sum.accepted);
+        json_key_int(&dw, "updated", sum.updated);
+        json_key_int(&dw, "duplicate", sum.duplicate);
+        json_key_int(&dw, "still_quarantined", sum.still_quarantined);
+        json_object_end(&dw);
+        if (json_writer_finish(&dw) < 0)
+                return log_oom(), EXIT_FAIL;
+        json_key(w, f->name);
+        json_raw(w, detail.data);
+        params[1] = detail.data;
+        return ctl_call(ctl, NULL, "quarantine retry", "SELECT bokvar.quarantine_retried($1, $2::jsonb)", 2, params);
+}
+
+/* Re-runs quarantined rows through the mappings of the current
+ * configuration: mapped and validated here, as a fetch's records are, then
+ * ingested again; all in one transaction. */
 static int quarantine_retry(struct ctl *ctl, const char *feed) {
-        _cleanup_pgresult_ PGresult *res = NULL;
-        struct buf mappings = {};
+        _cleanup_pgresult_ PGresult *res = NULL, *day = NULL;
+        _cleanup_(buf_free) struct buf results = {};
         struct json_writer w;
-        const char *params[2];
+        const char *params[1];
         bool found = !feed;
+        day_t today;
         int r;
 
         r = ctl_config(ctl);
         if (r != EXIT_OK)
                 return r;
-        json_writer_init(&w, &mappings);
-        json_object_begin(&w);
-        for (size_t i = 0; i < ctl->config->n_feeds; i++) {
-                const struct feed_config *f = &ctl->config->feeds[i];
-
-                if (feed && !streq(feed, f->name))
-                        continue;
-                found = true;
-                json_key(&w, f->name);
-                mapping_write_json(&w, f);
-        }
-        json_object_end(&w);
-        if (json_writer_finish(&w) < 0) {
-                buf_free(&mappings);
-                return log_oom(), EXIT_FAIL;
-        }
+        for (size_t i = 0; i < ctl->config->n_feeds; i++)
+                found = found || streq(feed, ctl->config->feeds[i].name);
         if (!found) {
                 fprintf(stderr, "bokvarctl quarantine retry: no feed '%s' in %s\n", feed, ctl->config_path);
-                buf_free(&mappings);
                 return EXIT_NOT_FOUND;
         }
         r = ctl_connect(ctl, true);
-        if (r != EXIT_OK) {
-                buf_free(&mappings);
+        if (r != EXIT_OK)
                 return r;
-        }
-        params[0] = feed;
-        params[1] = mappings.data;
         r = ctl_query(ctl, NULL, "BEGIN", 0, NULL);
         if (r == EXIT_OK)
-                r = ctl_call(ctl, &res, "quarantine retry",
-                             "SELECT key AS feed, (value->>'retried')::integer AS retried, "
-                             "(value->>'accepted')::integer AS accepted, (value->>'updated')::integer AS updated, "
-                             "(value->>'duplicate')::integer AS duplicate, "
-                             "(value->>'still_quarantined')::integer AS still_quarantined "
-                             "FROM jsonb_each(bokvar.quarantine_retry($1, $2::jsonb)) ORDER BY key",
-                             2, params);
+                r = ctl_query(ctl, &day, "SELECT current_date - DATE '2000-01-01'", 0, NULL);
+        if (r != EXIT_OK)
+                return r;
+        today = (day_t) atoi(PQgetvalue(day, 0, 0));
+        json_writer_init(&w, &results);
+        json_object_begin(&w);
+        for (size_t i = 0; r == EXIT_OK && i < ctl->config->n_feeds; i++)
+                if (!feed || streq(feed, ctl->config->feeds[i].name))
+                        r = retry_feed(ctl, &ctl->config->feeds[i], today, &w);
+        json_object_end(&w);
+        if (r != EXIT_OK)
+                return r;
+        if (json_writer_finish(&w) < 0)
+                return log_oom(), EXIT_FAIL;
+        params[0] = results.data;
+        r = ctl_query(ctl, &res,
+                      "SELECT key AS feed, (value->>'retried')::integer AS retried, "
+                      "(value->>'accepted')::integer AS accepted, (value->>'updated')::integer AS updated, "
+                      "(value->>'duplicate')::integer AS duplicate, "
+                      "(value->>'still_quarantined')::integer AS still_quarantined "
+                      "FROM jsonb_each($1::jsonb) ORDER BY key",
+                      1, params);
         if (r == EXIT_OK)
                 r = ctl_query(ctl, NULL, "COMMIT", 0, NULL);
-        buf_free(&mappings);
         if (r != EXIT_OK)
                 return r;
         if (!ctl->json && PQntuples(res) == 0) {

@@ -29,7 +29,6 @@
 #include "bokvar/basic/util.h"
 #include "bokvar/db/db.h"
 #include "bokvar/ingest/fetch.h"
-#include "bokvar/ingest/mapping.h"
 #include "bokvar/ingest/stage.h"
 
 #define MAX_PAGES 10000    /* a paged feed that never ends is a bug at the source */
@@ -138,7 +137,7 @@ static void on_begun(struct pgconn *c _unused_, PGresult *res, void *userdata) {
                 return;
         if (pgconn_query(r->pg,
                          "SELECT etag, last_modified, cursor, next_due_at, failures, "
-                         "next_due_at <= now() + interval '2 seconds' "
+                         "next_due_at <= now() + interval '2 seconds', current_date - DATE '2000-01-01' "
                          "FROM bokvar.feed_claim($1, $2::bokvar.feed_source, $3::boolean)",
                          3, params, on_claimed, r) < 0)
                 round_abort(r, "cannot claim the feed");
@@ -169,6 +168,8 @@ static void on_claimed(struct pgconn *c _unused_, PGresult *res, void *userdata)
         replace_string(&r->last_modified, value_or_null(res, 1));
         replace_string(&r->cursor, value_or_null(res, 2));
         r->failures = atoi(PQgetvalue(res, 0, 4));
+        /* The database's day, which identity numbers are read against. */
+        r->today = (day_t) atoi(PQgetvalue(res, 0, 6));
         r->cursor_at_start = r->cursor != NULL;
         if (r->cursor) {
                 /* An interrupted chain of pages resumes where it stopped. */
@@ -205,9 +206,9 @@ static void on_copy_started(struct pgconn *c _unused_, PGresult *res, void *user
         (void) clock_gettime(CLOCK_MONOTONIC, &r->started);
         /* Validators belong to the feed's own URL, not to later pages. */
         if (r->pages == 1 && !r->cursor_at_start)
-                transfer_start(&r->transfer, r->cfg, r->pg, r->url, r->etag, r->last_modified);
+                transfer_start(&r->transfer, r->cfg, r->pg, r->url, r->today, r->etag, r->last_modified);
         else
-                transfer_start(&r->transfer, r->cfg, r->pg, r->url, NULL, NULL);
+                transfer_start(&r->transfer, r->cfg, r->pg, r->url, r->today, NULL, NULL);
 }
 
 /* The body is in the COPY, or the transfer failed: end the COPY. */
@@ -271,6 +272,7 @@ static void ingest(struct round *r) {
         const struct transfer *t = &r->transfer;
         _cleanup_free_ char *next = NULL;
         _cleanup_(buf_free) struct buf mapping = {}, fetch = {};
+        struct json_writer w;
         const char *params[3], *paging_error = NULL;
 
         if (t->end == TRANSFER_OK && (f->paging.next || f->paging.link) && r->pages < MAX_PAGES) {
@@ -284,7 +286,13 @@ static void ingest(struct round *r) {
         r->more = next && !streq(next, r->url);
         replace_string(&r->cursor, next ? strdup(next) : NULL);
 
-        if (mapping_to_json(f, &mapping) < 0 || fetch_to_json(r, next, &fetch) < 0) {
+        /* The rows come typed and validated: of the mapping, the SQL needs
+         * the feed's source alone. */
+        json_writer_init(&w, &mapping);
+        json_object_begin(&w);
+        json_key_string(&w, "source", feed_source_names[f->source]);
+        json_object_end(&w);
+        if (json_writer_finish(&w) < 0 || fetch_to_json(r, next, &fetch) < 0) {
                 round_abort(r, "out of memory");
                 return;
         }

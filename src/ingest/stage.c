@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* COPY text for the staging table. */
+/* Mapped records as COPY text for the typed staging table. */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "bokvar/ingest/stage.h"
@@ -58,58 +59,164 @@ static int copy_array_element(struct buf *b, const char *s) {
         return 0;
 }
 
+/* A column: tab before it, \N for NULL. */
+static int put_text(struct buf *b, const char *s) {
+        if (buf_putc(b, '\t') < 0)
+                return -ENOMEM;
+        return s ? copy_text(b, s, strlen(s)) : buf_puts(b, "\\N");
+}
+
+static int put_nulls(struct buf *b, unsigned n) {
+        for (unsigned i = 0; i < n; i++)
+                if (buf_puts(b, "\t\\N") < 0)
+                        return -ENOMEM;
+        return 0;
+}
+
+static int put_int(struct buf *b, int64_t v) {
+        return v < 0 ? buf_puts(b, "\t\\N") : buf_printf(b, "\t%lld", (long long) v);
+}
+
+static int put_day(struct buf *b, day_t d) {
+        char text[11];
+
+        return d == DAY_NONE ? buf_puts(b, "\t\\N") : buf_printf(b, "\t%s", day_format(d, text));
+}
+
+/* The typed columns of a signal, from external_id to landlord_key. */
+static int put_signal(struct buf *b, const struct signal_row *row) {
+        const char *const *t = row->text;
+        char amount[24];
+
+        if (put_text(b, t[FIELD_EXTERNAL_ID]) < 0 || buf_printf(b, "\t%s", signal_kind_names[row->kind]) < 0 ||
+            put_day(b, row->occurred_at) < 0 || put_day(b, row->deadline) < 0 ||
+            put_text(b, row->person_id[0] ? row->person_id : NULL) < 0 || put_text(b, t[FIELD_NAME]) < 0 ||
+            put_text(b, t[FIELD_ADDRESS]) < 0 || put_text(b, t[FIELD_POSTAL_CODE]) < 0 ||
+            put_text(b, t[FIELD_CITY]) < 0 || put_text(b, t[FIELD_APARTMENT]) < 0 || put_int(b, row->children) < 0 ||
+            (row->amount < 0 ? buf_puts(b, "\t\\N")
+                             : buf_printf(b, "\t%s", canonical_amount_format(row->amount, amount))) < 0 ||
+            put_int(b, row->months_in_arrears) < 0 || put_text(b, t[FIELD_LANDLORD]) < 0 ||
+            put_text(b, row->has_address_key ? row->address_key.data : NULL) < 0 ||
+            put_text(b, row->has_postal_key ? row->postal_key.data : NULL) < 0 ||
+            put_text(b, row->has_city_key ? row->city_key.data : NULL) < 0 ||
+            put_text(b, row->has_landlord_key ? row->landlord_key.data : NULL) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+void stage_init(struct stage *s, const struct feed_config *feed, day_t today) {
+        s->feed = feed;
+        s->today = today;
+}
+
+static int ensure_mapping(struct stage *s) {
+        if (s->mapping)
+                return 0;
+        return mapping_new(s->feed, s->header, s->today, &s->mapping);
+}
+
 static int stage_header(void *userdata, char *const *names, size_t n) {
         struct stage *s = userdata;
 
         s->header = strv_free(s->header);
+        s->mapping = mapping_free(s->mapping);
         s->header = calloc(1, sizeof(char *));
         if (!s->header)
                 return -ENOMEM;
         for (size_t i = 0; i < n; i++)
                 if (strv_extend(&s->header, names[i]) < 0)
                         return -ENOMEM;
-        return 0;
+        return ensure_mapping(s);
 }
 
 static int stage_fields(void *userdata, unsigned line, char *const *fields, size_t n) {
         struct stage *s = userdata;
-        int r = buf_printf(&s->out, "%llu\t%u\t{", (unsigned long long) ++s->rows, line);
+        struct buf *b = &s->out;
+        int k;
 
-        for (size_t i = 0; r == 0 && i < n; i++) {
-                if (i > 0)
-                        r = buf_putc(&s->out, ',');
-                if (r == 0)
-                        r = fields[i] ? copy_array_element(&s->out, fields[i]) : buf_puts(&s->out, "NULL");
+        if ((k = ensure_mapping(s)) < 0)
+                return k;
+        k = mapping_map_fields(s->mapping, fields, n, &s->row);
+        if (k < 0)
+                return k;
+        if (buf_printf(b, "%llu\t%u", (unsigned long long) ++s->rows, line) < 0)
+                return -ENOMEM;
+        if (k == 0)
+                return put_signal(b, &s->row) < 0 || put_nulls(b, 5) < 0 || buf_putc(b, '\n') < 0 ? -ENOMEM : 0;
+
+        /* Quarantined: the reason, the record written back as a CSV line,
+         * its fields for a retry, and what operators see of it. */
+        s->quarantined++;
+        if (put_nulls(b, 18) < 0 || put_text(b, s->row.reason.data) < 0 || buf_putc(b, '\t') < 0)
+                return -ENOMEM;
+        {
+                _cleanup_(buf_free) struct buf line_text = {};
+
+                if (canonical_csv_line(fields, n, s->feed->csv.delimiter, &line_text) < 0 ||
+                    copy_text(b, line_text.data ? line_text.data : "", line_text.len) < 0)
+                        return -ENOMEM;
         }
-        if (r == 0)
-                r = buf_puts(&s->out, "}\t\\N\t\\N\t\\N\n");
-        return r;
+        if (buf_puts(b, "\t{") < 0)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                if (i > 0 && buf_putc(b, ',') < 0)
+                        return -ENOMEM;
+                if ((fields[i] ? copy_array_element(b, fields[i]) : buf_puts(b, "NULL")) < 0)
+                        return -ENOMEM;
+        }
+        if (buf_puts(b, "}\t\\N\t") < 0)
+                return -ENOMEM;
+        {
+                _cleanup_(buf_free) struct buf masked = {};
+
+                if (mapping_mask_fields(s->mapping, fields, n, &masked) < 0 ||
+                    copy_text(b, masked.data ? masked.data : "", masked.len) < 0)
+                        return -ENOMEM;
+        }
+        return buf_putc(b, '\n');
 }
 
 static int stage_json(void *userdata, unsigned line, const char *text, size_t len) {
         struct stage *s = userdata;
-        int r = buf_printf(&s->out, "%llu\t%u\t\\N\t", (unsigned long long) ++s->rows, line);
+        struct buf *b = &s->out;
+        int k;
 
-        if (r == 0)
-                r = copy_text(&s->out, text, len);
-        if (r == 0)
-                r = buf_puts(&s->out, "\t\\N\t\\N\n");
-        return r;
+        if ((k = ensure_mapping(s)) < 0)
+                return k;
+        k = mapping_map_json(s->mapping, text, len, &s->row);
+        if (k < 0)
+                return k;
+        if (buf_printf(b, "%llu\t%u", (unsigned long long) ++s->rows, line) < 0)
+                return -ENOMEM;
+        if (k == 0)
+                return put_signal(b, &s->row) < 0 || put_nulls(b, 5) < 0 || buf_putc(b, '\n') < 0 ? -ENOMEM : 0;
+
+        /* Quarantined: the reason, the document (its own raw), and what
+         * operators see of it. */
+        s->quarantined++;
+        if (put_nulls(b, 18) < 0 || put_text(b, s->row.reason.data) < 0 || buf_puts(b, "\t\\N\t\\N\t") < 0 ||
+            copy_text(b, text, len) < 0 || buf_putc(b, '\t') < 0)
+                return -ENOMEM;
+        {
+                _cleanup_(buf_free) struct buf masked = {};
+
+                if (mapping_mask_json(s->mapping, &masked) < 0 ||
+                    copy_text(b, masked.data ? masked.data : "", masked.len) < 0)
+                        return -ENOMEM;
+        }
+        return buf_putc(b, '\n');
 }
 
 static int stage_error(void *userdata, unsigned line, const char *raw, size_t len, const char *reason) {
         struct stage *s = userdata;
-        int r = buf_printf(&s->out, "%llu\t%u\t\\N\t\\N\t", (unsigned long long) ++s->rows, line);
+        struct buf *b = &s->out;
 
-        if (r == 0)
-                r = copy_text(&s->out, raw, len);
-        if (r == 0)
-                r = buf_putc(&s->out, '\t');
-        if (r == 0)
-                r = copy_text(&s->out, reason, strlen(reason));
-        if (r == 0)
-                r = buf_putc(&s->out, '\n');
-        return r;
+        s->quarantined++;
+        if (buf_printf(b, "%llu\t%u", (unsigned long long) ++s->rows, line) < 0 || put_nulls(b, 18) < 0 ||
+            put_text(b, reason) < 0 || buf_putc(b, '\t') < 0 || copy_text(b, raw, len) < 0 ||
+            buf_puts(b, "\t\\N\t\\N\t\\N\n") < 0)
+                return -ENOMEM;
+        return 0;
 }
 
 static int stage_next(void *userdata, const char *value) {
@@ -132,5 +239,7 @@ void stage_done(struct stage *s) {
         buf_free(&s->out);
         s->header = strv_free(s->header);
         s->next = mfree(s->next);
-        s->rows = 0;
+        s->mapping = mapping_free(s->mapping);
+        signal_row_done(&s->row);
+        s->rows = s->quarantined = 0;
 }

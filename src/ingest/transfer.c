@@ -41,12 +41,13 @@ void transfer_init(struct transfer *t, sd_event *event, struct curl_glue *glue, 
 }
 
 void transfer_start(struct transfer *t, const struct feed_config *cfg, struct pgconn *pg, const char *url,
-                    const char *etag, const char *last_modified) {
+                    day_t today, const char *etag, const char *last_modified) {
         int k;
 
         t->cfg = cfg;
         t->pg = pg;
         t->url = url;
+        stage_init(&t->stage, cfg, today);
         k = reader_new(cfg, &stage_reader_ops, &t->stage, &t->reader);
         if (k < 0) {
                 transfer_fail(t, "cannot set up the reader: %s", strerror(-k));

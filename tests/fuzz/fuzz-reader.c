@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* Fuzzes the path from a feed's bytes to COPY text: the CSV, NDJSON and
- * JSON readers and the stage. The first byte picks the feed's format and
- * options, the second how the body is split into reads; the rest is the
- * body. Whatever comes in, the COPY text must be well formed: six columns
- * a row, no raw tabs or newlines inside a column, valid UTF-8, and JSON
- * that parses again. */
+ * JSON readers, the mapping of each record onto the canonical signal with
+ * its validation and masking, and the stage. The first byte picks the
+ * feed's format and options, the second how the body is split into reads;
+ * the rest is the body. Whatever comes in, the COPY text must be well
+ * formed: the stage's 25 columns a row, no raw tabs or newlines inside a
+ * column, valid UTF-8, and JSON that parses again. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,10 +44,10 @@ static void check_copy_text(const struct buf *b) {
                 for (const char *q = p; q < nl; q++)
                         if (*q == '\t')
                                 columns++;
-                if (columns != 6)
+                if (columns != 25)
                         abort();
-                /* The doc column (the fourth) must be JSON that parses again. */
-                for (int k = 0; k < 3; k++)
+                /* The doc column (the 24th) must be JSON that parses again. */
+                for (int k = 0; k < 23; k++)
                         c = memchr(c, '\t', (size_t) (nl - c)) + 1;
                 const char *e = memchr(c, '\t', (size_t) (nl - c));
                 if (!(e - c == 2 && c[0] == '\\' && c[1] == 'N')) {
@@ -59,6 +60,25 @@ static void check_copy_text(const struct buf *b) {
                 p = nl + 1;
         }
         buf_free(&col);
+}
+
+/* Where each field comes from: CSV columns by name (or number, without
+ * a header), JSON paths; a constant landlord. */
+static void map(struct feed_config *f) {
+        static const char *const csv[] = { "id", "kind", "date", "due", "pnr", "name", "street", "zip", "city",
+                                           "apt", "kids", "amount", "months" };
+        static const char *const numbered[] = { "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13" };
+        static const char *const json[] = { "case.id", "kind", "date", "due", "p.pnr", "p.name", "home.0.street",
+                                            "home.-1.zip", "city", "apt", "kids", "amount", "months" };
+        static char *values[] = { (char *) "Påminnelse", (char *) "arrears", NULL };
+
+        for (size_t i = 0; i < 13; i++) {
+                f->map[i].set = true;
+                f->map[i].from = (char *) (f->format != FEED_FORMAT_CSV ? json[i] : f->csv.header ? csv[i] : numbered[i]);
+        }
+        f->map[FIELD_KIND].values = values;
+        f->map[FIELD_LANDLORD].set = true;
+        f->map[FIELD_LANDLORD].value = (char *) "Hyresvärd AB";
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -79,10 +99,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         case 4: f.format = FEED_FORMAT_JSON; f.records = (char *) "items"; f.paging.next = (char *) "next"; break;
         default: f.format = FEED_FORMAT_JSON; break;
         }
+        f.decimal_comma = data[0] & 0x40;
+        f.date_format = (char *) (data[0] & 0x80 ? "DD.MM.YYYY" : "YYYY-MM-DD");
+        map(&f);
         chunk = (size_t) data[1] + 1;
         data += 2;
         size -= 2;
 
+        stage_init(&s, &f, 9556);   /* 2026-03-01 */
         if (reader_new(&f, &stage_reader_ops, &s, &r) < 0)
                 return 0;
         for (size_t i = 0; i < size; i += chunk)

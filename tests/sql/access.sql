@@ -95,17 +95,22 @@ OVERRIDING SYSTEM VALUE VALUES
         (12, 2, 'outreach', 'outreach', 'outreach', 60, 'b', 'acc_b1', current_date + 7, now() - interval '1 hour');
 INSERT INTO bokvar.outbox (event_id, task_id, kind, channel, payload)
 VALUES ('evt_1', 11, 'created', 'hook', '{"type": "task.created", "data": {"task_id": 11}}');
-INSERT INTO bokvar.quarantine (feed, fetch_id, line, raw, fields, doc, reason) VALUES
+-- Quarantined rows as bokvard stages them (migration 008): with what
+-- operators may see of them, masked in C by the feed's mapping (ingest/
+-- mapping.c, unit-mapping has the masking's cases).
+INSERT INTO bokvar.quarantine (feed, fetch_id, line, raw, fields, doc, reason, masked) VALUES
         ('qcsv', 2, 2, 'Q-1;Uppsägning;2026-03-01;' || pg_temp.w('pnr5') || ';Erik Epsilon;Epsilongatan 5;1 200',
          ARRAY['Q-1', 'Uppsägning', '2026-03-01', pg_temp.w('pnr5'), 'Erik Epsilon', 'Epsilongatan 5', '1 200'],
-         NULL, 'kind ''Uppsägning'' is not a signal kind; about ' || pg_temp.w('pnr5')),
+         NULL, 'kind ''Uppsägning'' is not a signal kind; about ' || pg_temp.w('pnr5'),
+         'Q-1;Uppsägning;2026-03-01;19600704-****;***;***;1 200'),
         ('qjson', 3, 1, '{"case": {"id": "K-1"}}', NULL,
          jsonb_build_object('case', jsonb_build_object('id', 'K-1'), 'type', 'eviction_application',
                             'debtor', jsonb_build_object('pnr', pg_temp.w('pnr5'), 'name', 'Erik Epsilon',
                                                          'street', 'Epsilongatan 5')),
-         'occurred_at is empty'),
+         'occurred_at is empty',
+         '{"case": {"id": "K-1"}, "type": "eviction_application", "debtor": {"pnr": "19600704-****", "name": "***", "street": "***"}}'),
         ('qjson', 3, 2, '{"debtor": "Erik Epsilon ' || pg_temp.w('pnr5') || '", ', NULL, NULL,
-         'JSON syntax error at column 40');
+         'JSON syntax error at column 40', NULL);
 
 -- Everything login p_name can select from the relations p_group's role
 -- may select, as one text.
@@ -201,9 +206,11 @@ SELECT set_eq($$SELECT pg_temp.executes('case_system')$$,
                     'bokvar.task_close(bigint,bokvar.task_outcome,text)', 'bokvar.case_system_read(bigint)'],
               'case systems execute the three actions and their read of a task''s household');
 SELECT set_eq($$SELECT pg_temp.executes('operator')$$,
-              ARRAY['bokvar.quarantine_raw(text,integer)', 'bokvar.quarantine_retry(text,jsonb)',
+              ARRAY['bokvar.quarantine_raw(text,integer)', 'bokvar.quarantine_retry_rows(text)', 'bokvar.stage_create()',
+                    'bokvar.quarantine_retry_fetch(text,bokvar.feed_source,bigint,bigint[])',
+                    'bokvar.quarantine_retried(text,jsonb)',
                     'bokvar.outbox_retry(bigint)', 'bokvar.rules_preview(jsonb,text,text)', 'bokvar.purge(boolean,date)'],
-              'operators execute: the raw quarantine, its retry, outbox retry, rules preview, the purge');
+              'operators execute: the raw quarantine, its retry (rows, stage, ingest, record), outbox retry, rules preview, the purge');
 SELECT set_eq($$SELECT pg_temp.executes('auditor')$$,
               ARRAY['bokvar.access_log_read(bigint,text,timestamp with time zone,boolean,integer)', 'bokvar.report(integer)'],
               'auditors execute: the access log, the report');
@@ -222,11 +229,7 @@ SELECT set_eq($$SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespac
                 WHERE n.nspname = 'bokvar' AND has_function_privilege('acc_none', p.oid, 'EXECUTE')$$,
               ARRAY['bokvar.session_is_system()', 'bokvar.elevated()', 'bokvar.current_actor()', 'bokvar.actor_function()',
                     'bokvar.actor_teams()', 'bokvar.visible_tasks()', 'bokvar.whoami()', 'bokvar.mask_identity(text)',
-                    'bokvar.mask_any_identity(text)', 'bokvar.mask_numbers(text)', 'bokvar.identity_number(text,date,text[])',
-                    'bokvar.se_personnummer(text,date)', 'bokvar.no_fodselsnummer(text)', 'bokvar.nl_bsn(text)',
-                    'bokvar.luhn10_ok(bigint)', 'bokvar.make_date_or_null(integer,integer,integer)',
-                    'bokvar.jsonb_mask(jsonb,text[],text,jsonb)', 'bokvar.quarantine_mask(text[],jsonb,text[],jsonb,text)',
-                    'bokvar.quarantine_shown_fields()', 'bokvar.csv_line(text[],text)'],
+                    'bokvar.mask_numbers(text)'],
               'everyone executes only the helpers policies and views call (a new function is nobody''s until granted)');
 SELECT ok(NOT has_database_privilege('acc_none', current_database(), 'CONNECT')
           AND (SELECT bool_and(has_database_privilege(role, current_database(), 'CONNECT')) FROM bokvar.access_role),
@@ -304,7 +307,7 @@ SELECT is(pg_temp.act('acc_a1', $$SELECT bokvar.task_close(12, 'other')$$), 'P00
           'team a''s caseworker cannot close team b''s task');
 SELECT is(pg_temp.act('acc_a1', $$SELECT bokvar.task_contact(12, 'phone', true, 'x')$$), 'P0002: no task 12',
           '... nor record a contact on it');
-SELECT is(pg_temp.act('acc_a1', format('SELECT bokvar.subject_export(%L)', pg_temp.w('pnr2'))),
+SELECT is(pg_temp.act('acc_a1', format('SELECT bokvar.subject_export(%L)', translate(pg_temp.w('pnr2'), '-', ''))),
           'P0002: bokvar holds nothing you may see about anyone with that identity number',
           '... nor export team b''s person');
 SELECT results_eq($$SELECT status, acknowledged_at, (SELECT count(*) FROM bokvar.contact WHERE task_id = 12)::integer
@@ -356,8 +359,8 @@ SELECT is((SELECT raw FROM bokvar.quarantine_masked WHERE feed = 'qjson' AND lin
           format('(%s characters that could not be read; bokvarctl quarantine --raw shows them)',
                  length('{"debtor": "Erik Epsilon ' || pg_temp.w('pnr5') || '", ')),
           'a row that could not be read: its length only');
-SELECT is(bokvar.quarantine_mask(ARRAY['a', 'b'], NULL, ARRAY['x', 'y'], NULL, 'a;b'), '***,***',
-          'a feed without a mapping: every field starred');
+SELECT is((SELECT count(*)::integer FROM bokvar.quarantine_masked WHERE raw ~ '\d{6}-?\d{4}'), 0,
+          'no masked row shows an identity number');
 SELECT ok(strpos(pg_temp.act('acc_op', $$SELECT string_agg(raw, ' ') FROM bokvar.quarantine_raw(NULL, 10)$$),
                  pg_temp.w('pnr5')) > 0, 'quarantine_raw: the operator sees the rows as delivered');
 SELECT results_eq($$SELECT actor, function::text, household_id, path, detail FROM bokvar.access_log ORDER BY id DESC LIMIT 1$$,
@@ -380,7 +383,8 @@ SELECT is(pg_temp.act('acc_a2', $$SELECT jsonb_array_length(bokvar.household_sho
 SELECT set_eq($$SELECT pg_temp.act_rows('acc_cs', 'SELECT person_id, name, address FROM bokvar.case_system_read(12)')$$,
               ARRAY[format('(%s,"Bertil Beta","Betagatan 2")', translate(pg_temp.w('pnr2'), '-', ''))],
               'case_system_read: the identity number, name and address of the household of a task it holds');
-SELECT is(pg_temp.act('acc_coord', format($$SELECT (bokvar.subject_export(%L)) ->> 'identity_number'$$, pg_temp.w('pnr1'))),
+SELECT is(pg_temp.act('acc_coord', format($$SELECT (bokvar.subject_export(%L)) ->> 'identity_number'$$,
+                                          translate(pg_temp.w('pnr1'), '-', ''))),
           translate(pg_temp.w('pnr1'), '-', ''), 'subject_export: the person''s copy');
 SELECT is(pg_temp.act('acc_a1', 'SELECT bokvar.task_show(12)'), 'P0002: no task 12', 'a refused read ...');
 SELECT results_eq($$SELECT * FROM pg_temp.logged((SELECT n FROM mark))$$,
@@ -401,7 +405,7 @@ SELECT results_eq($$SELECT * FROM pg_temp.logged((SELECT n FROM mark))$$,
 -- The subject copy: the person's own signals (not a co-tenant's), their
 -- earlier versions, the household's tasks and who read it; logged after.
 CREATE TEMP TABLE copy AS
-SELECT pg_temp.act('acc_coord', format('SELECT bokvar.subject_export(%L)', pg_temp.w('pnr1')))::jsonb AS j;
+SELECT pg_temp.act('acc_coord', format('SELECT bokvar.subject_export(%L)', translate(pg_temp.w('pnr1'), '-', '')))::jsonb AS j;
 SELECT is((SELECT jsonb_agg(s ->> 'name') FROM copy, jsonb_array_elements(j -> 'signals') s), '["Anna Alfa-Svensson"]'::jsonb,
           'subject_export: the person''s signals, not the co-tenant''s');
 SELECT is((SELECT jsonb_agg(s ->> 'name') FROM copy, jsonb_array_elements(j -> 'earlier_versions') s), '["Anna Alfa"]'::jsonb,
@@ -412,9 +416,9 @@ SELECT ok((SELECT jsonb_array_length(j #> '{household,read_by}') >= 4 FROM copy)
 SELECT ok((SELECT strpos(j::text, pg_temp.w('name4')) = 0 AND strpos(j::text, translate(pg_temp.w('pnr4'), '-', '')) = 0
            FROM copy), '... nothing of the co-tenant');
 SELECT is(pg_temp.act('acc_coord', $$SELECT bokvar.subject_export('19600207-1015')$$),
-          'P0002: that is not a valid identity number: the check digit of the Swedish personnummer is wrong',
-          'subject_export of an invalid number: P0002, without the number');
-SELECT is(pg_temp.act('acc_coord', $$SELECT bokvar.subject_export('19600810-1062')$$),
+          'P0002: that is not a valid identity number as bokvar keeps them (12, 11 or 9 digits)',
+          'subject_export of a number not read and normalised (bokvarctl reads it in C): P0002, without the number');
+SELECT is(pg_temp.act('acc_coord', $$SELECT bokvar.subject_export('196008101062')$$),
           'P0002: bokvar holds nothing you may see about anyone with that identity number',
           'subject_export of a number nobody has: P0002, the same as for one the actor may not see');
 
@@ -463,7 +467,9 @@ SELECT set_eq($$SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespac
                   AND 'search_path=pg_catalog, pg_temp, "bokvar: elevated"' = ANY (p.proconfig)$$,
               ARRAY['bokvar.report(integer)', 'bokvar.rules_preview(jsonb,text,text)', 'bokvar.purge(boolean,date)',
                     'bokvar.access_log_read(bigint,text,timestamp with time zone,boolean,integer)',
-                    'bokvar.quarantine_retry(text,jsonb)', 'bokvar.subject_doc(text,bigint)',
+                    'bokvar.quarantine_retry_rows(text)',
+                    'bokvar.quarantine_retry_fetch(text,bokvar.feed_source,bigint,bigint[])',
+                    'bokvar.subject_doc(text,bigint)',
                     'bokvar.signal_register(jsonb,boolean)', 'bokvar.task_move_team(bigint,text,text,text)',
                     'bokvar.household_children_set(bigint,integer,text,text)'],
               'elevated: the report, the rules preview, the purge, the access log, the retry and the subject copy, '

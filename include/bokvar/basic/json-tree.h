@@ -49,3 +49,16 @@ const struct json_node *json_tree_get(const struct json_tree *t, char *const *pa
 /* Appends n's text as `->>` gives it and returns 1; 0 for null, which has
  * none; -ENOMEM. */
 int json_tree_text(const struct json_tree *t, const struct json_node *n, struct buf *out);
+
+/* Decides how a scalar (neither null nor a container) is printed by
+ * json_tree_print(): path holds the object members on the way to it (an
+ * array's elements have their array's path), depth of them. Appends to out;
+ * 0 or -ENOMEM. */
+typedef int (*json_tree_scalar_fn)(void *userdata, const struct json_tree *t, const struct json_node *n,
+                                   const struct json_node *const *path, size_t depth, struct buf *out);
+/* Appends n as jsonb prints it, every scalar through scalar(). 0, -ENOMEM,
+ * or -E2BIG for nesting deeper than JSON_SCAN_MAX_DEPTH. */
+int json_tree_print(const struct json_tree *t, const struct json_node *n, json_tree_scalar_fn scalar, void *userdata,
+                    struct buf *out);
+/* Appends text as a JSON string, escaped as jsonb escapes it. */
+int json_put_string(struct buf *out, const char *s, size_t n);

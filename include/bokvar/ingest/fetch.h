@@ -3,7 +3,7 @@
  * PostgreSQL, page by page, each page a transaction of its own:
  *
  *   connect → session set-up → BEGIN → bokvar.feed_claim() → SAVEPOINT →
- *   CREATE TEMP TABLE stage → COPY while the transfer runs →
+ *   bokvar.stage_create() → COPY while the transfer runs →
  *   bokvar.ingest_fetch() → COMMIT
  *
  * or, when the transfer or the ingest fails, ROLLBACK TO SAVEPOINT →
@@ -67,6 +67,7 @@ struct round {
         const struct round_ops *ops;
         void *userdata;
         int failures;                 /* consecutive, as the last claim found them */
+        day_t today;                  /* the database's, as the last claim found it */
 
         /* The round under way; fetch_round_reset() lets go of it. */
         struct config *config;        /* a reference kept for the round */

@@ -1,28 +1,62 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* Turns the records a reader finds into rows of COPY text for the staging
- * table pg_temp.stage (seq, line, fields text[], doc jsonb, raw text, error text). */
+/* The records a reader finds, mapped and validated (mapping.h), as rows of
+ * COPY text for the typed staging table pg_temp.stage that
+ * bokvar.stage_create() makes (sql/006_speed.sql has its columns). What C
+ * promises the SQL of every staged row:
+ *
+ *   - seq numbers the records of the fetch from 1, line is where each
+ *     starts in the body;
+ *   - reason is NULL for a signal: external_id, kind and occurred_at are
+ *     set; deadline is given or derived; person_id is normalised; at least
+ *     one of person_id and address_key is set; postal_key, city_key and
+ *     landlord_key are those fields as normalised words (word.h); the
+ *     fields' texts are trimmed and within their maximum lengths;
+ *   - reason is set for a row to quarantine, with raw (the record as
+ *     delivered: the CSV line written back, or the reader's rendering of
+ *     an unreadable record; NULL for a JSON record, whose document is its
+ *     raw text), fields (CSV) or doc (JSON) for a retry under a mended
+ *     mapping, and masked (what operators see without reading personal
+ *     data, mapping.h; NULL for an unreadable record); its typed columns
+ *     are NULL.
+ *
+ * Memory is the longest record's, never the body's. */
 #pragma once
 
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "bokvar/basic/util.h"
+#include "bokvar/ingest/mapping.h"
 #include "bokvar/ingest/reader.h"
 
-/* The SQL that creates the staging table and starts the COPY into it. */
-#define STAGE_CREATE_SQL                                                                                     \
-        "CREATE TEMP TABLE stage (seq integer, line integer, fields text[], doc jsonb, raw text, error text) " \
-        "ON COMMIT DROP"
-#define STAGE_COPY_SQL "COPY stage (seq, line, fields, doc, raw, error) FROM STDIN"
+/* Creates the staging table (in the transaction, dropped at its end). */
+#define STAGE_CREATE_SQL "SELECT bokvar.stage_create()"
+#define STAGE_COPY_SQL                                                                                          \
+        "COPY stage (seq, line, external_id, kind, occurred_at, deadline, person_id, name, address, "          \
+        "postal_code, city, apartment, children, amount, months_in_arrears, landlord, address_key, postal_key, " \
+        "city_key, landlord_key, reason, raw, fields, doc, masked) FROM STDIN"
 
 struct stage {
+        /* From stage_init(). */
+        const struct feed_config *feed;
+        day_t today;
+
         struct buf out;        /* COPY text not yet handed on */
         char **header;         /* CSV column names */
         uint64_t rows;         /* rows staged, readable or not */
+        uint64_t quarantined;  /* ... of which are to be quarantined */
         char *next;            /* JSON paging: the next page's URL or cursor */
+        struct mapping *mapping;
+        struct signal_row row;
 };
 
-/* The reader callbacks that fill a stage (userdata: struct stage *). */
+/* Before a fetch's records: the feed, and the day its identity numbers are
+ * read against. */
+void stage_init(struct stage *s, const struct feed_config *feed, day_t today);
+
+/* The reader callbacks that fill a stage (userdata: struct stage *); a
+ * record already read (a quarantined row retried) is staged through them
+ * too, its fetch's header first. */
 extern const struct reader_ops stage_reader_ops;
 
 void stage_done(struct stage *s);

@@ -77,11 +77,12 @@ void transfer_init(struct transfer *t, sd_event *event, struct curl_glue *glue, 
                    void *userdata);
 
 /* Starts fetching url (the feed's own URL or a later page of it) into the
- * COPY that pg has open. etag and last_modified are the validators for a
- * conditional GET (a file feed compares etag with the file's validator), or
- * NULL to fetch unconditionally. The outcome comes through done. */
+ * COPY that pg has open, its records mapped and validated against the day
+ * today. etag and last_modified are the validators for a conditional GET
+ * (a file feed compares etag with the file's validator), or NULL to fetch
+ * unconditionally. The outcome comes through done. */
 void transfer_start(struct transfer *t, const struct feed_config *cfg, struct pgconn *pg, const char *url,
-                    const char *etag, const char *last_modified);
+                    day_t today, const char *etag, const char *last_modified);
 
 /* Lets go of everything the transfer holds, stopping one under way without
  * calling done; afterwards it can start again. */
