@@ -131,10 +131,6 @@ int buf_puts(struct buf *b, const char *s) {
         return buf_put(b, s, strlen(s));
 }
 
-int buf_putc(struct buf *b, char c) {
-        return buf_put(b, &c, 1);
-}
-
 int buf_vprintf(struct buf *b, const char *fmt, va_list ap) {
         va_list aq;
         int n;

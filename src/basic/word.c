@@ -112,15 +112,22 @@ uint32_t letter_lower(uint32_t c) {
 }
 
 static bool is_word_punctuation(uint32_t c) {
-        return c == 0xa0 || (c > 0 && c < 0x80 && strchr(" \t.,-/\\'\"#:;()", (int) c));
+        switch (c) {
+        case ' ': case '\t': case 0xa0: case '.': case ',': case '-': case '/': case '\\': case '\'': case '"': case '#':
+        case ':': case ';': case '(': case ')':
+                return true;
+        default:
+                return false;
+        }
 }
 
 int word_normalize(const char *t, struct buf *out) {
         size_t n = t ? strlen(t) : 0, i = 0, before = out->len;
 
         while (i < n) {
-                uint32_t c = letter_upper(utf8_next(t, n, &i));
+                uint32_t c = (unsigned char) t[i] < 0x80 ? (unsigned char) t[i++] : utf8_next(t, n, &i);
 
+                c = letter_upper(c);
                 if (!is_word_punctuation(c) && utf8_put(out, c) < 0)
                         return -ENOMEM;
         }

@@ -295,8 +295,11 @@ int canonical_amount(const char *t, bool decimal_comma, int64_t *ret_hundredths)
         i = currency_at(t, n, start, false);
         if (i > start)
                 start = skip_regex_space(t, n, i);
-        for (end = start > 0 ? start : 1; end < n && !is_tail(t, n, end); end++)
-                ;
+        /* The leftmost place where only spaces and a currency follow: only
+         * a space or a currency's first byte can begin that. */
+        for (end = start > 0 ? start : 1; end < n; end++)
+                if (strchr(" \t\n\v\f\rkKsSnNeE:\xe1\xe2\xe3", t[end]) && is_tail(t, n, end))
+                        break;
         if (end < start)
                 return -EINVAL;
 
@@ -350,7 +353,21 @@ int canonical_amount(const char *t, bool decimal_comma, int64_t *ret_hundredths)
 }
 
 const char *canonical_amount_format(int64_t hundredths, char buf[static 24]) {
-        (void) snprintf(buf, 24, "%lld.%02lld", (long long) (hundredths / 100), (long long) (hundredths % 100));
+        char d[20];
+        size_t n = 0, k = 0;
+        uint64_t whole = (uint64_t) (hundredths < 0 ? 0 : hundredths) / 100;
+        unsigned cents = (unsigned) ((hundredths < 0 ? 0 : hundredths) % 100);
+
+        /* Without printf: every amount of a million rows comes through here. */
+        do
+                d[n++] = (char) ('0' + whole % 10);
+        while ((whole /= 10) > 0);
+        while (n > 0)
+                buf[k++] = d[--n];
+        buf[k++] = '.';
+        buf[k++] = (char) ('0' + cents / 10);
+        buf[k++] = (char) ('0' + cents % 10);
+        buf[k] = 0;
         return buf;
 }
 

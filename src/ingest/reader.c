@@ -158,24 +158,34 @@ static int csv_split(struct reader *r, const char *s, size_t len) {
                         quoted = true;
                         i++;
                         while (i < len) {
-                                if (s[i] == quote) {
-                                        if (i + 1 < len && s[i + 1] == quote) {
-                                                if (buf_putc(&r->field_text, quote) < 0)
-                                                        return -ENOMEM;
-                                                i += 2;
-                                                continue;
-                                        }
-                                        i++;
-                                        break;
-                                }
-                                if (buf_putc(&r->field_text, s[i++]) < 0)
+                                const char *q = memchr(s + i, quote, len - i);
+                                size_t run = q ? (size_t) (q - (s + i)) : len - i;
+
+                                /* Up to the next quote in one go. */
+                                if (buf_put(&r->field_text, s + i, run) < 0)
                                         return -ENOMEM;
+                                i += run;
+                                if (i >= len)
+                                        break;
+                                if (i + 1 < len && s[i + 1] == quote) {
+                                        if (buf_putc(&r->field_text, quote) < 0)
+                                                return -ENOMEM;
+                                        i += 2;
+                                        continue;
+                                }
+                                i++;
+                                break;
                         }
                 }
                 /* Unquoted text, or anything after a closing quote. */
-                while (i < len && s[i] != delim)
-                        if (buf_putc(&r->field_text, s[i++]) < 0)
+                if (i < len) {
+                        const char *d = memchr(s + i, delim, len - i);
+                        size_t run = d ? (size_t) (d - (s + i)) : len - i;
+
+                        if (buf_put(&r->field_text, s + i, run) < 0)
                                 return -ENOMEM;
+                        i += run;
+                }
                 end = r->field_text.len;
                 if (!quoted)
                         while (end > start && csv_space(r, r->field_text.data[end - 1]))

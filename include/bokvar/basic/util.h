@@ -52,7 +52,15 @@ struct buf {
 int buf_reserve(struct buf *b, size_t extra);
 int buf_put(struct buf *b, const void *p, size_t n);
 int buf_puts(struct buf *b, const char *s);
-int buf_putc(struct buf *b, char c);
+/* One byte; the common case (room left) inline, for the readers' loops. */
+static inline int buf_putc(struct buf *b, char c) {
+        if (b->len + 1 < b->cap) {
+                b->data[b->len++] = c;
+                b->data[b->len] = 0;
+                return 0;
+        }
+        return buf_put(b, &c, 1);
+}
 int buf_printf(struct buf *b, const char *fmt, ...) _printf_(2, 3);
 int buf_vprintf(struct buf *b, const char *fmt, va_list ap) _printf_(2, 0);
 /* Appends s (n bytes of valid UTF-8) as a quoted JSON string. */
