@@ -504,6 +504,509 @@ DROP FUNCTION bokvar.address_key(text, text, text);
 DROP FUNCTION bokvar.digits(text);
 
 -- ---------------------------------------------------------------------
+-- Scoring: each signal read once per rescore, into one sorted aggregate
+-- per household and rule (and per household); explanations made from the
+-- same pass when they are wanted, never by computing everything twice; the
+-- writes and the tasks in chunks, with progress reported as they go.
+
+-- The score of every household in scope (p_households NULL: every
+-- household with a signal in the window) under ruleset p_version, as of
+-- p_today: 003's definition, computed differently. Each signal in the
+-- window is read once and joined to the rules of its kind whose signal
+-- conditions it meets (or to none), and one pass over those rows, sorted
+-- by household, rule and signal, gives per household and rule the count,
+-- the largest amount and months, the set of signals (a hash, for the
+-- fingerprint; their ids, for the explanation) and per household its
+-- nearest deadline ahead. Without p_explain the explanation is NULL and
+-- only its fingerprint is computed.
+CREATE OR REPLACE FUNCTION bokvar.score_compute(p_version integer, p_households bigint[], p_today date,
+                                                p_explain boolean DEFAULT true)
+RETURNS TABLE (household_id bigint, score integer, class bokvar.risk_class, next_deadline date,
+               fingerprint bigint, explanation jsonb)
+LANGUAGE plpgsql SET work_mem = '256MB' SET random_page_cost = 1.1 SET plan_cache_mode = force_custom_plan
+SET max_parallel_workers_per_gather = 0 AS $$
+DECLARE
+        rs bokvar.ruleset;
+BEGIN
+        SELECT * INTO rs FROM bokvar.ruleset r WHERE r.version = p_version;
+
+        -- The rules that look at signals, one row per kind they look at, so
+        -- that a signal meets only the rules of its kind; and the rules,
+        -- each once, with what fires and counts them.
+        CREATE TEMP TABLE score_rule_kind ON COMMIT DROP AS
+        SELECT r.position, k.kind, r.sources, r.within_days, r.deadline_within_days, r.deadline_passed,
+               r.amount_at_least, r.months_at_least
+        FROM bokvar.rule r, unnest(coalesce(r.kinds, enum_range(NULL::bokvar.signal_kind))) k(kind)
+        WHERE r.version = p_version
+          AND (r.kinds IS NOT NULL OR r.sources IS NOT NULL OR r.within_days IS NOT NULL
+               OR r.deadline_within_days IS NOT NULL OR r.deadline_passed IS NOT NULL
+               OR r.count_at_least IS NOT NULL OR r.amount_at_least IS NOT NULL OR r.months_at_least IS NOT NULL);
+        CREATE TEMP TABLE score_rule ON COMMIT DROP AS
+        SELECT r.*, r.position IN (SELECT rk.position FROM score_rule_kind rk) AS on_signals
+        FROM bokvar.rule r WHERE r.version = p_version;
+        ANALYZE score_rule_kind, score_rule;
+
+        -- One pass. Sorted by household, rule and signal, the ids of a
+        -- rule's signals come in order into their array, and the two
+        -- levels of grouping are one sorted aggregation.
+        CREATE TEMP TABLE score_agg ON COMMIT DROP AS
+        SELECT x.household_id, x.position, GROUPING(x.position) = 1 AS home, count(x.position)::integer AS n,
+               max(x.amount) AS amount, max(x.months) AS months,
+               min(x.deadline) FILTER (WHERE x.deadline >= p_today) AS next_deadline,
+               bit_xor(hashint8extended(x.id, 0)) FILTER (WHERE x.position IS NOT NULL) AS signal_set,
+               array_agg(x.id) FILTER (WHERE p_explain AND x.position IS NOT NULL) AS signals
+        FROM (SELECT s.id, s.household_id, rk.position, s.amount, s.months_in_arrears AS months, s.deadline
+              FROM (SELECT y.id, y.household_id, y.kind, y.source, y.occurred_at, y.deadline, y.amount,
+                           y.months_in_arrears
+                    FROM bokvar.signal y
+                    WHERE p_households IS NULL AND y.occurred_at >= p_today - rs.window_days
+                    UNION ALL
+                    SELECT y.id, y.household_id, y.kind, y.source, y.occurred_at, y.deadline, y.amount,
+                           y.months_in_arrears
+                    FROM (SELECT DISTINCT u FROM unnest(p_households) u) h(id)
+                    JOIN bokvar.signal y ON y.household_id = h.id
+                    WHERE p_households IS NOT NULL AND y.occurred_at >= p_today - rs.window_days) s
+              LEFT JOIN score_rule_kind rk
+                     ON rk.kind = s.kind
+                    AND (rk.sources IS NULL OR s.source = ANY (rk.sources))
+                    AND (rk.within_days IS NULL OR s.occurred_at >= p_today - rk.within_days)
+                    AND (rk.deadline_within_days IS NULL
+                         OR (s.deadline >= p_today AND s.deadline <= p_today + rk.deadline_within_days))
+                    AND (rk.deadline_passed IS NULL OR (s.deadline < p_today) = rk.deadline_passed)
+                    AND (rk.amount_at_least IS NULL OR s.amount >= rk.amount_at_least)
+                    AND (rk.months_at_least IS NULL OR s.months_in_arrears >= rk.months_at_least)
+              ORDER BY s.household_id, rk.position, s.id) x
+        GROUP BY GROUPING SETS ((x.household_id, x.position), (x.household_id));
+        ANALYZE score_agg;
+
+        -- The households in scope, with what rules may ask of them.
+        CREATE TEMP TABLE score_home ON COMMIT DROP AS
+        SELECT a.household_id, a.next_deadline, h.children
+        FROM score_agg a JOIN bokvar.household h ON h.id = a.household_id
+        WHERE a.home;
+        ANALYZE score_home;
+
+        RETURN QUERY
+        WITH fired AS (
+                -- Rules on signals that fire, and rules on the household alone
+                -- for every household with a signal in the window.
+                SELECT m.household_id, r.position, m.n, m.amount, m.months, m.signal_set, m.signals, r.name,
+                       r.description, r.points, r.per_unit, r.per_step, r.per_points, r.per_max, r.amount_at_least,
+                       r.months_at_least, r.count_at_least, r.children_at_least, h.children
+                FROM score_agg m
+                JOIN score_rule r ON r.position = m.position
+                JOIN score_home h ON h.household_id = m.household_id
+                WHERE NOT m.home AND m.n >= coalesce(r.count_at_least, 1)
+                  AND (r.children_at_least IS NULL OR h.children >= r.children_at_least)
+                UNION ALL
+                SELECT h.household_id, r.position, NULL, NULL, NULL, NULL, NULL, r.name, r.description, r.points,
+                       r.per_unit, r.per_step, r.per_points, r.per_max, r.amount_at_least, r.months_at_least,
+                       r.count_at_least, r.children_at_least, h.children
+                FROM score_home h
+                JOIN score_rule r ON NOT r.on_signals
+                WHERE r.children_at_least IS NULL OR h.children >= r.children_at_least
+        ), points AS (
+                -- The rule's points, and its increments: one per step beyond
+                -- the condition's own threshold, together at most max points
+                -- in the direction of the per points. In numeric: an amount
+                -- may make billions of steps.
+                SELECT f.*, f.points + CASE WHEN f.per_unit IS NULL THEN 0 ELSE coalesce((sign(f.per_points::numeric)
+                        * least(abs(f.per_max), abs(f.per_points) * floor(
+                        CASE f.per_unit
+                        WHEN 'amount' THEN (f.amount - coalesce(f.amount_at_least, 0)) / f.per_step
+                        WHEN 'child' THEN (f.children - coalesce(f.children_at_least, 0)) / f.per_step
+                        WHEN 'signal' THEN (f.n - coalesce(f.count_at_least, 1)) / f.per_step
+                        WHEN 'month' THEN (f.months - coalesce(f.months_at_least, 0)) / f.per_step
+                        END::numeric)))::integer, 0) END AS total
+                FROM fired f
+        ), per_home AS (
+                -- The explanation in rule order: the rows sorted once, not
+                -- each household's on its own.
+                SELECT p.household_id, sum(p.total)::integer AS score,
+                       bit_xor(hashint8extended(p.position * 1000003 + p.total,
+                                                coalesce(p.signal_set, 0))) AS fingerprint,
+                       jsonb_agg(jsonb_build_object('rule', p.name, 'description', p.description, 'points', p.total,
+                                                    'signals', coalesce(to_jsonb(p.signals), '[]')))
+                           FILTER (WHERE p_explain) AS explanation
+                FROM (SELECT * FROM points ORDER BY household_id, position) p
+                GROUP BY p.household_id
+        )
+        SELECT o.household_id, coalesce(x.score, 0),
+               CASE WHEN coalesce(x.score, 0) >= rs.urgent THEN 'urgent'
+                    WHEN coalesce(x.score, 0) >= rs.outreach THEN 'outreach'
+                    WHEN coalesce(x.score, 0) >= rs.watch THEN 'watch'
+                    ELSE 'none' END::bokvar.risk_class,
+               o.next_deadline, coalesce(x.fingerprint, 0),
+               CASE WHEN p_explain THEN coalesce(x.explanation, '[]') END
+        FROM score_home o
+        LEFT JOIN per_home x ON x.household_id = o.household_id;
+
+        DROP TABLE score_rule_kind, score_rule, score_agg, score_home;
+END;
+$$;
+
+-- Households scored per statement when the writes go in chunks, so that a
+-- first scoring of a million homes reports its progress every few seconds.
+CREATE FUNCTION bokvar.score_chunk() RETURNS integer
+LANGUAGE sql IMMUTABLE AS $$ SELECT 50000 $$;
+
+-- Scores the households in scope (NULL: all) under the active ruleset and
+-- writes what changed: the current score, and a history row when what
+-- explains the class changed (a nearer deadline alone does not); tasks
+-- follow (scores_changed). The explanations come with the scores where
+-- nearly all change (an ingest's households, a new ruleset, the first
+-- scoring); for a daily rescore, where few do, the scores come in short
+-- first and only those that changed are explained. Households in scope
+-- whose signals all left the window drop to score 0, class none. The
+-- writes go in chunks of bokvar.score_chunk() households, each followed by
+-- a notice "bokvar progress: D of N households" (bokvard shows it).
+-- Returns how many scores changed.
+CREATE OR REPLACE FUNCTION bokvar.score_apply(p_households bigint[], p_today date DEFAULT current_date) RETURNS integer
+LANGUAGE plpgsql SET work_mem = '256MB' SET random_page_cost = 1.1 SET plan_cache_mode = force_custom_plan AS $$
+DECLARE
+        v integer;
+        changed integer;
+        explained boolean;
+        chunk integer := bokvar.score_chunk();
+        ids bigint[];
+BEGIN
+        SELECT a.version INTO v FROM bokvar.ruleset_active a;
+        IF v IS NULL THEN
+                RETURN 0;
+        END IF;
+        explained := p_households IS NOT NULL OR NOT EXISTS (SELECT 1 FROM bokvar.score s WHERE s.ruleset_version = v);
+        CREATE TEMP TABLE score_new ON COMMIT DROP AS
+        SELECT * FROM bokvar.score_compute(v, p_households, p_today, explained);
+        ANALYZE score_new;
+
+        -- What changed; households scored before but without signals in the
+        -- window now drop to none. (The scores in scope: all, or those of
+        -- the households listed, found by their key.)
+        CREATE TEMP TABLE score_changed ON COMMIT DROP AS
+        SELECT row_number() OVER (ORDER BY coalesce(n.household_id, s.household_id)) AS k,
+               coalesce(n.household_id, s.household_id) AS household_id, coalesce(n.score, 0) AS score,
+               coalesce(n.class, 'none') AS class, n.next_deadline, coalesce(n.fingerprint, 0) AS fingerprint,
+               s.household_id IS NULL
+               OR (s.score, s.class, s.ruleset_version, s.fingerprint)
+                  IS DISTINCT FROM (coalesce(n.score, 0), coalesce(n.class, 'none'), v, coalesce(n.fingerprint, 0))
+                       AS explained_differently,
+               n.explanation
+        FROM score_new n
+        FULL JOIN (SELECT * FROM bokvar.score x WHERE p_households IS NULL
+                   UNION ALL
+                   SELECT x.* FROM (SELECT DISTINCT u FROM unnest(p_households) u) h(id)
+                   JOIN bokvar.score x ON x.household_id = h.id WHERE p_households IS NOT NULL) s
+               ON s.household_id = n.household_id
+        WHERE s.household_id IS NULL
+           OR (s.score, s.class, s.ruleset_version, s.next_deadline, s.fingerprint)
+              IS DISTINCT FROM (coalesce(n.score, 0), coalesce(n.class, 'none'), v, n.next_deadline,
+                                coalesce(n.fingerprint, 0));
+        GET DIAGNOSTICS changed = ROW_COUNT;
+        DROP TABLE score_new;
+        IF changed = 0 THEN
+                DROP TABLE score_changed;
+                RETURN 0;
+        END IF;
+        ANALYZE score_changed;
+
+        -- Explanations for the scores whose explanation changed, where the
+        -- first pass left them out.
+        IF NOT explained THEN
+                UPDATE score_changed c SET explanation = e.explanation
+                FROM bokvar.score_compute(v, ARRAY(SELECT x.household_id FROM score_changed x
+                                                   WHERE x.explained_differently), p_today, true) e
+                WHERE e.household_id = c.household_id;
+        END IF;
+        IF changed > chunk THEN
+                CREATE INDEX ON score_changed (k);
+                RAISE NOTICE 'bokvar progress: 0 of % households', changed;
+        END IF;
+
+        FOR lo IN 1..changed BY chunk LOOP
+                INSERT INTO bokvar.score_history (household_id, scored_at, as_of, score, class, ruleset_version,
+                                                  explanation)
+                SELECT c.household_id, clock_timestamp(), p_today, c.score, c.class, v, coalesce(c.explanation, '[]')
+                FROM score_changed c
+                WHERE c.k BETWEEN lo AND lo + chunk - 1 AND c.explained_differently;
+
+                INSERT INTO bokvar.score AS s (household_id, score, class, ruleset_version, next_deadline,
+                                               explanation, fingerprint, as_of, scored_at)
+                SELECT c.household_id, c.score, c.class, v, c.next_deadline, coalesce(c.explanation, '[]'),
+                       c.fingerprint, p_today, clock_timestamp()
+                FROM score_changed c
+                WHERE c.k BETWEEN lo AND lo + chunk - 1
+                ON CONFLICT (household_id) DO UPDATE
+                SET score = excluded.score, class = excluded.class, ruleset_version = excluded.ruleset_version,
+                    next_deadline = excluded.next_deadline, as_of = excluded.as_of, fingerprint = excluded.fingerprint,
+                    explanation = CASE WHEN (s.score, s.class, s.ruleset_version, s.fingerprint)
+                                            IS DISTINCT FROM (excluded.score, excluded.class, excluded.ruleset_version,
+                                                              excluded.fingerprint)
+                                       THEN excluded.explanation ELSE s.explanation END,
+                    scored_at = CASE WHEN (s.score, s.class, s.ruleset_version, s.fingerprint)
+                                          IS DISTINCT FROM (excluded.score, excluded.class, excluded.ruleset_version,
+                                                            excluded.fingerprint)
+                                     THEN excluded.scored_at ELSE s.scored_at END;
+
+                ids := ARRAY(SELECT c.household_id FROM score_changed c WHERE c.k BETWEEN lo AND lo + chunk - 1);
+                PERFORM bokvar.scores_changed(ids, p_today);
+                IF changed > chunk THEN
+                        RAISE NOTICE 'bokvar progress: % of % households', least(lo + chunk - 1, changed), changed;
+                END IF;
+        END LOOP;
+        DROP TABLE score_changed;
+        RETURN changed;
+END;
+$$;
+
+-- ---------------------------------------------------------------------
+-- Tasks: routing by normalised words (C makes them: the teams' from the
+-- configuration, the households' from their signals), opening, assigning
+-- and their events, each one set-based statement.
+
+ALTER TABLE bokvar.team ADD COLUMN postal_keys text[] NOT NULL DEFAULT '{}',
+        ADD COLUMN city_keys text[] NOT NULL DEFAULT '{}', ADD COLUMN landlord_keys text[] NOT NULL DEFAULT '{}',
+        ADD COLUMN postal_patterns text[] NOT NULL DEFAULT '{}';
+
+-- A team's postal code prefixes as LIKE patterns ('602' is '602%'), their
+-- own % and _ escaped: prefixes of the words, nothing more.
+CREATE FUNCTION bokvar.prefix_patterns(p_keys text[]) RETURNS text[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+        SELECT coalesce(array_agg(replace(replace(replace(k, '\', '\\'), '%', '\%'), '_', '\_') || '%' ORDER BY n), '{}')
+        FROM unnest(p_keys) WITH ORDINALITY u(k, n)
+$$;
+
+-- The teams stored before: their words as 004's route() made them, once.
+UPDATE bokvar.team t
+SET postal_keys = ARRAY(SELECT k FROM (SELECT bokvar.norm_word(p) AS k FROM unnest(t.postal_codes) p) x WHERE k IS NOT NULL),
+    city_keys = ARRAY(SELECT k FROM (SELECT bokvar.norm_word(c) AS k FROM unnest(t.cities) c) x WHERE k IS NOT NULL),
+    landlord_keys = ARRAY(SELECT k FROM (SELECT bokvar.norm_word(l) AS k FROM unnest(t.landlords) l) x
+                          WHERE k IS NOT NULL);
+UPDATE bokvar.team SET postal_patterns = bokvar.prefix_patterns(postal_keys);
+
+-- 004's teams, channels and task settings (under its name of 006), with
+-- each team's routing words as bokvard sends them ("postal_keys",
+-- "city_keys", "landlord_keys": the postal codes, cities and landlords as
+-- normalised words).
+CREATE OR REPLACE FUNCTION bokvar.config_sync_outreach(p_config jsonb) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+        PERFORM pg_advisory_xact_lock(7243155004);
+        DELETE FROM bokvar.team WHERE name NOT IN (SELECT t ->> 'name' FROM jsonb_array_elements(p_config -> 'teams') t);
+        -- The default may move to a team listed earlier: clear it first.
+        UPDATE bokvar.team SET is_default = false WHERE is_default;
+        INSERT INTO bokvar.team AS x (name, position, postal_codes, cities, landlords, is_default, email, caseworkers,
+                                      postal_keys, city_keys, landlord_keys, postal_patterns)
+        SELECT t ->> 'name', n, coalesce(bokvar.jsonb_text_array(t -> 'postal_codes'), '{}'),
+               coalesce(bokvar.jsonb_text_array(t -> 'cities'), '{}'),
+               coalesce(bokvar.jsonb_text_array(t -> 'landlords'), '{}'),
+               coalesce((t ->> 'default')::boolean, false), t ->> 'email',
+               coalesce(bokvar.jsonb_text_array(t -> 'caseworkers'), '{}'),
+               coalesce(bokvar.jsonb_text_array(t -> 'postal_keys'), '{}'),
+               coalesce(bokvar.jsonb_text_array(t -> 'city_keys'), '{}'),
+               coalesce(bokvar.jsonb_text_array(t -> 'landlord_keys'), '{}'),
+               bokvar.prefix_patterns(coalesce(bokvar.jsonb_text_array(t -> 'postal_keys'), '{}'))
+        FROM jsonb_array_elements(p_config -> 'teams') WITH ORDINALITY a(t, n)
+        ON CONFLICT (name) DO UPDATE
+        SET position = excluded.position, postal_codes = excluded.postal_codes, cities = excluded.cities,
+            landlords = excluded.landlords, is_default = excluded.is_default, email = excluded.email,
+            caseworkers = excluded.caseworkers, postal_keys = excluded.postal_keys, city_keys = excluded.city_keys,
+            landlord_keys = excluded.landlord_keys, postal_patterns = excluded.postal_patterns;
+        -- Events waiting for a channel that is gone cannot be sent: dead
+        -- letters, which `bokvarctl outbox retry` sends if it comes back.
+        UPDATE bokvar.outbox SET status = 'dead', claimed_until = NULL,
+                                 last_error = 'the channel was removed from the configuration'
+        WHERE status = 'pending'
+          AND channel NOT IN (SELECT c ->> 'name' FROM jsonb_array_elements(p_config -> 'channels') c);
+        DELETE FROM bokvar.channel
+        WHERE name NOT IN (SELECT c ->> 'name' FROM jsonb_array_elements(p_config -> 'channels') c);
+        INSERT INTO bokvar.channel (name, type)
+        SELECT c ->> 'name', c ->> 'type' FROM jsonb_array_elements(p_config -> 'channels') c
+        ON CONFLICT (name) DO UPDATE SET type = excluded.type;
+        UPDATE bokvar.task_settings
+        SET lead_days = coalesce((p_config #>> '{tasks,lead_days}')::integer, lead_days),
+            service_urgent_days = coalesce((p_config #>> '{tasks,service_urgent_days}')::integer, service_urgent_days),
+            service_outreach_days = coalesce((p_config #>> '{tasks,service_outreach_days}')::integer,
+                                             service_outreach_days),
+            max_attempts = coalesce((p_config #>> '{tasks,max_attempts}')::integer, max_attempts);
+END;
+$$;
+
+-- The team of each household listed: the first team (in configured order)
+-- whose postal code prefixes, cities or landlords match it, else the
+-- default team (004's route(), for many households at once, on words).
+CREATE FUNCTION bokvar.route_all(p_households bigint[])
+RETURNS TABLE (household_id bigint, team text)
+LANGUAGE sql STABLE AS $$
+        SELECT DISTINCT ON (y.id) y.id, y.name
+        FROM (SELECT h.id, t.name, t.position, t.is_default,
+                     h.postal_code LIKE ANY (t.postal_patterns) OR h.city_key = ANY (t.city_keys)
+                     OR h.landlord_key = ANY (t.landlord_keys) AS matched
+              FROM (SELECT DISTINCT u FROM unnest(p_households) u) x(id)
+              JOIN bokvar.household h ON h.id = x.id
+              CROSS JOIN bokvar.team t) y
+        WHERE y.matched OR y.is_default
+        ORDER BY y.id, y.matched IS NOT TRUE, y.position
+$$;
+
+-- Records events for tasks (set-based): a task_event row each and, for the
+-- events that are sent, an outbox row per event and channel with its
+-- payload (004's task_payload(), inline), in the caller's transaction;
+-- then wakes the dispatchers (at commit).
+CREATE OR REPLACE FUNCTION bokvar.task_events(p_task_ids bigint[], p_kind text, p_by text, p_detail jsonb DEFAULT '{}')
+RETURNS integer
+LANGUAGE plpgsql AS $$
+DECLARE
+        n integer;
+BEGIN
+        CREATE TEMP TABLE task_new_event ON COMMIT DROP AS
+        SELECT t.id AS task_id, 'evt_' || replace(gen_random_uuid()::text, '-', '') AS event_id, t.class,
+               clock_timestamp() AS at
+        FROM bokvar.task t WHERE t.id = ANY (p_task_ids);
+        GET DIAGNOSTICS n = ROW_COUNT;
+        INSERT INTO bokvar.task_event (task_id, event_id, kind, at, by, class, detail)
+        SELECT e.task_id, e.event_id, p_kind, e.at, p_by, e.class, p_detail FROM task_new_event e;
+        IF n > 0 AND bokvar.event_is_sent(p_kind) AND EXISTS (SELECT 1 FROM bokvar.channel) THEN
+                INSERT INTO bokvar.outbox (event_id, task_id, kind, channel, recipient, payload)
+                SELECT e.event_id, t.id, p_kind, c.name, CASE WHEN c.type = 'smtp' THEN tm.email END,
+                       jsonb_build_object(
+                               'type', 'task.' || p_kind,
+                               'timestamp', to_char(e.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+                               'event_id', e.event_id,
+                               'data', jsonb_build_object(
+                                       'task_id', t.id, 'status', t.status, 'team', t.team, 'assignee', t.assignee,
+                                       'class', t.class, 'score', t.score, 'due', t.due, 'deadline', t.deadline,
+                                       'children', coalesce(h.children, 0),
+                                       'rules', coalesce((SELECT jsonb_agg(x -> 'rule')
+                                                          FROM jsonb_array_elements(s.explanation) x), '[]')))
+                FROM task_new_event e
+                JOIN bokvar.task t ON t.id = e.task_id
+                JOIN bokvar.household h ON h.id = t.household_id
+                LEFT JOIN bokvar.score s ON s.household_id = t.household_id
+                LEFT JOIN bokvar.team tm ON tm.name = t.team
+                CROSS JOIN bokvar.channel c
+                WHERE c.type <> 'smtp' OR tm.email IS NOT NULL;
+                IF FOUND THEN
+                        PERFORM pg_notify('bokvar_outbox', '');
+                END IF;
+        END IF;
+        DROP TABLE task_new_event;
+        RETURN n;
+END;
+$$;
+
+-- Brings the open tasks of the households in scope in line with their
+-- scores (004's rules): a household reaching outreach or urgent without an
+-- open task gets one, routed and assigned in one statement; a rising class
+-- escalates the open task, a falling one is noted on it. Only a person
+-- closes a task.
+CREATE OR REPLACE FUNCTION bokvar.tasks_sync(p_households bigint[], p_today date DEFAULT current_date) RETURNS void
+LANGUAGE plpgsql SET random_page_cost = 1.1 SET plan_cache_mode = force_custom_plan AS $$
+DECLARE
+        ids bigint[];
+BEGIN
+        CREATE TEMP TABLE task_scope ON COMMIT DROP AS
+        SELECT s.household_id, s.class, s.score, s.next_deadline, t.id AS task_id, t.class AS task_class,
+               t.top_class
+        FROM (SELECT DISTINCT u FROM unnest(p_households) u) x(id)
+        JOIN bokvar.score s ON s.household_id = x.id
+        LEFT JOIN bokvar.task t ON t.household_id = x.id AND t.status = 'open';
+        ANALYZE task_scope;
+
+        -- New tasks, routed and assigned to whoever in the team has the
+        -- fewest open tasks, counting the ones this call hands out (each
+        -- caseworker's load n, n+1, n+2, ... are slots; the team's new
+        -- tasks take its lowest slots in turn). A concurrent creator of the
+        -- same household's task makes this one skip it (the unique index
+        -- decides).
+        WITH new AS (
+                SELECT sc.household_id, sc.class, sc.score, sc.next_deadline, r.team
+                FROM task_scope sc
+                LEFT JOIN bokvar.route_all(ARRAY(SELECT household_id FROM task_scope
+                                                 WHERE task_id IS NULL AND class IN ('outreach', 'urgent'))) r
+                       ON r.household_id = sc.household_id
+                WHERE sc.task_id IS NULL AND sc.class IN ('outreach', 'urgent')
+        ), numbered AS (
+                SELECT n.*, row_number() OVER (PARTITION BY n.team ORDER BY n.class DESC, n.household_id) AS k
+                FROM new n
+        ), load AS (
+                SELECT o.assignee, count(*) AS n FROM bokvar.task o WHERE o.status = 'open' GROUP BY o.assignee
+        ), slots AS (
+                SELECT tm.name AS team, cw,
+                       row_number() OVER (PARTITION BY tm.name ORDER BY coalesce(l.n, 0) + j, cw) AS k
+                FROM bokvar.team tm
+                CROSS JOIN LATERAL unnest(tm.caseworkers) cw
+                LEFT JOIN load l ON l.assignee = cw
+                CROSS JOIN LATERAL generate_series(0, (SELECT count(*) FROM new WHERE new.team = tm.name) - 1) j
+        ), created AS (
+                INSERT INTO bokvar.task (household_id, class, opened_class, top_class, score, team, assignee, deadline,
+                                         legal_deadline, due)
+                SELECT n.household_id, n.class, n.class, n.class, n.score, coalesce(n.team, 'unrouted'), sl.cw,
+                       n.next_deadline, n.next_deadline,
+                       greatest(p_today, least(n.next_deadline - st.lead_days,
+                                               p_today + CASE WHEN n.class = 'urgent' THEN st.service_urgent_days
+                                                              ELSE st.service_outreach_days END))
+                FROM numbered n
+                CROSS JOIN bokvar.task_settings st
+                LEFT JOIN slots sl ON sl.team = n.team AND sl.k = n.k
+                ON CONFLICT (household_id) WHERE status = 'open' DO NOTHING
+                RETURNING id
+        )
+        SELECT array_agg(id) INTO ids FROM created;
+        IF ids IS NOT NULL THEN
+                PERFORM bokvar.task_events(ids, 'created', 'bokvar');
+        END IF;
+
+        -- A higher class than the task has seen: escalate, due sooner. The
+        -- conditions read the task as it is now: a person may have closed
+        -- it since task_scope was read.
+        WITH up AS (
+                UPDATE bokvar.task t
+                SET class = sc.class, top_class = sc.class, score = sc.score, deadline = sc.next_deadline,
+                    legal_deadline = least(t.legal_deadline, sc.next_deadline),
+                    due = least(t.due, bokvar.task_due(sc.class, sc.next_deadline, p_today))
+                FROM task_scope sc
+                WHERE t.id = sc.task_id AND t.status = 'open' AND sc.class > t.top_class
+                RETURNING t.id
+        )
+        SELECT array_agg(id) INTO ids FROM up;
+        IF ids IS NOT NULL THEN
+                PERFORM bokvar.task_events(ids, 'escalated', 'bokvar');
+        END IF;
+
+        -- A lower class: noted on the task, which stays open.
+        WITH down AS (
+                UPDATE bokvar.task t
+                SET class = sc.class, score = sc.score, deadline = sc.next_deadline,
+                    legal_deadline = least(t.legal_deadline, sc.next_deadline)
+                FROM task_scope sc
+                WHERE t.id = sc.task_id AND t.status = 'open' AND sc.class < t.class
+                RETURNING t.id
+        )
+        SELECT array_agg(id) INTO ids FROM down;
+        IF ids IS NOT NULL THEN
+                PERFORM bokvar.task_events(ids, 'risk_lowered', 'bokvar');
+        END IF;
+
+        -- Anything else (back up but no higher than before, a new score or
+        -- deadline in the same class): the task follows quietly, due no
+        -- later than a nearer deadline asks.
+        UPDATE bokvar.task t
+        SET class = sc.class, score = sc.score, deadline = sc.next_deadline,
+            legal_deadline = least(t.legal_deadline, sc.next_deadline),
+            due = least(t.due, bokvar.task_due(sc.class, sc.next_deadline, p_today))
+        FROM task_scope sc
+        WHERE t.id = sc.task_id AND t.status = 'open' AND sc.class <= t.top_class
+          AND (t.class, t.score, t.deadline) IS DISTINCT FROM (sc.class, sc.score, sc.next_deadline);
+
+        DROP TABLE task_scope;
+END;
+$$;
+
+DROP FUNCTION bokvar.route(text, text, text);
+DROP FUNCTION bokvar.task_payload(bokvar.task, text, text, timestamptz);
+DROP FUNCTION bokvar.norm_word(text);
+
+-- ---------------------------------------------------------------------
 -- Privileges (006's model): an operator's retry of quarantined rows is
 -- bokvarctl's work now, through the four functions above. 006's
 -- access_grant() is redefined for that alone (its operator's list is the
@@ -574,5 +1077,6 @@ $$;
 
 REVOKE EXECUTE ON FUNCTION bokvar.stage_create(), bokvar.home_key(text, text),
         bokvar.ingest_quarantine(text, bigint), bokvar.quarantine_retry_rows(text),
-        bokvar.quarantine_retry_fetch(text, bokvar.feed_source, bigint, bigint[]), bokvar.quarantine_retried(text, jsonb)
+        bokvar.quarantine_retry_fetch(text, bokvar.feed_source, bigint, bigint[]), bokvar.quarantine_retried(text, jsonb),
+        bokvar.score_chunk(), bokvar.prefix_patterns(text[]), bokvar.route_all(bigint[])
         FROM PUBLIC;

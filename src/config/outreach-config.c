@@ -8,6 +8,7 @@
 
 #include "bokvar/basic/credential.h"
 #include "bokvar/basic/json-writer.h"
+#include "bokvar/basic/word.h"
 #include "bokvar/config/access-config.h"
 #include "bokvar/config/config-flags.h"
 #include "bokvar/config/outreach-config.h"
@@ -319,6 +320,22 @@ int outreach_parse_dispatch(const struct yreader *r, const struct ynode *n, stru
         return y_map(r, n, "dispatch", dispatch_fields, o);
 }
 
+/* The words of l as routing compares them (basic/word.h), those that are
+ * not nothing. */
+static void write_keys(struct json_writer *w, const char *key, char *const *l) {
+        struct buf b = {};
+
+        json_key(w, key);
+        json_array_begin(w);
+        for (size_t i = 0; l && l[i]; i++) {
+                buf_clear(&b);
+                if (word_normalize(l[i], &b) > 0)
+                        json_string(w, b.data);
+        }
+        json_array_end(w);
+        buf_free(&b);
+}
+
 void outreach_write_json(const struct outreach_config *o, struct json_writer *w) {
         json_key(w, "teams");
         json_array_begin(w);
@@ -335,6 +352,10 @@ void outreach_write_json(const struct outreach_config *o, struct json_writer *w)
                 json_strv(w, t->landlords);
                 json_key(w, "caseworkers");
                 json_strv(w, t->caseworkers);
+                /* What routing compares: the same words as the households'. */
+                write_keys(w, "postal_keys", t->postal_codes);
+                write_keys(w, "city_keys", t->cities);
+                write_keys(w, "landlord_keys", t->landlords);
                 json_key_bool(w, "default", t->is_default);
                 json_key_string(w, "email", t->email);
                 json_object_end(w);

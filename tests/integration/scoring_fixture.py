@@ -114,18 +114,26 @@ def load_sql():
             + "SELECT version FROM bokvar.ruleset_load($j$%s$j$::jsonb, 'golden fixture', 'fixture', 'test');\n"
             % json.dumps(RULES)
             + "SELECT bokvar.config_sync($j$%s$j$::jsonb);\n" % json.dumps(CONFIG)
+            # The households' routing words, as an ingest makes them since
+            # migration 007 (before it, routing made them).
+            + "DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'bokvar.household'::regclass "
+              "AND attname = 'city_key') THEN EXECUTE 'UPDATE bokvar.household SET city_key = upper(city)'; "
+              "END IF; END $$;\n"
             + "ANALYZE bokvar.signal, bokvar.household;\n")
 
 
 # Teams to route the tasks the scores open to, and caseworkers to assign
 # them to; a channel, so that every event writes its outbox row.
 CONFIG = {
+    # With the routing words bokvard sends since migration 007 (the teams'
+    # postal codes, cities and landlords normalised, basic/word.c).
     'teams': [{'name': 'south', 'postal_codes': ['600', '6010'], 'cities': [], 'landlords': [], 'default': False,
-               'caseworkers': ['s1', 's2', 's3']},
+               'caseworkers': ['s1', 's2', 's3'], 'postal_keys': ['600', '6010'], 'city_keys': [],
+               'landlord_keys': []},
               {'name': 'north', 'postal_codes': [], 'cities': ['uppsala'], 'landlords': [], 'default': False,
-               'caseworkers': ['n1']},
+               'caseworkers': ['n1'], 'postal_keys': [], 'city_keys': ['UPPSALA'], 'landlord_keys': []},
               {'name': 'central', 'postal_codes': [], 'cities': [], 'landlords': [], 'default': True,
-               'caseworkers': ['c1', 'c2']}],
+               'caseworkers': ['c1', 'c2'], 'postal_keys': [], 'city_keys': [], 'landlord_keys': []}],
     'channels': [{'name': 'hook', 'type': 'webhook'}],
     'tasks': {},
 }

@@ -64,6 +64,9 @@ void outreach_config_done(struct outreach_config *o);
 void outreach_config_init(struct outreach_config *o);
 
 /* Writes "teams", "channels" and "tasks", the keys bokvar.config_sync()
- * takes for them, into the object w has open. */
+ * takes for them, into the object w has open. Each team also gets the
+ * words routing compares (postal_keys, city_keys, landlord_keys): its
+ * postal codes, cities and landlords through word_normalize(), as the
+ * ingest normalises a household's. */
 void outreach_write_json(const struct outreach_config *o, struct json_writer *w);
 const struct channel_config *outreach_channel(const struct outreach_config *o, const char *name);
