@@ -12,8 +12,10 @@
 -- one definition now, and quarantined rows are retried through it too
 -- (bokvarctl quarantine retry stages them again). What operators see of a
 -- quarantined row without reading personal data (006's masking) is made in
--- C with the row, by the same rules; and a person's identity number is
--- read in C before bokvar.subject_export() is asked for their copy.
+-- C with the row, by the same rules; a person's identity number is read
+-- in C before bokvar.subject_export() is asked for their copy; and a
+-- notice registered by hand (007) is read in C by bokvar-web, which hands
+-- bokvar.signal_register() the typed row.
 
 -- ---------------------------------------------------------------------
 -- The typed stage.
@@ -25,11 +27,11 @@
 -- made in C (basic/word.h), the one definition of them.
 -- An operator's bokvarctl stages quarantined rows again: the table belongs to
 -- the schema's owner, as the definer functions that read it do, and the
--- operator's session may only fill it.
-CREATE FUNCTION bokvar.stage_create() RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+-- operator's session may only fill it. A notice registered by hand is
+-- staged by bokvar.signal_register() itself.
+CREATE FUNCTION bokvar.stage_table() RETURNS void
+LANGUAGE plpgsql AS $$
 BEGIN
-        PERFORM bokvar.actor_require('{operator}', 'stage quarantined rows again', true);
         CREATE TEMP TABLE stage (
                 seq integer NOT NULL,
                 line integer,
@@ -57,6 +59,15 @@ BEGIN
                 doc jsonb,
                 masked text
         ) ON COMMIT DROP;
+END;
+$$;
+
+-- The staging table for bokvard's fetches and an operator's retry.
+CREATE FUNCTION bokvar.stage_create() RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+        PERFORM bokvar.actor_require('{operator}', 'stage quarantined rows again', true);
+        PERFORM bokvar.stage_table();
         IF session_user <> current_user THEN
                 EXECUTE format('GRANT INSERT ON pg_temp.stage TO %I', session_user);
         END IF;
@@ -428,6 +439,89 @@ CREATE FUNCTION bokvar.quarantine_retried(p_feed text, p_detail jsonb) RETURNS v
 LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
         INSERT INTO bokvar.audit_log (actor, action, subject, detail)
         VALUES (bokvar.actor_require('{operator}', 'retry quarantined rows', true), 'quarantine.retry', p_feed, p_detail);
+$$;
+
+-- ---------------------------------------------------------------------
+-- Notices registered by hand (007). Their fields are read and validated
+-- in C by the rules of every feed's row, field by field
+-- (src/ingest/notice.c, which bokvar-web calls): what comes here is a
+-- notice with nothing wrong, as the typed stage's row. 007's
+-- signal_problems() and signal_mapping() go with the SQL readers, and
+-- signal_register() takes the typed row.
+
+DROP FUNCTION bokvar.signal_register(jsonb, boolean);
+DROP FUNCTION bokvar.signal_problems(jsonb, text);
+DROP FUNCTION bokvar.signal_mapping();
+
+-- Registers the notice p_signal: an object of the typed stage's columns
+-- from kind to landlord_key (src/ingest/notice.h writes it), merged by the
+-- feeds' own ingest with source manual and the external id manual-<fetch>,
+-- matched, scored and given a task the same way. One row: the new signal,
+-- its household, and the household's open task and its team (if any).
+-- Only the web service may call it, for a caseworker or coordinator: the
+-- notice's rules are in C, and what comes here is stored as it comes.
+-- Elevated: matching must see every household, as a feed's ingest does.
+CREATE FUNCTION bokvar.signal_register(p_signal jsonb)
+RETURNS TABLE (signal_id bigint, household_id bigint, task_id bigint, team text)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp, "bokvar: elevated"
+SET client_min_messages = warning AS $$
+#variable_conflict use_column
+DECLARE
+        who text := bokvar.actor_require('{caseworker,coordinator}', 'register a notice', false);
+        fid bigint;
+        sid bigint;
+        hid bigint;
+        r record;
+BEGIN
+        IF jsonb_typeof(p_signal) IS DISTINCT FROM 'object'
+           OR EXISTS (SELECT 1 FROM jsonb_object_keys(p_signal) k
+                      WHERE k NOT IN ('kind', 'occurred_at', 'deadline', 'person_id', 'name', 'address', 'postal_code',
+                                      'city', 'apartment', 'children', 'amount', 'months_in_arrears', 'landlord',
+                                      'address_key', 'postal_key', 'city_key', 'landlord_key')) THEN
+                RAISE EXCEPTION 'a notice is a JSON object of the typed stage''s columns, kind to landlord_key'
+                        USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+
+        INSERT INTO bokvar.feed (name, source) VALUES ('manual', 'manual') ON CONFLICT (name) DO NOTHING;
+        PERFORM 1 FROM bokvar.feed f WHERE f.name = 'manual' AND f.source = 'manual' FOR UPDATE;
+        IF NOT FOUND THEN
+                RAISE EXCEPTION 'feed "manual" is not the feed of notices registered by hand; rename that feed'
+                        USING ERRCODE = 'object_not_in_prerequisite_state';
+        END IF;
+
+        PERFORM bokvar.ingest_cleanup();
+        INSERT INTO bokvar.fetch (feed, url, started_at, entered_by) VALUES ('manual', 'manual', now(), who)
+        RETURNING id INTO fid;
+        PERFORM bokvar.stage_table();
+        INSERT INTO stage (seq, line, external_id, kind, occurred_at, deadline, person_id, name, address, postal_code,
+                           city, apartment, children, amount, months_in_arrears, landlord, address_key, postal_key,
+                           city_key, landlord_key)
+        SELECT 1, NULL, 'manual-' || fid, x.*
+        FROM jsonb_to_record(p_signal) AS x(kind bokvar.signal_kind, occurred_at date, deadline date, person_id text,
+                                            name text, address text, postal_code text, city text, apartment text,
+                                            children integer, amount numeric, months_in_arrears integer,
+                                            landlord text, address_key text, postal_key text, city_key text,
+                                            landlord_key text);
+        SELECT * INTO r FROM bokvar.ingest_rows('manual', '{"source": "manual"}', NULL, fid, current_date);
+        IF r.accepted <> 1 THEN
+                RAISE EXCEPTION 'the notice was not taken (% quarantined)', r.quarantined USING ERRCODE = 'internal_error';
+        END IF;
+        SELECT s.id, s.household_id INTO sid, hid FROM bokvar.signal s
+        WHERE s.feed = 'manual' AND s.external_id = 'manual-' || fid;
+        UPDATE bokvar.fetch SET rows_read = 1, accepted = 1, finished_at = clock_timestamp() WHERE id = fid;
+        UPDATE bokvar.feed
+        SET last_attempt_at = now(), last_success_at = now(), last_rows_read = 1, last_accepted = 1,
+            last_updated = 0, last_duplicate = 0, last_quarantined = 0, total_rows_read = total_rows_read + 1,
+            total_accepted = total_accepted + 1, total_fetches = total_fetches + 1
+        WHERE name = 'manual';
+        INSERT INTO bokvar.audit_log (actor, action, subject, detail)
+        VALUES (who, 'signal.register', sid::text,
+                jsonb_build_object('fetch', fid, 'household', hid, 'session_user', session_user));
+        PERFORM bokvar.ingest_cleanup();
+        RETURN QUERY
+        SELECT sid, hid, t.id, t.team
+        FROM (SELECT NULL) x LEFT JOIN bokvar.task t ON t.household_id = hid AND t.status = 'open';
+END;
 $$;
 
 -- ---------------------------------------------------------------------
@@ -898,7 +992,9 @@ $$;
 -- scores (004's rules): a household reaching outreach or urgent without an
 -- open task gets one, routed and assigned in one statement; a rising class
 -- escalates the open task, a falling one is noted on it. Only a person
--- closes a task.
+-- closes a task. A new task takes its household's number of children
+-- (007's worklist order) in the same statement: 007's row trigger, which
+-- looked each one up, goes (this is the one place tasks are opened).
 CREATE OR REPLACE FUNCTION bokvar.tasks_sync(p_households bigint[], p_today date DEFAULT current_date) RETURNS void
 LANGUAGE plpgsql SET random_page_cost = 1.1 SET plan_cache_mode = force_custom_plan AS $$
 DECLARE
@@ -906,9 +1002,10 @@ DECLARE
 BEGIN
         CREATE TEMP TABLE task_scope ON COMMIT DROP AS
         SELECT s.household_id, s.class, s.score, s.next_deadline, t.id AS task_id, t.class AS task_class,
-               t.top_class
+               t.top_class, coalesce(h.children, 0) AS children
         FROM (SELECT DISTINCT u FROM unnest(p_households) u) x(id)
         JOIN bokvar.score s ON s.household_id = x.id
+        JOIN bokvar.household h ON h.id = x.id
         LEFT JOIN bokvar.task t ON t.household_id = x.id AND t.status = 'open';
         ANALYZE task_scope;
 
@@ -919,7 +1016,7 @@ BEGIN
         -- same household's task makes this one skip it (the unique index
         -- decides).
         WITH new AS (
-                SELECT sc.household_id, sc.class, sc.score, sc.next_deadline, r.team
+                SELECT sc.household_id, sc.class, sc.score, sc.next_deadline, sc.children, r.team
                 FROM task_scope sc
                 LEFT JOIN bokvar.route_all(ARRAY(SELECT household_id FROM task_scope
                                                  WHERE task_id IS NULL AND class IN ('outreach', 'urgent'))) r
@@ -939,12 +1036,13 @@ BEGIN
                 CROSS JOIN LATERAL generate_series(0, (SELECT count(*) FROM new WHERE new.team = tm.name) - 1) j
         ), created AS (
                 INSERT INTO bokvar.task (household_id, class, opened_class, top_class, score, team, assignee, deadline,
-                                         legal_deadline, due)
+                                         legal_deadline, due, household_children)
                 SELECT n.household_id, n.class, n.class, n.class, n.score, coalesce(n.team, 'unrouted'), sl.cw,
                        n.next_deadline, n.next_deadline,
                        greatest(p_today, least(n.next_deadline - st.lead_days,
                                                p_today + CASE WHEN n.class = 'urgent' THEN st.service_urgent_days
-                                                              ELSE st.service_outreach_days END))
+                                                              ELSE st.service_outreach_days END)),
+                       n.children
                 FROM numbered n
                 CROSS JOIN bokvar.task_settings st
                 LEFT JOIN slots sl ON sl.team = n.team AND sl.k = n.k
@@ -1002,6 +1100,8 @@ BEGIN
 END;
 $$;
 
+DROP TRIGGER task_children ON bokvar.task;
+DROP FUNCTION bokvar.task_children();
 DROP FUNCTION bokvar.route(text, text, text);
 DROP FUNCTION bokvar.task_payload(bokvar.task, text, text, timestamptz);
 DROP FUNCTION bokvar.norm_word(text);
@@ -1009,9 +1109,10 @@ DROP FUNCTION bokvar.norm_word(text);
 -- ---------------------------------------------------------------------
 -- Privileges (006's model): an operator's retry of quarantined rows is
 -- bokvarctl's work now, through the four functions above. 006's
--- access_grant() is redefined for that alone (its operator's list is the
--- one change; bokvarctl migrate runs it after every migration).
-CREATE OR REPLACE FUNCTION bokvar.access_grant(p_function text, p_role name) RETURNS text[]
+-- access_grant() (named access_grant_people() since 007, which wraps it)
+-- is redefined for that alone: its operator's list is the one change;
+-- bokvarctl migrate runs it after every migration.
+CREATE OR REPLACE FUNCTION bokvar.access_grant_people(p_function text, p_role name) RETURNS text[]
 LANGUAGE plpgsql AS $$
 DECLARE
         person_functions text := 'bokvar.household_show(bigint, timestamptz, text), bokvar.task_show(bigint, text), '
@@ -1075,7 +1176,34 @@ BEGIN
 END;
 $$;
 
-REVOKE EXECUTE ON FUNCTION bokvar.stage_create(), bokvar.home_key(text, text),
+-- 007's access_grant(), which adds the web's functions, again: a notice
+-- registered by hand comes through the web service alone, which reads it
+-- by the ingest's rules first (the one change).
+CREATE OR REPLACE FUNCTION bokvar.access_grant(p_function text, p_role name) RETURNS text[]
+LANGUAGE plpgsql AS $$
+DECLARE
+        notes text[] := bokvar.access_grant_people(p_function, p_role);
+BEGIN
+        IF p_function IN ('caseworker', 'coordinator') THEN
+                EXECUTE format('GRANT EXECUTE ON FUNCTION bokvar.task_follow_up(bigint, date, text), '
+                               'bokvar.task_reassign(bigint, text, text), bokvar.task_hand_over(bigint, text, text), '
+                               'bokvar.household_children_correct(bigint, integer, text) TO %I', p_role);
+        ELSIF p_function = 'web' THEN
+                EXECUTE format('GRANT EXECUTE ON FUNCTION bokvar.web_actor(text), bokvar.web_teams(), '
+                               'bokvar.web_worklist(text, text, bokvar.risk_class, integer, integer), '
+                               'bokvar.web_task_household(bigint), bokvar.web_household_open(bigint), '
+                               'bokvar.web_household_persons(bigint), bokvar.web_household_signals(bigint), '
+                               'bokvar.web_household_score(bigint), bokvar.web_household_history(bigint), '
+                               'bokvar.web_household_tasks(bigint), bokvar.web_household_events(bigint), '
+                               'bokvar.web_household_corrections(bigint), bokvar.signal_register(jsonb) TO %I',
+                               p_role);
+        END IF;
+        RETURN notes;
+END;
+$$;
+
+REVOKE EXECUTE ON FUNCTION bokvar.stage_create(), bokvar.stage_table(), bokvar.signal_register(jsonb),
+        bokvar.home_key(text, text),
         bokvar.ingest_quarantine(text, bigint), bokvar.quarantine_retry_rows(text),
         bokvar.quarantine_retry_fetch(text, bokvar.feed_source, bigint, bigint[]), bokvar.quarantine_retried(text, jsonb),
         bokvar.score_chunk(), bokvar.prefix_patterns(text[]), bokvar.route_all(bigint[])

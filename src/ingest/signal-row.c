@@ -24,9 +24,8 @@ const unsigned signal_field_max[_FIELD_MAX] = {
         [FIELD_LANDLORD] = 200,
 };
 
-void signal_row_clear(struct signal_row *row) {
-        for (size_t f = 0; f < _FIELD_MAX; f++)
-                row->text[f] = NULL;
+/* What signal_validate() finds, forgotten. */
+static void outcome_clear(struct signal_row *row) {
         buf_clear(&row->reason);
         buf_clear(&row->address_key);
         buf_clear(&row->postal_key);
@@ -37,6 +36,12 @@ void signal_row_clear(struct signal_row *row) {
         row->children = row->months_in_arrears = -1;
         row->amount = -1;
         row->occurred_at = row->deadline = DAY_NONE;
+}
+
+void signal_row_clear(struct signal_row *row) {
+        for (size_t f = 0; f < _FIELD_MAX; f++)
+                row->text[f] = NULL;
+        outcome_clear(row);
 }
 
 void signal_row_done(struct signal_row *row) {
@@ -144,7 +149,7 @@ int signal_validate(const struct signal_rules *rules, const char *prefix, bool a
         day_t deadline = DAY_NONE;
         int k;
 
-        buf_clear(&row->reason);
+        outcome_clear(row);
         k = check_lengths(row);
         if (k != 0)
                 return k;

@@ -1,38 +1,39 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* Registering a notice that came by letter or e-mail. The form's fields
- * are the canonical fields of a signal; bokvar.signal_register() checks
- * them exactly as a feed's row is checked (it is the same ingest) and says
- * field by field what is wrong. Here only what is no text at all, or more
- * than a field holds, is refused before the database sees it; the two
- * kinds of mistake are shown together. */
+ * are the canonical fields of a signal, checked here exactly as a feed's
+ * row is (ingest/notice.h: the same code), field by field, together with
+ * what is no text at all or more than a form's field holds; only a notice
+ * with nothing wrong goes to the database, typed, for
+ * bokvar.signal_register() to merge as the feeds' ingest does. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "bokvar/basic/json-writer.h"
 #include "bokvar/basic/l10n.h"
 #include "bokvar/basic/labels.h"
 #include "bokvar/basic/util.h"
 #include "bokvar/basic/vocabulary.h"
+#include "bokvar/ingest/notice.h"
 #include "bokvar/web/page.h"
 #include "bokvar/web/pages.h"
 #include "bokvar/web/web.h"
 
 static const char SQL_REGISTER[] =
-        "SELECT signal_id, household_id, task_id, team, field, problem "
-        "FROM bokvar.signal_register($1::jsonb, $2::boolean)";
+        "SELECT signal_id, household_id, task_id, team FROM bokvar.signal_register($1::jsonb)";
 
 /* The fields, in the form's order. How long each may be is the ingest's
- * to say (bokvar.field_limits); more than FIELD_MAX characters is not
- * sent to it at all. */
+ * to say (signal_field_max); more than FIELD_MAX characters is not read
+ * at all. */
 #define FIELD_MAX 1000
-static const char *const fields[] = {
-        "kind", "occurred_at", "deadline", "person_id", "name", "address", "apartment", "postal_code", "city",
-        "children", "amount", "months_in_arrears", "landlord",
+static const enum canonical_field fields[] = {
+        FIELD_KIND, FIELD_OCCURRED_AT, FIELD_DEADLINE, FIELD_PERSON_ID, FIELD_NAME, FIELD_ADDRESS, FIELD_APARTMENT,
+        FIELD_POSTAL_CODE, FIELD_CITY, FIELD_CHILDREN, FIELD_AMOUNT, FIELD_MONTHS_IN_ARREARS, FIELD_LANDLORD,
 };
 
-/* The ingest's reasons about an identity number, as bokvar.identity_number
+/* The ingest's reasons about an identity number, as ingest/identity.c
  * words them, for people to read in their language. */
 static const char *const identity_reasons[] = {
         N_("is not an identity number (a Swedish personnummer, Norwegian fødselsnummer or Dutch BSN)"),
@@ -148,47 +149,55 @@ static bool in_teams(const struct web_request *wr, const char *team) {
 static void on_register(struct web_request *wr, PGresult *const *r, size_t n) {
         const PGresult *res = n == 1 ? r[0] : NULL;
         char location[128];
-        int rows;
 
-        if (!res || !web_result_ok(res)) {
+        if (!res || !web_result_ok(res) || PQntuples(res) != 1 || !web_value(res, 0, "signal_id")) {
                 web_fail(wr, res);
                 return;
         }
-        rows = PQntuples(res);
-        if (rows == 1 && web_value(res, 0, "signal_id")) {
-                if (in_teams(wr, web_value(res, 0, "team")))
-                        (void) snprintf(location, sizeof location, "/household/%lld?done=registered",
-                                        web_value_ll(res, 0, "household_id"));
-                else
-                        (void) snprintf(location, sizeof location, "/notice?done=elsewhere&signal=%lld",
-                                        web_value_ll(res, 0, "signal_id"));
-                web_redirect(wr, location);
-                return;
-        }
-        /* The ingest's mistakes, after the ones found here (one a field). */
-        for (int i = 0; i < rows; i++) {
-                const char *field = web_value(res, i, "field");
+        if (in_teams(wr, web_value(res, 0, "team")))
+                (void) snprintf(location, sizeof location, "/household/%lld?done=registered",
+                                web_value_ll(res, 0, "household_id"));
+        else
+                (void) snprintf(location, sizeof location, "/notice?done=elsewhere&signal=%lld",
+                                web_value_ll(res, 0, "signal_id"));
+        web_redirect(wr, location);
+}
+
+/* Today where bokvar-web runs: what identity numbers are read against. */
+static day_t today(void) {
+        time_t now = time(NULL);
+        struct tm tm;
+        day_t d = DAY_NONE;
+
+        if (!localtime_r(&now, &tm) || day_from_ymd(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, &d) < 0)
+                return DAY_NONE;
+        return d;
+}
+
+/* What the ingest found wrong, after what the form did (one a field). */
+static void add_problems(struct web_request *wr, const struct notice_problem *p, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                const char *field = p[i].field >= 0 ? canonical_field_names[p[i].field] : NULL;
                 size_t len = 0;
                 const char *v = field ? form_get(wr->sent, field, &len) : NULL;
                 bool blank = !v || strspn(v, " \t") == len;
 
-                /* A field refused for the whole is shown at the identity number. */
-                form_errors_add(&wr->errors, field ? field : "person_id",
-                                refusal(field, web_value(res, i, "problem"), blank));
+                /* A notice refused as a whole is shown at the identity number. */
+                form_errors_add(&wr->errors, field ? field : "person_id", refusal(field, p[i].problem, blank));
         }
-        if (wr->errors.n == 0)
-                form_errors_add(&wr->errors, NULL,
-                                _("The notice could not be registered; check the fields and send it again."));
-        wr->failed_form = "notice";
-        render_form(wr, 422);
 }
 
 void notice_register(struct web_request *wr) {
         _cleanup_(db_batch_freep) struct db_batch *b = NULL;
+        struct signal_row row = {};
+        struct notice_problem *problems = NULL;
+        size_t n_problems = 0;
         struct buf json = {};
         struct json_writer w;
         const struct form *f;
-        const char *params[2];
+        const char *params[1];
+        day_t day = today();
+        int k;
 
         if (request_form(wr->rq, &f) < 0) {
                 web_error(wr, 400, _("The form could not be read. Go back, reload the page and try again."));
@@ -197,45 +206,58 @@ void notice_register(struct web_request *wr) {
         wr->sent = f;
 
         /* The fields as text; what is no text, or too long, is refused here
-         * and left out of what the database checks. */
-        json_writer_init(&w, &json);
-        json_object_begin(&w);
+         * and left out of what the ingest's rules check. */
         for (size_t i = 0; i < ELEMENTSOF(fields); i++) {
-                const char *s;
+                const char *name = canonical_field_names[fields[i]], *s;
                 size_t len;
 
-                switch (form_text(f, fields[i], false, false, FIELD_MAX, &s, &len)) {
+                switch (form_text(f, name, false, false, FIELD_MAX, &s, &len)) {
                 case FORM_NOT_TEXT:
-                        form_errors_add(&wr->errors, fields[i], _("Write plain text only (no control characters)."));
+                        form_errors_add(&wr->errors, name, _("Write plain text only (no control characters)."));
                         continue;
                 case FORM_TOO_LONG:
-                        form_errors_add(&wr->errors, fields[i], _("This is longer than the field takes."));
+                        form_errors_add(&wr->errors, name, _("This is longer than the field takes."));
                         continue;
                 case FORM_MISSING:
                 case FORM_OK:
                         break;
                 }
-                if (s) {
-                        json_key(&w, fields[i]);
-                        json_string_n(&w, s, len);
-                }
+                if (signal_row_set(&row, fields[i], s, s ? len : 0) < 0)
+                        goto fail;
         }
-        json_object_end(&w);
+        if (day == DAY_NONE)
+                goto fail;
+        k = notice_check(&row, day, &problems, &n_problems);
+        if (k < 0)
+                goto fail;
+        if (k > 0 || wr->errors.n > 0) {
+                add_problems(wr, problems, n_problems);
+                notice_problems_free(problems, n_problems);
+                signal_row_done(&row);
+                wr->failed_form = "notice";
+                render_form(wr, 422);
+                return;
+        }
+
+        json_writer_init(&w, &json);
+        notice_write_json(&row, &w);
+        signal_row_done(&row);
         if (json_writer_finish(&w) < 0) {
                 buf_free(&json);
                 web_fail(wr, NULL);
                 return;
         }
-
-        /* With mistakes already, the database only checks the rest. */
         params[0] = json.data;
-        params[1] = wr->errors.n > 0 ? "true" : "false";
-        if (web_batch_new(wr, &b) < 0 || db_batch_add(b, SQL_REGISTER, 2, params) < 0) {
+        if (web_batch_new(wr, &b) < 0 || db_batch_add(b, SQL_REGISTER, 1, params) < 0) {
                 buf_free(&json);
                 web_fail(wr, NULL);
                 return;
         }
         buf_free(&json);
-        wr->failed_form = wr->errors.n > 0 ? "notice" : NULL;
         web_submit(wr, TAKE_PTR(b), on_register);
+        return;
+fail:
+        notice_problems_free(problems, n_problems);
+        signal_row_done(&row);
+        web_fail(wr, NULL);
 }

@@ -189,17 +189,16 @@ SELECT set_eq($$SELECT pg_temp.executes('caseworker')$$,
                     'bokvar.task_contact(bigint,bokvar.contact_channel,boolean,text)',
                     'bokvar.task_close(bigint,bokvar.task_outcome,text)', 'bokvar.task_follow_up(bigint,date,text)',
                     'bokvar.task_reassign(bigint,text,text)', 'bokvar.task_hand_over(bigint,text,text)',
-                    'bokvar.household_children_correct(bigint,integer,text)', 'bokvar.signal_register(jsonb,boolean)'],
+                    'bokvar.household_children_correct(bigint,integer,text)'],
               'caseworkers execute: show a household or task, the subject copy, the actions on tasks (007: and the '
-              'web''s), correct the number of children, register a notice');
+              'web''s), correct the number of children');
 SELECT set_eq($$SELECT pg_temp.executes('coordinator')$$,
               ARRAY['bokvar.household_show(bigint,timestamp with time zone,text)', 'bokvar.task_show(bigint,text)',
                     'bokvar.subject_export(text,text)', 'bokvar.task_ack(bigint)',
                     'bokvar.task_contact(bigint,bokvar.contact_channel,boolean,text)',
                     'bokvar.task_close(bigint,bokvar.task_outcome,text)', 'bokvar.task_follow_up(bigint,date,text)',
                     'bokvar.task_reassign(bigint,text,text)', 'bokvar.task_hand_over(bigint,text,text)',
-                    'bokvar.household_children_correct(bigint,integer,text)', 'bokvar.signal_register(jsonb,boolean)',
-                    'bokvar.report(integer)'],
+                    'bokvar.household_children_correct(bigint,integer,text)', 'bokvar.report(integer)'],
               'coordinators execute what caseworkers do, and the report');
 SELECT set_eq($$SELECT pg_temp.executes('case_system')$$,
               ARRAY['bokvar.task_ack(bigint)', 'bokvar.task_contact(bigint,bokvar.contact_channel,boolean,text)',
@@ -223,8 +222,10 @@ SELECT set_eq($$SELECT pg_temp.executes('web')$$,
                                           'bokvar.web_household_persons(bigint)', 'bokvar.web_household_signals(bigint)',
                                           'bokvar.web_household_score(bigint)', 'bokvar.web_household_history(bigint)',
                                           'bokvar.web_household_tasks(bigint)', 'bokvar.web_household_events(bigint)',
-                                          'bokvar.web_household_corrections(bigint)'])$$,
-              'the web service executes what any person may, act_for, and (007) its pages'' reads');
+                                          'bokvar.web_household_corrections(bigint)',
+                                          'bokvar.signal_register(jsonb)'])$$,
+              'the web service executes what any person may, act_for, (007) its pages'' reads and (008) the '
+              'registering of a notice it read by the ingest''s rules');
 SELECT set_eq($$SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
                 WHERE n.nspname = 'bokvar' AND has_function_privilege('acc_none', p.oid, 'EXECUTE')$$,
               ARRAY['bokvar.session_is_system()', 'bokvar.elevated()', 'bokvar.current_actor()', 'bokvar.actor_function()',
@@ -470,7 +471,7 @@ SELECT set_eq($$SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespac
                     'bokvar.quarantine_retry_rows(text)',
                     'bokvar.quarantine_retry_fetch(text,bokvar.feed_source,bigint,bigint[])',
                     'bokvar.subject_doc(text,bigint)',
-                    'bokvar.signal_register(jsonb,boolean)', 'bokvar.task_move_team(bigint,text,text,text)',
+                    'bokvar.signal_register(jsonb)', 'bokvar.task_move_team(bigint,text,text,text)',
                     'bokvar.household_children_set(bigint,integer,text,text)'],
               'elevated: the report, the rules preview, the purge, the access log, the retry and the subject copy, '
               'and (007) a notice''s ingest, a task''s move to another team, a household''s children');
