@@ -20,6 +20,8 @@ static const char *const signal_kind_labels[] = {
         [SIGNAL_KIND_EVICTION_CANCELLED] = N_("Eviction cancelled"),
         [SIGNAL_KIND_UTILITY_DISCONNECTION] = N_("Electricity or heating to be cut off"),
         [SIGNAL_KIND_RESOLVED] = N_("Resolved"),
+        [SIGNAL_KIND_EVICTION_WARNING] = N_("Warning before forced eviction"),
+        [SIGNAL_KIND_WELFARE_WARNING] = N_("Warning from the welfare office"),
 };
 _Static_assert(ELEMENTSOF(signal_kind_labels) == _SIGNAL_KIND_MAX, "a signal kind without a label");
 
@@ -28,6 +30,7 @@ static const char *const feed_source_labels[] = {
         [FEED_SOURCE_ENFORCEMENT] = N_("Enforcement agency"),
         [FEED_SOURCE_UTILITY] = N_("Utility"),
         [FEED_SOURCE_MANUAL] = N_("Registered by hand"),
+        [FEED_SOURCE_WELFARE] = N_("Welfare office"),
 };
 _Static_assert(ELEMENTSOF(feed_source_labels) == _FEED_SOURCE_MAX, "a feed source without a label");
 

@@ -25,6 +25,14 @@ const char *const canonical_field_names[_FIELD_MAX] = {
         [FIELD_AMOUNT] = "amount",
         [FIELD_MONTHS_IN_ARREARS] = "months_in_arrears",
         [FIELD_LANDLORD] = "landlord",
+        [FIELD_NOTIFIED_AT] = "notified_at",
+        [FIELD_MUNICIPALITY_CODE] = "municipality_code",
+};
+
+const char *const jurisdiction_names[_JURISDICTION_MAX + 1] = {
+        [JURISDICTION_SE] = "se",
+        [JURISDICTION_NO] = "no",
+        [_JURISDICTION_MAX] = NULL,
 };
 
 static const char *const format_names[] = {
@@ -211,6 +219,62 @@ static int parse_identity(const struct yreader *r, const struct ynode *n, void *
         return 0;
 }
 
+static int parse_jurisdiction(const struct yreader *r, const struct ynode *n, void *dest) {
+        int v = 0, k = parse_word_of(r, n, jurisdiction_names, _JURISDICTION_MAX, "jurisdiction", &v);
+
+        if (k == 0)
+                *(enum jurisdiction *) dest = (enum jurisdiction) v;
+        return k;
+}
+
+/* A list of codes for only:, each 1 to 20 characters of letters, digits,
+ * spaces and '-' ('*' at the end of a postal code: a prefix). */
+static int parse_codes(const struct yreader *r, const struct ynode *n, void *dest, const char *what, bool prefix) {
+        char ***l = dest;
+        int ret = 0;
+
+        if (y_string_list(r, n, dest) < 0)
+                return -EINVAL;
+        if (!(*l)[0])
+                return y_error(r, n, "only.%s needs at least one code", what);
+        for (size_t i = 0; (*l)[i]; i++) {
+                const char *c = (*l)[i];
+                size_t len = strlen(c), body = prefix && len > 1 && c[len - 1] == '*' ? len - 1 : len;
+
+                if (len == 0 || len > 20 ||
+                    strspn(c, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz -") != body)
+                        ret = y_error(r, n->children[i], "only.%s: '%s' is not a code (1 to 20 letters, digits, "
+                                                         "spaces or '-'%s)",
+                                      what, c, prefix ? "; a '*' at the end makes it a prefix" : "");
+        }
+        return ret;
+}
+
+static int parse_postal_codes(const struct yreader *r, const struct ynode *n, void *dest) {
+        return parse_codes(r, n, dest, "postal_codes", true);
+}
+
+static int parse_municipality_codes(const struct yreader *r, const struct ynode *n, void *dest) {
+        return parse_codes(r, n, dest, "municipality_codes", false);
+}
+
+static const struct yfield only_fields[] = {
+        { "postal_codes", parse_postal_codes, offsetof(struct feed_config, only.postal_codes), false },
+        { "municipality_codes", parse_municipality_codes, offsetof(struct feed_config, only.municipality_codes),
+          false },
+        {}
+};
+
+static int parse_only(const struct yreader *r, const struct ynode *n, void *dest) {
+        struct feed_config *f = (struct feed_config *) ((char *) dest - offsetof(struct feed_config, only));
+
+        if (y_map(r, n, "only", only_fields, f) < 0)
+                return -EINVAL;
+        if (!f->only.postal_codes && !f->only.municipality_codes)
+                return y_error(r, n, "only needs postal_codes, municipality_codes or both");
+        return 0;
+}
+
 static int parse_path_option(const struct yreader *r, const struct ynode *n, void *dest) {
         const struct feed_ctx *ctx = r->userdata;
         char *p;
@@ -393,6 +457,8 @@ static const struct yfield feed_fields[] = {
         { "decimal_comma", y_bool, offsetof(struct feed_config, decimal_comma), false },
         { "date_format", parse_date_format, offsetof(struct feed_config, date_format), false },
         { "identity", parse_identity, offsetof(struct feed_config, identity), false },
+        { "jurisdiction", parse_jurisdiction, offsetof(struct feed_config, jurisdiction), false },
+        { "only", parse_only, offsetof(struct feed_config, only), false },
         { "map", parse_map, offsetof(struct feed_config, map), true },
         { "auth", parse_auth, offsetof(struct feed_config, auth), false },
         { "paging", parse_paging, offsetof(struct feed_config, paging), false },
@@ -508,6 +574,8 @@ static void feed_config_done(struct feed_config *f) {
         free(f->records);
         free(f->date_format);
         strv_free(f->identity);
+        strv_free(f->only.postal_codes);
+        strv_free(f->only.municipality_codes);
         for (size_t i = 0; i < _FIELD_MAX; i++) {
                 free(f->map[i].from);
                 free(f->map[i].value);

@@ -25,6 +25,7 @@ struct ruleset *rules_free(struct ruleset *rs) {
                 free(r->description);
                 strv_free(r->kinds);
                 strv_free(r->sources);
+                strv_free(r->after_unless);
         }
         free(rs->rules);
         free(rs->path);
@@ -105,9 +106,7 @@ static int parse_kinds(const struct yreader *r, const struct ynode *n, void *des
 }
 
 static int parse_sources(const struct yreader *r, const struct ynode *n, void *dest) {
-        static const char *const sources[] = { "landlord", "enforcement", "utility", NULL };
-
-        return parse_words(r, n, sources, "source", dest);
+        return parse_words(r, n, feed_source_names, "source", dest);
 }
 
 static int parse_passed(const struct yreader *r, const struct ynode *n, void *dest) {
@@ -214,12 +213,24 @@ static int parse_per(const struct yreader *r, const struct ynode *n, void *dest)
         return ret;
 }
 
+static const struct yfield after_fields[] = {
+        { "points", parse_points, offsetof(struct rule, after_points), true },
+        { "unless", parse_kinds, offsetof(struct rule, after_unless), false },
+        {}
+};
+
+/* after_deadline: { points: N, unless: KIND | [KIND, ...] } */
+static int parse_after(const struct yreader *r, const struct ynode *n, void *dest) {
+        return y_map(r, n, "after_deadline", after_fields, dest);
+}
+
 static const struct yfield rule_fields[] = {
         { "name", parse_rule_name, offsetof(struct rule, name), true },
         { "description", y_string, offsetof(struct rule, description), false },
         { "when", parse_when, 0, true },
         { "points", parse_points, offsetof(struct rule, points), true },
         { "per", parse_per, 0, false },
+        { "after_deadline", parse_after, 0, false },
         {}
 };
 
@@ -260,6 +271,7 @@ static int parse_rules_list(const struct yreader *r, const struct ynode *n, void
                         .amount_at_least = RULES_UNSET,
                         .months_at_least = RULES_UNSET,
                         .children_at_least = RULES_UNSET,
+                        .after_points = RULES_UNSET,
                         .line = n->children[i]->line,
                 };
                 rs->n_rules = i + 1;
@@ -384,6 +396,16 @@ static void put_rule(struct json_writer *w, const struct rule *r) {
                         put_int(w, "step", r->per_step);
                 json_key_int(w, "points", r->per_points);
                 json_key_int(w, "max", r->per_max);
+                json_object_end(w);
+        }
+        if (r->after_points != RULES_UNSET) {
+                json_key(w, "after_deadline");
+                json_object_begin(w);
+                json_key_int(w, "points", r->after_points);
+                if (r->after_unless) {
+                        json_key(w, "unless");
+                        json_strv(w, r->after_unless);
+                }
                 json_object_end(w);
         }
         json_object_end(w);

@@ -266,14 +266,16 @@ static int fetch_to_json(const struct round *r, const char *next, struct buf *ou
         return json_writer_finish(&w);
 }
 
-/* Hands the staged rows to bokvar.ingest_fetch() with what the fetch was. */
+/* Hands the staged rows to bokvar.ingest_fetch() with what the fetch was,
+ * and how many records a regional feed's area left out (filtered). */
 static void ingest(struct round *r) {
         const struct feed_config *f = r->cfg;
         const struct transfer *t = &r->transfer;
         _cleanup_free_ char *next = NULL;
         _cleanup_(buf_free) struct buf mapping = {}, fetch = {};
         struct json_writer w;
-        const char *params[3], *paging_error = NULL;
+        const char *params[4], *paging_error = NULL;
+        char filtered[24];
 
         if (t->end == TRANSFER_OK && (f->paging.next || f->paging.link) && r->pages < MAX_PAGES) {
                 next = transfer_next_page(t, &paging_error);
@@ -296,15 +298,17 @@ static void ingest(struct round *r) {
                 round_abort(r, "out of memory");
                 return;
         }
+        (void) fmt_i64(filtered, (int64_t) t->stage.filtered);
         params[0] = r->name;
         params[1] = mapping.data;
         params[2] = fetch.data;
+        params[3] = filtered;
         if (pgconn_query(r->pg,
-                         "SELECT s.rows_read, s.accepted, s.updated, s.duplicate, s.quarantined "
-                         "FROM jsonb_to_record(bokvar.ingest_fetch($1, $2::jsonb, $3::jsonb)) "
+                         "SELECT s.rows_read, s.accepted, s.updated, s.duplicate, s.quarantined, s.filtered "
+                         "FROM jsonb_to_record(bokvar.ingest_fetch_filtered($1, $2::jsonb, $3::jsonb, $4)) "
                          "AS s(rows_read bigint, accepted bigint, updated bigint, duplicate bigint, "
-                         "quarantined bigint)",
-                         3, params, on_ingested, r) < 0)
+                         "quarantined bigint, filtered bigint)",
+                         4, params, on_ingested, r) < 0)
                 round_abort(r, "cannot send the ingest");
 }
 
@@ -322,7 +326,7 @@ static void on_ingested(struct pgconn *c _unused_, PGresult *res, void *userdata
         }
         if (!result_ok(r, res, "the ingest"))
                 return;
-        if (PQntuples(res) != 1 || PQnfields(res) != 5) {
+        if (PQntuples(res) != 1 || PQnfields(res) != 6) {
                 round_abort(r, "the ingest returned no counts");
                 return;
         }
@@ -332,10 +336,16 @@ static void on_ingested(struct pgconn *c _unused_, PGresult *res, void *userdata
         r->updated = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
         r->duplicate = strtoll(PQgetvalue(res, 0, 3), NULL, 10);
         r->quarantined = strtoll(PQgetvalue(res, 0, 4), NULL, 10);
-        /* Every record the reader staged was counted, and nothing else. */
-        if (r->rows_read != (int64_t) r->transfer.stage.rows) {
-                page_fail(r, "the counts do not add up: %llu records were staged, the ingest counted %lld rows",
-                          (unsigned long long) r->transfer.stage.rows, (long long) r->rows_read);
+        r->filtered = strtoll(PQgetvalue(res, 0, 5), NULL, 10);
+        /* Every record the reader staged or filtered was counted, and
+         * nothing else. */
+        if (r->rows_read != (int64_t) (r->transfer.stage.rows + r->transfer.stage.filtered) ||
+            r->filtered != (int64_t) r->transfer.stage.filtered) {
+                page_fail(r,
+                          "the counts do not add up: %llu records were staged and %llu filtered, the ingest counted "
+                          "%lld rows, %lld filtered",
+                          (unsigned long long) r->transfer.stage.rows, (unsigned long long) r->transfer.stage.filtered,
+                          (long long) r->rows_read, (long long) r->filtered);
                 return;
         }
         if (pgconn_query(r->pg, "COMMIT", 0, NULL, on_committed, r) < 0)
@@ -365,6 +375,7 @@ static void on_committed(struct pgconn *c _unused_, PGresult *res, void *userdat
                 fr.updated = r->updated;
                 fr.duplicate = r->duplicate;
                 fr.quarantined = r->quarantined;
+                fr.filtered = r->filtered;
         }
         if (fr.ok && r->more) {
                 log_result(&fr);
@@ -471,7 +482,7 @@ void fetch_round_reset(struct round *r) {
         r->more = false;
         r->failed = false;
         r->error[0] = 0;
-        r->rows_read = r->accepted = r->updated = r->duplicate = r->quarantined = 0;
+        r->rows_read = r->accepted = r->updated = r->duplicate = r->quarantined = r->filtered = 0;
 }
 
 static void log_result(const struct fetch_result *res) {
@@ -488,11 +499,11 @@ static void log_result(const struct fetch_result *res) {
                                "Feed %s: not modified (%.1fs).", res->feed, res->seconds);
         else
                 log_full_errno(LOG_INFO, 0, LOG_FIELDS({ "FEED", res->feed }, { "ROWS", rows }),
-                               "Feed %s: %lld rows, %lld accepted, %lld updated, %lld duplicate, %lld quarantined "
-                               "(%.1fs).",
+                               "Feed %s: %lld rows, %lld accepted, %lld updated, %lld duplicate, %lld quarantined, "
+                               "%lld filtered (%.1fs).",
                                res->feed, (long long) res->rows_read, (long long) res->accepted,
                                (long long) res->updated, (long long) res->duplicate, (long long) res->quarantined,
-                               res->seconds);
+                               (long long) res->filtered, res->seconds);
 }
 
 static double now_seconds(void) {

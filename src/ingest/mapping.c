@@ -90,6 +90,7 @@ int mapping_new(const struct feed_config *f, char *const *header, day_t today, s
                 .identity = f->identity,
                 .kind_values = f->map[FIELD_KIND].values,
                 .today = today,
+                .jurisdiction = f->jurisdiction,
         };
         if (f->date_format && date_format_from_string(f->date_format, &m->rules.date_format) < 0)
                 return -EINVAL;
@@ -195,7 +196,8 @@ int mapping_map_json(struct mapping *m, const char *json, size_t len, struct sig
 /* The fields a quarantined row may show as they are: never personal. */
 static bool field_is_shown(size_t f) {
         return f == FIELD_EXTERNAL_ID || f == FIELD_KIND || f == FIELD_OCCURRED_AT || f == FIELD_DEADLINE ||
-               f == FIELD_CHILDREN || f == FIELD_AMOUNT || f == FIELD_MONTHS_IN_ARREARS;
+               f == FIELD_CHILDREN || f == FIELD_AMOUNT || f == FIELD_MONTHS_IN_ARREARS || f == FIELD_NOTIFIED_AT ||
+               f == FIELD_MUNICIPALITY_CODE;
 }
 
 void mapping_mask_identity(const char *id, char *out, size_t size) {

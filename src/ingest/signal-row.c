@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "bokvar/basic/word.h"
+#include "bokvar/ingest/deadline.h"
 #include "bokvar/ingest/signal-row.h"
 
 const unsigned signal_field_max[_FIELD_MAX] = {
@@ -22,6 +23,8 @@ const unsigned signal_field_max[_FIELD_MAX] = {
         [FIELD_AMOUNT] = 40,
         [FIELD_MONTHS_IN_ARREARS] = 20,
         [FIELD_LANDLORD] = 200,
+        [FIELD_NOTIFIED_AT] = 40,
+        [FIELD_MUNICIPALITY_CODE] = 20,
 };
 
 /* What signal_validate() finds, forgotten. */
@@ -127,26 +130,11 @@ static int read_count(struct signal_row *row, enum canonical_field f, int32_t *r
         return reason_value(row, canonical_field_names[f], t, "is not a whole number of 0 or more");
 }
 
-/* A deadline the law sets by the kind, when the feed gives none: the three
- * weeks to pay after a termination notice or a disconnection notice, the
- * day of a scheduled eviction itself. */
-static day_t derived_deadline(enum signal_kind kind, day_t occurred_at) {
-        switch (kind) {
-        case SIGNAL_KIND_TERMINATION_NOTICE:
-        case SIGNAL_KIND_UTILITY_DISCONNECTION:
-                return occurred_at + 21;
-        case SIGNAL_KIND_EVICTION_SCHEDULED:
-                return occurred_at;
-        default:
-                return DAY_NONE;
-        }
-}
-
 int signal_validate(const struct signal_rules *rules, const char *prefix, bool amount_is_number,
                     struct signal_row *row) {
         const char *const *t = row->text;
         bool kind_ok = false, id_problem = false;
-        day_t deadline = DAY_NONE;
+        day_t deadline = DAY_NONE, notified_at = DAY_NONE;
         int k;
 
         outcome_clear(row);
@@ -175,6 +163,8 @@ int signal_validate(const struct signal_rules *rules, const char *prefix, bool a
                 return -ENOMEM;
 
         if (t[FIELD_DEADLINE] && read_date(row, rules, FIELD_DEADLINE, &deadline) < 0)
+                return -ENOMEM;
+        if (t[FIELD_NOTIFIED_AT] && read_date(row, rules, FIELD_NOTIFIED_AT, &notified_at) < 0)
                 return -ENOMEM;
 
         if (t[FIELD_PERSON_ID]) {
@@ -231,7 +221,9 @@ int signal_validate(const struct signal_rules *rules, const char *prefix, bool a
                         return k;
                 row->has_landlord_key = true;
         }
-        row->deadline = deadline != DAY_NONE ? deadline : kind_ok ? derived_deadline(row->kind, row->occurred_at)
-                                                                  : DAY_NONE;
+        /* The feed's own deadline wins: it is what the letter says. */
+        row->deadline = deadline != DAY_NONE ? deadline
+                        : kind_ok ? deadline_derive(rules->jurisdiction, row->kind, row->occurred_at, notified_at)
+                                  : DAY_NONE;
         return 0;
 }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bokvar/ingest/region.h"
 #include "bokvar/ingest/stage.h"
 
 /* COPY's text format: backslash, tab, newline and carriage return escaped. */
@@ -158,16 +159,40 @@ static int stage_header(void *userdata, char *const *names, size_t n) {
         return ensure_mapping(s);
 }
 
+/* A mapped record of a regional feed (only:) that is outside its area is
+ * counted and goes no further: 1. One that cannot be placed becomes a row
+ * to quarantine (*k = 1, with the reason). 0 for the rest. */
+static int outside_area(struct stage *s, int *k) {
+        enum region where;
+        int r = region_check(s->feed, &s->row, &where);
+
+        if (r < 0)
+                return r;
+        if (where == REGION_OUTSIDE) {
+                s->filtered++;
+                return 1;
+        }
+        if (where == REGION_UNKNOWN) {
+                if ((s->row.reason.len > 0 && buf_puts(&s->row.reason, "; ") < 0) ||
+                    buf_puts(&s->row.reason, REGION_UNKNOWN_REASON) < 0)
+                        return -ENOMEM;
+                *k = 1;
+        }
+        return 0;
+}
+
 static int stage_fields(void *userdata, unsigned line, char *const *fields, size_t n) {
         struct stage *s = userdata;
         struct buf *b = &s->out;
-        int k;
+        int k, o;
 
         if ((k = ensure_mapping(s)) < 0)
                 return k;
         k = mapping_map_fields(s->mapping, fields, n, &s->row);
         if (k < 0)
                 return k;
+        if ((o = outside_area(s, &k)) != 0)
+                return o < 0 ? o : 0;
         if (put_row_start(b, ++s->rows, line) < 0)
                 return -ENOMEM;
         if (k == 0)
@@ -208,13 +233,15 @@ static int stage_fields(void *userdata, unsigned line, char *const *fields, size
 static int stage_json(void *userdata, unsigned line, const char *text, size_t len) {
         struct stage *s = userdata;
         struct buf *b = &s->out;
-        int k;
+        int k, o;
 
         if ((k = ensure_mapping(s)) < 0)
                 return k;
         k = mapping_map_json(s->mapping, text, len, &s->row);
         if (k < 0)
                 return k;
+        if ((o = outside_area(s, &k)) != 0)
+                return o < 0 ? o : 0;
         if (put_row_start(b, ++s->rows, line) < 0)
                 return -ENOMEM;
         if (k == 0)
@@ -270,5 +297,5 @@ void stage_done(struct stage *s) {
         s->next = mfree(s->next);
         s->mapping = mapping_free(s->mapping);
         signal_row_done(&s->row);
-        s->rows = s->quarantined = 0;
+        s->rows = s->quarantined = s->filtered = 0;
 }

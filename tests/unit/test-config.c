@@ -133,12 +133,13 @@ static void test_feed_errors(void **state) {
                ":8:7: map is missing the required field 'occurred_at'",
                ":9:46: 'eviction' is not a signal kind (arrears, termination_notice, disturbance, sanitary, "
                "payment_order, eviction_application, eviction_scheduled, eviction_executed, eviction_cancelled, "
-               "utility_disconnection, resolved)",
+               "utility_disconnection, resolved, eviction_warning, welfare_warning)",
                ":10:7: 'occurred' is not a canonical field (external_id, kind, occurred_at, deadline, person_id, name, "
-               "address, postal_code, city, apartment, children, amount, months_in_arrears, landlord)",
+               "address, postal_code, city, apartment, children, amount, months_in_arrears, landlord, notified_at, "
+               "municipality_code)",
                ":11:5: feed 'agency': sftp needs auth.ssh_key_credential and auth.known_hosts (the server's host key "
                "is always verified)",
-               ":12:13: unknown source 'kronofogden' (one of: landlord, enforcement, utility)",
+               ":12:13: unknown source 'kronofogden' (one of: landlord, enforcement, utility, welfare)",
                ":15:15: invalid duration '30': number without a unit; add s, m, h, d or w (e.g. 30s)",
                ":16:14: records: applies to format: json (NDJSON has one record a line)",
                ":21:27: map.person_id cannot be a constant",

@@ -318,7 +318,7 @@ static void test_lengths(void **state) {
                 { 200, "external_id" }, { 100, "kind" }, { 40, "occurred_at" }, { 40, "deadline" },
                 { 40, "person_id" }, { 200, "name" }, { 200, "address" }, { 20, "postal_code" }, { 100, "city" },
                 { 20, "apartment" }, { 20, "children" }, { 40, "amount" }, { 20, "months_in_arrears" },
-                { 200, "landlord" },
+                { 200, "landlord" }, { 40, "notified_at" }, { 20, "municipality_code" },
         };
         struct signal_rules rules = { .date_format = DATE_YYYY_MM_DD, .today = today() };
         struct signal_row row = {};

@@ -59,7 +59,7 @@ static void test_every_mistake(void **state) {
                 ":4:11: rule name 'Termination' must be 1 to 64 of a-z, 0-9, '_' and '-'",
                 ":5:19: 'termination' is not a signal kind (arrears, termination_notice, disturbance, sanitary, "
                 "payment_order, eviction_application, eviction_scheduled, eviction_executed, eviction_cancelled, "
-                "utility_disconnection, resolved)",
+                "utility_disconnection, resolved, eviction_warning, welfare_warning)",
                 ":5:45: unknown key 'nationality' in when (known keys: kind, source, within, deadline_within, "
                 "deadline_passed, count_at_least, amount_at_least, months_at_least, children_at_least)",
                 ":6:13: '5000' is out of range (-1000 to 1000)",
@@ -120,7 +120,7 @@ static void test_small_mistakes(void **state) {
                    "r.yaml:4:29: expected a number with at most two decimals, got '12.345'");
         expect_one("thresholds: {watch: 1, outreach: 2, urgent: 3}\nrules:\n  - name: a\n    when: {source: bank}\n"
                    "    points: 1\n",
-                   "r.yaml:4:20: 'bank' is not a source (landlord, enforcement, utility)");
+                   "r.yaml:4:20: 'bank' is not a source (landlord, enforcement, utility, manual, welfare)");
         /* Anchors would let one rule borrow another's conditions unseen. */
         expect_one("thresholds: {watch: 1, outreach: 2, urgent: 3}\nrules:\n  - name: a\n    when: &w {kind: arrears}\n"
                    "    points: 1\n",

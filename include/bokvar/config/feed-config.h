@@ -42,8 +42,20 @@ enum canonical_field {
         FIELD_AMOUNT,
         FIELD_MONTHS_IN_ARREARS,
         FIELD_LANDLORD,
+        /* Read in C only, never stored: what the deadline and the regional
+         * filter (only:) are computed from. */
+        FIELD_NOTIFIED_AT,         /* the day social services were notified */
+        FIELD_MUNICIPALITY_CODE,   /* the municipality's official code (kommunkod, kommunenummer) */
         _FIELD_MAX,
 };
+
+/* Whose law sets the deadlines a feed's signals get (jurisdiction:). */
+enum jurisdiction {
+        JURISDICTION_SE,
+        JURISDICTION_NO,
+        _JURISDICTION_MAX,
+};
+extern const char *const jurisdiction_names[_JURISDICTION_MAX + 1];
 
 /* Where one canonical field comes from. */
 struct field_map {
@@ -73,6 +85,16 @@ struct feed_config {
         bool decimal_comma;
         char *date_format;
         char **identity;         /* accepted identity number countries: se, no, nl */
+        enum jurisdiction jurisdiction;
+        struct {
+                /* A regional feed's area (only:): a row is in it when its
+                 * postal code or its municipality code is listed; rows
+                 * outside are counted as filtered and never stored. Both
+                 * NULL: no filter. Postal codes are normalised words
+                 * (word.h); one ending in '*' is a prefix. */
+                char **postal_codes;
+                char **municipality_codes;
+        } only;
         struct field_map map[_FIELD_MAX];
         struct {
                 struct secret bearer;     /* bearer_credential */

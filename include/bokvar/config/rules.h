@@ -28,6 +28,12 @@ struct rule {
         int64_t per_step;             /* hundredths for amount, else whole units */
         int64_t per_points;
         int64_t per_max;
+        /* after_deadline: once every signal of the rule is past its
+         * deadline with no signal of the after_unless kinds (NULL:
+         * eviction_application) following it, after_points instead of
+         * points. */
+        int64_t after_points;
+        char **after_unless;
         unsigned line;
 };
 

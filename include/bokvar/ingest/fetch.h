@@ -31,6 +31,7 @@ struct fetch_result {
         bool not_modified;
         unsigned status;      /* HTTP status; 0 for file and sftp */
         int64_t rows_read, accepted, updated, duplicate, quarantined;
+        int64_t filtered;     /* outside a regional feed's area (only:), counted in rows_read */
         double seconds;
         const char *error;    /* when !ok */
         int failures;         /* when !ok: failed fetches in a row, this one included */
@@ -79,7 +80,7 @@ struct round {
         bool more;                    /* ... in this round: the next page is not this one */
         unsigned pages;
         bool cursor_at_start;         /* the round resumed an interrupted chain of pages */
-        int64_t rows_read, accepted, updated, duplicate, quarantined;   /* what bokvar.ingest_fetch() counted */
+        int64_t rows_read, accepted, updated, duplicate, quarantined, filtered;   /* what the ingest counted */
         bool failed;                  /* the page failed, and is being rolled back and recorded */
         char error[512];              /* ... why */
         struct timespec started;

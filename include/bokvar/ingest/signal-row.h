@@ -28,6 +28,7 @@ struct signal_rules {
         char *const *identity;        /* the countries accepted, in the feed's order; NULL: se, no, nl */
         char *const *kind_values;     /* pairs: the feed's word, a signal kind; NULL-terminated; may be NULL */
         day_t today;                  /* identity numbers are read against it */
+        enum jurisdiction jurisdiction; /* whose law derives a deadline the feed does not give (deadline.h) */
 };
 
 struct signal_row {

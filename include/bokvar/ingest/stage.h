@@ -4,6 +4,8 @@
  * bokvar.stage_table() makes (sql/008_speed.sql has its columns). What C
  * promises the SQL of every staged row:
  *
+ *   - a record outside a regional feed's area (only:, region.h) is not
+ *     staged at all, only counted (filtered);
  *   - seq numbers the records of the fetch from 1, line is where each
  *     starts in the body;
  *   - reason is NULL for a signal: external_id, kind and occurred_at are
@@ -45,6 +47,7 @@ struct stage {
         char **header;         /* CSV column names */
         uint64_t rows;         /* rows staged, readable or not */
         uint64_t quarantined;  /* ... of which are to be quarantined */
+        uint64_t filtered;     /* records outside a regional feed's area (only:): read, never staged */
         char *next;            /* JSON paging: the next page's URL or cursor */
         struct mapping *mapping;
         struct signal_row row;

@@ -1,0 +1,271 @@
+-- SPDX-License-Identifier: GPL-3.0-or-later
+-- Notices as they really arrive: regional feeds, deadlines by
+-- jurisdiction with Norway's law, and the decay of a notice whose window
+-- closed.
+--
+-- What a feed's rows are is read in C (src/ingest/): the deadlines by
+-- jurisdiction (src/ingest/deadline.c), a regional feed's area
+-- (src/ingest/region.c) and the new canonical fields notified_at and
+-- municipality_code, which C reads and the database never stores. Here:
+-- the words those rules need, the count of rows a regional feed left out,
+-- and after_deadline in the rules.
+
+-- ---------------------------------------------------------------------
+-- The vocabulary (sql/vocabulary.py gives C the same words).
+
+-- NAV, Norway's labour and welfare administration, warns the municipality
+-- of a household at risk of losing its home: neither a landlord, an
+-- enforcement agency nor a utility.
+ALTER TYPE bokvar.feed_source ADD VALUE 'welfare';
+-- The landlord's warning before enforcement (tvangsfullbyrdelsesloven
+-- § 4-18): pay within 14 days or the landlord may ask the namsmann for
+-- forced eviction. No Swedish kind is this: a termination_notice ends the
+-- lease with a right to regain it by paying, an eviction_application is
+-- made to the agency; this warning precedes both and has its own window.
+-- (The request itself, begjæring om fravikelse, is an eviction_application;
+-- the day of the forced eviction, tvangsfravikelse, an eviction_scheduled.)
+ALTER TYPE bokvar.signal_kind ADD VALUE 'eviction_warning';
+-- A warning from the welfare office (NAV) about a household's housing: it
+-- reports a concern, not a step of a landlord or an agency, and no law
+-- gives it a window.
+ALTER TYPE bokvar.signal_kind ADD VALUE 'welfare_warning';
+
+-- ---------------------------------------------------------------------
+-- Regional feeds (only: in bokvar.yaml). Rows outside a feed's area are
+-- read and counted, never staged: rows read = accepted + updated +
+-- duplicate + quarantined + filtered.
+
+ALTER TABLE bokvar.fetch ADD COLUMN filtered integer NOT NULL DEFAULT 0 CHECK (filtered >= 0);
+ALTER TABLE bokvar.feed ADD COLUMN last_filtered integer NOT NULL DEFAULT 0,
+                        ADD COLUMN total_filtered bigint NOT NULL DEFAULT 0;
+
+-- bokvar.ingest_fetch() (002) for a fetch of which C left p_filtered
+-- records out: they count as read and as filtered, in the fetch and in the
+-- feed's totals. Returns ingest_fetch()'s counts with filtered.
+CREATE FUNCTION bokvar.ingest_fetch_filtered(p_feed text, p_mapping jsonb, p_fetch jsonb, p_filtered integer)
+RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+        r jsonb := bokvar.ingest_fetch(p_feed, p_mapping, p_fetch);
+BEGIN
+        IF coalesce((r ->> 'not_modified')::boolean, false) THEN
+                UPDATE bokvar.feed SET last_filtered = 0 WHERE name = p_feed;
+                RETURN r || '{"filtered": 0}';
+        END IF;
+        UPDATE bokvar.fetch SET rows_read = rows_read + p_filtered, filtered = p_filtered
+        WHERE id = (r ->> 'fetch_id')::bigint;
+        UPDATE bokvar.feed
+        SET last_rows_read = last_rows_read + p_filtered, last_filtered = p_filtered,
+            total_rows_read = total_rows_read + p_filtered, total_filtered = total_filtered + p_filtered
+        WHERE name = p_feed;
+        RETURN r || jsonb_build_object('rows_read', (r ->> 'rows_read')::integer + p_filtered, 'filtered', p_filtered);
+END;
+$$;
+
+-- ---------------------------------------------------------------------
+-- after_deadline in rules.yaml: a rule whose signals' deadlines have all
+-- passed, with none of the after_unless kinds (by default an
+-- eviction_application) following any of them in the household, gives
+-- after_points instead of its points: a termination notice whose three
+-- weeks ran out without the landlord going to the enforcement agency is
+-- most likely settled. A daily rescore applies it the day after the
+-- deadline. ruleset_load (003) and score_compute (008) are redefined for
+-- the two columns: copies of those, changed where "after" is written.
+
+ALTER TABLE bokvar.rule ADD COLUMN after_points integer, ADD COLUMN after_unless bokvar.signal_kind[],
+        ADD CHECK ((after_points IS NULL) = (after_unless IS NULL));
+
+-- 003's, with after_deadline: {points, unless} stored.
+CREATE OR REPLACE FUNCTION bokvar.ruleset_load(p_rules jsonb, p_source_text text, p_source_file text, p_actor text,
+                                    p_activate boolean DEFAULT true, OUT version integer, OUT new boolean)
+LANGUAGE plpgsql AS $$
+DECLARE
+        d text := md5(p_rules::text);
+        active integer;
+BEGIN
+        -- Two daemons loading at once load one version.
+        PERFORM pg_advisory_xact_lock(7243155003);
+        SELECT a.version INTO active FROM bokvar.ruleset_active a;
+        IF active IS NOT NULL AND (SELECT digest FROM bokvar.ruleset r WHERE r.version = active) = d THEN
+                version := active;
+                new := false;
+                RETURN;
+        END IF;
+
+        INSERT INTO bokvar.ruleset (loaded_by, source_file, source_text, digest, window_days, watch, outreach, urgent)
+        VALUES (p_actor, p_source_file, p_source_text, d, (p_rules ->> 'window_days')::integer,
+                (p_rules #>> '{thresholds,watch}')::integer, (p_rules #>> '{thresholds,outreach}')::integer,
+                (p_rules #>> '{thresholds,urgent}')::integer)
+        RETURNING ruleset.version INTO version;
+
+        INSERT INTO bokvar.rule (version, position, name, description, kinds, sources, within_days,
+                                 deadline_within_days, deadline_passed, count_at_least, amount_at_least,
+                                 months_at_least, children_at_least, points, per_unit, per_step, per_points, per_max,
+                                 after_points, after_unless)
+        SELECT version, r.n, r.j ->> 'name', r.j ->> 'description',
+               (SELECT array_agg(k::bokvar.signal_kind) FROM jsonb_array_elements_text(r.j #> '{when,kind}') k),
+               (SELECT array_agg(k::bokvar.feed_source) FROM jsonb_array_elements_text(r.j #> '{when,source}') k),
+               (r.j #>> '{when,within_days}')::integer, (r.j #>> '{when,deadline_within_days}')::integer,
+               (r.j #>> '{when,deadline_passed}')::boolean, (r.j #>> '{when,count_at_least}')::integer,
+               (r.j #>> '{when,amount_at_least}')::numeric, (r.j #>> '{when,months_at_least}')::integer,
+               (r.j #>> '{when,children_at_least}')::integer, (r.j ->> 'points')::integer,
+               r.j #>> '{per,unit}', (r.j #>> '{per,step}')::numeric, (r.j #>> '{per,points}')::integer,
+               (r.j #>> '{per,max}')::integer, (r.j #>> '{after_deadline,points}')::integer,
+               CASE WHEN r.j ? 'after_deadline' THEN
+                       coalesce((SELECT array_agg(k::bokvar.signal_kind)
+                                 FROM jsonb_array_elements_text(r.j #> '{after_deadline,unless}') k),
+                                '{eviction_application}')
+               END
+        FROM jsonb_array_elements(p_rules -> 'rules') WITH ORDINALITY r(j, n);
+
+        IF p_activate THEN
+                INSERT INTO bokvar.ruleset_active (version) VALUES (version)
+                ON CONFLICT (only_one) DO UPDATE SET version = excluded.version, since = now();
+        END IF;
+        INSERT INTO bokvar.audit_log (actor, action, subject, detail)
+        VALUES (p_actor, CASE WHEN p_activate THEN 'rules.load' ELSE 'rules.preview' END, version::text,
+                jsonb_build_object('file', p_source_file, 'digest', d, 'previous', active));
+        new := true;
+END;
+$$;
+
+-- 008's, with a rule's after_points for a household whose signals of it are
+-- all past their deadline without a following after_unless signal; the
+-- explanation marks such a rule with "after_deadline": true.
+CREATE OR REPLACE FUNCTION bokvar.score_compute(p_version integer, p_households bigint[], p_today date,
+                                                p_explain boolean DEFAULT true)
+RETURNS TABLE (household_id bigint, score integer, class bokvar.risk_class, next_deadline date,
+               fingerprint bigint, explanation jsonb)
+LANGUAGE plpgsql SET work_mem = '256MB' SET random_page_cost = 1.1 SET plan_cache_mode = force_custom_plan
+SET max_parallel_workers_per_gather = 0 AS $$
+DECLARE
+        rs bokvar.ruleset;
+BEGIN
+        SELECT * INTO rs FROM bokvar.ruleset r WHERE r.version = p_version;
+
+        -- The rules that look at signals, one row per kind they look at, so
+        -- that a signal meets only the rules of its kind; and the rules,
+        -- each once, with what fires and counts them.
+        CREATE TEMP TABLE score_rule_kind ON COMMIT DROP AS
+        SELECT r.position, k.kind, r.sources, r.within_days, r.deadline_within_days, r.deadline_passed,
+               r.amount_at_least, r.months_at_least, r.after_points, r.after_unless
+        FROM bokvar.rule r, unnest(coalesce(r.kinds, enum_range(NULL::bokvar.signal_kind))) k(kind)
+        WHERE r.version = p_version
+          AND (r.kinds IS NOT NULL OR r.sources IS NOT NULL OR r.within_days IS NOT NULL
+               OR r.deadline_within_days IS NOT NULL OR r.deadline_passed IS NOT NULL
+               OR r.count_at_least IS NOT NULL OR r.amount_at_least IS NOT NULL OR r.months_at_least IS NOT NULL);
+        CREATE TEMP TABLE score_rule ON COMMIT DROP AS
+        SELECT r.*, r.position IN (SELECT rk.position FROM score_rule_kind rk) AS on_signals
+        FROM bokvar.rule r WHERE r.version = p_version;
+        ANALYZE score_rule_kind, score_rule;
+
+        -- One pass. Sorted by household, rule and signal, the ids of a
+        -- rule's signals come in order into their array, and the two
+        -- levels of grouping are one sorted aggregation.
+        CREATE TEMP TABLE score_agg ON COMMIT DROP AS
+        SELECT x.household_id, x.position, GROUPING(x.position) = 1 AS home, count(x.position)::integer AS n,
+               max(x.amount) AS amount, max(x.months) AS months,
+               min(x.deadline) FILTER (WHERE x.deadline >= p_today) AS next_deadline,
+               bool_or(x.live) AS live,
+               bit_xor(hashint8extended(x.id, 0)) FILTER (WHERE x.position IS NOT NULL) AS signal_set,
+               array_agg(x.id) FILTER (WHERE p_explain AND x.position IS NOT NULL) AS signals
+        FROM (SELECT s.id, s.household_id, rk.position, s.amount, s.months_in_arrears AS months, s.deadline,
+                     -- after_deadline (009): a signal whose deadline passed
+                     -- with none of the rule's after_unless kinds following
+                     -- it in its household no longer holds the rule up.
+                     (rk.after_points IS NULL OR s.deadline IS NULL OR s.deadline >= p_today
+                      OR EXISTS (SELECT 1 FROM bokvar.signal f
+                                 WHERE f.household_id = s.household_id AND f.kind = ANY (rk.after_unless)
+                                   AND f.occurred_at >= s.occurred_at)) AS live
+              FROM (SELECT y.id, y.household_id, y.kind, y.source, y.occurred_at, y.deadline, y.amount,
+                           y.months_in_arrears
+                    FROM bokvar.signal y
+                    WHERE p_households IS NULL AND y.occurred_at >= p_today - rs.window_days
+                    UNION ALL
+                    SELECT y.id, y.household_id, y.kind, y.source, y.occurred_at, y.deadline, y.amount,
+                           y.months_in_arrears
+                    FROM (SELECT DISTINCT u FROM unnest(p_households) u) h(id)
+                    JOIN bokvar.signal y ON y.household_id = h.id
+                    WHERE p_households IS NOT NULL AND y.occurred_at >= p_today - rs.window_days) s
+              LEFT JOIN score_rule_kind rk
+                     ON rk.kind = s.kind
+                    AND (rk.sources IS NULL OR s.source = ANY (rk.sources))
+                    AND (rk.within_days IS NULL OR s.occurred_at >= p_today - rk.within_days)
+                    AND (rk.deadline_within_days IS NULL
+                         OR (s.deadline >= p_today AND s.deadline <= p_today + rk.deadline_within_days))
+                    AND (rk.deadline_passed IS NULL OR (s.deadline < p_today) = rk.deadline_passed)
+                    AND (rk.amount_at_least IS NULL OR s.amount >= rk.amount_at_least)
+                    AND (rk.months_at_least IS NULL OR s.months_in_arrears >= rk.months_at_least)
+              ORDER BY s.household_id, rk.position, s.id) x
+        GROUP BY GROUPING SETS ((x.household_id, x.position), (x.household_id));
+        ANALYZE score_agg;
+
+        -- The households in scope, with what rules may ask of them.
+        CREATE TEMP TABLE score_home ON COMMIT DROP AS
+        SELECT a.household_id, a.next_deadline, h.children
+        FROM score_agg a JOIN bokvar.household h ON h.id = a.household_id
+        WHERE a.home;
+        ANALYZE score_home;
+
+        RETURN QUERY
+        WITH fired AS (
+                -- Rules on signals that fire, and rules on the household alone
+                -- for every household with a signal in the window.
+                SELECT m.household_id, r.position, m.n, m.amount, m.months, m.signal_set, m.signals, r.name,
+                       r.description, CASE WHEN m.live THEN r.points ELSE r.after_points END AS points,
+                       NOT m.live AS after_deadline, r.per_unit, r.per_step, r.per_points, r.per_max, r.amount_at_least,
+                       r.months_at_least, r.count_at_least, r.children_at_least, h.children
+                FROM score_agg m
+                JOIN score_rule r ON r.position = m.position
+                JOIN score_home h ON h.household_id = m.household_id
+                WHERE NOT m.home AND m.n >= coalesce(r.count_at_least, 1)
+                  AND (r.children_at_least IS NULL OR h.children >= r.children_at_least)
+                UNION ALL
+                SELECT h.household_id, r.position, NULL, NULL, NULL, NULL, NULL, r.name, r.description, r.points,
+                       false, r.per_unit, r.per_step, r.per_points, r.per_max, r.amount_at_least, r.months_at_least,
+                       r.count_at_least, r.children_at_least, h.children
+                FROM score_home h
+                JOIN score_rule r ON NOT r.on_signals
+                WHERE r.children_at_least IS NULL OR h.children >= r.children_at_least
+        ), points AS (
+                -- The rule's points, and its increments: one per step beyond
+                -- the condition's own threshold, together at most max points
+                -- in the direction of the per points. In numeric: an amount
+                -- may make billions of steps.
+                SELECT f.*, f.points + CASE WHEN f.per_unit IS NULL THEN 0 ELSE coalesce((sign(f.per_points::numeric)
+                        * least(abs(f.per_max), abs(f.per_points) * floor(
+                        CASE f.per_unit
+                        WHEN 'amount' THEN (f.amount - coalesce(f.amount_at_least, 0)) / f.per_step
+                        WHEN 'child' THEN (f.children - coalesce(f.children_at_least, 0)) / f.per_step
+                        WHEN 'signal' THEN (f.n - coalesce(f.count_at_least, 1)) / f.per_step
+                        WHEN 'month' THEN (f.months - coalesce(f.months_at_least, 0)) / f.per_step
+                        END::numeric)))::integer, 0) END AS total
+                FROM fired f
+        ), per_home AS (
+                -- The explanation in rule order: the rows sorted once, not
+                -- each household's on its own.
+                SELECT p.household_id, sum(p.total)::integer AS score,
+                       bit_xor(hashint8extended(p.position * 1000003 + p.total,
+                                                coalesce(p.signal_set, 0))) AS fingerprint,
+                       jsonb_agg(jsonb_build_object('rule', p.name, 'description', p.description, 'points', p.total,
+                                                    'signals', coalesce(to_jsonb(p.signals), '[]'))
+                                 || CASE WHEN p.after_deadline THEN '{"after_deadline": true}'::jsonb
+                                         ELSE '{}'::jsonb END)
+                           FILTER (WHERE p_explain) AS explanation
+                FROM (SELECT * FROM points ORDER BY household_id, position) p
+                GROUP BY p.household_id
+        )
+        SELECT o.household_id, coalesce(x.score, 0),
+               CASE WHEN coalesce(x.score, 0) >= rs.urgent THEN 'urgent'
+                    WHEN coalesce(x.score, 0) >= rs.outreach THEN 'outreach'
+                    WHEN coalesce(x.score, 0) >= rs.watch THEN 'watch'
+                    ELSE 'none' END::bokvar.risk_class,
+               o.next_deadline, coalesce(x.fingerprint, 0),
+               CASE WHEN p_explain THEN coalesce(x.explanation, '[]') END
+        FROM score_home o
+        LEFT JOIN per_home x ON x.household_id = o.household_id;
+
+        DROP TABLE score_rule_kind, score_rule, score_agg, score_home;
+END;
+$$;
+
