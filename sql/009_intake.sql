@@ -269,3 +269,27 @@ BEGIN
 END;
 $$;
 
+
+-- ---------------------------------------------------------------------
+-- Notices registered by hand from bokvarctl (signal add) as from the web
+-- form: the same C reads and validates the fields (src/ingest/notice.c),
+-- in the caseworker's or coordinator's own bokvarctl, which calls
+-- bokvar.signal_register() (008) as the person's own login. It records
+-- who entered the notice (fetch.entered_by, the audit log) whichever way
+-- it came. 008's access_grant() is renamed and wrapped, as 007 did.
+ALTER FUNCTION bokvar.access_grant(text, name) RENAME TO access_grant_web;
+
+CREATE FUNCTION bokvar.access_grant(p_function text, p_role name) RETURNS text[]
+LANGUAGE plpgsql AS $$
+DECLARE
+        notes text[] := bokvar.access_grant_web(p_function, p_role);
+BEGIN
+        IF p_function IN ('caseworker', 'coordinator') THEN
+                EXECUTE format('GRANT EXECUTE ON FUNCTION bokvar.signal_register(jsonb) TO %I', p_role);
+        END IF;
+        RETURN notes;
+END;
+$$;
+
+REVOKE EXECUTE ON FUNCTION bokvar.access_grant(text, name), bokvar.access_grant_web(text, name),
+        bokvar.ingest_fetch_filtered(text, jsonb, jsonb, integer) FROM PUBLIC;

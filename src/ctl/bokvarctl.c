@@ -172,6 +172,7 @@ static const struct verb verbs[] = {
         { "version", verb_version, "print versions of bokvar and the schema" },
         { "feeds", verb_feeds, "what each feed fetched last, and its errors" },
         { "quarantine", verb_quarantine, "rows that could not be ingested; retry them" },
+        { "signal", verb_signal, "register a notice that came by letter or e-mail" },
         { "households", verb_households, "the households signals were matched to" },
         { "household", verb_household, "show one household, its signals and its score" },
         { "rules", verb_rules, "check a rules file, or preview what loading it would change" },

@@ -27,13 +27,17 @@ static int print_accounting(struct ctl *ctl) {
                       "SELECT coalesce(sum(total_rows_read), 0), coalesce(sum(total_accepted), 0), "
                       "coalesce(sum(total_updated), 0), coalesce(sum(total_duplicate), 0), "
                       "coalesce(sum(total_quarantined), 0), coalesce(sum(total_rows_read - total_accepted - "
-                      "total_updated - total_duplicate - total_quarantined), 0) FROM bokvar.feed",
+                      "total_updated - total_duplicate - total_quarantined - total_filtered), 0), "
+                      "coalesce(sum(total_filtered), 0) FROM bokvar.feed",
                       0, NULL);
         if (r != EXIT_OK)
                 return r;
         printf("\nAll fetches: %s rows read = %s accepted + %s updated + %s duplicate + %s quarantined",
                PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3),
                PQgetvalue(res, 0, 4));
+        /* Rows a regional feed's only: left out, when any did. */
+        if (!streq(PQgetvalue(res, 0, 6), "0"))
+                printf(" + %s filtered", PQgetvalue(res, 0, 6));
         if (!streq(PQgetvalue(res, 0, 5), "0"))
                 printf(" (%s unaccounted for)", PQgetvalue(res, 0, 5));
         printf(".\n");
@@ -45,9 +49,10 @@ int verb_feeds(struct ctl *ctl, int argc, char *argv[]) {
                 "Usage: bokvarctl feeds [--json]\n"
                 "\n"
                 "Each feed's last attempt and last success, HTTP status, the rows of its last\n"
-                "fetch (read, accepted, updated, duplicate, quarantined), totals, how many\n"
-                "fetches in a row failed and the last error. Every row read is accepted,\n"
-                "updated, a duplicate or quarantined: a fetch whose counts do not add up\n"
+                "fetch (read, accepted, updated, duplicate, quarantined, filtered), totals,\n"
+                "how many fetches in a row failed and the last error. Every row read is\n"
+                "accepted, updated, a duplicate, quarantined or filtered (outside a regional\n"
+                "feed's area, only:, and stored nowhere): a fetch whose counts do not add up\n"
                 "fails, is undone and shows here as failed. Times are the database server's.\n";
         int r;
 
@@ -61,8 +66,9 @@ int verb_feeds(struct ctl *ctl, int argc, char *argv[]) {
                 return ctl_print_query(ctl,
                                    "SELECT name, source, last_attempt_at, last_success_at, last_status, last_duration_ms, "
                                    "failures, next_due_at, last_rows_read, last_accepted, last_updated, last_duplicate, "
-                                   "last_quarantined, total_fetches, total_failures, total_rows_read, total_accepted, "
-                                   "total_updated, total_duplicate, total_quarantined, last_error "
+                                   "last_quarantined, last_filtered, total_fetches, total_failures, total_rows_read, "
+                                   "total_accepted, total_updated, total_duplicate, total_quarantined, total_filtered, "
+                                   "last_error "
                                    "FROM bokvar.feed ORDER BY name",
                                    0, NULL);
         r = ctl_print_query(ctl,
@@ -70,6 +76,7 @@ int verb_feeds(struct ctl *ctl, int argc, char *argv[]) {
                            "to_char(last_success_at, 'YYYY-MM-DD HH24:MI') AS last_success, "
                            "nullif(last_status, 0) AS http, last_rows_read AS rows, last_accepted AS accepted, "
                            "last_updated AS updated, last_duplicate AS duplicate, last_quarantined AS quarantined, "
+                           "last_filtered AS filtered, "
                            "total_rows_read AS total_rows, total_quarantined AS total_quar, failures, "
                            "coalesce(last_error, '') AS last_error "
                            "FROM bokvar.feed ORDER BY name",

@@ -6,11 +6,12 @@
 
 #include "bokvar/ingest/notice.h"
 
-static struct signal_rules manual_rules(day_t today) {
+static struct signal_rules manual_rules(day_t today, enum jurisdiction j) {
         return (struct signal_rules) {
                 .date_format = DATE_YYYY_MM_DD,
                 .decimal_comma = true,
                 .today = today,
+                .jurisdiction = j,
         };
 }
 
@@ -54,8 +55,13 @@ static int try_alone(const struct signal_rules *rules, const struct signal_row *
 }
 
 int notice_check(struct signal_row *row, day_t today, struct notice_problem **ret_problems, size_t *ret_n) {
+        return notice_check_in(row, today, JURISDICTION_SE, ret_problems, ret_n);
+}
+
+int notice_check_in(struct signal_row *row, day_t today, enum jurisdiction j, struct notice_problem **ret_problems,
+                    size_t *ret_n) {
         static const char id_prefix[] = "person_id: ";
-        const struct signal_rules rules = manual_rules(today);
+        const struct signal_rules rules = manual_rules(today, j);
         struct signal_row trial = {};
         struct notice_problem *p = NULL;
         size_t n = 0;

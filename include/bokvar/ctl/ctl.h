@@ -85,3 +85,5 @@ int verb_report(struct ctl *ctl, int argc, char *argv[]);
 int verb_access_log(struct ctl *ctl, int argc, char *argv[]);
 int verb_purge(struct ctl *ctl, int argc, char *argv[]);
 int verb_subject(struct ctl *ctl, int argc, char *argv[]);
+/* ctl-signal.c */
+int verb_signal(struct ctl *ctl, int argc, char *argv[]);

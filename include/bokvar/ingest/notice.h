@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* A notice registered by hand: a letter from a landlord, an e-mail from
- * the enforcement agency, typed into a form (bokvar-web's; bokvarctl's
- * later) with the canonical fields as a person writes them. It is read and
+ * the enforcement agency, typed into bokvar-web's form or given to
+ * bokvarctl signal add, with the canonical fields as a person writes them. It is read and
  * validated by the rules of every feed's row (signal-row.h), those of the
  * feed "manual": dates as YYYY-MM-DD, amounts the Nordic way (12 345,50),
  * an identity number of any country bokvar knows, the kind's own name.
@@ -29,6 +29,10 @@ struct notice_problem {
  * otherwise right, and what no single field explains, such as nothing to
  * match a home by, is said of the whole. -ENOMEM. */
 int notice_check(struct signal_row *row, day_t today, struct notice_problem **ret_problems, size_t *ret_n);
+/* The same, with the deadline a notice does not give derived by
+ * jurisdiction j's law (notice_check(): Sweden's). */
+int notice_check_in(struct signal_row *row, day_t today, enum jurisdiction j, struct notice_problem **ret_problems,
+                    size_t *ret_n);
 void notice_problems_free(struct notice_problem *p, size_t n);
 
 /* The signal row holds (notice_check() returned 0) as the JSON object

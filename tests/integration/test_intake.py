@@ -1,0 +1,225 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Notices as they arrive, with the real daemon and bokvarctl: deadlines by
+jurisdiction on known dates (Sweden's and Norway's windows, the later of
+served and notified), after_deadline in the rules, a regional feed whose
+rows outside its area leave no trace but the filtered count, and notices
+registered by hand with bokvarctl signal add."""
+
+import datetime
+import json
+import os
+import shutil
+
+from harness import SOURCE_ROOT, TestCase, ctl, main
+from identity import norwegian, person
+from test_access import table_texts
+
+
+def day(offset):
+    return (datetime.date.today() + datetime.timedelta(days=offset)).isoformat()
+
+
+HEADER = 'id;kind;served;notified;pnr;street;zip;kommun\n'
+
+
+def feed(name, path, extra=''):
+    return f'''  - name: {name}
+    source: {'welfare' if 'welfare' in name else 'enforcement'}
+    url: file:{path}
+    interval: 1h
+    format: csv
+    csv: {{ delimiter: ";" }}
+{extra}    map:
+      external_id: id
+      kind: kind
+      occurred_at: served
+      notified_at: notified
+      person_id: pnr
+      address: street
+      postal_code: zip
+      municipality_code: kommun
+'''
+
+
+class Deadlines(TestCase):
+    """Each window, as the rows land in bokvar.signal."""
+
+    def test_swedish_and_norwegian_windows(self):
+        self.write('se.csv', HEADER +
+                   f'S1;termination_notice;2026-02-20;;{person(1)};Storgatan 1;60223;0581\n'
+                   f'S2;termination_notice;2026-02-20;2026-03-02;{person(2)};Storgatan 2;60223;0581\n'
+                   f'S3;termination_notice;2026-02-20;2026-02-18;{person(3)};Storgatan 3;60223;0581\n'
+                   f'S4;payment_order;2026-12-28;;{person(4)};Storgatan 4;60223;0581\n'
+                   f'S5;utility_disconnection;2028-02-15;;{person(5)};Storgatan 5;60223;0581\n'
+                   f'S6;eviction_scheduled;2026-04-01;;{person(6)};Storgatan 6;60223;0581\n'
+                   f'S7;eviction_application;2026-03-05;;{person(7)};Storgatan 7;60223;0581\n')
+        self.write('no.csv', HEADER +
+                   f'N1;eviction_warning;2026-12-20;;{norwegian(1)};Kirkegata 1;7600;5037\n'
+                   f'N2;eviction_application;2026-03-05;;{norwegian(2)};Kirkegata 2;7600;5037\n'
+                   f'N3;eviction_scheduled;2026-03-05;;{norwegian(3)};Kirkegata 3;7600;5037\n'
+                   f'N4;termination_notice;2026-03-05;2026-03-09;{norwegian(4)};Kirkegata 4;7600;5037\n')
+        self.write('welfare.csv', HEADER +
+                   f'W1;welfare_warning;2026-03-05;;{norwegian(5)};Kirkegata 5;7600;5037\n')
+        cfg = self.config('feeds:\n' + feed('se', 'se.csv') + feed('no', 'no.csv', '    jurisdiction: no\n')
+                          + feed('no-welfare', 'welfare.csv', '    jurisdiction: no\n    identity: [no]\n'))
+        status, out = self.once(cfg)
+        self.assertEqual(status, 0, out)
+        got = dict((r[0], r[1]) for r in self.db.query(
+            "SELECT external_id, coalesce(deadline::text, '-') FROM bokvar.signal"))
+        self.assertEqual(got, {
+            'S1': '2026-03-13',   # 12 kap. 44 § JB: served + 21
+            'S2': '2026-03-23',   # ... from the later notification
+            'S3': '2026-03-13',   # ... or from the served day when that is later
+            'S4': '2027-01-07',   # payment order: ten days
+            'S5': '2028-03-07',   # ellagen: 21 days, through a leap day
+            'S6': '2026-04-01',   # the eviction's day
+            'S7': '-',            # no window in Sweden
+            'N1': '2027-01-03',   # § 4-18: 14 days
+            'N2': '2026-03-19',   # § 13-6: 14 days
+            'N3': '2026-03-05',
+            'N4': '-',            # no återvinningsfrist in Norway
+            'W1': '-',
+        })
+        self.assertEqual(self.db.value("SELECT source FROM bokvar.signal WHERE external_id = 'W1'"), 'welfare')
+        # notified_at and municipality_code are read, never stored.
+        texts = table_texts(self.db)
+        self.assertEqual([t for t, text in texts.items() if '2026-03-02' in text or '2026-03-09' in text], [])
+
+    def test_after_deadline(self):
+        """A termination notice past its window with no application after it
+        gives the rule's after_deadline points; followed by an application
+        it keeps its points; within its window it keeps them too."""
+        shutil.copy(os.path.join(SOURCE_ROOT, 'config', 'rules.yaml'), os.path.join(self.dir, 'rules.yaml'))
+        rules = open(os.path.join(self.dir, 'rules.yaml')).read()
+        rules = rules.replace('''    when: { kind: termination_notice, within: 60d }
+    points: 50
+''', '''    when: { kind: termination_notice, within: 60d }
+    points: 50
+    after_deadline: { points: 15 }
+''')
+        self.assertIn('after_deadline', rules)
+        self.write('rules.yaml', rules)
+        self.write('se.csv', HEADER +
+                   f'T1;termination_notice;{day(-30)};;{person(11)};Storgatan 11;60223;0581\n'
+                   f'T2;termination_notice;{day(-30)};;{person(12)};Storgatan 12;60223;0581\n'
+                   f'T2b;eviction_application;{day(-5)};;{person(12)};Storgatan 12;60223;0581\n'
+                   f'T3;termination_notice;{day(-5)};;{person(13)};Storgatan 13;60223;0581\n'
+                   f'T4;termination_notice;{day(-30)};{day(-10)};{person(14)};Storgatan 14;60223;0581\n')
+        cfg = self.config('rules: rules.yaml\nfeeds:\n' + feed('se', 'se.csv'))
+        status, out = self.once(cfg)
+        self.assertEqual(status, 0, out)
+
+        def notice_points(ext):
+            doc = self.db.value(f"SELECT c.explanation FROM bokvar.score c JOIN bokvar.signal s "
+                                f"ON s.household_id = c.household_id WHERE s.external_id = '{ext}'")
+            return [(e['points'], e.get('after_deadline', False)) for e in json.loads(doc)
+                    if e['rule'] == 'termination-notice']
+
+        self.assertEqual(notice_points('T1'), [(15, True)])    # past, nothing followed
+        self.assertEqual(notice_points('T2'), [(50, False)])   # an application followed
+        self.assertEqual(notice_points('T3'), [(50, False)])   # within its three weeks
+        self.assertEqual(notice_points('T4'), [(50, False)])   # notified later: still open
+
+
+class Regional(TestCase):
+    """A regional feed's rows outside its area: counted, stored nowhere."""
+
+    def test_outside_leaves_no_trace(self):
+        outside_pnr = person(40)
+        self.write('region.csv', HEADER +
+                   f'R1;arrears;2026-11-01;;{person(41)};Innegatan 1;602 23;\n'           # by postal code
+                   f'R2;arrears;2026-11-01;;{person(42)};Innegatan 2;99999;0581\n'        # by municipality
+                   f'R3;arrears;2026-11-01;;{outside_pnr};Utanförvägen 77;11122;0180\n'   # outside
+                   f'R4;arrears;2026-11-01;;;Okändgatan 5;;\n'                            # cannot be placed
+                   f'R5;nonsense;2026-11-01;;{person(43)};Bortavägen 9;11130;\n'          # outside, and bad
+                   f'R6;arrears;2026-11-01;;{person(44)};Prefixgatan 1;603 50;\n')        # by a prefix
+        cfg = self.config('feeds:\n' + feed('region', 'region.csv',
+                                            '    only: { postal_codes: ["60223", "603*"], '
+                                            'municipality_codes: ["0581"] }\n'))
+        status, out = self.once(cfg)
+        self.assertEqual(status, 0, out)
+        self.assertEqual(sorted(r[0] for r in self.db.query('SELECT external_id FROM bokvar.signal')),
+                         ['R1', 'R2', 'R6'])
+        self.assertEqual(self.db.query('SELECT rows_read, accepted, updated, duplicate, quarantined, filtered '
+                                       'FROM bokvar.fetch'), [['6', '3', '0', '0', '1', '2']])
+        row = self.feed_row('region')
+        self.assertEqual((row['last_rows_read'], row['last_filtered'], row['total_filtered']), (6, 2, 2))
+        self.assertIn("neither postal_code nor municipality_code is given",
+                      self.db.value('SELECT reason FROM bokvar.quarantine'))
+        # Nothing of R3 or R5 in any table, nor in the statistics.
+        texts = table_texts(self.db)
+        for word in (outside_pnr, outside_pnr.replace('-', ''), 'Utanförvägen', 'UTANFÖRVÄGEN', 'R3', '11122',
+                     'Bortavägen', 'BORTAVÄGEN', 'R5', 'nonsense', person(43).replace('-', '')):
+            self.assertEqual([t for t, text in texts.items() if word in text], [], word)
+        with open(os.path.join(self.dir, "region.csv")) as f:
+            self.assertIn("Utanförvägen", f.read())
+        # bokvarctl feeds shows it, and the accounting holds with it.
+        p = ctl('feeds', config=cfg)
+        self.assertIn("FILTERED", p.stdout.splitlines()[0])
+        self.assertIn('6 rows read = 3 accepted + 0 updated + 0 duplicate + 1 quarantined + 2 filtered', p.stdout)
+        self.assertNotIn('unaccounted', p.stdout)
+
+
+class HandRegistered(TestCase):
+    """bokvarctl signal add, as a caseworker, through the web's path."""
+
+    def setUp(self):
+        super().setUp()
+        s = self.db.name[-6:]
+        self.cw = self.db.login(f'int_cw_{s}', 'caseworker')
+        self.other = self.db.login(f'int_cw2_{s}', 'caseworker')
+        shutil.copy(os.path.join(SOURCE_ROOT, 'config', 'rules.yaml'), os.path.join(self.dir, 'rules.yaml'))
+        self.cfg = self.config(f'rules: rules.yaml\nteams:\n  - name: norr\n    postal_codes: ["602"]\n    caseworkers: [{self.cw}]\n'
+                               f'  - name: syd\n    default: true\n    caseworkers: [{self.other}]\n')
+        status, out = self.once(self.cfg)
+        self.assertEqual(status, 0, out)
+
+    def add(self, *args, login=None, input=None):
+        return ctl('signal', 'add', *args, env=self.db.as_login(login or self.cw), check=False, input=input)
+
+    def test_refused_with_the_reason(self):
+        wrong = person(20)[:-1] + str((int(person(20)[-1]) + 1) % 10)
+        p = self.add('--kind', 'termination_notice', '--occurred-at', day(-2), '--person-id', '-',
+                     '--children', 'two', input=wrong + '\n')
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertIn('person_id: the check digit of the Swedish personnummer is wrong', p.stderr)
+        self.assertIn("children: children 'two' is not a whole number of 0 or more", p.stderr)
+        self.assertIn('(2 problems)', p.stderr)
+        self.assertNotIn(wrong, p.stderr + p.stdout)
+        self.assertEqual(self.db.value('SELECT count(*) FROM bokvar.signal'), '0')
+        # An identity number on the command line is refused before anything.
+        p = self.add('--kind', 'arrears', '--occurred-at', day(0), '--person-id', person(20))
+        self.assertEqual(p.returncode, 2)
+        self.assertIn('not taken on the command line', p.stderr)
+        self.assertNotIn(person(20), p.stderr)
+
+    def test_registered_matched_scored_on_the_worklist(self):
+        pnr = person(21)
+        p = self.add('--kind', 'eviction_scheduled', '--occurred-at', day(5), '--person-id', '-',
+                     '--address', 'Storgatan 9', '--postal-code', '602 23', '--children', '2', input=pnr + '\n')
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertRegex(p.stdout, r'Registered as signal \d+: household \d+, task \d+ of team norr\.')
+        self.assertEqual(self.db.query("SELECT s.source, s.deadline = current_date + 5, x.entered_by, s.person_id "
+                                       "FROM bokvar.signal s JOIN bokvar.fetch x ON x.id = s.fetch_id"),
+                         [['manual', 't', self.cw, pnr.replace('-', '')]])
+        tasks = json.loads(ctl('--json', 'tasks', env=self.db.as_login(self.cw)).stdout)
+        self.assertEqual(len(tasks), 1)
+        self.assertEqual(self.db.value("SELECT actor FROM bokvar.audit_log WHERE action = 'signal.register'"), self.cw)
+
+        # The same path from JSON on standard input; a household outside
+        # the caseworker's teams is registered but not shown.
+        doc = {'kind': 'eviction_scheduled', 'occurred_at': day(3), 'person_id': person(22),
+               'address': 'Sydgatan 1', 'postal_code': '21100', 'children': 1, 'amount': 1234.5}
+        p = self.add('--json', '-', input=json.dumps(doc))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        out = json.loads(p.stdout)
+        self.assertEqual((out['team'], out['yours']), ('syd', False))
+        self.assertEqual(self.db.value(f"SELECT amount FROM bokvar.signal WHERE id = {out['signal_id']}"), '1234.50')
+        p = self.add('--json', '-', input=json.dumps(doc | {'person_id': doc['person_id'][:-1] + 'X'}))
+        self.assertEqual(p.returncode, 1)
+        self.assertIn('person_id:', p.stderr)
+
+
+if __name__ == '__main__':
+    main()
