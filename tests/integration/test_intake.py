@@ -10,6 +10,7 @@ import datetime
 import json
 import os
 import shutil
+import subprocess
 
 from harness import SOURCE_ROOT, TestCase, ctl, main
 from identity import norwegian, person
@@ -223,3 +224,48 @@ class HandRegistered(TestCase):
 
 if __name__ == '__main__':
     main()
+
+
+class Levanger(TestCase):
+    """config/examples/levanger.yaml end to end on the sample feeds that
+    tools/make-samples writes, as tools/demo --example levanger runs it."""
+
+    def test_example(self):
+        subprocess.run([os.path.join(SOURCE_ROOT, 'tools', 'make-samples'), os.path.join(self.dir, 'samples'),
+                        '2026-03-10'], check=True)
+        shutil.copy(os.path.join(SOURCE_ROOT, 'config', 'examples', 'levanger-rules.yaml'), self.dir)
+        with open(os.path.join(SOURCE_ROOT, 'config', 'examples', 'levanger.yaml')) as f:
+            text = f.read()
+        self.assertIn('\ndatabase:\n', text)
+        cfg = self.config(text.replace('\ndatabase:\n', '\n'))
+        status, out = self.once(cfg)
+        self.assertEqual(status, 0, out)
+        self.assertIn('Feed namsfogden-trondelag: 7 rows, 4 accepted, 0 updated, 0 duplicate, 1 quarantined, '
+                      '2 filtered', out)
+        self.assertIn('Feed nav-levanger: 2 rows, 2 accepted', out)
+        self.assertEqual(self.db.query("SELECT external_id, source, kind, occurred_at, coalesce(deadline::text, '-') "
+                                       "FROM bokvar.signal ORDER BY external_id"), [
+            ['NAV-001', 'welfare', 'welfare_warning', '2026-03-08', '-'],
+            ['NAV-002', 'welfare', 'welfare_warning', '2026-03-02', '-'],
+            ['NF-0001', 'enforcement', 'eviction_warning', '2026-03-07', '2026-03-21'],
+            ['NF-0002', 'enforcement', 'eviction_application', '2026-03-04', '2026-03-18'],
+            ['NF-0003', 'enforcement', 'eviction_scheduled', '2026-03-19', '2026-03-19'],
+            ['NF-0004', 'enforcement', 'eviction_warning', '2026-02-18', '2026-03-04'],
+        ])
+        # Verdal's and Trondheim's people are nowhere.
+        texts = table_texts(self.db)
+        for word in ('Per Hansen', 'Siri Lie', 'Kongens gate', 'Olav Tryggvasons', 'NF-0005', 'NF-0006'):
+            self.assertEqual([t for t, x in texts.items() if word in x], [], word)
+        self.assertIn('second check digit of the Norwegian fødselsnummer is wrong',
+                      self.db.value('SELECT reason FROM bokvar.quarantine'))
+        # A household at risk in each team's worklist.
+        self.assertEqual(self.db.query("SELECT team, count(*) FROM bokvar.task WHERE status = 'open' "
+                                       "GROUP BY team ORDER BY team"), [['levanger', '1'], ['sentrum', '3']])
+        # A landlord's warning that came by letter, under Norway's law.
+        self.db.login('ingrid.b', 'caseworker')
+        p = ctl('--json', 'signal', 'add', '-', '--jurisdiction', 'no', env=self.db.as_login('ingrid.b'),
+                input=json.dumps({'kind': 'eviction_warning', 'occurred_at': datetime.date.today().isoformat(),
+                                  'person_id': norwegian(7), 'address': 'Sjøgata 9', 'postal_code': '7600'}))
+        out = json.loads(p.stdout)
+        self.assertEqual(self.db.value(f"SELECT deadline - occurred_at FROM bokvar.signal "
+                                       f"WHERE id = {out['signal_id']}"), '14')
