@@ -189,16 +189,17 @@ SELECT set_eq($$SELECT pg_temp.executes('caseworker')$$,
                     'bokvar.task_contact(bigint,bokvar.contact_channel,boolean,text)',
                     'bokvar.task_close(bigint,bokvar.task_outcome,text)', 'bokvar.task_follow_up(bigint,date,text)',
                     'bokvar.task_reassign(bigint,text,text)', 'bokvar.task_hand_over(bigint,text,text)',
-                    'bokvar.household_children_correct(bigint,integer,text)'],
+                    'bokvar.household_children_correct(bigint,integer,text)', 'bokvar.signal_register(jsonb)'],
               'caseworkers execute: show a household or task, the subject copy, the actions on tasks (007: and the '
-              'web''s), correct the number of children');
+              'web''s), correct the number of children, (009) register a notice read by bokvarctl');
 SELECT set_eq($$SELECT pg_temp.executes('coordinator')$$,
               ARRAY['bokvar.household_show(bigint,timestamp with time zone,text)', 'bokvar.task_show(bigint,text)',
                     'bokvar.subject_export(text,text)', 'bokvar.task_ack(bigint)',
                     'bokvar.task_contact(bigint,bokvar.contact_channel,boolean,text)',
                     'bokvar.task_close(bigint,bokvar.task_outcome,text)', 'bokvar.task_follow_up(bigint,date,text)',
                     'bokvar.task_reassign(bigint,text,text)', 'bokvar.task_hand_over(bigint,text,text)',
-                    'bokvar.household_children_correct(bigint,integer,text)', 'bokvar.report(integer)'],
+                    'bokvar.household_children_correct(bigint,integer,text)', 'bokvar.report(integer)',
+                    'bokvar.signal_register(jsonb)'],
               'coordinators execute what caseworkers do, and the report');
 SELECT set_eq($$SELECT pg_temp.executes('case_system')$$,
               ARRAY['bokvar.task_ack(bigint)', 'bokvar.task_contact(bigint,bokvar.contact_channel,boolean,text)',

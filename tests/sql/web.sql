@@ -84,17 +84,19 @@ SELECT matches(pg_temp.act('web_a1', $$SELECT bokvar.web_actor('web_a1')$$), '^4
 SELECT is(pg_temp.act('web_svc', 'SELECT count(*)::text FROM bokvar.web_worklist(NULL, NULL, NULL, 0, 50)'), '0',
           'without web_actor in its transaction, the web service sees no task');
 
--- 2. A notice registered by hand: only through the web service, which
--- read its fields by the ingest's rules first; what is no typed row is
--- refused, and nothing stored.
+-- 2. A notice registered by hand: through the web service, or (009) a
+-- caseworker's or coordinator's own bokvarctl, each of which read its
+-- fields by the ingest's rules first; what is no typed row is refused, and
+-- nothing stored.
 INSERT INTO pg_temp.before SELECT pg_temp.stored();
 SELECT matches(pg_temp.web('web_a1', 'SELECT count(*) FROM bokvar.signal_register('
                            || quote_literal('{"kind": "arrears", "occurred_at": "2026-01-05", "color": "red"}') || ')'),
                '^22023: a notice is a JSON object of the typed stage''s columns',
                'signal_register: a key that is no column of the typed row');
 SELECT matches(pg_temp.act('web_a1', 'SELECT count(*) FROM bokvar.signal_register('
-                           || quote_literal(pg_temp.notice('19600207-1014', '601 11')) || ')'), '^42501: ',
-               'signal_register: not for a caseworker''s own session (the web service reads the form first)...');
+                           || quote_literal('{"kind": "arrears", "occurred_at": "2026-01-05", "color": "red"}') || ')'),
+               '^22023: a notice is a JSON object of the typed stage''s columns',
+               'signal_register: a caseworker''s own session (bokvarctl signal add) is let in, and refused the same...');
 SELECT matches(pg_temp.act('web_aud', 'SELECT count(*) FROM bokvar.signal_register('
                             || quote_literal(pg_temp.notice('19600207-1014', '601 11')) || ')'), '^42501: ',
                '... nor an auditor''s...');
