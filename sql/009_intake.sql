@@ -63,6 +63,51 @@ END;
 $$;
 
 -- ---------------------------------------------------------------------
+-- Drop folders (a feed whose url names a directory, with pattern:): each
+-- ready file is a fetch of its own, and the files ingested are kept here
+-- by their content's SHA-256, so that a file seen again (a crash between
+-- the commit and the move to done/, an sftp folder that keeps its files,
+-- the same file delivered under another name) is never ingested twice.
+-- A file's name is the sender's, and no personal data.
+
+CREATE TABLE bokvar.feed_file (
+        feed text NOT NULL REFERENCES bokvar.feed (name) ON UPDATE CASCADE ON DELETE CASCADE,
+        sha256 text NOT NULL CHECK (sha256 ~ '^[0-9a-f]{64}$'),
+        name text NOT NULL,
+        size bigint NOT NULL CHECK (size >= 0),
+        fetch_id bigint REFERENCES bokvar.fetch (id) ON DELETE SET NULL,
+        ingested_at timestamptz NOT NULL DEFAULT now(),
+        -- sftp: the file as the folder's listing showed it (size and time),
+        -- so that a file left there is not fetched again to be recognised.
+        seen_as text,
+        PRIMARY KEY (feed, sha256)
+);
+
+-- bokvar.ingest_fetch_filtered() for one file of a drop folder, p_file:
+-- {name, size, sha256, seen_as}. A file whose content the feed ingested before is
+-- not ingested again (known: true, and no fetch is recorded); else it is,
+-- and remembered. The caller holds the feed's row lock.
+CREATE FUNCTION bokvar.ingest_file(p_feed text, p_mapping jsonb, p_fetch jsonb, p_filtered integer, p_file jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+        r jsonb;
+BEGIN
+        UPDATE bokvar.feed_file f SET seen_as = coalesce(p_file ->> 'seen_as', f.seen_as)
+        WHERE f.feed = p_feed AND f.sha256 = p_file ->> 'sha256';
+        IF FOUND THEN
+                RETURN '{"rows_read": 0, "accepted": 0, "updated": 0, "duplicate": 0, "quarantined": 0, '
+                       '"filtered": 0, "known": true}';
+        END IF;
+        r := bokvar.ingest_fetch_filtered(p_feed, p_mapping, p_fetch, p_filtered);
+        INSERT INTO bokvar.feed_file (feed, sha256, name, size, fetch_id, seen_as)
+        VALUES (p_feed, p_file ->> 'sha256', p_file ->> 'name', (p_file ->> 'size')::bigint,
+                (r ->> 'fetch_id')::bigint, p_file ->> 'seen_as');
+        RETURN r || '{"known": false}';
+END;
+$$;
+
+-- ---------------------------------------------------------------------
 -- after_deadline in rules.yaml: a rule whose signals' deadlines have all
 -- passed, with none of the after_unless kinds (by default an
 -- eviction_application) following any of them in the household, gives
@@ -276,7 +321,8 @@ $$;
 -- in the caseworker's or coordinator's own bokvarctl, which calls
 -- bokvar.signal_register() (008) as the person's own login. It records
 -- who entered the notice (fetch.entered_by, the audit log) whichever way
--- it came. 008's access_grant() is renamed and wrapped, as 007 did.
+-- it came. 008's access_grant() is renamed and wrapped, as 007 did; the
+-- wrapper also lets operators read which files drop folders ingested.
 ALTER FUNCTION bokvar.access_grant(text, name) RENAME TO access_grant_web;
 
 CREATE FUNCTION bokvar.access_grant(p_function text, p_role name) RETURNS text[]
@@ -286,10 +332,13 @@ DECLARE
 BEGIN
         IF p_function IN ('caseworker', 'coordinator') THEN
                 EXECUTE format('GRANT EXECUTE ON FUNCTION bokvar.signal_register(jsonb) TO %I', p_role);
+        ELSIF p_function = 'operator' THEN
+                EXECUTE format('GRANT SELECT ON bokvar.feed_file TO %I', p_role);
         END IF;
         RETURN notes;
 END;
 $$;
 
 REVOKE EXECUTE ON FUNCTION bokvar.access_grant(text, name), bokvar.access_grant_web(text, name),
-        bokvar.ingest_fetch_filtered(text, jsonb, jsonb, integer) FROM PUBLIC;
+        bokvar.ingest_fetch_filtered(text, jsonb, jsonb, integer), bokvar.ingest_file(text, jsonb, jsonb, integer, jsonb)
+        FROM PUBLIC;

@@ -258,6 +258,15 @@ static int parse_municipality_codes(const struct yreader *r, const struct ynode 
         return parse_codes(r, n, dest, "municipality_codes", false);
 }
 
+/* A drop folder's glob: a file name pattern, no directories. */
+static int parse_pattern(const struct yreader *r, const struct ynode *n, void *dest) {
+        if (y_string(r, n, dest) < 0)
+                return -EINVAL;
+        if (!n->value[0] || strchr(n->value, '/') || strlen(n->value) > 255)
+                return y_error(r, n, "pattern '%s' must be a file name glob such as \"*.csv\" (no '/')", n->value);
+        return 0;
+}
+
 static const struct yfield only_fields[] = {
         { "postal_codes", parse_postal_codes, offsetof(struct feed_config, only.postal_codes), false },
         { "municipality_codes", parse_municipality_codes, offsetof(struct feed_config, only.municipality_codes),
@@ -459,6 +468,7 @@ static const struct yfield feed_fields[] = {
         { "identity", parse_identity, offsetof(struct feed_config, identity), false },
         { "jurisdiction", parse_jurisdiction, offsetof(struct feed_config, jurisdiction), false },
         { "only", parse_only, offsetof(struct feed_config, only), false },
+        { "pattern", parse_pattern, offsetof(struct feed_config, pattern), false },
         { "map", parse_map, offsetof(struct feed_config, map), true },
         { "auth", parse_auth, offsetof(struct feed_config, auth), false },
         { "paging", parse_paging, offsetof(struct feed_config, paging), false },
@@ -501,6 +511,11 @@ static int check_url(const struct yreader *r, const struct ynode *n, struct feed
                 return y_error(r, n, "url must start with https://, http:// (this machine only), sftp:// or file:");
         if (f->scheme != FEED_SCHEME_FILE && (!*rest || rest[0] == '/'))
                 return y_error(r, n, "url has no host");
+        /* A URL that names a directory is a drop folder. */
+        f->drop = f->url[0] && f->url[strlen(f->url) - 1] == '/';
+        if (f->drop && f->scheme != FEED_SCHEME_FILE && f->scheme != FEED_SCHEME_SFTP)
+                return y_error(r, n, "a url that ends in '/' is a drop folder, which is a file: or sftp:// directory; "
+                                     "an http(s) feed names one document");
         return 0;
 }
 
@@ -532,6 +547,14 @@ static int check_feed(const struct yreader *r, const struct ynode *n, struct fee
                 if (f->scheme == FEED_SCHEME_FILE || f->scheme == FEED_SCHEME_SFTP)
                         ret = y_error(r, k, "paging applies to http(s) feeds only");
         }
+        if (f->drop && !f->pattern)
+                ret = y_error(r, ynode_find(n, "url"), "feed '%s': a drop folder (a url ending in '/') needs "
+                                                        "pattern: (a glob such as \"*.csv\")",
+                              f->name);
+        if (!f->drop && (k = ynode_find(n, "pattern")))
+                ret = y_error(r, k, "pattern: applies to drop folders only (a url that ends in '/')");
+        if (f->drop && (k = ynode_find(n, "paging")))
+                ret = y_error(r, k, "paging does not apply to drop folders: each file is a fetch of its own");
         if (f->scheme == FEED_SCHEME_SFTP && (!f->auth.ssh_key_name || !f->auth.known_hosts))
                 ret = y_error(r, n, "feed '%s': sftp needs auth.ssh_key_credential and auth.known_hosts (the server's "
                                     "host key is always verified)",
@@ -570,6 +593,7 @@ static void feed_config_done(struct feed_config *f) {
         free(f->name);
         free(f->url);
         free(f->path);
+        free(f->pattern);
         free(f->csv.encoding);
         free(f->records);
         free(f->date_format);

@@ -46,22 +46,36 @@ static int print_accounting(struct ctl *ctl) {
 
 int verb_feeds(struct ctl *ctl, int argc, char *argv[]) {
         static const char usage[] =
-                "Usage: bokvarctl feeds [--json]\n"
+                "Usage: bokvarctl feeds [--files FEED] [--json]\n"
                 "\n"
                 "Each feed's last attempt and last success, HTTP status, the rows of its last\n"
                 "fetch (read, accepted, updated, duplicate, quarantined, filtered), totals,\n"
                 "how many fetches in a row failed and the last error. Every row read is\n"
                 "accepted, updated, a duplicate, quarantined or filtered (outside a regional\n"
                 "feed's area, only:, and stored nowhere): a fetch whose counts do not add up\n"
-                "fails, is undone and shows here as failed. Times are the database server's.\n";
+                "fails, is undone and shows here as failed. Times are the database server's.\n"
+                "--files FEED: the files a drop folder ingested, oldest first: name, size,\n"
+                "SHA-256 of the content (a file seen again with it is not ingested again),\n"
+                "the fetch it was and when.\n";
+        static const struct option options[] = {
+                { "files", required_argument, NULL, 'f' },
+                {}
+        };
+        const char *files = NULL;
         int r;
 
-        r = ctl_parse_options(ctl, argc, argv, NULL, usage, NULL, NULL);
+        r = ctl_parse_options(ctl, argc, argv, options, usage, ctl_string_option, &files);
         if (r >= 0 || (r = ctl_no_arguments(argc, argv)) >= 0)
                 return r;
         r = ctl_connect(ctl, true);
         if (r != EXIT_OK)
                 return r;
+        if (files)
+                return ctl_print_query(ctl,
+                                       "SELECT name, size, sha256, fetch_id AS fetch, "
+                                       "to_char(ingested_at, 'YYYY-MM-DD HH24:MI:SS') AS ingested_at "
+                                       "FROM bokvar.feed_file WHERE feed = $1 ORDER BY ingested_at, fetch_id",
+                                       1, (const char *[]){ files });
         if (ctl->json)
                 return ctl_print_query(ctl,
                                    "SELECT name, source, last_attempt_at, last_success_at, last_status, last_duration_ms, "

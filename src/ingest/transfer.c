@@ -48,6 +48,11 @@ void transfer_start(struct transfer *t, const struct feed_config *cfg, struct pg
         t->pg = pg;
         t->url = url;
         stage_init(&t->stage, cfg, today);
+        /* A drop folder's file is known by its content. */
+        if (cfg->drop && (!(t->digest = EVP_MD_CTX_new()) || EVP_DigestInit_ex(t->digest, EVP_sha256(), NULL) != 1)) {
+                transfer_fail(t, "cannot set up the SHA-256 of the file");
+                return;
+        }
         k = reader_new(cfg, &stage_reader_ops, &t->stage, &t->reader);
         if (k < 0) {
                 transfer_fail(t, "cannot set up the reader: %s", strerror(-k));
@@ -249,7 +254,8 @@ static int on_file_readable(sd_event_source *s, void *userdata);
  * path changed in between. Anything but a regular file is refused before a
  * byte is read. 0 with t->fd open, or -errno with t->error set. */
 static int file_open(struct transfer *t, struct stat *ret_st) {
-        const char *path = t->cfg->path;
+        /* A drop folder's page is one of its files. */
+        const char *path = t->cfg->drop ? t->url : t->cfg->path;
         _cleanup_free_ char *resolved = NULL, *opened = NULL;
         char proc[64];
         int k;
@@ -328,7 +334,7 @@ static int on_file_readable(sd_event_source *s _unused_, void *userdata) {
         if (n < 0) {
                 if (errno == EINTR || errno == EAGAIN)
                         return 0;
-                transfer_fail(t, "cannot read %s: %s", t->cfg->path, strerror(errno));
+                transfer_fail(t, "cannot read %s: %s", t->cfg->drop ? t->url : t->cfg->path, strerror(errno));
                 return 0;
         }
         if (n == 0) {
@@ -357,6 +363,10 @@ static bool body(struct transfer *t, const char *data, size_t n) {
         if (t->bytes > t->cfg->max_body) {
                 transfer_fail(t, "the body is larger than max_body (%llu bytes)",
                               (unsigned long long) t->cfg->max_body);
+                return false;
+        }
+        if (t->digest && EVP_DigestUpdate(t->digest, data, n) != 1) {
+                transfer_fail(t, "cannot compute the SHA-256 of the file");
                 return false;
         }
         k = reader_feed(t->reader, data, n);
@@ -453,6 +463,17 @@ static void transfer_finished(struct transfer *t) {
                 flush_stage(t);
                 if (t->end == TRANSFER_FAILED)
                         return;
+                if (t->digest) {
+                        unsigned char md[EVP_MAX_MD_SIZE];
+                        unsigned len = 0;
+
+                        if (EVP_DigestFinal_ex(t->digest, md, &len) != 1 || len != 32) {
+                                transfer_fail(t, "cannot compute the SHA-256 of the file");
+                                return;
+                        }
+                        for (unsigned i = 0; i < len; i++)
+                                (void) snprintf(t->sha256 + 2 * i, 3, "%02x", md[i]);
+                }
         }
         buf_clear(&t->stage.out);
         t->done(t, t->userdata);
@@ -473,6 +494,9 @@ void transfer_reset(struct transfer *t) {
         }
         t->reader = reader_free(t->reader);
         stage_done(&t->stage);
+        EVP_MD_CTX_free(t->digest);
+        t->digest = NULL;
+        t->sha256[0] = 0;
         t->paused = false;
         t->body_done = false;
         t->end = TRANSFER_OK;

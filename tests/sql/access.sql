@@ -162,8 +162,9 @@ SELECT set_eq($$SELECT c.relname::text FROM pg_class c JOIN pg_namespace n ON n.
                 WHERE n.nspname = 'bokvar' AND c.relkind IN ('r', 'v', 'p')
                   AND has_table_privilege((SELECT role FROM bokvar.access_role WHERE function = 'operator'), c.oid, 'SELECT')$$,
               ARRAY['schema_migrations', 'team', 'feed', 'fetch', 'quarantine_masked', 'outbox', 'channel', 'ruleset',
-                    'rule', 'task_settings', 'retention'],
-              'operators select feeds, fetches, the masked quarantine, the outbox, rules and settings');
+                    'rule', 'task_settings', 'retention', 'feed_file'],
+              'operators select feeds, fetches, the masked quarantine, the outbox, rules and settings, (009) the '
+              'files drop folders ingested');
 SELECT set_eq($$SELECT c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
                 WHERE n.nspname = 'bokvar' AND c.relkind IN ('r', 'v', 'p')
                   AND has_table_privilege((SELECT role FROM bokvar.access_role WHERE function = 'auditor'), c.oid, 'SELECT')$$,

@@ -72,6 +72,8 @@ struct feed_config {
         enum feed_scheme scheme;
         char *path;              /* file feeds: the path (absolute, or relative as the config's is) */
         char *const *file_roots; /* file feeds: where they may read from, the config's file_roots (borrowed) */
+        bool drop;               /* a drop folder: url names a directory (ends in '/'), pattern: its files */
+        char *pattern;           /* drop folders: a glob (fnmatch) of the names of the files to ingest */
         usec_t interval;
         enum feed_format format;
         struct {

@@ -7,8 +7,10 @@
  *   bokvar.ingest_fetch() → COMMIT
  *
  * or, when the transfer or the ingest fails, ROLLBACK TO SAVEPOINT →
- * bokvar.feed_failed() → COMMIT. The scheduler (feeds.c) owns each struct round and decides when
- * a round starts; the round tells it, through round_ops, what each page
+ * bokvar.feed_failed() → COMMIT. A drop folder (dropdir.h) is listed
+ * first, and each ready file is a page; a local file goes to done/ after
+ * its page's COMMIT. The scheduler (feeds.c) owns each struct round and
+ * decides when a round starts; the round tells it, through round_ops, what each page
  * committed and how the round ended. Everything runs on the event loop;
  * nothing here blocks. */
 #pragma once
@@ -21,6 +23,7 @@
 #include "bokvar/basic/curl-glue.h"
 #include "bokvar/config/config.h"
 #include "bokvar/db/pgconn.h"
+#include "bokvar/ingest/dropdir.h"
 #include "bokvar/ingest/transfer.h"
 
 /* What one fetch did, for the journal and STATUS=. */
@@ -86,6 +89,10 @@ struct round {
         struct timespec started;
         double started_epoch;
         struct transfer transfer;     /* the page's body */
+        struct drop_scan scan;        /* drop folders: the files ready this round, one page each */
+        size_t drop_next;             /* ... the one being fetched */
+        bool drop_known;              /* ... it had been ingested before (its content is known) */
+        char drop_error[512];         /* ... why the folder could not be listed */
 };
 
 /* Before first use: a round of the feed name (which must outlive it) that

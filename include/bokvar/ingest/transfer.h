@@ -13,6 +13,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <openssl/evp.h>
 #include <stdint.h>
 #include <systemd/sd-event.h>
 
@@ -60,6 +61,7 @@ struct transfer {
         char *file_validator;        /* file feeds: device, inode, size and mtime */
         char *link_next;             /* the Link header's rel="next" */
         struct stage stage;          /* the CSV header, the body's paging value */
+        char sha256[65];             /* drop folders: the body's SHA-256 in hex, once done with TRANSFER_OK */
 
         /* The transfer's own state. */
         CURL *easy;
@@ -70,6 +72,7 @@ struct transfer {
         bool paused;                 /* waiting for libpq to drain */
         bool in_curl_callback;
         bool body_done;              /* the source has nothing more to give */
+        EVP_MD_CTX *digest;          /* drop folders: the SHA-256 of the body so far */
 };
 
 /* Before first use: a transfer holding nothing, that reports to done. */
