@@ -114,63 +114,32 @@ $$;
 -- after_points instead of its points: a termination notice whose three
 -- weeks ran out without the landlord going to the enforcement agency is
 -- most likely settled. A daily rescore applies it the day after the
--- deadline. ruleset_load (003) and score_compute (008) are redefined for
--- the two columns: copies of those, changed where "after" is written.
+-- deadline. ruleset_load (003) is wrapped; score_compute (008) is
+-- redefined: a copy of 008's, changed where "after" is written (the
+-- change is inside its one pass over the signals).
 
 ALTER TABLE bokvar.rule ADD COLUMN after_points integer, ADD COLUMN after_unless bokvar.signal_kind[],
         ADD CHECK ((after_points IS NULL) = (after_unless IS NULL));
 
--- 003's, with after_deadline: {points, unless} stored.
-CREATE OR REPLACE FUNCTION bokvar.ruleset_load(p_rules jsonb, p_source_text text, p_source_file text, p_actor text,
+-- 003's ruleset_load() is renamed and wrapped: a new version's rules get
+-- their after_deadline ({points, unless}) from the same document.
+ALTER FUNCTION bokvar.ruleset_load(jsonb, text, text, text, boolean) RENAME TO ruleset_load_rules;
+
+CREATE FUNCTION bokvar.ruleset_load(p_rules jsonb, p_source_text text, p_source_file text, p_actor text,
                                     p_activate boolean DEFAULT true, OUT version integer, OUT new boolean)
 LANGUAGE plpgsql AS $$
-DECLARE
-        d text := md5(p_rules::text);
-        active integer;
 BEGIN
-        -- Two daemons loading at once load one version.
-        PERFORM pg_advisory_xact_lock(7243155003);
-        SELECT a.version INTO active FROM bokvar.ruleset_active a;
-        IF active IS NOT NULL AND (SELECT digest FROM bokvar.ruleset r WHERE r.version = active) = d THEN
-                version := active;
-                new := false;
-                RETURN;
+        SELECT l.version, l.new INTO version, new
+        FROM bokvar.ruleset_load_rules(p_rules, p_source_text, p_source_file, p_actor, p_activate) l;
+        IF new THEN
+                UPDATE bokvar.rule r
+                SET after_points = (x.j #>> '{after_deadline,points}')::integer,
+                    after_unless = coalesce((SELECT array_agg(k::bokvar.signal_kind)
+                                             FROM jsonb_array_elements_text(x.j #> '{after_deadline,unless}') k),
+                                            '{eviction_application}')
+                FROM jsonb_array_elements(p_rules -> 'rules') WITH ORDINALITY x(j, n)
+                WHERE r.version = ruleset_load.version AND r.position = x.n AND x.j ? 'after_deadline';
         END IF;
-
-        INSERT INTO bokvar.ruleset (loaded_by, source_file, source_text, digest, window_days, watch, outreach, urgent)
-        VALUES (p_actor, p_source_file, p_source_text, d, (p_rules ->> 'window_days')::integer,
-                (p_rules #>> '{thresholds,watch}')::integer, (p_rules #>> '{thresholds,outreach}')::integer,
-                (p_rules #>> '{thresholds,urgent}')::integer)
-        RETURNING ruleset.version INTO version;
-
-        INSERT INTO bokvar.rule (version, position, name, description, kinds, sources, within_days,
-                                 deadline_within_days, deadline_passed, count_at_least, amount_at_least,
-                                 months_at_least, children_at_least, points, per_unit, per_step, per_points, per_max,
-                                 after_points, after_unless)
-        SELECT version, r.n, r.j ->> 'name', r.j ->> 'description',
-               (SELECT array_agg(k::bokvar.signal_kind) FROM jsonb_array_elements_text(r.j #> '{when,kind}') k),
-               (SELECT array_agg(k::bokvar.feed_source) FROM jsonb_array_elements_text(r.j #> '{when,source}') k),
-               (r.j #>> '{when,within_days}')::integer, (r.j #>> '{when,deadline_within_days}')::integer,
-               (r.j #>> '{when,deadline_passed}')::boolean, (r.j #>> '{when,count_at_least}')::integer,
-               (r.j #>> '{when,amount_at_least}')::numeric, (r.j #>> '{when,months_at_least}')::integer,
-               (r.j #>> '{when,children_at_least}')::integer, (r.j ->> 'points')::integer,
-               r.j #>> '{per,unit}', (r.j #>> '{per,step}')::numeric, (r.j #>> '{per,points}')::integer,
-               (r.j #>> '{per,max}')::integer, (r.j #>> '{after_deadline,points}')::integer,
-               CASE WHEN r.j ? 'after_deadline' THEN
-                       coalesce((SELECT array_agg(k::bokvar.signal_kind)
-                                 FROM jsonb_array_elements_text(r.j #> '{after_deadline,unless}') k),
-                                '{eviction_application}')
-               END
-        FROM jsonb_array_elements(p_rules -> 'rules') WITH ORDINALITY r(j, n);
-
-        IF p_activate THEN
-                INSERT INTO bokvar.ruleset_active (version) VALUES (version)
-                ON CONFLICT (only_one) DO UPDATE SET version = excluded.version, since = now();
-        END IF;
-        INSERT INTO bokvar.audit_log (actor, action, subject, detail)
-        VALUES (p_actor, CASE WHEN p_activate THEN 'rules.load' ELSE 'rules.preview' END, version::text,
-                jsonb_build_object('file', p_source_file, 'digest', d, 'previous', active));
-        new := true;
 END;
 $$;
 
@@ -340,5 +309,6 @@ END;
 $$;
 
 REVOKE EXECUTE ON FUNCTION bokvar.access_grant(text, name), bokvar.access_grant_web(text, name),
+        bokvar.ruleset_load(jsonb, text, text, text, boolean),
         bokvar.ingest_fetch_filtered(text, jsonb, jsonb, integer), bokvar.ingest_file(text, jsonb, jsonb, integer, jsonb)
         FROM PUBLIC;

@@ -103,6 +103,34 @@ static void expect_one(const char *yaml, const char *want) {
         diag_free(&d);
 }
 
+/* after_deadline: points instead, unless kinds, into the JSON the SQL
+ * reads; and what is wrong with one. */
+static void test_after_deadline(void **state) {
+        static const char yaml[] = "thresholds: {watch: 1, outreach: 2, urgent: 3}\nrules:\n"
+                                   "  - name: a\n    when: {kind: termination_notice}\n    points: 50\n"
+                                   "    after_deadline: {points: 15}\n"
+                                   "  - name: b\n    when: {kind: eviction_warning}\n    points: 40\n"
+                                   "    after_deadline: {points: 10, unless: [eviction_application, eviction_scheduled]}\n";
+        _cleanup_(rules_freep) struct ruleset *rs = NULL;
+        struct buf json = {};
+        struct diag d = {};
+
+        (void) state;
+        assert_int_equal(rules_parse("r.yaml", yaml, strlen(yaml), &rs, &d), 0);
+        assert_int_equal(rs->rules[0].after_points, 15);
+        assert_null(rs->rules[0].after_unless);
+        assert_string_equal(rs->rules[1].after_unless[1], "eviction_scheduled");
+        assert_int_equal(rules_to_json(rs, &json), 0);
+        assert_non_null(strstr(json.data, "\"points\":50,\"when\":{\"_\":0,\"kind\":[\"termination_notice\"]},"
+                                          "\"after_deadline\":{\"points\":15}}"));
+        assert_non_null(strstr(json.data, "\"after_deadline\":{\"points\":10,\"unless\":[\"eviction_application\","
+                                          "\"eviction_scheduled\"]}}"));
+        buf_free(&json);
+        expect_one("thresholds: {watch: 1, outreach: 2, urgent: 3}\nrules:\n  - name: a\n    when: {kind: arrears}\n"
+                   "    points: 1\n    after_deadline: {unless: arrears}\n",
+                   "r.yaml:6:21: after_deadline is missing the required key 'points'");
+}
+
 static void test_small_mistakes(void **state) {
         (void) state;
         expect_one("", "r.yaml: the rules file is empty");
@@ -132,6 +160,7 @@ int main(void) {
                 cmocka_unit_test(test_shipped_rules),
                 cmocka_unit_test(test_every_mistake),
                 cmocka_unit_test(test_small_mistakes),
+                cmocka_unit_test(test_after_deadline),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
