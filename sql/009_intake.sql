@@ -62,6 +62,31 @@ BEGIN
 END;
 $$;
 
+-- A quarantined row of a regional feed that a retry, under a mended
+-- mapping, now places outside the feed's area (only:): it leaves the
+-- quarantine and counts as filtered, in its fetch and in the feed's
+-- totals, as it would have when it came. p_ids: those rows of fetch
+-- p_fetch_id, as bokvarctl quarantine retry found them. Returns how many.
+CREATE FUNCTION bokvar.quarantine_outside(p_feed text, p_fetch_id bigint, p_ids bigint[]) RETURNS integer
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp, "bokvar: elevated" AS $$
+DECLARE
+        gone integer;
+BEGIN
+        PERFORM bokvar.actor_require('{operator}', 'retry quarantined rows', true);
+        PERFORM 1 FROM bokvar.feed f WHERE f.name = p_feed FOR UPDATE;
+        DELETE FROM bokvar.quarantine q WHERE q.feed = p_feed AND q.fetch_id = p_fetch_id AND q.id = ANY (p_ids);
+        GET DIAGNOSTICS gone = ROW_COUNT;
+        IF gone <> cardinality(p_ids) THEN
+                RAISE EXCEPTION 'of % rows to leave the quarantine, % were there', cardinality(p_ids), gone
+                        USING ERRCODE = 'internal_error';
+        END IF;
+        UPDATE bokvar.fetch SET quarantined = quarantined - gone, filtered = filtered + gone WHERE id = p_fetch_id;
+        UPDATE bokvar.feed SET total_quarantined = total_quarantined - gone, total_filtered = total_filtered + gone
+        WHERE name = p_feed;
+        RETURN gone;
+END;
+$$;
+
 -- ---------------------------------------------------------------------
 -- Drop folders (a feed whose url names a directory, with pattern:): each
 -- ready file is a fetch of its own, and the files ingested are kept here
@@ -303,6 +328,8 @@ BEGIN
                 EXECUTE format('GRANT EXECUTE ON FUNCTION bokvar.signal_register(jsonb) TO %I', p_role);
         ELSIF p_function = 'operator' THEN
                 EXECUTE format('GRANT SELECT ON bokvar.feed_file TO %I', p_role);
+                EXECUTE format('GRANT EXECUTE ON FUNCTION bokvar.quarantine_outside(text, bigint, bigint[]) TO %I',
+                               p_role);
         END IF;
         RETURN notes;
 END;
@@ -310,5 +337,5 @@ $$;
 
 REVOKE EXECUTE ON FUNCTION bokvar.access_grant(text, name), bokvar.access_grant_web(text, name),
         bokvar.ruleset_load(jsonb, text, text, text, boolean),
-        bokvar.ingest_fetch_filtered(text, jsonb, jsonb, integer), bokvar.ingest_file(text, jsonb, jsonb, integer, jsonb)
-        FROM PUBLIC;
+        bokvar.ingest_fetch_filtered(text, jsonb, jsonb, integer), bokvar.ingest_file(text, jsonb, jsonb, integer, jsonb),
+        bokvar.quarantine_outside(text, bigint, bigint[]) FROM PUBLIC;

@@ -162,7 +162,7 @@ static void free_fields(char **l, size_t n) {
 
 /* What a retry of a feed came to. */
 struct retried {
-        long long retried, accepted, updated, duplicate, still_quarantined;
+        long long retried, accepted, updated, duplicate, still_quarantined, filtered;
 };
 
 /* Hands the staged COPY text to the server. */
@@ -183,7 +183,7 @@ static int copy_flush(struct ctl *ctl, struct stage *st) {
 static int retry_fetch(struct ctl *ctl, const struct feed_config *f, day_t today, PGresult *rows, int from, int to,
                        struct retried *sum) {
         _cleanup_pgresult_ PGresult *res = NULL, *copy = NULL;
-        _cleanup_(buf_free) struct buf ids = {};
+        _cleanup_(buf_free) struct buf ids = {}, outside = {};
         struct stage st = {};
         bool csv = f->format == FEED_FORMAT_CSV;
         const char *params[4];
@@ -211,6 +211,8 @@ static int retry_fetch(struct ctl *ctl, const struct feed_config *f, day_t today
         }
         for (int i = from; i < to && r == EXIT_OK; i++) {
                 unsigned line = (unsigned) strtoul(PQgetvalue(rows, i, 3), NULL, 10);
+                uint64_t filtered = st.filtered;
+                struct buf *list;
 
                 /* A row of another format than the feed's now stays. */
                 if (csv && !PQgetisnull(rows, i, 4)) {
@@ -228,7 +230,9 @@ static int retry_fetch(struct ctl *ctl, const struct feed_config *f, day_t today
                         continue;
                 if (k < 0)
                         break;
-                if (buf_printf(&ids, "%s%s", ids.len ? "," : "{", PQgetvalue(rows, i, 2)) < 0) {
+                /* Outside a regional feed's area now: not staged. */
+                list = st.filtered > filtered ? &outside : &ids;
+                if (buf_printf(list, "%s%s", list->len ? "," : "{", PQgetvalue(rows, i, 2)) < 0) {
                         k = -ENOMEM;
                         break;
                 }
@@ -253,7 +257,24 @@ static int retry_fetch(struct ctl *ctl, const struct feed_config *f, day_t today
                 r = EXIT_DATABASE;
         }
         PQclear(PQgetResult(ctl->conn));
-        if (r != EXIT_OK || ids.len == 0)
+        if (r != EXIT_OK)
+                goto out;
+        if (outside.len > 0) {
+                _cleanup_pgresult_ PGresult *gone = NULL;
+
+                if (buf_putc(&outside, '}') < 0) {
+                        k = -ENOMEM;
+                        goto fail;
+                }
+                r = ctl_call(ctl, &gone, "quarantine retry",
+                             "SELECT bokvar.quarantine_outside($1, $2::bigint, $3::bigint[])", 3,
+                             (const char *[]){ f->name, PQgetvalue(rows, from, 0), outside.data });
+                if (r != EXIT_OK)
+                        goto out;
+                sum->retried += atoll(PQgetvalue(gone, 0, 0));
+                sum->filtered += atoll(PQgetvalue(gone, 0, 0));
+        }
+        if (ids.len == 0)
                 goto out;
         if (buf_putc(&ids, '}') < 0) {
                 k = -ENOMEM;
@@ -315,6 +336,8 @@ static int retry_feed(struct ctl *ctl, const struct feed_config *f, day_t today,
         json_key_int(&dw, "updated", sum.updated);
         json_key_int(&dw, "duplicate", sum.duplicate);
         json_key_int(&dw, "still_quarantined", sum.still_quarantined);
+        if (sum.filtered > 0)
+                json_key_int(&dw, "filtered", sum.filtered);
         json_object_end(&dw);
         if (json_writer_finish(&dw) < 0)
                 return log_oom(), EXIT_FAIL;
@@ -369,7 +392,8 @@ static int quarantine_retry(struct ctl *ctl, const char *feed) {
                       "SELECT key AS feed, (value->>'retried')::integer AS retried, "
                       "(value->>'accepted')::integer AS accepted, (value->>'updated')::integer AS updated, "
                       "(value->>'duplicate')::integer AS duplicate, "
-                      "(value->>'still_quarantined')::integer AS still_quarantined "
+                      "(value->>'still_quarantined')::integer AS still_quarantined, "
+                      "coalesce((value->>'filtered')::integer, 0) AS filtered "
                       "FROM jsonb_each($1::jsonb) ORDER BY key",
                       1, params);
         if (r == EXIT_OK)

@@ -163,6 +163,41 @@ class Regional(TestCase):
         self.assertNotIn('unaccounted', p.stdout)
 
 
+    def test_retry_places_rows(self):
+        """Rows a feed could not place are quarantined; once the mapping
+        reads their municipality, a retry ingests those inside and removes
+        those outside from the quarantine, counted as filtered."""
+        op = f'int_op_{self.db.name[-6:]}'
+        self.write('region.csv', HEADER +
+                   f'Q1;arrears;2026-11-01;;{person(51)};Innegatan 1;;0581\n'
+                   f'Q2;arrears;2026-11-01;;{person(52)};Utanförstigen 3;;0180\n')
+        only = '    only: { municipality_codes: ["0581"] }\n'
+        blind = feed('region', 'region.csv', only).replace('      municipality_code: kommun\n', '')
+        cfg = self.config(f'people:\n  operators: [{op}]\nfeeds:\n' + blind)
+        status, out = self.once(cfg)
+        self.assertEqual(status, 0, out)
+        self.assertEqual(self.db.value('SELECT count(*) FROM bokvar.quarantine'), '2')
+        self.db.login(op, 'operator')
+        opcfg = self.write('operator.yaml', f'database: "dbname={self.db.name}"\npeople:\n  operators: [{op}]\n'
+                           'feeds:\n' + feed('region', 'region.csv', only))
+        p = ctl('--json', 'quarantine', 'retry', config=opcfg, env=self.db.as_login(op))
+        self.assertEqual([(r['feed'], r['retried'], r['accepted'], r['filtered']) for r in json.loads(p.stdout)],
+                         [('region', 2, 1, 1)])
+        self.assertEqual(self.ids_and_quarantine(), (['Q1'], '0'))
+        self.assertEqual(self.db.query('SELECT rows_read, accepted, quarantined, filtered FROM bokvar.fetch'),
+                         [['2', '0', '1', '1']])
+        row = self.feed_row('region')
+        self.assertEqual((row['total_rows_read'], row['total_accepted'], row['total_quarantined'],
+                          row['total_filtered']), (2, 1, 0, 1))
+        texts = table_texts(self.db)
+        for word in ('Utanförstigen', person(52).replace('-', ''), 'Q2;'):
+            self.assertEqual([t for t, x in texts.items() if word in x], [], word)
+
+    def ids_and_quarantine(self):
+        return (sorted(r[0] for r in self.db.query('SELECT external_id FROM bokvar.signal')),
+                self.db.value('SELECT count(*) FROM bokvar.quarantine'))
+
+
 class HandRegistered(TestCase):
     """bokvarctl signal add, as a caseworker, through the web's path."""
 

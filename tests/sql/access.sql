@@ -209,9 +209,10 @@ SELECT set_eq($$SELECT pg_temp.executes('case_system')$$,
 SELECT set_eq($$SELECT pg_temp.executes('operator')$$,
               ARRAY['bokvar.quarantine_raw(text,integer)', 'bokvar.quarantine_retry_rows(text)', 'bokvar.stage_create()',
                     'bokvar.quarantine_retry_fetch(text,bokvar.feed_source,bigint,bigint[])',
-                    'bokvar.quarantine_retried(text,jsonb)',
+                    'bokvar.quarantine_retried(text,jsonb)', 'bokvar.quarantine_outside(text,bigint,bigint[])',
                     'bokvar.outbox_retry(bigint)', 'bokvar.rules_preview(jsonb,text,text)', 'bokvar.purge(boolean,date)'],
-              'operators execute: the raw quarantine, its retry (rows, stage, ingest, record), outbox retry, rules preview, the purge');
+              'operators execute: the raw quarantine, its retry (rows, stage, ingest, record; 009: rows now outside '
+              'a regional feed''s area), outbox retry, rules preview, the purge');
 SELECT set_eq($$SELECT pg_temp.executes('auditor')$$,
               ARRAY['bokvar.access_log_read(bigint,text,timestamp with time zone,boolean,integer)', 'bokvar.report(integer)'],
               'auditors execute: the access log, the report');
@@ -472,6 +473,7 @@ SELECT set_eq($$SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespac
                     'bokvar.access_log_read(bigint,text,timestamp with time zone,boolean,integer)',
                     'bokvar.quarantine_retry_rows(text)',
                     'bokvar.quarantine_retry_fetch(text,bokvar.feed_source,bigint,bigint[])',
+                    'bokvar.quarantine_outside(text,bigint,bigint[])',
                     'bokvar.subject_doc(text,bigint)',
                     'bokvar.signal_register(jsonb)', 'bokvar.task_move_team(bigint,text,text,text)',
                     'bokvar.household_children_set(bigint,integer,text,text)'],
