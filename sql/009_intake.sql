@@ -317,12 +317,12 @@ $$;
 -- who entered the notice (fetch.entered_by, the audit log) whichever way
 -- it came. 008's access_grant() is renamed and wrapped, as 007 did; the
 -- wrapper also lets operators read which files drop folders ingested.
-ALTER FUNCTION bokvar.access_grant(text, name) RENAME TO access_grant_web;
+ALTER FUNCTION bokvar.access_grant(text, name) RENAME TO access_grant_speed;
 
 CREATE FUNCTION bokvar.access_grant(p_function text, p_role name) RETURNS text[]
 LANGUAGE plpgsql AS $$
 DECLARE
-        notes text[] := bokvar.access_grant_web(p_function, p_role);
+        notes text[] := bokvar.access_grant_speed(p_function, p_role);
 BEGIN
         IF p_function IN ('caseworker', 'coordinator') THEN
                 EXECUTE format('GRANT EXECUTE ON FUNCTION bokvar.signal_register(jsonb) TO %I', p_role);
@@ -335,7 +335,7 @@ BEGIN
 END;
 $$;
 
-REVOKE EXECUTE ON FUNCTION bokvar.access_grant(text, name), bokvar.access_grant_web(text, name),
+REVOKE EXECUTE ON FUNCTION bokvar.access_grant(text, name), bokvar.access_grant_speed(text, name),
         bokvar.ruleset_load(jsonb, text, text, text, boolean),
         bokvar.ingest_fetch_filtered(text, jsonb, jsonb, integer), bokvar.ingest_file(text, jsonb, jsonb, integer, jsonb),
         bokvar.quarantine_outside(text, bigint, bigint[]) FROM PUBLIC;
