@@ -78,13 +78,13 @@ int verb_feeds(struct ctl *ctl, int argc, char *argv[]) {
                                        1, (const char *[]){ files });
         if (ctl->json)
                 return ctl_print_query(ctl,
-                                   "SELECT name, source, last_attempt_at, last_success_at, last_status, last_duration_ms, "
-                                   "failures, next_due_at, last_rows_read, last_accepted, last_updated, last_duplicate, "
-                                   "last_quarantined, last_filtered, total_fetches, total_failures, total_rows_read, "
-                                   "total_accepted, total_updated, total_duplicate, total_quarantined, total_filtered, "
-                                   "last_error "
-                                   "FROM bokvar.feed ORDER BY name",
-                                   0, NULL);
+                                       "SELECT name, source, last_attempt_at, last_success_at, last_status, "
+                                       "last_duration_ms, failures, next_due_at, last_rows_read, last_accepted, "
+                                       "last_updated, last_duplicate, last_quarantined, last_filtered, total_fetches, "
+                                       "total_failures, total_rows_read, total_accepted, total_updated, "
+                                       "total_duplicate, total_quarantined, total_filtered, last_error "
+                                       "FROM bokvar.feed ORDER BY name",
+                                       0, NULL);
         r = ctl_print_query(ctl,
                            "SELECT name AS feed, source, to_char(last_attempt_at, 'YYYY-MM-DD HH24:MI') AS last_attempt, "
                            "to_char(last_success_at, 'YYYY-MM-DD HH24:MI') AS last_success, "

@@ -65,7 +65,9 @@ static int signal_option(int c, const char *arg, void *userdata) {
                 a->person_id_stdin = true;
                 return -1;
         }
-        return signal_row_set(a->row, (enum canonical_field) (c - OPTION_FIELD(0)), arg, strlen(arg)) < 0 ? EXIT_FAIL : -1;
+        if (signal_row_set(a->row, (enum canonical_field) (c - OPTION_FIELD(0)), arg, strlen(arg)) < 0)
+                return EXIT_FAIL;
+        return -1;
 }
 
 /* The notice as a JSON object of canonical fields (strings, numbers or
@@ -80,8 +82,8 @@ static int read_json(const char *path, struct signal_row *row) {
 
         k = read_full_file(streq(path, "-") ? "/dev/stdin" : path, NOTICE_MAX_BYTES, &data, &size);
         if (k < 0) {
-                fprintf(stderr, "bokvarctl signal add: cannot read %s: %s\n", streq(path, "-") ? "standard input" : path,
-                        strerror(-k));
+                fprintf(stderr, "bokvarctl signal add: cannot read %s: %s\n",
+                        streq(path, "-") ? "standard input" : path, strerror(-k));
                 return EXIT_USAGE;
         }
         if (json_tree_parse(&t, data, size) < 0 || !(root = json_tree_get(&t, NULL)) || root->type != JSON_OBJECT) {
@@ -132,8 +134,9 @@ static int read_json(const char *path, struct signal_row *row) {
 /* What the ingest found wrong, field by field, in its own words. */
 static void print_problems(const struct notice_problem *p, size_t n) {
         for (size_t i = 0; i < n; i++)
-                fprintf(stderr, "bokvarctl signal add: %s%s%s\n", p[i].field >= 0 ? canonical_field_names[p[i].field] : "",
-                        p[i].field >= 0 ? ": " : "", p[i].problem);
+                fprintf(stderr, "bokvarctl signal add: %s%s%s\n",
+                        p[i].field >= 0 ? canonical_field_names[p[i].field] : "", p[i].field >= 0 ? ": " : "",
+                        p[i].problem);
         fprintf(stderr, "bokvarctl signal add: the notice is not registered (%zu problem%s).\n", n, n == 1 ? "" : "s");
 }
 

@@ -213,8 +213,9 @@ static void on_claimed(struct pgconn *c _unused_, PGresult *res, void *userdata)
          * were when they were ingested are not fetched again. */
         if (r->cfg->drop && r->cfg->scheme == FEED_SCHEME_SFTP && r->pages == 1 && r->scan.n_files > 0) {
                 if (pgconn_query(r->pg,
-                                 "SELECT name, seen_as FROM bokvar.feed_file WHERE feed = $1 AND seen_as IS NOT NULL", 1,
-                                 (const char *[]){ r->name }, on_known_files, r) < 0)
+                                 "SELECT name, seen_as FROM bokvar.feed_file "
+                                 "WHERE feed = $1 AND seen_as IS NOT NULL",
+                                 1, (const char *[]){ r->name }, on_known_files, r) < 0)
                         round_abort(r, "cannot read the files ingested before");
                 return;
         }
