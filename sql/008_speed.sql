@@ -598,144 +598,188 @@ DROP FUNCTION bokvar.address_key(text, text, text);
 DROP FUNCTION bokvar.digits(text);
 
 -- ---------------------------------------------------------------------
--- Scoring: each signal read once per rescore, into one sorted aggregate
--- per household and rule (and per household); explanations made from the
--- same pass when they are wanted, never by computing everything twice; the
--- writes and the tasks in chunks, with progress reported as they go.
+-- Scoring: each signal read once per rescore, by one aggregate whose
+-- conditions are the ruleset's own, written into the query as constants;
+-- explanations made in the same pass when they are wanted, never by
+-- computing everything twice; the writes and the tasks in chunks, with
+-- progress reported as they go.
+
+-- The query that scores under ruleset p_version (003's definition of a
+-- score, its fingerprint and its explanation): a SELECT of household_id,
+-- score, class, next_deadline, fingerprint and explanation (NULL unless
+-- p_explain), with $1 the households in scope (read only when p_scope;
+-- else every household with a signal in the window) and $2 the day. Every
+-- signal in the window is read once, into one group per household with,
+-- per rule on signals, the count, largest amount or months and the set of
+-- the signals that meet its conditions (a hash; with p_explain also their
+-- ids, the input sorted by household and id so that each list comes in
+-- order). Whether each rule fires, its points and increments, its part of
+-- the fingerprint and of the explanation are expressions of those columns.
+-- The rules are read here, once per rescore, and the query is planned
+-- with them as constants.
+CREATE FUNCTION bokvar.score_sql(p_version integer, p_scope boolean, p_explain boolean) RETURNS text
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+        rs bokvar.ruleset;
+        r bokvar.rule;
+        cond text[];
+        on_signals boolean;
+        per_signal text[] := '{}';
+        aggs text[] := '{}';
+        fired text[] := '{}';
+        total text[] := '{}';
+        score text[] := '{}';
+        fingerprint text[] := '{}';
+        parts text[] := '{}';
+        children boolean := false;
+        c text;
+        x text;
+        n integer := 0;
+BEGIN
+        SELECT * INTO rs FROM bokvar.ruleset WHERE version = p_version;
+        FOR r IN SELECT * FROM bokvar.rule WHERE version = p_version ORDER BY position LOOP
+                n := n + 1;
+                cond := '{}';
+                IF r.kinds IS NOT NULL THEN
+                        cond := cond || format('y.kind = ANY (%L::bokvar.signal_kind[])', r.kinds);
+                END IF;
+                IF r.sources IS NOT NULL THEN
+                        cond := cond || format('y.source = ANY (%L::bokvar.feed_source[])', r.sources);
+                END IF;
+                IF r.within_days IS NOT NULL THEN
+                        cond := cond || format('y.occurred_at >= $2 - %s', r.within_days);
+                END IF;
+                IF r.deadline_within_days IS NOT NULL THEN
+                        cond := cond || format('(y.deadline >= $2 AND y.deadline <= $2 + %s)', r.deadline_within_days);
+                END IF;
+                IF r.deadline_passed IS NOT NULL THEN
+                        cond := cond || format('(y.deadline < $2) = %L', r.deadline_passed);
+                END IF;
+                IF r.amount_at_least IS NOT NULL THEN
+                        cond := cond || format('y.amount >= %L::numeric(14, 2)', r.amount_at_least);
+                END IF;
+                IF r.months_at_least IS NOT NULL THEN
+                        cond := cond || format('y.months_in_arrears >= %s', r.months_at_least);
+                END IF;
+                on_signals := cardinality(cond) > 0 OR r.count_at_least IS NOT NULL;
+                IF on_signals THEN
+                        -- What the rule's signals add up to.
+                        per_signal := per_signal || format('coalesce(%s, false) AS c%s',
+                                                           coalesce(nullif(array_to_string(cond, ' AND '), ''), 'true'),
+                                                           n);
+                        -- The set's hash is NULL when no signal meets them; the
+                        -- count is kept where a rule asks for more than one.
+                        aggs := aggs || format('bit_xor(y.h) FILTER (WHERE y.c%1$s) AS s%1$s', n);
+                        IF r.count_at_least > 1 OR r.per_unit = 'signal' THEN
+                                aggs := aggs || format('count(*) FILTER (WHERE y.c%1$s) AS n%1$s', n);
+                        END IF;
+                        IF r.per_unit = 'amount' THEN
+                                aggs := aggs || format('max(y.amount) FILTER (WHERE y.c%1$s) AS a%1$s', n);
+                        ELSIF r.per_unit = 'month' THEN
+                                aggs := aggs || format('max(y.months_in_arrears) FILTER (WHERE y.c%1$s) AS m%1$s', n);
+                        END IF;
+                        IF p_explain THEN
+                                aggs := aggs || format('array_agg(y.id) FILTER (WHERE y.c%1$s) AS i%1$s', n);
+                        END IF;
+                        c := CASE WHEN r.count_at_least > 1 OR r.per_unit = 'signal'
+                                  THEN format('g.n%s >= %s', n, coalesce(r.count_at_least, 1))
+                                  ELSE format('g.s%s IS NOT NULL', n) END;
+                ELSE
+                        c := 'true';
+                END IF;
+                IF r.children_at_least IS NOT NULL THEN
+                        c := format('%s AND g.children >= %s', c, r.children_at_least);
+                        children := true;
+                END IF;
+                fired := fired || format('coalesce(%s, false) AS f%s', c, n);
+
+                -- The points, and the increments: one per step beyond the
+                -- condition's own threshold, together at most max points in
+                -- the direction of the per points. In numeric: an amount
+                -- may make billions of steps.
+                x := CASE r.per_unit
+                     WHEN 'amount' THEN format('(g.a%s - %L::numeric(14, 2))', n, coalesce(r.amount_at_least, 0))
+                     WHEN 'child' THEN format('(g.children - %s)', coalesce(r.children_at_least, 0))
+                     WHEN 'signal' THEN format('(g.n%s - %s)', n, coalesce(r.count_at_least, 1))
+                     WHEN 'month' THEN format('(g.m%s - %s)', n, coalesce(r.months_at_least, 0))
+                     END;
+                children := children OR r.per_unit = 'child';
+                total := total || CASE WHEN x IS NULL THEN format('%s AS t%s', r.points, n)
+                                  ELSE format('%s + coalesce((sign(%L::integer::numeric) * least(abs(%L::integer), '
+                                              'abs(%L::integer) * floor((%s / %L::numeric(14, 2))::numeric)))::integer, '
+                                              '0) AS t%s',
+                                              r.points, r.per_points, r.per_max, r.per_points, x, r.per_step, n)
+                                  END;
+                score := score || format('CASE WHEN f%1$s THEN t%1$s ELSE 0 END', n);
+                fingerprint := fingerprint || format('CASE WHEN f%1$s THEN hashint8extended(%2$s * 1000003 + t%1$s, '
+                                                     '%3$s) ELSE 0 END', n, r.position,
+                                                     CASE WHEN on_signals THEN format('coalesce(s%s, 0)', n)
+                                                          ELSE '0' END);
+                -- The rule's part of the explanation, as JSON text: all of
+                -- it is parsed once, as the household's jsonb.
+                parts := parts || format('CASE WHEN f%s THEN %L || t%s || %L%s || %L END', n,
+                                         format('{"rule": %s, "description": %s, "points": ', to_json(r.name),
+                                                coalesce(to_json(r.description)::text, 'null')),
+                                         n, ', "signals": [',
+                                         CASE WHEN on_signals THEN format(' || array_to_string(i%s, %L)', n, ',')
+                                              ELSE '' END,
+                                         ']}');
+        END LOOP;
+
+        -- Each level is computed once per household (OFFSET 0 keeps the
+        -- planner from copying a column's expression into every use).
+        RETURN format($q$
+SELECT household_id, score,
+       CASE WHEN score >= %1$s THEN 'urgent' WHEN score >= %2$s THEN 'outreach' WHEN score >= %3$s THEN 'watch'
+            ELSE 'none' END::bokvar.risk_class AS class,
+       next_deadline, fingerprint, explanation
+FROM (SELECT household_id, next_deadline, (%4$s)::integer AS score, (%5$s)::bigint AS fingerprint,
+             %6$s AS explanation
+      FROM (SELECT *, %7$s
+            FROM (SELECT %8$s, g.*
+                  FROM (SELECT y.household_id, min(y.deadline) FILTER (WHERE y.deadline >= $2) AS next_deadline %9$s
+                        FROM (SELECT y.household_id, y.id, y.deadline, y.amount, y.months_in_arrears,
+                                     hashint8extended(y.id, 0) AS h %10$s
+                              FROM %11$s
+                              WHERE y.occurred_at >= $2 - %12$s
+                              ORDER BY %13$s) y
+                        GROUP BY y.household_id) g
+                  %14$s OFFSET 0) g OFFSET 0) g OFFSET 0) g
+$q$,
+                rs.urgent, rs.outreach, rs.watch,
+                coalesce(nullif(array_to_string(score, ' + '), ''), '0'),
+                coalesce(nullif(array_to_string(fingerprint, ' # '), ''), '0'),
+                CASE WHEN p_explain THEN format('(%L || concat_ws(%L, %s) || %L)::jsonb', '[', ',',
+                                                coalesce(nullif(array_to_string(parts, ', '), ''), 'NULL'), ']')
+                     ELSE 'NULL::jsonb' END,
+                coalesce(nullif(array_to_string(fired || total, ', '), ''), 'true AS nothing'),
+                CASE WHEN children THEN 'h.children' ELSE 'NULL::integer AS children' END,
+                coalesce(', ' || nullif(array_to_string(aggs, ', '), ''), ''),
+                coalesce(', ' || nullif(array_to_string(per_signal, ', '), ''), ''),
+                CASE WHEN p_scope THEN '(SELECT DISTINCT u FROM unnest($1) u) x(id) JOIN bokvar.signal y '
+                                       'ON y.household_id = x.id'
+                     ELSE 'bokvar.signal y' END,
+                rs.window_days,
+                CASE WHEN p_explain THEN 'y.household_id, y.id' ELSE 'y.household_id' END,
+                CASE WHEN children THEN 'LEFT JOIN bokvar.household h ON h.id = g.household_id' ELSE '' END);
+END;
+$$;
 
 -- The score of every household in scope (p_households NULL: every
 -- household with a signal in the window) under ruleset p_version, as of
--- p_today: 003's definition, computed differently. Each signal in the
--- window is read once and joined to the rules of its kind whose signal
--- conditions it meets (or to none), and one pass over those rows, sorted
--- by household, rule and signal, gives per household and rule the count,
--- the largest amount and months, the set of signals (a hash, for the
--- fingerprint; their ids, for the explanation) and per household its
--- nearest deadline ahead. Without p_explain the explanation is NULL and
--- only its fingerprint is computed.
+-- p_today: bokvar.score_sql()'s query. Without p_explain the explanation
+-- is NULL and only its fingerprint is computed. The sort of the signals
+-- takes a few hundred megabytes for a million households; the households
+-- are merged with it in order (a hash of the groups costs more).
 CREATE OR REPLACE FUNCTION bokvar.score_compute(p_version integer, p_households bigint[], p_today date,
                                                 p_explain boolean DEFAULT true)
 RETURNS TABLE (household_id bigint, score integer, class bokvar.risk_class, next_deadline date,
                fingerprint bigint, explanation jsonb)
-LANGUAGE plpgsql SET work_mem = '256MB' SET random_page_cost = 1.1 SET plan_cache_mode = force_custom_plan
-SET max_parallel_workers_per_gather = 0 AS $$
-DECLARE
-        rs bokvar.ruleset;
+LANGUAGE plpgsql SET work_mem = '512MB' SET random_page_cost = 1.1 SET max_parallel_workers_per_gather = 0
+SET enable_hashjoin = off AS $$
 BEGIN
-        SELECT * INTO rs FROM bokvar.ruleset r WHERE r.version = p_version;
-
-        -- The rules that look at signals, one row per kind they look at, so
-        -- that a signal meets only the rules of its kind; and the rules,
-        -- each once, with what fires and counts them.
-        CREATE TEMP TABLE score_rule_kind ON COMMIT DROP AS
-        SELECT r.position, k.kind, r.sources, r.within_days, r.deadline_within_days, r.deadline_passed,
-               r.amount_at_least, r.months_at_least
-        FROM bokvar.rule r, unnest(coalesce(r.kinds, enum_range(NULL::bokvar.signal_kind))) k(kind)
-        WHERE r.version = p_version
-          AND (r.kinds IS NOT NULL OR r.sources IS NOT NULL OR r.within_days IS NOT NULL
-               OR r.deadline_within_days IS NOT NULL OR r.deadline_passed IS NOT NULL
-               OR r.count_at_least IS NOT NULL OR r.amount_at_least IS NOT NULL OR r.months_at_least IS NOT NULL);
-        CREATE TEMP TABLE score_rule ON COMMIT DROP AS
-        SELECT r.*, r.position IN (SELECT rk.position FROM score_rule_kind rk) AS on_signals
-        FROM bokvar.rule r WHERE r.version = p_version;
-        ANALYZE score_rule_kind, score_rule;
-
-        -- One pass. Sorted by household, rule and signal, the ids of a
-        -- rule's signals come in order into their array, and the two
-        -- levels of grouping are one sorted aggregation.
-        CREATE TEMP TABLE score_agg ON COMMIT DROP AS
-        SELECT x.household_id, x.position, GROUPING(x.position) = 1 AS home, count(x.position)::integer AS n,
-               max(x.amount) AS amount, max(x.months) AS months,
-               min(x.deadline) FILTER (WHERE x.deadline >= p_today) AS next_deadline,
-               bit_xor(hashint8extended(x.id, 0)) FILTER (WHERE x.position IS NOT NULL) AS signal_set,
-               array_agg(x.id) FILTER (WHERE p_explain AND x.position IS NOT NULL) AS signals
-        FROM (SELECT s.id, s.household_id, rk.position, s.amount, s.months_in_arrears AS months, s.deadline
-              FROM (SELECT y.id, y.household_id, y.kind, y.source, y.occurred_at, y.deadline, y.amount,
-                           y.months_in_arrears
-                    FROM bokvar.signal y
-                    WHERE p_households IS NULL AND y.occurred_at >= p_today - rs.window_days
-                    UNION ALL
-                    SELECT y.id, y.household_id, y.kind, y.source, y.occurred_at, y.deadline, y.amount,
-                           y.months_in_arrears
-                    FROM (SELECT DISTINCT u FROM unnest(p_households) u) h(id)
-                    JOIN bokvar.signal y ON y.household_id = h.id
-                    WHERE p_households IS NOT NULL AND y.occurred_at >= p_today - rs.window_days) s
-              LEFT JOIN score_rule_kind rk
-                     ON rk.kind = s.kind
-                    AND (rk.sources IS NULL OR s.source = ANY (rk.sources))
-                    AND (rk.within_days IS NULL OR s.occurred_at >= p_today - rk.within_days)
-                    AND (rk.deadline_within_days IS NULL
-                         OR (s.deadline >= p_today AND s.deadline <= p_today + rk.deadline_within_days))
-                    AND (rk.deadline_passed IS NULL OR (s.deadline < p_today) = rk.deadline_passed)
-                    AND (rk.amount_at_least IS NULL OR s.amount >= rk.amount_at_least)
-                    AND (rk.months_at_least IS NULL OR s.months_in_arrears >= rk.months_at_least)
-              ORDER BY s.household_id, rk.position, s.id) x
-        GROUP BY GROUPING SETS ((x.household_id, x.position), (x.household_id));
-        ANALYZE score_agg;
-
-        -- The households in scope, with what rules may ask of them.
-        CREATE TEMP TABLE score_home ON COMMIT DROP AS
-        SELECT a.household_id, a.next_deadline, h.children
-        FROM score_agg a JOIN bokvar.household h ON h.id = a.household_id
-        WHERE a.home;
-        ANALYZE score_home;
-
-        RETURN QUERY
-        WITH fired AS (
-                -- Rules on signals that fire, and rules on the household alone
-                -- for every household with a signal in the window.
-                SELECT m.household_id, r.position, m.n, m.amount, m.months, m.signal_set, m.signals, r.name,
-                       r.description, r.points, r.per_unit, r.per_step, r.per_points, r.per_max, r.amount_at_least,
-                       r.months_at_least, r.count_at_least, r.children_at_least, h.children
-                FROM score_agg m
-                JOIN score_rule r ON r.position = m.position
-                JOIN score_home h ON h.household_id = m.household_id
-                WHERE NOT m.home AND m.n >= coalesce(r.count_at_least, 1)
-                  AND (r.children_at_least IS NULL OR h.children >= r.children_at_least)
-                UNION ALL
-                SELECT h.household_id, r.position, NULL, NULL, NULL, NULL, NULL, r.name, r.description, r.points,
-                       r.per_unit, r.per_step, r.per_points, r.per_max, r.amount_at_least, r.months_at_least,
-                       r.count_at_least, r.children_at_least, h.children
-                FROM score_home h
-                JOIN score_rule r ON NOT r.on_signals
-                WHERE r.children_at_least IS NULL OR h.children >= r.children_at_least
-        ), points AS (
-                -- The rule's points, and its increments: one per step beyond
-                -- the condition's own threshold, together at most max points
-                -- in the direction of the per points. In numeric: an amount
-                -- may make billions of steps.
-                SELECT f.*, f.points + CASE WHEN f.per_unit IS NULL THEN 0 ELSE coalesce((sign(f.per_points::numeric)
-                        * least(abs(f.per_max), abs(f.per_points) * floor(
-                        CASE f.per_unit
-                        WHEN 'amount' THEN (f.amount - coalesce(f.amount_at_least, 0)) / f.per_step
-                        WHEN 'child' THEN (f.children - coalesce(f.children_at_least, 0)) / f.per_step
-                        WHEN 'signal' THEN (f.n - coalesce(f.count_at_least, 1)) / f.per_step
-                        WHEN 'month' THEN (f.months - coalesce(f.months_at_least, 0)) / f.per_step
-                        END::numeric)))::integer, 0) END AS total
-                FROM fired f
-        ), per_home AS (
-                -- The explanation in rule order: the rows sorted once, not
-                -- each household's on its own.
-                SELECT p.household_id, sum(p.total)::integer AS score,
-                       bit_xor(hashint8extended(p.position * 1000003 + p.total,
-                                                coalesce(p.signal_set, 0))) AS fingerprint,
-                       jsonb_agg(jsonb_build_object('rule', p.name, 'description', p.description, 'points', p.total,
-                                                    'signals', coalesce(to_jsonb(p.signals), '[]')))
-                           FILTER (WHERE p_explain) AS explanation
-                FROM (SELECT * FROM points ORDER BY household_id, position) p
-                GROUP BY p.household_id
-        )
-        SELECT o.household_id, coalesce(x.score, 0),
-               CASE WHEN coalesce(x.score, 0) >= rs.urgent THEN 'urgent'
-                    WHEN coalesce(x.score, 0) >= rs.outreach THEN 'outreach'
-                    WHEN coalesce(x.score, 0) >= rs.watch THEN 'watch'
-                    ELSE 'none' END::bokvar.risk_class,
-               o.next_deadline, coalesce(x.fingerprint, 0),
-               CASE WHEN p_explain THEN coalesce(x.explanation, '[]') END
-        FROM score_home o
-        LEFT JOIN per_home x ON x.household_id = o.household_id;
-
-        DROP TABLE score_rule_kind, score_rule, score_agg, score_home;
+        RETURN QUERY EXECUTE bokvar.score_sql(p_version, p_households IS NOT NULL, p_explain)
+                USING p_households, p_today;
 END;
 $$;
 
@@ -752,51 +796,56 @@ LANGUAGE sql IMMUTABLE AS $$ SELECT 50000 $$;
 -- scoring); for a daily rescore, where few do, the scores come in short
 -- first and only those that changed are explained. Households in scope
 -- whose signals all left the window drop to score 0, class none. The
--- writes go in chunks of bokvar.score_chunk() households, each followed by
--- a notice "bokvar progress: D of N households" (bokvard shows it).
--- Returns how many scores changed.
+-- scores are computed and compared with the stored ones in one statement;
+-- the writes go in chunks of bokvar.score_chunk() households in the order
+-- of their ids, and where there is more than one chunk each is followed
+-- by a notice "bokvar progress: D of N households" (bokvard shows it, with
+-- the time left). Returns how many scores changed.
 CREATE OR REPLACE FUNCTION bokvar.score_apply(p_households bigint[], p_today date DEFAULT current_date) RETURNS integer
-LANGUAGE plpgsql SET work_mem = '256MB' SET random_page_cost = 1.1 SET plan_cache_mode = force_custom_plan AS $$
+LANGUAGE plpgsql SET work_mem = '512MB' SET random_page_cost = 1.1 SET max_parallel_workers_per_gather = 0
+SET plan_cache_mode = force_custom_plan AS $$
 DECLARE
         v integer;
         changed integer;
         explained boolean;
         chunk integer := bokvar.score_chunk();
+        all_ids bigint[];
         ids bigint[];
+        hashjoin text := current_setting('enable_hashjoin');
 BEGIN
         SELECT a.version INTO v FROM bokvar.ruleset_active a;
         IF v IS NULL THEN
                 RETURN 0;
         END IF;
         explained := p_households IS NOT NULL OR NOT EXISTS (SELECT 1 FROM bokvar.score s WHERE s.ruleset_version = v);
-        CREATE TEMP TABLE score_new ON COMMIT DROP AS
-        SELECT * FROM bokvar.score_compute(v, p_households, p_today, explained);
-        ANALYZE score_new;
 
         -- What changed; households scored before but without signals in the
-        -- window now drop to none. (The scores in scope: all, or those of
-        -- the households listed, found by their key.)
-        CREATE TEMP TABLE score_changed ON COMMIT DROP AS
-        SELECT row_number() OVER (ORDER BY coalesce(n.household_id, s.household_id)) AS k,
-               coalesce(n.household_id, s.household_id) AS household_id, coalesce(n.score, 0) AS score,
-               coalesce(n.class, 'none') AS class, n.next_deadline, coalesce(n.fingerprint, 0) AS fingerprint,
-               s.household_id IS NULL
-               OR (s.score, s.class, s.ruleset_version, s.fingerprint)
-                  IS DISTINCT FROM (coalesce(n.score, 0), coalesce(n.class, 'none'), v, coalesce(n.fingerprint, 0))
-                       AS explained_differently,
-               n.explanation
-        FROM score_new n
-        FULL JOIN (SELECT * FROM bokvar.score x WHERE p_households IS NULL
-                   UNION ALL
-                   SELECT x.* FROM (SELECT DISTINCT u FROM unnest(p_households) u) h(id)
-                   JOIN bokvar.score x ON x.household_id = h.id WHERE p_households IS NOT NULL) s
-               ON s.household_id = n.household_id
-        WHERE s.household_id IS NULL
-           OR (s.score, s.class, s.ruleset_version, s.next_deadline, s.fingerprint)
-              IS DISTINCT FROM (coalesce(n.score, 0), coalesce(n.class, 'none'), v, n.next_deadline,
-                                coalesce(n.fingerprint, 0));
+        -- window now drop to none. The new scores come sorted by household,
+        -- and so do the stored ones (by their key): a merge, not a hash of
+        -- a million explanations.
+        PERFORM set_config('enable_hashjoin', 'off', true);
+        EXECUTE format($q$
+                CREATE TEMP TABLE score_changed ON COMMIT DROP AS
+                SELECT coalesce(n.household_id, s.household_id) AS household_id, coalesce(n.score, 0) AS score,
+                       coalesce(n.class, 'none') AS class, n.next_deadline, coalesce(n.fingerprint, 0) AS fingerprint,
+                       s.household_id IS NULL
+                       OR (s.score, s.class, s.ruleset_version, s.fingerprint)
+                          IS DISTINCT FROM (coalesce(n.score, 0), coalesce(n.class, 'none'), %1$s,
+                                            coalesce(n.fingerprint, 0)) AS explained_differently,
+                       n.explanation
+                FROM (%2$s) n
+                FULL JOIN (%3$s) s ON s.household_id = n.household_id
+                WHERE s.household_id IS NULL
+                   OR (s.score, s.class, s.ruleset_version, s.next_deadline, s.fingerprint)
+                      IS DISTINCT FROM (coalesce(n.score, 0), coalesce(n.class, 'none'), %1$s, n.next_deadline,
+                                        coalesce(n.fingerprint, 0))
+                $q$, v, bokvar.score_sql(v, p_households IS NOT NULL, explained),
+                CASE WHEN p_households IS NULL THEN 'SELECT * FROM bokvar.score'
+                     ELSE 'SELECT x.* FROM (SELECT DISTINCT u FROM unnest($1) u) h(id) '
+                          'JOIN bokvar.score x ON x.household_id = h.id' END)
+                USING p_households, p_today;
         GET DIAGNOSTICS changed = ROW_COUNT;
-        DROP TABLE score_new;
+        PERFORM set_config('enable_hashjoin', hashjoin, true);
         IF changed = 0 THEN
                 DROP TABLE score_changed;
                 RETURN 0;
@@ -811,24 +860,26 @@ BEGIN
                                                    WHERE x.explained_differently), p_today, true) e
                 WHERE e.household_id = c.household_id;
         END IF;
+
+        all_ids := ARRAY(SELECT c.household_id FROM score_changed c ORDER BY 1);
         IF changed > chunk THEN
-                CREATE INDEX ON score_changed (k);
+                CREATE INDEX ON score_changed (household_id);
                 RAISE NOTICE 'bokvar progress: 0 of % households', changed;
         END IF;
-
         FOR lo IN 1..changed BY chunk LOOP
+                ids := all_ids[lo:lo + chunk - 1];
                 INSERT INTO bokvar.score_history (household_id, scored_at, as_of, score, class, ruleset_version,
                                                   explanation)
                 SELECT c.household_id, clock_timestamp(), p_today, c.score, c.class, v, coalesce(c.explanation, '[]')
                 FROM score_changed c
-                WHERE c.k BETWEEN lo AND lo + chunk - 1 AND c.explained_differently;
+                WHERE c.household_id BETWEEN ids[1] AND ids[cardinality(ids)] AND c.explained_differently;
 
                 INSERT INTO bokvar.score AS s (household_id, score, class, ruleset_version, next_deadline,
                                                explanation, fingerprint, as_of, scored_at)
                 SELECT c.household_id, c.score, c.class, v, c.next_deadline, coalesce(c.explanation, '[]'),
                        c.fingerprint, p_today, clock_timestamp()
                 FROM score_changed c
-                WHERE c.k BETWEEN lo AND lo + chunk - 1
+                WHERE c.household_id BETWEEN ids[1] AND ids[cardinality(ids)]
                 ON CONFLICT (household_id) DO UPDATE
                 SET score = excluded.score, class = excluded.class, ruleset_version = excluded.ruleset_version,
                     next_deadline = excluded.next_deadline, as_of = excluded.as_of, fingerprint = excluded.fingerprint,
@@ -841,7 +892,6 @@ BEGIN
                                                             excluded.fingerprint)
                                      THEN excluded.scored_at ELSE s.scored_at END;
 
-                ids := ARRAY(SELECT c.household_id FROM score_changed c WHERE c.k BETWEEN lo AND lo + chunk - 1);
                 PERFORM bokvar.scores_changed(ids, p_today);
                 IF changed > chunk THEN
                         RAISE NOTICE 'bokvar progress: % of % households', least(lo + chunk - 1, changed), changed;
@@ -851,6 +901,7 @@ BEGIN
         RETURN changed;
 END;
 $$;
+
 
 -- ---------------------------------------------------------------------
 -- Tasks: routing by normalised words (C makes them: the teams' from the
@@ -1206,5 +1257,5 @@ REVOKE EXECUTE ON FUNCTION bokvar.stage_create(), bokvar.stage_table(), bokvar.s
         bokvar.home_key(text, text),
         bokvar.ingest_quarantine(text, bigint), bokvar.quarantine_retry_rows(text),
         bokvar.quarantine_retry_fetch(text, bokvar.feed_source, bigint, bigint[]), bokvar.quarantine_retried(text, jsonb),
-        bokvar.score_chunk(), bokvar.prefix_patterns(text[]), bokvar.route_all(bigint[])
+        bokvar.score_chunk(), bokvar.score_sql(integer, boolean, boolean), bokvar.prefix_patterns(text[]), bokvar.route_all(bigint[])
         FROM PUBLIC;
