@@ -995,22 +995,24 @@ $$;
 
 -- Records events for tasks (set-based): a task_event row each and, for the
 -- events that are sent, an outbox row per event and channel with its
--- payload (004's task_payload(), inline), in the caller's transaction;
--- then wakes the dispatchers (at commit).
+-- payload (004's task_payload(), inline), in the caller's transaction, in
+-- one statement; then wakes the dispatchers (at commit). Returns the
+-- number of events.
 CREATE OR REPLACE FUNCTION bokvar.task_events(p_task_ids bigint[], p_kind text, p_by text, p_detail jsonb DEFAULT '{}')
 RETURNS integer
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET plan_cache_mode = force_custom_plan AS $$
 DECLARE
+        send boolean := bokvar.event_is_sent(p_kind) AND EXISTS (SELECT 1 FROM bokvar.channel);
         n integer;
+        sent integer;
 BEGIN
-        CREATE TEMP TABLE task_new_event ON COMMIT DROP AS
-        SELECT t.id AS task_id, 'evt_' || replace(gen_random_uuid()::text, '-', '') AS event_id, t.class,
-               clock_timestamp() AS at
-        FROM bokvar.task t WHERE t.id = ANY (p_task_ids);
-        GET DIAGNOSTICS n = ROW_COUNT;
-        INSERT INTO bokvar.task_event (task_id, event_id, kind, at, by, class, detail)
-        SELECT e.task_id, e.event_id, p_kind, e.at, p_by, e.class, p_detail FROM task_new_event e;
-        IF n > 0 AND bokvar.event_is_sent(p_kind) AND EXISTS (SELECT 1 FROM bokvar.channel) THEN
+        WITH e AS (
+                INSERT INTO bokvar.task_event (task_id, event_id, kind, at, by, class, detail)
+                SELECT t.id, 'evt_' || replace(gen_random_uuid()::text, '-', ''), p_kind, clock_timestamp(), p_by,
+                       t.class, p_detail
+                FROM bokvar.task t WHERE t.id = ANY (p_task_ids)
+                RETURNING task_id, event_id, at
+        ), o AS (
                 INSERT INTO bokvar.outbox (event_id, task_id, kind, channel, recipient, payload)
                 SELECT e.event_id, t.id, p_kind, c.name, CASE WHEN c.type = 'smtp' THEN tm.email END,
                        jsonb_build_object(
@@ -1023,18 +1025,19 @@ BEGIN
                                        'children', coalesce(h.children, 0),
                                        'rules', coalesce((SELECT jsonb_agg(x -> 'rule')
                                                           FROM jsonb_array_elements(s.explanation) x), '[]')))
-                FROM task_new_event e
+                FROM e
                 JOIN bokvar.task t ON t.id = e.task_id
                 JOIN bokvar.household h ON h.id = t.household_id
                 LEFT JOIN bokvar.score s ON s.household_id = t.household_id
                 LEFT JOIN bokvar.team tm ON tm.name = t.team
                 CROSS JOIN bokvar.channel c
-                WHERE c.type <> 'smtp' OR tm.email IS NOT NULL;
-                IF FOUND THEN
-                        PERFORM pg_notify('bokvar_outbox', '');
-                END IF;
+                WHERE send AND (c.type <> 'smtp' OR tm.email IS NOT NULL)
+                RETURNING 1
+        )
+        SELECT (SELECT count(*) FROM e), (SELECT count(*) FROM o) INTO n, sent;
+        IF sent > 0 THEN
+                PERFORM pg_notify('bokvar_outbox', '');
         END IF;
-        DROP TABLE task_new_event;
         RETURN n;
 END;
 $$;
@@ -1103,6 +1106,13 @@ BEGIN
         SELECT array_agg(id) INTO ids FROM created;
         IF ids IS NOT NULL THEN
                 PERFORM bokvar.task_events(ids, 'created', 'bokvar');
+        END IF;
+
+        -- The households had no open task (the first scoring, mostly): no
+        -- task to follow.
+        IF NOT EXISTS (SELECT 1 FROM task_scope sc WHERE sc.task_id IS NOT NULL) THEN
+                DROP TABLE task_scope;
+                RETURN;
         END IF;
 
         -- A higher class than the task has seen: escalate, due sooner. The
