@@ -602,6 +602,10 @@ static void on_claimed(struct pgconn *c _unused_, PGresult *res, void *userdata)
 static void start_queued(struct dispatcher *d) {
         usec_t lease = lease_seconds(d->config) * USEC_PER_SEC, margin = longest_timeout(d->config) + 5 * USEC_PER_SEC;
 
+        /* Every channel's connections stay open for the next sends, as many
+         * as may be in flight to it (the configuration may have changed). */
+        curl_glue_keep_connections(d->glue, d->config->outreach.concurrency *
+                                                    MAX(d->config->outreach.n_channels, (size_t) 1));
         while (d->queue && (d->stopped || d->n_inflight < d->config->outreach.concurrency)) {
                 struct claimed *cl = queue_pop(d);
 

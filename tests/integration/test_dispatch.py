@@ -356,6 +356,21 @@ class Dispatch(TestCase):
         self.assertEqual(len(claimers), 2, f'both daemons sent: {claimers}')
         self.assertEqual(self.db.value('SELECT count(*) FROM bokvar.task'), str(n))
 
+    def test_connections_are_kept_and_reused(self):
+        # Many events, a few at a time, to a receiver that keeps connections
+        # alive: sent over as many connections as are ever in flight, not
+        # one per event (nor reopened when fewer are in flight for a while).
+        hook = self.hook()
+        hook.delay(0.02)
+        n = 120
+        cfg = self.setup([row(i) for i in range(n)], hook_channel(hook), concurrency=8)
+        daemon = self.daemon(cfg, env=self.env)
+        daemon.wait_ready()
+        self.wait_delivered(n, timeout=90)
+        self.assertEqual(len(self.assert_every_event_arrived(hook)), n)
+        connections = hook.summary()['connections']
+        self.assertLessEqual(connections, 8, f'{n} events over {connections} connections')
+
     def test_refusal_is_a_dead_letter_without_retries(self):
         hook = self.hook()
         hook.respond(400)
