@@ -69,6 +69,15 @@ int ctl_query(struct ctl *ctl, PGresult **ret, const char *sql, int n, const cha
         return ctl_call(ctl, ret, NULL, sql, n, params);
 }
 
+int ctl_read_number(const char *verb, char *buf, size_t size) {
+        if (!fgets(buf, (int) size, stdin)) {
+                fprintf(stderr, "bokvarctl %s: no identity number on standard input\n", verb);
+                return EXIT_USAGE;
+        }
+        buf[strcspn(buf, "\r\n")] = 0;
+        return -1;
+}
+
 bool ctl_valid_id(const char *s) {
         return s[0] && strlen(s) <= 18 && strspn(s, "0123456789") == strlen(s);
 }

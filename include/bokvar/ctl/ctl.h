@@ -57,6 +57,12 @@ int ctl_string_option(int c, const char *arg, void *userdata);
 /* -1 when a command got no arguments beyond its options, else EXIT_USAGE (said why). */
 int ctl_no_arguments(int argc, char *argv[]);
 
+/* Reads an identity number from standard input (given as "-"), which keeps
+ * it out of the process list and the shell's history: the first line,
+ * without its line break. Returns -1 to continue, or EXIT_USAGE (said why,
+ * for verb). The caller clears buf with explicit_bzero() when done. */
+int ctl_read_number(const char *verb, char *buf, size_t size);
+
 /* An id as bokvarctl takes them: 1 to 18 digits. */
 bool ctl_valid_id(const char *s);
 /* Whether s is one of the words of a NULL-terminated list (a vocabulary). */
@@ -71,7 +77,8 @@ int ctl_household_print(struct ctl *ctl, const char *doc);
 
 /* Commands: check, migrate, version and whoami with main in bokvarctl.c;
  * the others in ctl-feeds.c (feeds, quarantine), ctl-households.c
- * (households, household), ctl-rules.c, ctl-tasks.c (tasks, task),
+ * (households, household show|children|merge|split), ctl-rules.c,
+ * ctl-tasks.c (tasks, task),
  * ctl-outbox.c, ctl-report.c, ctl-access.c (access-log, purge, subject). */
 int verb_feeds(struct ctl *ctl, int argc, char *argv[]);
 int verb_quarantine(struct ctl *ctl, int argc, char *argv[]);
