@@ -4,19 +4,23 @@
 --
 -- Children. A household's children is NULL while nobody has said how many
 -- (landlord notices rarely do), and NULL is never taken for 0: not in the
--- lists, the webhook (null), the e-mail ("unknown") or the report (which
--- counts the households whose children are unknown). Caseworkers correct
--- the count (household_children), recorded with who and when in
--- children_correction; the most recent count reported or corrected is the
--- household's (children_reports ranks them; household_children_settle
--- applies the first).
+-- lists, the web's worklist, the webhook (null), the e-mail ("unknown") or
+-- the report (which counts the households whose children are unknown).
+-- Caseworkers correct the count through 007's household_children_correct
+-- (the web, and now bokvarctl), kept in 007's children_correction; the
+-- most recent count reported or corrected is the household's
+-- (children_reports ranks them; household_children_settle applies the
+-- first), where 007 let the correction stand until an ingest overwrote it.
 --
 -- The order. bokvar.priority_key() is the one definition of the order of
 -- every list of households and tasks (the worklist, the household list,
--- the web's): a scheduled eviction in a household with children first,
--- whatever its class; then the class; then children present (yes, unknown,
--- no), not their number; then the nearest deadline; then the score.
--- bokvar.household_order gives each household what the key needs.
+-- the web's worklist): a scheduled eviction in a household with children
+-- first, whatever its class; then the class; then children present (yes,
+-- unknown, no), not their number; then the nearest deadline; then the
+-- score. bokvar.household_order gives each household what the key needs;
+-- an open task keeps its household's children and eviction date (007 kept
+-- the children, as 0 when unknown) so that the web reads a page of its
+-- worklist from an index.
 --
 -- People who move. Signals belong to the home they concern: the address on
 -- a signal decides; the identity number only where a signal has no address
@@ -36,19 +40,6 @@
 -- ---------------------------------------------------------------------
 -- Tables.
 
--- A caseworker's count of a household's children, with how they know it,
--- who and when. The counts feeds report are on the signals themselves.
--- Goes with its household (the purge, a merge moves it first).
-CREATE TABLE bokvar.children_correction (
-        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-        household_id bigint NOT NULL REFERENCES bokvar.household (id) ON DELETE CASCADE,
-        children integer NOT NULL CHECK (children BETWEEN 0 AND 99),
-        source text NOT NULL CHECK (length(btrim(source)) BETWEEN 1 AND 200),  -- "home visit", "the family's papers"
-        at timestamptz NOT NULL DEFAULT now(),
-        by text NOT NULL
-);
-CREATE INDEX children_correction_household ON bokvar.children_correction (household_id, at);
-
 -- The address keys of households merged into another: signals at such an
 -- address go to the household kept.
 CREATE TABLE bokvar.household_alias (
@@ -64,7 +55,9 @@ CREATE INDEX household_alias_household ON bokvar.household_alias (household_id);
 -- until they are reported somewhere else.
 ALTER TABLE bokvar.household_person ADD COLUMN split_from bigint;
 
-ALTER TABLE bokvar.children_correction ALTER COLUMN source SET STATISTICS 0;
+-- Free text and addresses are never sampled into the statistics (as
+-- sql/006_access.sql has it; 007's note of a correction was).
+ALTER TABLE bokvar.children_correction ALTER COLUMN note SET STATISTICS 0;
 ALTER TABLE bokvar.household_alias ALTER COLUMN address_key SET STATISTICS 0;
 
 -- Row-level security as on the household's other tables (sql/006_access.sql).
@@ -72,7 +65,7 @@ DO $$
 DECLARE
         t text;
 BEGIN
-        FOREACH t IN ARRAY ARRAY['children_correction', 'household_alias'] LOOP
+        FOREACH t IN ARRAY ARRAY['household_alias'] LOOP
                 EXECUTE format('ALTER TABLE bokvar.%I ENABLE ROW LEVEL SECURITY', t);
                 EXECUTE format('ALTER TABLE bokvar.%I FORCE ROW LEVEL SECURITY', t);
                 EXECUTE format('CREATE POLICY system ON bokvar.%I USING (bokvar.session_is_system() OR (SELECT bokvar.elevated())) '
@@ -113,17 +106,14 @@ $$;
 -- enforcement agency has scheduled, today or later, and not cancelled or
 -- carried out since (NULL: none). For the views below and the web; people
 -- select it through them.
-CREATE VIEW bokvar.household_order AS
-SELECT h.id AS household_id, coalesce(s.class, 'none') AS class, h.children, s.next_deadline,
-       coalesce(s.score, 0) AS score, s.ruleset_version, s.explanation, e.eviction_date
-FROM bokvar.household h
-LEFT JOIN bokvar.score s ON s.household_id = h.id
-LEFT JOIN (SELECT x.household_id, min(x.deadline) AS eviction_date FROM bokvar.signal x
-           WHERE x.kind = 'eviction_scheduled' AND x.deadline >= current_date
-             AND NOT EXISTS (SELECT 1 FROM bokvar.signal c
-                             WHERE c.household_id = x.household_id AND c.kind IN ('eviction_cancelled', 'eviction_executed')
-                               AND c.occurred_at >= x.occurred_at)
-           GROUP BY x.household_id) e ON e.household_id = h.id;
+-- The evictions the enforcement agency has scheduled and not cancelled or
+-- carried out since: a row per date scheduled, passed or not.
+CREATE VIEW bokvar.eviction_pending AS
+SELECT x.household_id, x.deadline AS eviction_date FROM bokvar.signal x
+WHERE x.kind = 'eviction_scheduled' AND x.deadline IS NOT NULL
+  AND NOT EXISTS (SELECT 1 FROM bokvar.signal c
+                  WHERE c.household_id = x.household_id AND c.kind IN ('eviction_cancelled', 'eviction_executed')
+                    AND c.occurred_at >= x.occurred_at);
 
 -- The enforcement agency's eviction dates, cancellations and evictions, for
 -- the view above: a few thousand a year in a country, found without
@@ -131,6 +121,65 @@ LEFT JOIN (SELECT x.household_id, min(x.deadline) AS eviction_date FROM bokvar.s
 -- an index entry for these alone.
 CREATE INDEX signal_eviction ON bokvar.signal (household_id)
         WHERE kind IN ('eviction_scheduled', 'eviction_cancelled', 'eviction_executed');
+
+CREATE VIEW bokvar.household_order AS
+SELECT h.id AS household_id, coalesce(s.class, 'none') AS class, h.children, s.next_deadline,
+       coalesce(s.score, 0) AS score, s.ruleset_version, s.explanation, e.eviction_date
+FROM bokvar.household h
+LEFT JOIN bokvar.score s ON s.household_id = h.id
+LEFT JOIN (SELECT p.household_id, min(p.eviction_date) AS eviction_date FROM bokvar.eviction_pending p
+           WHERE p.eviction_date >= current_date GROUP BY p.household_id) e ON e.household_id = h.id;
+
+-- The latest date an eviction is scheduled for in the household, passed or
+-- not (NULL: none pending): what an open task keeps of it; the key's first
+-- rule compares it with the day.
+CREATE FUNCTION bokvar.eviction_until(p_household bigint) RETURNS date
+LANGUAGE sql STABLE AS $$
+        SELECT max(p.eviction_date) FROM bokvar.eviction_pending p WHERE p.household_id = p_household
+$$;
+
+-- 007 keeps the worklist's order on the open task, so that the web reads a
+-- page of it from an index. The order is the key's now: the task keeps its
+-- household's children as they are (NULL: unknown, where 007 wrote 0) and
+-- the date up to which an eviction is scheduled; tasks_follow_households
+-- keeps both in step, and a new task takes them (task_children).
+ALTER TABLE bokvar.task ALTER COLUMN household_children DROP NOT NULL, ALTER COLUMN household_children DROP DEFAULT;
+ALTER TABLE bokvar.task ADD COLUMN eviction_until date;
+UPDATE bokvar.task t SET household_children = h.children, eviction_until = bokvar.eviction_until(h.id)
+FROM bokvar.household h WHERE h.id = t.household_id AND t.status = 'open';
+
+CREATE OR REPLACE FUNCTION bokvar.task_children() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+        NEW.household_children := (SELECT h.children FROM bokvar.household h WHERE h.id = NEW.household_id);
+        NEW.eviction_until := bokvar.eviction_until(NEW.household_id);
+        RETURN NEW;
+END;
+$$;
+
+-- The open tasks of the households listed keep their children and
+-- eviction date.
+CREATE FUNCTION bokvar.tasks_follow_households(p_households bigint[]) RETURNS void
+LANGUAGE sql AS $$
+        UPDATE bokvar.task t SET household_children = x.children, eviction_until = x.until
+        FROM (SELECT h.id, h.children, bokvar.eviction_until(h.id) AS until
+              FROM (SELECT DISTINCT u FROM unnest(p_households) u) k(id)
+              JOIN bokvar.task o ON o.household_id = k.id AND o.status = 'open'
+              JOIN bokvar.household h ON h.id = k.id) x
+        WHERE t.household_id = x.id AND t.status = 'open'
+          AND (t.household_children, t.eviction_until) IS DISTINCT FROM (x.children, x.until)
+$$;
+
+-- A team's open tasks in the key's order but for its first rule (which
+-- depends on the day), and the team's families with children whose
+-- eviction is scheduled: the web's worklist reads a page from the two. The
+-- key's function is in the index: a migration that redefines it rebuilds
+-- the index.
+DROP INDEX bokvar.task_worklist;
+CREATE INDEX task_worklist ON bokvar.task
+        (team, bokvar.priority_key(class, household_children, NULL, deadline, score, DATE '2000-01-01'), id)
+        WHERE status = 'open';
+CREATE INDEX task_eviction ON bokvar.task (team, eviction_until) WHERE status = 'open' AND household_children > 0;
 
 -- Schema 3's priority, now by the key (columns kept; the eviction date added).
 CREATE OR REPLACE VIEW bokvar.household_priority AS
@@ -153,6 +202,49 @@ SELECT row_number() OVER (ORDER BY bokvar.priority_key(t.class, o.children, o.ev
 FROM bokvar.task t JOIN bokvar.household_order o ON o.household_id = t.household_id
 WHERE t.status = 'open';
 
+-- The web's worklist (007's), in the key's order: each team's families with
+-- children whose eviction is scheduled first (few: from task_eviction),
+-- then its other tasks as task_worklist has them, so that a page costs its
+-- rows and the first rule's, not the backlog. Children NULL when unknown.
+CREATE OR REPLACE FUNCTION bokvar.web_worklist(p_team text, p_assignee text, p_class bokvar.risk_class,
+                                              p_offset integer, p_limit integer)
+RETURNS TABLE (task_id bigint, household_id bigint, team text, assignee text, class bokvar.risk_class, score integer,
+               children integer, deadline date, days_left integer, due date, overdue boolean, acknowledged boolean,
+               contacted boolean, follow_up date)
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET plan_cache_mode = force_generic_plan
+AS $$
+#variable_conflict use_column
+BEGIN
+        RETURN QUERY
+        SELECT k.id, k.household_id, k.team, k.assignee, k.class, k.score, k.household_children, k.deadline,
+               k.deadline - current_date, k.due, k.due < current_date, k.acknowledged_at IS NOT NULL,
+               k.first_contact_at IS NOT NULL, k.follow_up
+        FROM bokvar.web_me() me
+        CROSS JOIN LATERAL (SELECT t.name FROM bokvar.team t WHERE t.name = ANY (me.teams) OR me.coordinator
+                            UNION ALL SELECT 'unrouted' WHERE me.coordinator) tm(name)
+        CROSS JOIN LATERAL (
+                (SELECT x.* FROM bokvar.task x
+                 WHERE x.team = tm.name AND x.status = 'open' AND x.household_children > 0
+                   AND x.eviction_until >= current_date
+                   AND (p_assignee IS NULL OR x.assignee = p_assignee) AND (p_class IS NULL OR x.class = p_class)
+                 ORDER BY bokvar.priority_key(x.class, x.household_children, x.eviction_until, x.deadline, x.score,
+                                              current_date), x.id
+                 LIMIT p_offset + p_limit)
+                UNION ALL
+                (SELECT x.* FROM bokvar.task x
+                 WHERE x.team = tm.name AND x.status = 'open'
+                   AND NOT coalesce(x.household_children > 0 AND x.eviction_until >= current_date, false)
+                   AND (p_assignee IS NULL OR x.assignee = p_assignee) AND (p_class IS NULL OR x.class = p_class)
+                 ORDER BY bokvar.priority_key(x.class, x.household_children, NULL, x.deadline, x.score, DATE '2000-01-01'),
+                          x.id
+                 LIMIT p_offset + p_limit)) k
+        WHERE p_team IS NULL OR tm.name = p_team
+        ORDER BY bokvar.priority_key(k.class, k.household_children, k.eviction_until, k.deadline, k.score, current_date),
+                 k.id
+        OFFSET p_offset LIMIT p_limit;
+END;
+$$;
+
 CREATE OR REPLACE VIEW bokvar.household_list AS
 SELECT p.priority, p.household_id, p.class, p.score, p.children, p.next_deadline,
        (SELECT string_agg(e ->> 'rule', ', ') FROM jsonb_array_elements(p.explanation) e) AS rules,
@@ -168,7 +260,7 @@ FROM bokvar.household_priority p JOIN bokvar.household h ON h.id = p.household_i
 -- start of its day and a correction from its moment: a correction beats a
 -- signal of the same day (someone asked the family after the notice was
 -- written), a signal of a later day beats the correction. by and source:
--- the feed and the signal's kind, or the caseworker and how they know.
+-- the feed and the signal's kind, or the caseworker and their note.
 CREATE FUNCTION bokvar.children_reports(p_household bigint)
 RETURNS TABLE (rank bigint, at timestamptz, children integer, corrected boolean, by text, source text, ref bigint)
 LANGUAGE sql STABLE AS $$
@@ -177,7 +269,7 @@ LANGUAGE sql STABLE AS $$
                      s.kind::text AS source, s.id AS ref
               FROM bokvar.signal s WHERE s.household_id = p_household AND s.children IS NOT NULL
               UNION ALL
-              SELECT c.at, c.children, true, c.by, c.source, c.id
+              SELECT c.at, c.new_children, true, c.by, c.note, c.id
               FROM bokvar.children_correction c WHERE c.household_id = p_household) x
 $$;
 
@@ -200,14 +292,18 @@ END;
 $$;
 
 -- An ingest's match takes the feeds' latest count; where a caseworker
--- corrected one, the count in force is settled again before scoring.
+-- corrected one, the count in force is settled again before scoring (003,
+-- 007). The open tasks then keep their household's children and eviction
+-- date (007 kept the children of rows that gave a count, as 0 when unknown).
 CREATE OR REPLACE FUNCTION bokvar.ingest_done() RETURNS void
 LANGUAGE plpgsql AS $$
+DECLARE
+        touched bigint[] := ARRAY(SELECT DISTINCT household_id FROM pg_temp.ingest_home);
 BEGIN
-        PERFORM bokvar.household_children_settle(ARRAY(SELECT DISTINCT h.household_id FROM pg_temp.ingest_home h
-                                                       JOIN bokvar.children_correction c
-                                                         ON c.household_id = h.household_id));
-        PERFORM bokvar.score_apply(ARRAY(SELECT DISTINCT household_id FROM pg_temp.ingest_home), current_date);
+        PERFORM bokvar.household_children_settle(ARRAY(SELECT DISTINCT c.household_id FROM bokvar.children_correction c
+                                                       WHERE c.household_id = ANY (touched)));
+        PERFORM bokvar.score_apply(touched, current_date);
+        PERFORM bokvar.tasks_follow_households(touched);
 END;
 $$;
 
@@ -276,45 +372,55 @@ LANGUAGE sql STABLE AS $$
         FROM bokvar.household_order o WHERE o.household_id = p_household
 $$;
 
--- `bokvarctl household children`: a caseworker's or coordinator's count of
--- the children of a household they may see, and how they know it. The
--- count in force is then the latest (children_reports); the household is
--- scored again. Recorded with who and when.
-CREATE FUNCTION bokvar.household_children(p_household bigint, p_children integer, p_source text) RETURNS jsonb
+-- `bokvarctl household children` and the web's form: 007's check, with
+-- a household the actor may not see refused as none (P0002, as household
+-- show, merge and split do; the web takes it as it took 42501).
+CREATE OR REPLACE FUNCTION bokvar.household_children_correct(p_household bigint, p_children integer,
+                                                            p_note text DEFAULT NULL)
+RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-        who text := bokvar.actor_require('{caseworker,coordinator}', 'correct a household''s children', false);
+        who text := bokvar.actor_require('{caseworker,coordinator}', 'correct the number of children', false);
 BEGIN
-        IF p_children IS NULL OR p_children NOT BETWEEN 0 AND 99 THEN
-                RAISE EXCEPTION 'the number of children is a whole number from 0 to 99'
-                        USING ERRCODE = 'invalid_parameter_value';
+        IF p_children IS NULL OR p_children < 0 OR p_children > 30 THEN
+                RAISE EXCEPTION 'the number of children is a whole number from 0 to 30'
+                        USING ERRCODE = 'invalid_parameter_value', COLUMN = 'children';
         END IF;
-        IF p_source IS NULL OR btrim(p_source) = '' THEN
-                RAISE EXCEPTION 'say how you know the number (a home visit, a call, the family''s papers)'
-                        USING ERRCODE = 'invalid_parameter_value';
-        END IF;
-        PERFORM bokvar.check_text('the source', p_source, 200);
+        PERFORM bokvar.check_text('the note', p_note, 2000);
         PERFORM bokvar.household_require(p_household);
-        RETURN bokvar.household_children_as(p_household, p_children, btrim(p_source), who);
+        PERFORM bokvar.household_children_set(p_household, p_children, who, p_note);
 END;
 $$;
 
--- The correction itself, once household_children has checked it: writes
--- what the actor may not write themselves, so elevated; granted to nobody.
-CREATE FUNCTION bokvar.household_children_as(p_household bigint, p_children integer, p_source text, p_by text)
-RETURNS jsonb
+-- 007's writer of a correction, with the rule above: the correction is
+-- kept with the count before it, the count in force settled (a signal of
+-- a later day still wins), the household scored again; its open task keeps
+-- the count and notes the correction; the audit log has who.
+CREATE OR REPLACE FUNCTION bokvar.household_children_set(p_household bigint, p_children integer, p_who text,
+                                                        p_note text)
+RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp, "bokvar: elevated" AS $$
+DECLARE
+        before integer;
+        t bigint;
 BEGIN
         -- An ingest settles the same households: one after the other.
         PERFORM pg_advisory_xact_lock(7243155002);
-        INSERT INTO bokvar.children_correction (household_id, children, source, by)
-        VALUES (p_household, p_children, p_source, p_by);
+        SELECT children INTO before FROM bokvar.household WHERE id = p_household FOR UPDATE;
+        INSERT INTO bokvar.children_correction (household_id, by, old_children, new_children, note)
+        VALUES (p_household, p_who, before, p_children, p_note);
         PERFORM bokvar.household_children_settle(ARRAY[p_household]);
         PERFORM bokvar.score_apply(ARRAY[p_household], current_date);
+        PERFORM bokvar.tasks_follow_households(ARRAY[p_household]);
+        SELECT id INTO t FROM bokvar.task WHERE household_id = p_household AND status = 'open';
+        IF t IS NOT NULL THEN
+                PERFORM bokvar.task_events(ARRAY[t], 'children_corrected', p_who,
+                                           jsonb_strip_nulls(jsonb_build_object('from', before::text, 'to', p_children::text,
+                                                                                'note', p_note)));
+        END IF;
         INSERT INTO bokvar.audit_log (actor, action, subject, detail)
-        VALUES (p_by, 'household.children', p_household::text,
-                jsonb_build_object('children', p_children, 'session_user', session_user));
-        RETURN bokvar.household_now(p_household);
+        VALUES (p_who, 'household.children', p_household::text,
+                jsonb_build_object('from', before, 'to', p_children, 'session_user', session_user));
 END;
 $$;
 
@@ -598,8 +704,10 @@ BEGIN
         PERFORM bokvar.household_children_settle(ARRAY[p_into]);
         PERFORM bokvar.score_apply(ARRAY[p_into], current_date);
         -- A task that came over follows its new household's score even
-        -- when the score itself did not change.
+        -- when the score itself did not change, and its children and
+        -- eviction date.
         PERFORM bokvar.tasks_sync(ARRAY[p_into], current_date);
+        PERFORM bokvar.tasks_follow_households(ARRAY[p_into]);
         INSERT INTO bokvar.audit_log (actor, action, subject, detail)
         VALUES (p_by, 'household.merge', p_into::text,
                 jsonb_build_object('merged', p_from, 'signals', n_signals, 'tasks', n_tasks, 'people', n_people,
@@ -691,6 +799,7 @@ BEGIN
 
         PERFORM bokvar.household_children_settle(ARRAY[p_household, c]);
         PERFORM bokvar.score_apply(ARRAY[p_household, c], current_date);
+        PERFORM bokvar.tasks_follow_households(ARRAY[p_household, c]);
         INSERT INTO bokvar.audit_log (actor, action, subject, detail)
         VALUES (p_by, 'household.split', p_household::text,
                 jsonb_build_object('new_household', c, 'signals', n, 'session_user', session_user));
@@ -704,14 +813,16 @@ $$;
 -- far as the actor may see them, and the corrections of their children.
 
 -- One household of a copy: schema 6's household part, with the children's
--- corrections (who, when, how they knew) instead of the whole history,
+-- corrections (who, when, before and after, their note) instead of the
+-- whole history,
 -- whose reported counts come from signals that may be other people's.
 CREATE FUNCTION bokvar.subject_household(p_household bigint) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
         SELECT (bokvar.household_doc(p_household) - 'signals' - 'why' - 'children_history')
                || jsonb_build_object(
                         'children_corrections', (SELECT coalesce(jsonb_agg(jsonb_build_object(
-                                'at', c.at, 'children', c.children, 'by', c.by, 'source', c.source)
+                                'at', c.at, 'before', c.old_children, 'children', c.new_children, 'by', c.by,
+                                'note', c.note)
                                 ORDER BY c.at, c.id), '[]')
                                 FROM bokvar.children_correction c WHERE c.household_id = p_household),
                         'score_history', (SELECT coalesce(jsonb_agg(jsonb_build_object(
@@ -1011,18 +1122,17 @@ END;
 $$;
 
 -- ---------------------------------------------------------------------
--- Privileges: schema 6's grants (kept as access_grant_people), and the
--- caseworkers' and coordinators' new actions.
-ALTER FUNCTION bokvar.access_grant(text, name) RENAME TO access_grant_people;
+-- Privileges: 007's grants (kept as access_grant_web, which calls 006's),
+-- and the caseworkers' and coordinators' merge and split.
+ALTER FUNCTION bokvar.access_grant(text, name) RENAME TO access_grant_web;
 CREATE FUNCTION bokvar.access_grant(p_function text, p_role name) RETURNS text[]
 LANGUAGE plpgsql AS $$
 DECLARE
-        notes text[] := bokvar.access_grant_people(p_function, p_role);
+        notes text[] := bokvar.access_grant_web(p_function, p_role);
 BEGIN
         IF p_function IN ('caseworker', 'coordinator') THEN
-                EXECUTE format('GRANT EXECUTE ON FUNCTION bokvar.household_children(bigint, integer, text), '
-                               'bokvar.household_merge(bigint, bigint), bokvar.household_split(bigint, text) TO %I',
-                               p_role);
+                EXECUTE format('GRANT EXECUTE ON FUNCTION bokvar.household_merge(bigint, bigint), '
+                               'bokvar.household_split(bigint, text) TO %I', p_role);
         END IF;
         RETURN notes;
 END;
@@ -1032,8 +1142,8 @@ $$;
 -- it; the order's key is for everyone (the views call it as the person).
 REVOKE EXECUTE ON FUNCTION bokvar.children_reports(bigint), bokvar.household_children_settle(bigint[]),
         bokvar.mail_text(jsonb), bokvar.household_doc(bigint, timestamptz), bokvar.household_require(bigint),
-        bokvar.household_now(bigint), bokvar.identity_require(text, text), bokvar.household_children(bigint, integer, text),
-        bokvar.household_children_as(bigint, integer, text, text), bokvar.household_merge(bigint, bigint),
+        bokvar.household_now(bigint), bokvar.identity_require(text, text), bokvar.eviction_until(bigint),
+        bokvar.tasks_follow_households(bigint[]), bokvar.household_merge(bigint, bigint),
         bokvar.household_merge_as(bigint, bigint, text), bokvar.household_split(bigint, text),
         bokvar.household_split_as(bigint, text, text), bokvar.subject_household(bigint),
         bokvar.subject_doc(text, bigint[]), bokvar.task_story(bokvar.task), bokvar.task_cause(bokvar.task),

@@ -398,16 +398,143 @@ def dispatch_run(db, daemon, log, trickle, trickle_path):
     return drained, rss
 
 
+def web_feed(path, n, today):
+    """n households, each given notice (a task each): a fifth evictions
+    within a fortnight (urgent), children in some; spread over the teams by
+    postal code (603: norr, 602: centrum, others: central)."""
+    rng = random.Random(7)
+    with open(path, 'w') as f:
+        f.write('id;kind;date;deadline;pnr;street;zip;children\n')
+        for i in range(n):
+            y, m, d = 1940 + i % 60, 1 + i % 12, 1 + i % 28
+            base = '%02d%02d%02d%03d' % (y % 100, m, d, i // 420 % 1000)
+            pnr = '%04d%02d%02d-%s%s' % (y, m, d, base[6:], luhn(base))
+            urgent = i % 5 == 0
+            f.write('W%07d;%s;%s;%s;%s;%s %d;%s;%d\n' % (
+                i, 'eviction_scheduled' if urgent else 'termination_notice',
+                time.strftime('%Y-%m-%d', time.localtime(today - 86400 * rng.randint(1, 40))),
+                time.strftime('%Y-%m-%d', time.localtime(today + 86400 * rng.randint(2, 13))) if urgent else '',
+                pnr, STREETS[i % 10], i, ('603', '602', '601')[i % 3] + ' %02d' % (i % 100),
+                rng.choice((0, 0, 0, 1, 2, 3))))
+
+
+WEB_FEED = '''feeds:
+  - name: bench
+    source: landlord
+    url: file://{path}
+    format: csv
+    csv: {{ delimiter: ";" }}
+    map:
+      external_id: id
+      kind: kind
+      occurred_at: date
+      deadline: deadline
+      person_id: pnr
+      address: street
+      postal_code: zip
+      children: children
+'''
+
+
+def wrk_pages(url, login, seconds=10, connections=16):
+    """wrk at one page: (pages/s, p50 ms, p99 ms, non-2xx answers)."""
+    cookie = '__Host-bokvar=' + 'b' * 43
+    p = subprocess.run(['wrk', '-t', '2', '-c', str(connections), '-d', f'{seconds}s', '--latency',
+                        '-H', f'X-Remote-User: {login}', '-H', f'Cookie: {cookie}', url],
+                       check=True, capture_output=True, text=True)
+    unit = {'us': 0.001, 'ms': 1.0, 's': 1000.0}
+
+    def latency(pct):
+        m = re.search(rf'^\s+{pct}%\s+([\d.]+)(us|ms|s)$', p.stdout, re.M)
+        return float(m.group(1)) * unit[m.group(2)]
+
+    rate = float(re.search(r'Requests/sec:\s+([\d.]+)', p.stdout).group(1))
+    bad = re.search(r'Non-2xx or 3xx responses: (\d+)', p.stdout)
+    return rate, latency(50), latency(99), int(bad.group(1)) if bad else 0
+
+
+def bench_web(n=100000):
+    """The worklist page of bokvar-web with n open tasks in the database."""
+    from webstack import PASSWORD, WebDatabase, free_port, request
+    import webworld
+    bokvar_web = os.path.join(BUILD, 'src', 'web', 'bokvar-web')
+    work = tempfile.mkdtemp(prefix='bokvar-bench-')
+    db = WebDatabase('bench_web', BOKVARCTL, BOKVARD, work)
+    path = os.path.join(work, 'feed.csv')
+    print(f'generating {n} households given notice ...', flush=True)
+    web_feed(path, n, time.time())
+    rules = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'config', 'rules.yaml')
+    port = free_port()
+    config = os.path.join(work, 'bokvar.yaml')
+    with open(config, 'w') as f:
+        f.write(f'database: "{db.conninfo()}"\nrules: {rules}\n' + webworld.TEAMS + WEB_FEED.format(path=path)
+                + f'web:\n  database: "{db.conninfo(db.web_login)}"\n  idle_exit: 0s\n  connections: 4\n')
+    t0 = time.monotonic()
+    db.once(config)
+    tasks = int(db.value("SELECT count(*) FROM bokvar.task WHERE status = 'open'"))
+    print(f'  ingested, scored and opened {tasks} tasks in {time.monotonic() - t0:.0f} s', flush=True)
+    db.query("INSERT INTO bokvar.actor (login, function) VALUES ('cora', 'coordinator')")
+    db.query('VACUUM ANALYZE')
+
+    # The page's statement, as the person bokvar-web acts for: its plan and time.
+    # (Warmed first: a connection of the pool has its plans cached.)
+    warm = ['-c', 'SELECT count(*) FROM bokvar.web_worklist(NULL, NULL, NULL, 0, 51)'] * 20
+    plan = subprocess.run(['psql', '-XAtq', '-d', db.name, '-c', 'BEGIN', '-c', "SELECT bokvar.web_actor('anna.k')",
+                           *warm,
+                           '-c', 'EXPLAIN (ANALYZE, BUFFERS) SELECT * FROM bokvar.web_worklist(NULL, NULL, NULL, 0, 51)',
+                           '-c', 'ROLLBACK'], capture_output=True, text=True,
+                          env={**os.environ, 'PGUSER': db.web_login, 'PGPASSWORD': PASSWORD}).stdout
+
+    log = open(os.path.join(work, 'bokvar-web.log'), 'w')
+    web = subprocess.Popen([bokvar_web, '--config', config, '--listen', f'127.0.0.1:{port}',
+                            '--log-target=console'], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        url = f'http://127.0.0.1:{port}/'
+        for _ in range(100):
+            try:
+                if request(('127.0.0.1', port), 'GET', '/', {'X-Remote-User': 'anna.k'}).status == 200:
+                    break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            sys.exit(f'bokvar-web did not answer: {open(log.name).read()}')
+        mine = int(db.value("SELECT count(*) FROM bokvar.task WHERE status = 'open' AND team = 'norr'"))
+        wrk_pages(url, 'anna.k', seconds=3)   # warm up
+        caseworker = wrk_pages(url, 'anna.k')
+        coordinator = wrk_pages(url, 'cora')
+        with open(f'/proc/{web.pid}/status') as f:
+            rss = int(re.search(r'VmHWM:\s+(\d+) kB', f.read()).group(1))
+    finally:
+        web.send_signal(signal.SIGTERM)
+        web.wait(timeout=30)
+        log.close()
+        db.drop()
+    execution = re.search(r'Execution Time: ([\d.]+) ms', plan)
+    print(f'''
+web benchmark: the worklist page (50 of {tasks} open tasks), wrk -t2 -c16 for 10 s on loopback
+  EXPLAIN (ANALYZE, BUFFERS) of bokvar.web_worklist as anna.k, warmed: {execution.group(1) if execution else '?'} ms
+  anna.k, caseworker of norr ({mine} of the open tasks are her team's):
+    {caseworker[0]:8.0f} pages/s   p50 {caseworker[1]:6.2f} ms   p99 {caseworker[2]:6.2f} ms   non-2xx {caseworker[3]}
+  cora, coordinator (every open task):
+    {coordinator[0]:8.0f} pages/s   p50 {coordinator[1]:6.2f} ms   p99 {coordinator[2]:6.2f} ms   non-2xx {coordinator[3]}
+  targets: p99 < 50 ms, >= 1000 pages/s
+  bokvar-web peak RSS {rss / 1024:.1f} MiB
+''')
+    print(plan[plan.find('Function Scan'):] if 'Function Scan' in plan else plan)
+
+
 def main():
     args = sys.argv[2:]
-    if not args or args[0] not in ('ingest', 'score', 'dispatch'):
-        sys.exit('usage: tools/bench ingest [N] | score [N] | dispatch [N]')
+    if not args or args[0] not in ('ingest', 'score', 'dispatch', 'web'):
+        sys.exit('usage: tools/bench ingest [N] | score [N] | dispatch [N] | web [N]')
     if args[0] == 'ingest':
         bench_ingest(int(args[1]) if len(args) > 1 else 1000000)
     elif args[0] == 'score':
         bench_score(int(args[1]) if len(args) > 1 else 1000000)
     elif args[0] == 'dispatch':
         bench_dispatch(int(args[1]) if len(args) > 1 else 100000)
+    elif args[0] == 'web':
+        bench_web(int(args[1]) if len(args) > 1 else 100000)
 
 
 if __name__ == '__main__':

@@ -20,6 +20,7 @@ struct config *config_new(void) {
         c->refs = 1;
         outreach_config_init(&c->outreach);
         access_config_init(&c->access);
+        web_config_init(&c->web);
         c->log_level = LOG_INFO;
         c->max_parallel_fetches = 4;
         return c;
@@ -37,6 +38,7 @@ struct config *config_unref(struct config *c) {
         feed_configs_free(c->feeds, c->n_feeds);
         outreach_config_done(&c->outreach);
         access_config_done(&c->access);
+        web_config_done(&c->web);
         rules_free(c->rules);
         free(c->rules_path);
         strv_free(c->file_roots);
@@ -196,6 +198,12 @@ static int parse_retention(const struct yreader *r, const struct ynode *n, void 
         return access_parse_retention(r, n, &((struct config *) r->userdata)->access);
 }
 
+static int parse_web(const struct yreader *r, const struct ynode *n, void *dest _unused_) {
+        struct config *c = r->userdata;
+
+        return web_config_parse(r, n, c->load_flags, &c->web);
+}
+
 static const struct yfield top_fields[] = {
         { "database", y_string, offsetof(struct config, database), false },
         { "database_password_credential", y_secret_name, offsetof(struct config, database_password), false },
@@ -210,6 +218,7 @@ static const struct yfield top_fields[] = {
         { "dispatch", parse_dispatch, 0, false },
         { "people", parse_people, 0, false },
         { "retention", parse_retention, 0, false },
+        { "web", parse_web, 0, false },
         {}
 };
 

@@ -69,7 +69,13 @@ static int parse_word_of(const struct yreader *r, const struct ynode *n, const c
 }
 
 static int parse_source(const struct yreader *r, const struct ynode *n, void *dest) {
-        int v = 0, k = parse_word_of(r, n, feed_source_names, _FEED_SOURCE_MAX, "source", &v);
+        const char *names[_FEED_SOURCE_MAX];
+        int v = 0, k;
+
+        /* manual is the source of notices registered by hand, no feed's. */
+        memcpy(names, feed_source_names, sizeof names);
+        names[FEED_SOURCE_MANUAL] = NULL;
+        k = parse_word_of(r, n, names, _FEED_SOURCE_MAX, "source", &v);
 
         if (k == 0)
                 *(enum feed_source *) dest = (enum feed_source) v;
@@ -100,6 +106,10 @@ static int parse_name(const struct yreader *r, const struct ynode *n, void *dest
         if (strlen(n->value) > 64 || n->value[0] == 0 || strspn(n->value, "abcdefghijklmnopqrstuvwxyz0123456789_-") !=
                                                                strlen(n->value))
                 return y_error(r, n, "feed name '%s' must be 1 to 64 of a-z, 0-9, '_' and '-'", n->value);
+        /* The feed of notices registered by hand (bokvar.signal_register). */
+        if (streq(n->value, "manual"))
+                return y_error(r, n, "feed name 'manual' is bokvar's own, for notices registered by hand; "
+                                     "choose another");
         return 0;
 }
 

@@ -229,10 +229,17 @@ static int household_children(struct ctl *ctl, const char *id, const char *n, co
         _cleanup_pgresult_ PGresult *res = NULL;
         int r;
 
-        r = household_act(ctl, "household children",
-                          "SELECT x::text, coalesce(x ->> 'children', 'unknown'), x ->> 'class', x ->> 'score' "
-                          "FROM bokvar.household_children($1::bigint, $2::integer, $3) x",
-                          3, (const char *[]){ id, n, source }, &res);
+        /* The web's form calls the same function; what it answers is the
+         * household as the list shows it now. */
+        r = ctl_call(ctl, NULL, "household children",
+                     "SELECT bokvar.household_children_correct($1::bigint, $2::integer, $3)", 3,
+                     (const char *[]){ id, n, source });
+        if (r == EXIT_OK)
+                r = household_act(ctl, "household children",
+                                  "SELECT jsonb_build_object('household', household_id, 'children', children, "
+                                  "'class', class, 'score', score)::text, coalesce(children::text, 'unknown'), class, "
+                                  "score FROM bokvar.household_list WHERE household_id = $1::bigint",
+                                  1, (const char *[]){ id }, &res);
         if (r == EXIT_OK && res)
                 print_now(id, res, 1);
         return r;
@@ -290,10 +297,11 @@ int verb_household(struct ctl *ctl, int argc, char *argv[]) {
                 "(e.g. --at 2026-03-03), from the score history. Every look is written to\n"
                 "the access log, with --reason if given (say why when the household has no\n"
                 "task of yours).\n"
-                "children: the household has N children (0 to 99), as you learned it: --source\n"
+                "children: the household has N children (0 to 30), as you learned it: --source\n"
                 "says how (\"home visit\", \"call with the family\"). The latest count, reported\n"
                 "by a feed (as of its signal's date) or corrected (as of now), is the\n"
-                "household's; every count is kept. The household is scored again.\n"
+                "household's; every count is kept, with the one before. The household is\n"
+                "scored again. (The web's household page corrects the same way.)\n"
                 "merge: OTHER is the same home as ID. Its signals, people, tasks, children's\n"
                 "corrections and score history move to ID; its open task is closed as a\n"
                 "duplicate when ID has one; signals at its address go to ID from now on.\n"
@@ -350,7 +358,7 @@ int verb_household(struct ctl *ctl, int argc, char *argv[]) {
         if (streq(action, "children") && (strlen(argv[optind + 2]) > 2 ||
                                           strspn(argv[optind + 2], "0123456789") != strlen(argv[optind + 2]) ||
                                           !argv[optind + 2][0])) {
-                fprintf(stderr, "bokvarctl household children: '%s' is not a number of children (0 to 99)\n",
+                fprintf(stderr, "bokvarctl household children: '%s' is not a number of children (0 to 30)\n",
                         argv[optind + 2]);
                 return EXIT_USAGE;
         }

@@ -15,6 +15,7 @@ enum pgconn_state {
         PGCONN_IDLE,
         PGCONN_BUSY,       /* a command is running */
         PGCONN_COPY_IN,
+        PGCONN_PIPELINE,   /* a pipeline of statements is running */
         PGCONN_BROKEN,
 };
 
@@ -38,6 +39,10 @@ struct pgconn {
         void *notify_userdata;
         pgconn_event_fn lost;
         void *lost_userdata;
+        pgconn_pipeline_fn pipe_done;
+        void *pipe_userdata;
+        PGresult **pipe_results;   /* one a statement, filled as they come */
+        size_t pipe_n, pipe_i;     /* how many, and the one whose results are read now */
         char error[256];
 };
 
@@ -71,10 +76,19 @@ static void set_error(struct pgconn *c) {
 }
 
 /* The connection is gone: whoever waits is told, once. */
+static void pipeline_clear(struct pgconn *c) {
+        for (size_t i = 0; i < c->pipe_n; i++)
+                PQclear(c->pipe_results[i]);
+        c->pipe_results = mfree(c->pipe_results);
+        c->pipe_n = c->pipe_i = 0;
+        c->pipe_done = NULL;
+}
+
 static void broken(struct pgconn *c) {
         pgconn_result_fn done = c->done;
         pgconn_event_fn connected = c->connected;
-        void *ud = c->done_userdata, *cud = c->connected_userdata;
+        pgconn_pipeline_fn pipe_done = c->pipe_done;
+        void *ud = c->done_userdata, *cud = c->connected_userdata, *pud = c->pipe_userdata;
 
         if (c->reported)
                 return;
@@ -88,8 +102,11 @@ static void broken(struct pgconn *c) {
         c->drained = NULL;
         PQclear(c->result);
         c->result = NULL;
+        pipeline_clear(c);
         if (connected)
                 connected(c, -ECONNRESET, cud);
+        else if (pipe_done)
+                pipe_done(c, NULL, 0, pud);
         else if (done)
                 done(c, NULL, ud);
         else if (c->lost)
@@ -119,6 +136,61 @@ static void deliver_notifications(struct pgconn *c) {
         }
 }
 
+/* The pipeline's sync point arrived: every statement's results are in. */
+static void finish_pipeline(struct pgconn *c) {
+        pgconn_pipeline_fn done = c->pipe_done;
+        PGresult **results = c->pipe_results;
+        size_t n = c->pipe_n;
+
+        if (PQexitPipelineMode(c->conn) != 1) {
+                broken(c);
+                return;
+        }
+        c->pipe_done = NULL;
+        c->pipe_results = NULL;
+        c->pipe_n = c->pipe_i = 0;
+        c->state = PGCONN_IDLE;
+        if (done)
+                done(c, results, n, c->pipe_userdata);
+        for (size_t i = 0; i < n; i++)
+                PQclear(results[i]);
+        free(results);
+}
+
+/* In a pipeline, each statement's results end with a NULL from
+ * PQgetResult, and the sync point with PGRES_PIPELINE_SYNC. */
+static void read_pipeline_results(struct pgconn *c) {
+        while (c->state == PGCONN_PIPELINE && !PQisBusy(c->conn)) {
+                PGresult *res = PQgetResult(c->conn);
+
+                if (!res) {
+                        c->pipe_i++;
+                        continue;
+                }
+                if (PQresultStatus(res) == PGRES_PIPELINE_SYNC) {
+                        PQclear(res);
+                        finish_pipeline(c);
+                        return;
+                }
+                if (c->pipe_i >= c->pipe_n) {
+                        /* More results than statements: libpq and we disagree. */
+                        PQclear(res);
+                        broken(c);
+                        return;
+                }
+                /* Keep a statement's first error, else its last result. */
+                if (c->pipe_results[c->pipe_i] &&
+                    PQresultStatus(c->pipe_results[c->pipe_i]) == PGRES_FATAL_ERROR)
+                        PQclear(res);
+                else {
+                        PQclear(c->pipe_results[c->pipe_i]);
+                        c->pipe_results[c->pipe_i] = res;
+                }
+        }
+        if (PQstatus(c->conn) == CONNECTION_BAD)
+                broken(c);
+}
+
 /* Reads what arrived and completes the running command when its results end. */
 static void read_results(struct pgconn *c) {
         if (!PQconsumeInput(c->conn)) {
@@ -126,6 +198,10 @@ static void read_results(struct pgconn *c) {
                 return;
         }
         deliver_notifications(c);
+        if (c->state == PGCONN_PIPELINE) {
+                read_pipeline_results(c);
+                return;
+        }
         while (c->state == PGCONN_BUSY && !PQisBusy(c->conn)) {
                 PGresult *res = PQgetResult(c->conn);
 
@@ -249,6 +325,7 @@ struct pgconn *pgconn_free(struct pgconn *c) {
                 return NULL;
         sd_event_source_disable_unref(c->io);
         PQclear(c->result);
+        pipeline_clear(c);
         PQfinish(c->conn);
         sd_event_unref(c->event);
         return mfree(c);
@@ -283,6 +360,38 @@ int pgconn_query(struct pgconn *c, const char *sql, int n_params, const char *co
         c->done = done;
         c->done_userdata = userdata;
         return flush(c) < 0 ? -EIO : 0;
+}
+
+int pgconn_pipeline(struct pgconn *c, const struct pgconn_stmt *stmts, size_t n, pgconn_pipeline_fn done,
+                    void *userdata) {
+        if (c->state != PGCONN_IDLE)
+                return -EBUSY;
+        if (n == 0)
+                return -EINVAL;
+        c->pipe_results = calloc(n, sizeof *c->pipe_results);
+        if (!c->pipe_results)
+                return -ENOMEM;
+        if (PQenterPipelineMode(c->conn) != 1)
+                goto fail;
+        for (size_t i = 0; i < n; i++)
+                if (!PQsendQueryParams(c->conn, stmts[i].sql, stmts[i].n_params, NULL, stmts[i].params, NULL, NULL,
+                                       0))
+                        goto fail;
+        if (PQpipelineSync(c->conn) != 1)
+                goto fail;
+        c->state = PGCONN_PIPELINE;
+        c->pipe_n = n;
+        c->pipe_i = 0;
+        c->pipe_done = done;
+        c->pipe_userdata = userdata;
+        return flush(c) < 0 ? -EIO : 0;
+fail:
+        /* Nothing was sent: what libpq queued is discarded with the
+         * connection, which the caller is told is unusable. */
+        set_error(c);
+        c->pipe_results = mfree(c->pipe_results);
+        c->state = PGCONN_BROKEN;
+        return -EIO;
 }
 
 int pgconn_copy_put(struct pgconn *c, const char *data, size_t n, pgconn_event_fn drained, void *userdata) {

@@ -107,7 +107,7 @@ class Casework(TestCase):
         self.assertRegex(shown, rf'\d{{4}}-\d\d-\d\d \d\d:\d\d +2 +corrected +{self.cw} +home visit +in force')
         self.assertEqual(ctl_json('household', 'show', ha, env=self.db.as_login(self.cw))['children_history'][0]['by'],
                          self.cw)
-        self.assertEqual(self.db.query("SELECT actor, subject, detail ->> 'children' FROM bokvar.audit_log "
+        self.assertEqual(self.db.query("SELECT actor, subject, detail ->> 'to' FROM bokvar.audit_log "
                                        "WHERE action = 'household.children'"), [[self.cw, ha, '2']])
         again = json.loads(self.as_(self.cw, '--json', 'household', 'children', ha, '3', '--source', 'a call').stdout)
         self.assertEqual((again['children'], again['class'], again['score']), (3, 'outreach', 80),
@@ -118,6 +118,8 @@ class Casework(TestCase):
         self.assertEqual(self.as_(self.op, 'household', 'children', ha, '1', '--source', 'x').returncode, 1)
         for args in ((ha, 'two', '--source', 'x'), (ha, '100', '--source', 'x'), (ha, '1'), (ha, '1', '--source')):
             self.assertEqual(self.as_(self.cw, 'household', 'children', *args).returncode, 2, args)
+        self.assertEqual(self.as_(self.cw, 'household', 'children', ha, '31', '--source', 'x').returncode, 1,
+                         'more than 30: refused by the database, as the web\'s form is')
         p = self.as_(self.cw, 'household', 'children', ha, '1', '--source', 'bad\x1b[2Jsource')
         self.assertEqual(p.returncode, 1)
         self.assertIn('control character', p.stderr)
@@ -222,8 +224,8 @@ class Report(TestCase):
             INSERT INTO bokvar.contact (task_id, at, by, channel, reached) VALUES
                 (1, '2024-02-05 10:00', 'anna', 'phone', true), (2, '2024-09-10 10:00', 'anna', 'phone', false),
                 (3, '2023-03-03 10:00', 'anna', 'home_visit', true);
-            INSERT INTO bokvar.children_correction (household_id, children, source, at, by)
-            VALUES (801, 2, 'home visit', '2024-02-05 10:00', 'anna');""")
+            INSERT INTO bokvar.children_correction (household_id, old_children, new_children, note, at, by)
+            VALUES (801, NULL, 2, 'home visit', '2024-02-05 10:00', 'anna');""")
 
     def reports(self):
         env = self.db.as_login(self.coord)

@@ -182,18 +182,20 @@ SELECT set_eq($$SELECT pg_temp.executes('caseworker')$$,
               ARRAY['bokvar.household_show(bigint,timestamp with time zone,text)', 'bokvar.task_show(bigint,text)',
                     'bokvar.subject_export(text,text)', 'bokvar.task_ack(bigint)',
                     'bokvar.task_contact(bigint,bokvar.contact_channel,boolean,text)',
-                    'bokvar.task_close(bigint,bokvar.task_outcome,text)',
-                    'bokvar.household_children(bigint,integer,text)', 'bokvar.household_merge(bigint,bigint)',
-                    'bokvar.household_split(bigint,text)'],
-              'caseworkers execute: show a household or task, the subject copy, the three actions on tasks, '
-              'correct children, merge and split households');
+                    'bokvar.task_close(bigint,bokvar.task_outcome,text)', 'bokvar.task_follow_up(bigint,date,text)',
+                    'bokvar.task_reassign(bigint,text,text)', 'bokvar.task_hand_over(bigint,text,text)',
+                    'bokvar.household_children_correct(bigint,integer,text)', 'bokvar.signal_register(jsonb,boolean)',
+                    'bokvar.household_merge(bigint,bigint)', 'bokvar.household_split(bigint,text)'],
+              'caseworkers execute: show a household or task, the subject copy, the actions on tasks (007: and the '
+              'web''s), correct the number of children, register a notice, merge and split households (008)');
 SELECT set_eq($$SELECT pg_temp.executes('coordinator')$$,
               ARRAY['bokvar.household_show(bigint,timestamp with time zone,text)', 'bokvar.task_show(bigint,text)',
                     'bokvar.subject_export(text,text)', 'bokvar.task_ack(bigint)',
                     'bokvar.task_contact(bigint,bokvar.contact_channel,boolean,text)',
-                    'bokvar.task_close(bigint,bokvar.task_outcome,text)', 'bokvar.report(integer)',
-                    'bokvar.household_children(bigint,integer,text)', 'bokvar.household_merge(bigint,bigint)',
-                    'bokvar.household_split(bigint,text)'],
+                    'bokvar.task_close(bigint,bokvar.task_outcome,text)', 'bokvar.task_follow_up(bigint,date,text)',
+                    'bokvar.task_reassign(bigint,text,text)', 'bokvar.task_hand_over(bigint,text,text)',
+                    'bokvar.household_children_correct(bigint,integer,text)', 'bokvar.signal_register(jsonb,boolean)',
+                    'bokvar.report(integer)', 'bokvar.household_merge(bigint,bigint)', 'bokvar.household_split(bigint,text)'],
               'coordinators execute what caseworkers do, and the report');
 SELECT set_eq($$SELECT pg_temp.executes('case_system')$$,
               ARRAY['bokvar.task_ack(bigint)', 'bokvar.task_contact(bigint,bokvar.contact_channel,boolean,text)',
@@ -208,8 +210,15 @@ SELECT set_eq($$SELECT pg_temp.executes('auditor')$$,
               'auditors execute: the access log, the report');
 SELECT set_eq($$SELECT pg_temp.executes('web')$$,
               $$SELECT pg_temp.executes(f) FROM unnest(ARRAY['caseworker', 'coordinator', 'operator', 'auditor']) f
-                UNION SELECT 'bokvar.act_for(text)'$$,
-              'the web service executes what any person may, and act_for');
+                UNION SELECT 'bokvar.act_for(text)'
+                UNION SELECT unnest(ARRAY['bokvar.web_actor(text)', 'bokvar.web_teams()',
+                                          'bokvar.web_worklist(text,text,bokvar.risk_class,integer,integer)',
+                                          'bokvar.web_task_household(bigint)', 'bokvar.web_household_open(bigint)',
+                                          'bokvar.web_household_persons(bigint)', 'bokvar.web_household_signals(bigint)',
+                                          'bokvar.web_household_score(bigint)', 'bokvar.web_household_history(bigint)',
+                                          'bokvar.web_household_tasks(bigint)', 'bokvar.web_household_events(bigint)',
+                                          'bokvar.web_household_corrections(bigint)'])$$,
+              'the web service executes what any person may, act_for, and (007) its pages'' reads');
 SELECT set_eq($$SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
                 WHERE n.nspname = 'bokvar' AND has_function_privilege('acc_none', p.oid, 'EXECUTE')$$,
               ARRAY['bokvar.session_is_system()', 'bokvar.elevated()', 'bokvar.current_actor()', 'bokvar.actor_function()',
@@ -457,10 +466,12 @@ SELECT set_eq($$SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespac
               ARRAY['bokvar.report(integer)', 'bokvar.rules_preview(jsonb,text,text)', 'bokvar.purge(boolean,date)',
                     'bokvar.access_log_read(bigint,text,timestamp with time zone,boolean,integer)',
                     'bokvar.quarantine_retry(text,jsonb)', 'bokvar.subject_doc(text,bigint[])',
-                    'bokvar.household_children_as(bigint,integer,text,text)', 'bokvar.household_merge_as(bigint,bigint,text)',
-                    'bokvar.household_split_as(bigint,text,text)'],
-              'elevated: the report, the rules preview, the purge, the access log, the retry, the subject copy, and '
-              'the writes of a children correction, a merge and a split (after their checks as the person) only');
+                    'bokvar.signal_register(jsonb,boolean)', 'bokvar.task_move_team(bigint,text,text,text)',
+                    'bokvar.household_children_set(bigint,integer,text,text)',
+                    'bokvar.household_merge_as(bigint,bigint,text)', 'bokvar.household_split_as(bigint,text,text)'],
+              'elevated: the report, the rules preview, the purge, the access log, the retry and the subject copy, '
+              '(007) a notice''s ingest, a task''s move to another team, a household''s children, and (008) the '
+              'writes of a merge and a split, after their checks as the person');
 SELECT is_empty($$SELECT p.oid::regprocedure FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
                   WHERE n.nspname = 'bokvar' AND p.prosecdef AND p.proowner <> n.nspowner$$,
                 'every one of them belongs to the schema''s owner');

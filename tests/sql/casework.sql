@@ -19,7 +19,7 @@
 SET TimeZone = 'UTC';
 SET client_min_messages = warning;
 CREATE EXTENSION dblink;
-SELECT plan(88);
+SELECT plan(93);
 
 \ir logins.psql
 
@@ -42,6 +42,7 @@ SELECT pg_temp.login('cw_s', 'caseworker');
 SELECT pg_temp.login('cw_o', 'caseworker');
 SELECT pg_temp.login('coord', 'coordinator');
 SELECT pg_temp.login('op', 'operator');
+SELECT pg_temp.login('web_svc', 'web');
 SELECT version FROM bokvar.ruleset_load($j${"window_days": 365, "thresholds": {"watch": 20, "outreach": 50, "urgent": 90},
         "rules": [{"name": "notice", "when": {"kind": ["termination_notice"]}, "points": 50},
                   {"name": "scheduled", "when": {"kind": ["eviction_scheduled"], "deadline_passed": false}, "points": 60},
@@ -136,6 +137,12 @@ SELECT results_eq($$SELECT household_id FROM bokvar.worklist WHERE team = 'order
 SELECT results_eq($$SELECT pg_temp.act_rows('cw_o', 'SELECT household_id FROM bokvar.worklist ORDER BY priority')$$,
                   $$VALUES ('(101)'), ('(102)'), ('(103)'), ('(104)'), ('(105)'), ('(106)'), ('(107)'), ('(108)')$$,
                   '... as the caseworker sees it through their own login');
+SELECT is(pg_temp.act('web_svc', $$SELECT bokvar.web_actor('cw_o');
+                                   SELECT string_agg(household_id::text, ',') FROM bokvar.web_worklist(NULL, NULL, NULL, 0, 50)$$),
+          '101,102,103,104,105,106,107,108', '... and the web''s worklist, read from its indexes, the same');
+SELECT is(pg_temp.act('web_svc', $$SELECT bokvar.web_actor('cw_o');
+                                   SELECT string_agg(household_id::text, ',') FROM bokvar.web_worklist(NULL, NULL, NULL, 2, 3)$$),
+          '103,104,105', '... a page of it too');
 SELECT is((SELECT eviction_date FROM bokvar.worklist WHERE household_id = 101), pg_temp.d(10),
           'the worklist shows the eviction date');
 
@@ -179,6 +186,10 @@ SELECT results_eq($$SELECT household_id, coalesce(children::text, 'unknown') FRO
 SELECT results_eq($$SELECT household_id, coalesce(children::text, 'unknown') FROM bokvar.household_list
                     WHERE household_id IN (106, 108) ORDER BY 1$$,
                   $$VALUES (106::bigint, 'unknown'), (108, '0')$$, 'household list: unknown is NULL, none is 0');
+SELECT is(pg_temp.act('web_svc', $$SELECT bokvar.web_actor('cw_o');
+                                   SELECT string_agg(household_id || ':' || coalesce(children::text, 'unknown'), ',' ORDER BY household_id)
+                                   FROM bokvar.web_worklist(NULL, NULL, NULL, 0, 50) WHERE household_id IN (106, 108)$$),
+          '106:unknown,108:0', 'the web''s worklist: unknown is NULL, none is 0');
 SELECT is(pg_temp.act('coord', $$SELECT (bokvar.household_show(106)) #> '{household,children}'$$), 'null',
           'household show: children null');
 SELECT is(pg_temp.act('coord', $$SELECT (bokvar.household_show(108)) #> '{household,children}'$$), '0',
@@ -267,6 +278,8 @@ SELECT is((SELECT household_id FROM bokvar.household_person WHERE person_id = pg
           'moves: a late delivery of an old signal at the old address does not move P back');
 SELECT ok(pg_temp.rank(pg_temp.home('M1')) < pg_temp.rank(101),
           'moves: the old home, its eviction scheduled and its children known, is at the top of the list');
+SELECT is((SELECT household_children || ' ' || eviction_until FROM bokvar.task WHERE household_id = pg_temp.home('M1')),
+          '2 ' || pg_temp.d(12), '... and its open task keeps its children and the eviction''s date');
 -- A person known by identity number alone: their home learns the address
 -- where they are next reported with the same landlord, not one with another.
 SELECT pg_temp.deliver('kfm', pg_temp.w('R') || ';M8;eviction_application;-20;;;;;1;Gamma AB',
@@ -303,23 +316,26 @@ SELECT results_eq($$SELECT actor, household_id FROM bokvar.access_log WHERE path
 CREATE TEMP TABLE b AS SELECT pg_temp.home('M3') AS id;
 SELECT is((SELECT class::text || ' ' || score FROM bokvar.score WHERE household_id = (SELECT id FROM b)), 'outreach 50',
           'children: before, the notice alone');
-SELECT is(pg_temp.act('cw_s', format($$SELECT bokvar.household_children(%s, 1, ' home visit ')$$, (SELECT id FROM b)))::jsonb,
-          jsonb_build_object('household', (SELECT id FROM b), 'children', 1, 'class', 'outreach', 'score', 70),
-          'children: a caseworker of the household''s team says 1, and it is scored again (the children rule fires)');
-SELECT results_eq($$SELECT household_id, children, source, by, at = now() OR at > now() - interval '1 minute'
+SELECT is(pg_temp.act('cw_s', format($$SELECT bokvar.household_children_correct(%s, 1, 'home visit')$$, (SELECT id FROM b))),
+          '', 'children: a caseworker of the household''s team says 1');
+SELECT results_eq($$SELECT household_id, old_children, new_children, note, by, at > now() - interval '1 minute'
                     FROM bokvar.children_correction$$,
-                  $$SELECT id, 1, 'home visit', 'cw_s', true FROM b$$, 'children: recorded with how they know, who and when');
+                  $$SELECT id, NULL::integer, 1, 'home visit', 'cw_s', true FROM b$$,
+                  'children: recorded with the count before, their note, who and when');
+SELECT is((SELECT s.class::text || ' ' || s.score || ' ' || h.children || ' ' || t.household_children
+           FROM bokvar.score s JOIN bokvar.household h ON h.id = s.household_id
+           JOIN bokvar.task t ON t.household_id = h.id AND t.status = 'open'
+           WHERE h.id = (SELECT id FROM b)), 'outreach 70 1 1',
+          'children: the household is scored again (the children rule fires), its task keeps the count');
 SELECT results_eq($$SELECT actor, action, subject, detail FROM bokvar.audit_log WHERE action = 'household.children'$$,
-                  $$SELECT 'cw_s', 'household.children', id::text, '{"children": 1, "session_user": "cw_s"}'::jsonb FROM b$$,
+                  $$SELECT 'cw_s', 'household.children', id::text, '{"from": null, "to": 1, "session_user": "cw_s"}'::jsonb FROM b$$,
                   'children: in the audit log');
-SELECT is(pg_temp.act('cw_n', format('SELECT bokvar.household_children(%s, 3, ''a call'')', (SELECT id FROM b))),
+SELECT is(pg_temp.act('cw_n', format('SELECT bokvar.household_children_correct(%s, 3, ''a call'')', (SELECT id FROM b))),
           format('P0002: no household %s', (SELECT id FROM b)), 'children: another team''s household is none to a caseworker');
-SELECT matches(pg_temp.act('op', format('SELECT bokvar.household_children(%s, 3, ''a call'')', (SELECT id FROM b))),
+SELECT matches(pg_temp.act('op', format('SELECT bokvar.household_children_correct(%s, 3, ''a call'')', (SELECT id FROM b))),
                '^42501: ', 'children: no operator''s to correct');
-SELECT is(pg_temp.act('cw_s', format('SELECT bokvar.household_children(%s, -1, ''a call'')', (SELECT id FROM b))),
-          '22023: the number of children is a whole number from 0 to 99', 'children: a count below 0 is refused');
-SELECT matches(pg_temp.act('cw_s', format('SELECT bokvar.household_children(%s, 2, ''  '')', (SELECT id FROM b))),
-               '^22023: say how you know', 'children: without a source, refused');
+SELECT is(pg_temp.act('cw_s', format('SELECT bokvar.household_children_correct(%s, -1, ''a call'')', (SELECT id FROM b))),
+          '22023: the number of children is a whole number from 0 to 30', 'children: a count below 0 is refused');
 SELECT is((SELECT count(*)::integer FROM bokvar.children_correction), 1, '... and the refused ones recorded nothing');
 -- The latest count wins: a correction made on the day of a signal beats
 -- it (the ingest takes the feed's count of today, then settles the count
@@ -338,6 +354,8 @@ SELECT is(pg_temp.act('cw_s', format($$SELECT jsonb_agg(jsonb_build_array(h -> '
 SELECT is(pg_temp.act('coord', format($$SELECT (bokvar.subject_export(%L)) #> '{household,children_corrections}'$$,
                                       pg_temp.w('P')))::jsonb -> 0 ->> 'by', 'cw_s',
           'children: the corrections are in the subject copy');
+SELECT is((SELECT household_children FROM bokvar.task WHERE household_id = (SELECT id FROM b) AND status = 'open'), 4,
+          'children: the open task keeps the count in force');
 
 -- =====================================================================
 -- 5. Merge and split.

@@ -281,6 +281,71 @@ static void test_webhook_secret(void **state) {
         unsetenv("CREDENTIALS_DIRECTORY");
 }
 
+static void test_web_block(void **state) {
+        static const char good[] = "web:\n"
+                                   "  database: \"dbname=bokvar user=bokvar-web\"\n"
+                                   "  identity_header: X-Signed-On\n"
+                                   "  trusted_users: [www-data]\n"
+                                   "  idle_exit: 0s\n"
+                                   "  connections: 8\n";
+        static const char bad[] = "web:\n"
+                                  "  identity_header: \"X Remote: User\"\n"
+                                  "  trusted_users: [\"www data\"]\n"
+                                  "  idle_exit: soon\n"
+                                  "  connections: 0\n"
+                                  "  key_credential: \"not a name\"\n"
+                                  "  port: 80\n";
+        _cleanup_(config_unrefp) struct config *c = NULL;
+        struct diag d = {};
+
+        (void) state;
+        assert_int_equal(config_parse("w.yaml", good, strlen(good), 0, &c, &d), 0);
+        assert_string_equal(c->web.database, "dbname=bokvar user=bokvar-web");
+        assert_string_equal(c->web.identity_header, "X-Signed-On");
+        assert_string_equal(c->web.trusted_users[0], "www-data");
+        assert_int_equal(c->web.idle_exit, 0);
+        assert_int_equal(c->web.connections, 8);
+        c = config_unref(c);
+        /* Defaults. */
+        assert_int_equal(config_parse("w.yaml", "log_level: info\n", 16, 0, &c, &d), 0);
+        assert_null(c->web.identity_header);
+        assert_int_equal(c->web.idle_exit, 10 * USEC_PER_MINUTE);
+        assert_int_equal(c->web.connections, 4);
+        c = config_unref(c);
+        /* Every mistake at once. */
+        assert_true(config_parse("w.yaml", bad, strlen(bad), 0, &c, &d) < 0);
+        assert_int_equal(d.n, 6);
+        assert_string_equal(d.messages[0], "w.yaml:2:20: 'X Remote: User' is not a header name (letters, digits and "
+                                           "'-', e.g. X-Remote-User)");
+        assert_string_equal(d.messages[1], "w.yaml:3:18: 'www data' is not a user name");
+        assert_string_equal(d.messages[2], "w.yaml:4:14: invalid duration 'soon': a duration is a number followed by "
+                                           "a unit: s, m, h, d or w (e.g. 15m)");
+        assert_true(strstr(d.messages[3], "w.yaml:5:16: ") == d.messages[3]);
+        assert_true(strstr(d.messages[4], "w.yaml:6:19: not a credential name") == d.messages[4]);
+        assert_string_equal(d.messages[5], "w.yaml:7:3: unknown key 'port' in web (known keys: database, "
+                                           "database_password_credential, identity_header, trusted_users, "
+                                           "idle_exit, connections, key_credential)");
+        diag_free(&d);
+}
+
+static void test_manual_feed_name_is_reserved(void **state) {
+        static const char yaml[] = "feeds:\n"
+                                   "  - name: manual\n"
+                                   "    source: landlord\n"
+                                   "    url: file:x.csv\n"
+                                   "    format: csv\n"
+                                   "    map: { external_id: a, kind: b, occurred_at: c }\n";
+        _cleanup_(config_unrefp) struct config *c = NULL;
+        struct diag d = {};
+
+        (void) state;
+        assert_true(config_parse("m.yaml", yaml, strlen(yaml), 0, &c, &d) < 0);
+        assert_int_equal(d.n, 1);
+        assert_string_equal(d.messages[0], "m.yaml:2:11: feed name 'manual' is bokvar's own, for notices registered "
+                                           "by hand; choose another");
+        diag_free(&d);
+}
+
 static void test_too_large(void **state) {
         _cleanup_(config_unrefp) struct config *c = NULL;
         char path[] = "/tmp/bokvar-test-config-XXXXXX";
@@ -408,6 +473,8 @@ int main(void) {
                 cmocka_unit_test(test_access_errors),
                 cmocka_unit_test(test_retention_parse),
         cmocka_unit_test(test_webhook_secret),
+        cmocka_unit_test(test_web_block),
+        cmocka_unit_test(test_manual_feed_name_is_reserved),
         cmocka_unit_test(test_too_large),
                 cmocka_unit_test(test_missing_file),
                 cmocka_unit_test(test_example_loads),

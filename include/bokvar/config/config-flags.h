@@ -6,4 +6,5 @@
 enum {
         CONFIG_LOAD_CREDENTIALS = 1 << 0,  /* read every named credential */
         CONFIG_CHECK_FILES = 1 << 1,       /* check that files the config names exist (ca_file, rules...) */
+        CONFIG_LOAD_WEB_CREDENTIALS = 1 << 2,  /* read the web: block's credentials (bokvar-web's own) */
 };

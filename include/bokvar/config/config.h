@@ -12,6 +12,7 @@
 #include "bokvar/config/access-config.h"
 #include "bokvar/config/config-flags.h"
 #include "bokvar/config/outreach-config.h"
+#include "bokvar/config/web-config.h"
 
 #define CONFIG_DEFAULT_PATH "/etc/bokvar/bokvar.yaml"
 /* With the configuration's own directory, where file: feeds may be read
@@ -37,6 +38,7 @@ struct config {
         char **file_roots;          /* directories file: feeds may read from, absolute or as dir is */
         struct outreach_config outreach;   /* teams, channels, tasks, dispatch */
         struct access_config access;       /* people, retention */
+        struct web_config web;             /* bokvar-web */
 };
 
 

@@ -19,6 +19,17 @@ typedef void (*pgconn_result_fn)(struct pgconn *c, PGresult *res, void *userdata
 /* Connected (error 0) or failed; output drained; notification received. */
 typedef void (*pgconn_event_fn)(struct pgconn *c, int error, void *userdata);
 typedef void (*pgconn_notify_fn)(struct pgconn *c, const char *channel, const char *payload, void *userdata);
+/* A pipeline's outcome: one result per statement (the statements after a
+ * failed one have PGRES_PIPELINE_ABORTED), or results NULL when the
+ * connection broke. The results are cleared after the callback returns. */
+typedef void (*pgconn_pipeline_fn)(struct pgconn *c, PGresult *const *results, size_t n, void *userdata);
+
+/* One statement of a pipeline: constant SQL and its text parameters. */
+struct pgconn_stmt {
+        const char *sql;
+        int n_params;
+        const char *const *params;
+};
 
 int pgconn_new(sd_event *event, const struct config *config, const char *application_name, struct pgconn **ret);
 struct pgconn *pgconn_free(struct pgconn *c);
@@ -30,6 +41,13 @@ bool pgconn_ready(const struct pgconn *c);
 /* Sends a command with text parameters; only when no other is running. */
 int pgconn_query(struct pgconn *c, const char *sql, int n_params, const char *const *params, pgconn_result_fn done,
                  void *userdata);
+/* Sends several statements at once, in pipeline mode, and waits for their
+ * results together: one round trip, one implicit transaction (a failed
+ * statement aborts the ones after it and rolls back the ones before). Only
+ * when no other command is running; the statements and their parameters
+ * are copied into libpq's buffer before this returns. */
+int pgconn_pipeline(struct pgconn *c, const struct pgconn_stmt *stmts, size_t n, pgconn_pipeline_fn done,
+                    void *userdata);
 /* In COPY IN: queues data. Returns 1 when the caller should stop producing
  * until drained() is called, 0 to go on, negative on failure. */
 int pgconn_copy_put(struct pgconn *c, const char *data, size_t n, pgconn_event_fn drained, void *userdata);

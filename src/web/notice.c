@@ -1,0 +1,241 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* Registering a notice that came by letter or e-mail. The form's fields
+ * are the canonical fields of a signal; bokvar.signal_register() checks
+ * them exactly as a feed's row is checked (it is the same ingest) and says
+ * field by field what is wrong. Here only what is no text at all, or more
+ * than a field holds, is refused before the database sees it; the two
+ * kinds of mistake are shown together. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bokvar/basic/json-writer.h"
+#include "bokvar/basic/l10n.h"
+#include "bokvar/basic/labels.h"
+#include "bokvar/basic/util.h"
+#include "bokvar/basic/vocabulary.h"
+#include "bokvar/web/page.h"
+#include "bokvar/web/pages.h"
+#include "bokvar/web/web.h"
+
+static const char SQL_REGISTER[] =
+        "SELECT signal_id, household_id, task_id, team, field, problem "
+        "FROM bokvar.signal_register($1::jsonb, $2::boolean)";
+
+/* The fields, in the form's order. How long each may be is the ingest's
+ * to say (bokvar.field_limits); more than FIELD_MAX characters is not
+ * sent to it at all. */
+#define FIELD_MAX 1000
+static const char *const fields[] = {
+        "kind", "occurred_at", "deadline", "person_id", "name", "address", "apartment", "postal_code", "city",
+        "children", "amount", "months_in_arrears", "landlord",
+};
+
+/* The ingest's reasons about an identity number, as bokvar.identity_number
+ * words them, for people to read in their language. */
+static const char *const identity_reasons[] = {
+        N_("is not an identity number (a Swedish personnummer, Norwegian fødselsnummer or Dutch BSN)"),
+        N_("is not a Swedish personnummer (YYMMDD-NNNC or YYYYMMDDNNNC)"),
+        N_("the date part of the Swedish personnummer is not a valid date"),
+        N_("the Swedish personnummer has a date of birth in the future"),
+        N_("the check digit of the Swedish personnummer is wrong"),
+        N_("is not a Norwegian fødselsnummer (11 digits)"),
+        N_("the first check digit of the Norwegian fødselsnummer is wrong"),
+        N_("the second check digit of the Norwegian fødselsnummer is wrong"),
+        N_("the date part of the Norwegian fødselsnummer is not a valid date"),
+        N_("is not a Dutch BSN (9 digits)"),
+        N_("the Dutch BSN fails the 11-proef"),
+};
+
+/* What people read for the ingest's refusal of a field. */
+static const char *refusal(const char *field, const char *problem, bool blank) {
+        if (!field)
+                return _("Give an identity number, or an address with its postal code, so that the notice can be "
+                         "matched to a home.");
+        if (streq(field, "kind"))
+                return _("Choose what kind of notice it is.");
+        if (streq(field, "occurred_at"))
+                return blank ? _("Write the date of the notice.")
+                             : _("Write the date as YYYY-MM-DD; it must be a date that exists.");
+        if (streq(field, "deadline"))
+                return _("Write the deadline as YYYY-MM-DD; it must be a date that exists.");
+        if (streq(field, "person_id")) {
+                for (size_t i = 0; problem && i < ELEMENTSOF(identity_reasons); i++)
+                        if (streq(problem, identity_reasons[i]))
+                                return _(identity_reasons[i]);
+                return _("This is not a valid identity number.");
+        }
+        if (streq(field, "children"))
+                return _("Write the number of children as a whole number, 0 or more.");
+        if (streq(field, "amount"))
+                return _("Write the amount in kronor, for example 12 345,50.");
+        if (streq(field, "months_in_arrears"))
+                return _("Write the number of months as a whole number, 0 or more.");
+        /* What else the ingest refuses of a text is its length. */
+        return _("This is longer than the field takes.");
+}
+
+static void render_form(struct web_request *wr, unsigned status) {
+        const char *kind_labels[_SIGNAL_KIND_MAX];
+        struct page_form pf = { "notice", wr->sent, &wr->errors };
+        const char *done = request_query(wr->rq, "done"), *signal = request_query(wr->rq, "signal");
+        struct html h;
+
+        for (size_t i = 0; i < _SIGNAL_KIND_MAX; i++)
+                kind_labels[i] = label_signal_kind(signal_kind_names[i]);
+
+        html_init(&h);
+        page_begin(&h, _("Register a notice"), wr->login, PAGE_NAV_NOTICE);
+        html_printf(&h, "<h1>%s</h1>\n", _("Register a notice"));
+        if (streq_ptr(done, "elsewhere") && signal && strspn(signal, "0123456789") == strlen(signal) &&
+            !wr->failed_form)
+        {
+                html_markup(&h, "<p class=\"notice\" role=\"status\">");
+                html_sentence(&h, _("The notice is registered as signal %s. Its household has no open task of your "
+                                    "teams, so it does not show here."),
+                              signal);
+                html_markup(&h, "</p>\n");
+        }
+        html_printf(&h, "<p>%s</p>\n",
+                    _("For a notice that came by letter or e-mail. It is checked as the feeds' rows are, matched "
+                      "to a home, scored and, if it needs one, given a task, as if a feed had brought it."));
+        page_error_summary(&h, &pf);
+        html_markup(&h, "<form method=\"post\" action=\"/notice\">\n");
+        page_csrf_field(&h, wr->csrf);
+        html_printf(&h, "<fieldset>\n<legend>%s</legend>\n", _("The notice"));
+        page_select(&h, &pf, "kind", _("Kind of notice"), NULL, signal_kind_names, kind_labels, _SIGNAL_KIND_MAX,
+                    _("Choose the kind"), NULL, true);
+        page_input(&h, &pf, "occurred_at", _("Date of the notice"), _("YYYY-MM-DD"), PAGE_INPUT_DATE, NULL, true,
+                   10);
+        page_input(&h, &pf, "deadline", _("Deadline, if the notice gives one"),
+                   _("YYYY-MM-DD. Left empty, a termination gets the three weeks the law gives to pay."),
+                   PAGE_INPUT_DATE, NULL, false, 0);
+        page_input(&h, &pf, "amount", _("Amount owed"), _("In kronor, for example 12 345,50."), PAGE_INPUT_TEXT,
+                   NULL, false, 0);
+        page_input(&h, &pf, "months_in_arrears", _("Months in arrears"), NULL, PAGE_INPUT_NUMBER, NULL, false, 0);
+        page_input(&h, &pf, "landlord", _("Landlord"), NULL, PAGE_INPUT_TEXT, NULL, false, 0);
+        html_printf(&h, "</fieldset>\n<fieldset>\n<legend>%s</legend>\n", _("The tenant and the home"));
+        page_input(&h, &pf, "person_id", _("Identity number"),
+                   _("A personnummer as YYYYMMDD-NNNN (or a Norwegian fødselsnummer). Give it, or the address with "
+                     "its postal code."),
+                   PAGE_INPUT_TEXT, NULL, false, 0);
+        page_input(&h, &pf, "name", _("Name"), NULL, PAGE_INPUT_TEXT, NULL, false, 0);
+        page_input(&h, &pf, "address", _("Street address"), NULL, PAGE_INPUT_TEXT, NULL, false, 0);
+        page_input(&h, &pf, "apartment", _("Apartment number"), NULL, PAGE_INPUT_TEXT, NULL, false, 0);
+        page_input(&h, &pf, "postal_code", _("Postal code"), NULL, PAGE_INPUT_TEXT, NULL, false, 0);
+        page_input(&h, &pf, "city", _("City"), NULL, PAGE_INPUT_TEXT, NULL, false, 0);
+        page_input(&h, &pf, "children", _("Children in the home"), _("If the notice says."), PAGE_INPUT_NUMBER, NULL,
+                   false, 0);
+        html_printf(&h, "</fieldset>\n<button type=\"submit\">%s</button>\n</form>\n", _("Register the notice"));
+        page_end(&h);
+        web_respond(wr, status, &h);
+}
+
+void notice_page(struct web_request *wr) {
+        render_form(wr, 200);
+}
+
+static bool in_teams(const struct web_request *wr, const char *team) {
+        if (streq_ptr(wr->function, "coordinator"))
+                return true;
+        for (char **t = wr->teams; team && t && *t; t++)
+                if (streq(*t, team))
+                        return true;
+        return false;
+}
+
+static void on_register(struct web_request *wr, PGresult *const *r, size_t n) {
+        const PGresult *res = n == 1 ? r[0] : NULL;
+        char location[128];
+        int rows;
+
+        if (!res || !web_result_ok(res)) {
+                web_fail(wr, res);
+                return;
+        }
+        rows = PQntuples(res);
+        if (rows == 1 && web_value(res, 0, "signal_id")) {
+                if (in_teams(wr, web_value(res, 0, "team")))
+                        (void) snprintf(location, sizeof location, "/household/%lld?done=registered",
+                                        web_value_ll(res, 0, "household_id"));
+                else
+                        (void) snprintf(location, sizeof location, "/notice?done=elsewhere&signal=%lld",
+                                        web_value_ll(res, 0, "signal_id"));
+                web_redirect(wr, location);
+                return;
+        }
+        /* The ingest's mistakes, after the ones found here (one a field). */
+        for (int i = 0; i < rows; i++) {
+                const char *field = web_value(res, i, "field");
+                size_t len = 0;
+                const char *v = field ? form_get(wr->sent, field, &len) : NULL;
+                bool blank = !v || strspn(v, " \t") == len;
+
+                /* A field refused for the whole is shown at the identity number. */
+                form_errors_add(&wr->errors, field ? field : "person_id",
+                                refusal(field, web_value(res, i, "problem"), blank));
+        }
+        if (wr->errors.n == 0)
+                form_errors_add(&wr->errors, NULL,
+                                _("The notice could not be registered; check the fields and send it again."));
+        wr->failed_form = "notice";
+        render_form(wr, 422);
+}
+
+void notice_register(struct web_request *wr) {
+        _cleanup_(db_batch_freep) struct db_batch *b = NULL;
+        struct buf json = {};
+        struct json_writer w;
+        const struct form *f;
+        const char *params[2];
+
+        if (request_form(wr->rq, &f) < 0) {
+                web_error(wr, 400, _("The form could not be read. Go back, reload the page and try again."));
+                return;
+        }
+        wr->sent = f;
+
+        /* The fields as text; what is no text, or too long, is refused here
+         * and left out of what the database checks. */
+        json_writer_init(&w, &json);
+        json_object_begin(&w);
+        for (size_t i = 0; i < ELEMENTSOF(fields); i++) {
+                const char *s;
+                size_t len;
+
+                switch (form_text(f, fields[i], false, false, FIELD_MAX, &s, &len)) {
+                case FORM_NOT_TEXT:
+                        form_errors_add(&wr->errors, fields[i], _("Write plain text only (no control characters)."));
+                        continue;
+                case FORM_TOO_LONG:
+                        form_errors_add(&wr->errors, fields[i], _("This is longer than the field takes."));
+                        continue;
+                case FORM_MISSING:
+                case FORM_OK:
+                        break;
+                }
+                if (s) {
+                        json_key(&w, fields[i]);
+                        json_string_n(&w, s, len);
+                }
+        }
+        json_object_end(&w);
+        if (json_writer_finish(&w) < 0) {
+                buf_free(&json);
+                web_fail(wr, NULL);
+                return;
+        }
+
+        /* With mistakes already, the database only checks the rest. */
+        params[0] = json.data;
+        params[1] = wr->errors.n > 0 ? "true" : "false";
+        if (web_batch_new(wr, &b) < 0 || db_batch_add(b, SQL_REGISTER, 2, params) < 0) {
+                buf_free(&json);
+                web_fail(wr, NULL);
+                return;
+        }
+        buf_free(&json);
+        wr->failed_form = wr->errors.n > 0 ? "notice" : NULL;
+        web_submit(wr, TAKE_PTR(b), on_register);
+}
