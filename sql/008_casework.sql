@@ -171,15 +171,21 @@ LANGUAGE sql AS $$
 $$;
 
 -- A team's open tasks in the key's order but for its first rule (which
--- depends on the day), and the team's families with children whose
--- eviction is scheduled: the web's worklist reads a page from the two. The
--- key's function is in the index: a migration that redefines it rebuilds
--- the index.
+-- depends on the day), in two parts: its families with children whose
+-- eviction was scheduled (task_eviction), and all the others
+-- (task_worklist); and those families by the date (task_eviction_date),
+-- where the few whose date has passed are found. The web's worklist reads
+-- a page from them. The key's function is in the first two: a migration
+-- that redefines it rebuilds them.
 DROP INDEX bokvar.task_worklist;
 CREATE INDEX task_worklist ON bokvar.task
         (team, bokvar.priority_key(class, household_children, NULL, deadline, score, DATE '2000-01-01'), id)
-        WHERE status = 'open';
-CREATE INDEX task_eviction ON bokvar.task (team, eviction_until) WHERE status = 'open' AND household_children > 0;
+        WHERE status = 'open' AND (household_children > 0 AND eviction_until IS NOT NULL) IS NOT TRUE;
+CREATE INDEX task_eviction ON bokvar.task
+        (team, bokvar.priority_key(class, household_children, NULL, deadline, score, DATE '2000-01-01'), id)
+        WHERE status = 'open' AND household_children > 0 AND eviction_until IS NOT NULL;
+CREATE INDEX task_eviction_date ON bokvar.task (team, eviction_until)
+        WHERE status = 'open' AND household_children > 0 AND eviction_until IS NOT NULL;
 
 -- Schema 3's priority, now by the key (columns kept; the eviction date added).
 CREATE OR REPLACE VIEW bokvar.household_priority AS
@@ -203,9 +209,10 @@ FROM bokvar.task t JOIN bokvar.household_order o ON o.household_id = t.household
 WHERE t.status = 'open';
 
 -- The web's worklist (007's), in the key's order: each team's families with
--- children whose eviction is scheduled first (few: from task_eviction),
--- then its other tasks as task_worklist has them, so that a page costs its
--- rows and the first rule's, not the backlog. Children NULL when unknown.
+-- children whose eviction is ahead first, then the others, those whose
+-- eviction date has passed among them; each part walked in the order of
+-- its index, so that a page costs its rows, not the backlog. Children NULL
+-- when unknown.
 CREATE OR REPLACE FUNCTION bokvar.web_worklist(p_team text, p_assignee text, p_class bokvar.risk_class,
                                               p_offset integer, p_limit integer)
 RETURNS TABLE (task_id bigint, household_id bigint, team text, assignee text, class bokvar.risk_class, score integer,
@@ -225,15 +232,23 @@ BEGIN
         CROSS JOIN LATERAL (
                 (SELECT x.* FROM bokvar.task x
                  WHERE x.team = tm.name AND x.status = 'open' AND x.household_children > 0
-                   AND x.eviction_until >= current_date
+                   AND x.eviction_until IS NOT NULL AND x.eviction_until >= current_date
                    AND (p_assignee IS NULL OR x.assignee = p_assignee) AND (p_class IS NULL OR x.class = p_class)
-                 ORDER BY bokvar.priority_key(x.class, x.household_children, x.eviction_until, x.deadline, x.score,
-                                              current_date), x.id
+                 ORDER BY bokvar.priority_key(x.class, x.household_children, NULL, x.deadline, x.score, DATE '2000-01-01'),
+                          x.id
+                 LIMIT p_offset + p_limit)
+                UNION ALL
+                (SELECT x.* FROM bokvar.task x
+                 WHERE x.team = tm.name AND x.status = 'open' AND x.household_children > 0
+                   AND x.eviction_until IS NOT NULL AND x.eviction_until < current_date
+                   AND (p_assignee IS NULL OR x.assignee = p_assignee) AND (p_class IS NULL OR x.class = p_class)
+                 ORDER BY bokvar.priority_key(x.class, x.household_children, NULL, x.deadline, x.score, DATE '2000-01-01'),
+                          x.id
                  LIMIT p_offset + p_limit)
                 UNION ALL
                 (SELECT x.* FROM bokvar.task x
                  WHERE x.team = tm.name AND x.status = 'open'
-                   AND NOT coalesce(x.household_children > 0 AND x.eviction_until >= current_date, false)
+                   AND (x.household_children > 0 AND x.eviction_until IS NOT NULL) IS NOT TRUE
                    AND (p_assignee IS NULL OR x.assignee = p_assignee) AND (p_class IS NULL OR x.class = p_class)
                  ORDER BY bokvar.priority_key(x.class, x.household_children, NULL, x.deadline, x.score, DATE '2000-01-01'),
                           x.id

@@ -6,9 +6,9 @@
 --
 -- People act as themselves (tests/sql/logins.psql): cw_n is a caseworker
 -- of team north (postal codes 111..), cw_s of south (222..), cw_o of order
--- (99..); coord coordinates, op operates. There is no outer transaction:
--- their connections only see what is committed. The database is thrown
--- away after the run.
+-- (99..); cw_coord coordinates, cw_op operates, cw_web is the web service.
+-- There is no outer transaction: their connections only see what is
+-- committed. The database is thrown away after the run.
 --
 --   1  the order: each rule of it decides one pair     households 101-118 (scores written as score_apply would)
 --   2  unknown children in every output                households 106, 108
@@ -19,7 +19,7 @@
 SET TimeZone = 'UTC';
 SET client_min_messages = warning;
 CREATE EXTENSION dblink;
-SELECT plan(93);
+SELECT plan(96);
 
 \ir logins.psql
 
@@ -36,13 +36,13 @@ SELECT bokvar.config_sync($j${
                    "caseworkers": [], "email": null}],
         "channels": [{"name": "hook", "type": "webhook"}, {"name": "mail", "type": "smtp"}],
         "tasks": {},
-        "people": {"coordinators": ["coord"], "operators": ["op"]}}$j$::jsonb);
+        "people": {"coordinators": ["cw_coord"], "operators": ["cw_op"]}}$j$::jsonb);
 SELECT pg_temp.login('cw_n', 'caseworker');
 SELECT pg_temp.login('cw_s', 'caseworker');
 SELECT pg_temp.login('cw_o', 'caseworker');
-SELECT pg_temp.login('coord', 'coordinator');
-SELECT pg_temp.login('op', 'operator');
-SELECT pg_temp.login('web_svc', 'web');
+SELECT pg_temp.login('cw_coord', 'coordinator');
+SELECT pg_temp.login('cw_op', 'operator');
+SELECT pg_temp.login('cw_web', 'web');
 SELECT version FROM bokvar.ruleset_load($j${"window_days": 365, "thresholds": {"watch": 20, "outreach": 50, "urgent": 90},
         "rules": [{"name": "notice", "when": {"kind": ["termination_notice"]}, "points": 50},
                   {"name": "scheduled", "when": {"kind": ["eviction_scheduled"], "deadline_passed": false}, "points": 60},
@@ -137,10 +137,10 @@ SELECT results_eq($$SELECT household_id FROM bokvar.worklist WHERE team = 'order
 SELECT results_eq($$SELECT pg_temp.act_rows('cw_o', 'SELECT household_id FROM bokvar.worklist ORDER BY priority')$$,
                   $$VALUES ('(101)'), ('(102)'), ('(103)'), ('(104)'), ('(105)'), ('(106)'), ('(107)'), ('(108)')$$,
                   '... as the caseworker sees it through their own login');
-SELECT is(pg_temp.act('web_svc', $$SELECT bokvar.web_actor('cw_o');
+SELECT is(pg_temp.act('cw_web', $$SELECT bokvar.web_actor('cw_o');
                                    SELECT string_agg(household_id::text, ',') FROM bokvar.web_worklist(NULL, NULL, NULL, 0, 50)$$),
           '101,102,103,104,105,106,107,108', '... and the web''s worklist, read from its indexes, the same');
-SELECT is(pg_temp.act('web_svc', $$SELECT bokvar.web_actor('cw_o');
+SELECT is(pg_temp.act('cw_web', $$SELECT bokvar.web_actor('cw_o');
                                    SELECT string_agg(household_id::text, ',') FROM bokvar.web_worklist(NULL, NULL, NULL, 2, 3)$$),
           '103,104,105', '... a page of it too');
 SELECT is((SELECT eviction_date FROM bokvar.worklist WHERE household_id = 101), pg_temp.d(10),
@@ -177,6 +177,20 @@ SELECT ok(bokvar.priority_key('watch', 0, NULL, DATE '2200-01-01', 524287, curre
           AND bokvar.priority_key('none', NULL, NULL, NULL, -999999, current_date)
               < bokvar.priority_key('none', 0, NULL, DATE '1800-01-01', 999999, current_date),
           'priority_key: each rule keeps to its own bits, the extremes too (a deadline before none, scores clamped)');
+-- The web's worklist reads families whose eviction is ahead, those whose
+-- eviction date passed, and the others from two indexes: in the worklist's
+-- order all the same.
+SELECT pg_temp.rescore(115, 'outreach', 60, pg_temp.d(2));
+SELECT pg_temp.rescore(118, 'outreach', 55, pg_temp.d(15));
+SELECT is((SELECT string_agg(household_id::text, ',' ORDER BY priority) FROM bokvar.worklist WHERE team = 'order'),
+          '101,118,102,103,104,115,105,106,107,108',
+          'the worklist: 118''s new date after a cancellation counts, 115''s passed one does not');
+SELECT is(pg_temp.act('cw_web', $$SELECT bokvar.web_actor('cw_o');
+                                   SELECT string_agg(household_id::text, ',') FROM bokvar.web_worklist(NULL, NULL, NULL, 0, 50)$$),
+          '101,118,102,103,104,115,105,106,107,108', '... and the web''s worklist the same');
+SELECT is(pg_temp.act('cw_web', $$SELECT bokvar.web_actor('cw_o');
+                                   SELECT string_agg(household_id::text, ',') FROM bokvar.web_worklist('order', NULL, 'outreach', 1, 4)$$),
+          '118,104,115,105', '... a page of its outreach class (101 and 118 are outreach too)');
 
 -- =====================================================================
 -- 2. Unknown children stay unknown, in every output (106: unknown; 108: none).
@@ -186,13 +200,13 @@ SELECT results_eq($$SELECT household_id, coalesce(children::text, 'unknown') FRO
 SELECT results_eq($$SELECT household_id, coalesce(children::text, 'unknown') FROM bokvar.household_list
                     WHERE household_id IN (106, 108) ORDER BY 1$$,
                   $$VALUES (106::bigint, 'unknown'), (108, '0')$$, 'household list: unknown is NULL, none is 0');
-SELECT is(pg_temp.act('web_svc', $$SELECT bokvar.web_actor('cw_o');
+SELECT is(pg_temp.act('cw_web', $$SELECT bokvar.web_actor('cw_o');
                                    SELECT string_agg(household_id || ':' || coalesce(children::text, 'unknown'), ',' ORDER BY household_id)
                                    FROM bokvar.web_worklist(NULL, NULL, NULL, 0, 50) WHERE household_id IN (106, 108)$$),
           '106:unknown,108:0', 'the web''s worklist: unknown is NULL, none is 0');
-SELECT is(pg_temp.act('coord', $$SELECT (bokvar.household_show(106)) #> '{household,children}'$$), 'null',
+SELECT is(pg_temp.act('cw_coord', $$SELECT (bokvar.household_show(106)) #> '{household,children}'$$), 'null',
           'household show: children null');
-SELECT is(pg_temp.act('coord', $$SELECT (bokvar.household_show(108)) #> '{household,children}'$$), '0',
+SELECT is(pg_temp.act('cw_coord', $$SELECT (bokvar.household_show(108)) #> '{household,children}'$$), '0',
           '... and 0 for none');
 SELECT results_eq($$SELECT t.household_id, o.payload #> '{data,children}' FROM bokvar.outbox o JOIN bokvar.task t ON t.id = o.task_id
                     WHERE t.household_id IN (106, 108) AND o.channel = 'hook' ORDER BY 1$$,
@@ -298,7 +312,7 @@ SELECT isnt(pg_temp.home('M11'), pg_temp.home('M10'), '... where they start a ho
 
 -- The subject copy of P covers both homes, P's home first; each read is logged.
 CREATE TEMP TABLE copy AS
-SELECT pg_temp.act('coord', format('SELECT bokvar.subject_export(%L)', pg_temp.w('P')))::jsonb AS j;
+SELECT pg_temp.act('cw_coord', format('SELECT bokvar.subject_export(%L)', pg_temp.w('P')))::jsonb AS j;
 SELECT results_eq($$SELECT (j #>> '{household,household,id}')::bigint, (j #>> '{earlier_households,0,household,id}')::bigint,
                           jsonb_array_length(j -> 'earlier_households')
                    FROM copy$$,
@@ -307,7 +321,7 @@ SELECT results_eq($$SELECT (j #>> '{household,household,id}')::bigint, (j #>> '{
 SELECT is((SELECT array_agg(s ->> 'external_id' ORDER BY s ->> 'external_id') FROM copy, jsonb_array_elements(j -> 'signals') s),
           ARRAY['M1', 'M3', 'M5', 'M7'], '... with their own signals in both, not the co-tenant''s');
 SELECT results_eq($$SELECT actor, household_id FROM bokvar.access_log WHERE path = 'subject.export' ORDER BY household_id$$,
-                  $$SELECT 'coord', x FROM unnest(ARRAY[pg_temp.home('M1'), pg_temp.home('M3')]) x ORDER BY 1$$,
+                  $$SELECT 'cw_coord', x FROM unnest(ARRAY[pg_temp.home('M1'), pg_temp.home('M3')]) x ORDER BY 1$$,
                   '... one access-log row per household read');
 
 -- =====================================================================
@@ -332,7 +346,7 @@ SELECT results_eq($$SELECT actor, action, subject, detail FROM bokvar.audit_log 
                   'children: in the audit log');
 SELECT is(pg_temp.act('cw_n', format('SELECT bokvar.household_children_correct(%s, 3, ''a call'')', (SELECT id FROM b))),
           format('P0002: no household %s', (SELECT id FROM b)), 'children: another team''s household is none to a caseworker');
-SELECT matches(pg_temp.act('op', format('SELECT bokvar.household_children_correct(%s, 3, ''a call'')', (SELECT id FROM b))),
+SELECT matches(pg_temp.act('cw_op', format('SELECT bokvar.household_children_correct(%s, 3, ''a call'')', (SELECT id FROM b))),
                '^42501: ', 'children: no operator''s to correct');
 SELECT is(pg_temp.act('cw_s', format('SELECT bokvar.household_children_correct(%s, -1, ''a call'')', (SELECT id FROM b))),
           '22023: the number of children is a whole number from 0 to 30', 'children: a count below 0 is refused');
@@ -351,7 +365,7 @@ SELECT is(pg_temp.act('cw_s', format($$SELECT jsonb_agg(jsonb_build_array(h -> '
                                      (SELECT id FROM b)))::jsonb,
           '[[4, "reported", "hv", true], [1, "corrected", "cw_s", false], [3, "reported", "hv", false]]'::jsonb,
           'children: household show has the history, the one in force first');
-SELECT is(pg_temp.act('coord', format($$SELECT (bokvar.subject_export(%L)) #> '{household,children_corrections}'$$,
+SELECT is(pg_temp.act('cw_coord', format($$SELECT (bokvar.subject_export(%L)) #> '{household,children_corrections}'$$,
                                       pg_temp.w('P')))::jsonb -> 0 ->> 'by', 'cw_s',
           'children: the corrections are in the subject copy');
 SELECT is((SELECT household_children FROM bokvar.task WHERE household_id = (SELECT id FROM b) AND status = 'open'), 4,
@@ -374,7 +388,7 @@ SELECT results_eq($$SELECT household_id, class::text, score FROM bokvar.score WH
                   'merge: before, two households, each with its score (and a task)');
 SELECT is(pg_temp.act('cw_s', format('SELECT bokvar.household_merge(%s, %s)', (SELECT a FROM g), (SELECT b FROM g))),
           format('P0002: no household %s', (SELECT a FROM g)), 'merge: not by a caseworker of another team');
-SELECT matches(pg_temp.act('op', format('SELECT bokvar.household_merge(%s, %s)', (SELECT a FROM g), (SELECT b FROM g))),
+SELECT matches(pg_temp.act('cw_op', format('SELECT bokvar.household_merge(%s, %s)', (SELECT a FROM g), (SELECT b FROM g))),
                '^42501: ', 'merge: not by an operator');
 SELECT is(pg_temp.act('cw_n', format('SELECT bokvar.household_merge(%s, %s)', (SELECT a FROM g), (SELECT a FROM g))),
           format('22023: household %s cannot be merged with itself', (SELECT a FROM g)), 'merge: not with itself');
@@ -437,7 +451,7 @@ SELECT results_eq($$SELECT actor, action, subject, detail - 'session_user' FROM 
                   $$SELECT 'cw_s', 'household.split', k.a::text, jsonb_build_object('new_household', c.id, 'signals', 1)
                     FROM k, c WHERE k.ta IS NOT NULL$$,
                   'split: in the audit log, without the identity number');
-SELECT is(pg_temp.act('coord', format('SELECT bokvar.household_split(%s, %L)', (SELECT id FROM c), pg_temp.w('V'))),
+SELECT is(pg_temp.act('cw_coord', format('SELECT bokvar.household_split(%s, %L)', (SELECT id FROM c), pg_temp.w('V'))),
           format('22023: every signal of household %s is about that person: there is nothing to split it from', (SELECT id FROM c)),
           'split: not a household''s only person');
 -- Later deliveries: V at the old address comes to V's household, W to the
