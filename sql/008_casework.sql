@@ -829,8 +829,9 @@ $$;
 
 -- One household of a copy: schema 6's household part, with the children's
 -- corrections (who, when, before and after, their note) instead of the
--- whole history,
--- whose reported counts come from signals that may be other people's.
+-- whole history (whose reported counts come from signals that may be
+-- other people's), and the households merged into it with the addresses
+-- that still lead to it (household_alias).
 CREATE FUNCTION bokvar.subject_household(p_household bigint) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
         SELECT (bokvar.household_doc(p_household) - 'signals' - 'why' - 'children_history')
@@ -840,6 +841,10 @@ LANGUAGE sql STABLE AS $$
                                 'note', c.note)
                                 ORDER BY c.at, c.id), '[]')
                                 FROM bokvar.children_correction c WHERE c.household_id = p_household),
+                        'merged_households', (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                                'household', a.merged_from, 'at', a.merged_at, 'address_key', a.address_key)
+                                ORDER BY a.merged_at, a.address_key), '[]')
+                                FROM bokvar.household_alias a WHERE a.household_id = p_household),
                         'score_history', (SELECT coalesce(jsonb_agg(jsonb_build_object(
                                 'scored_at', s.scored_at, 'as_of', s.as_of, 'score', s.score, 'class', s.class,
                                 'ruleset_version', s.ruleset_version, 'explanation', s.explanation)

@@ -186,17 +186,26 @@ static int print_part(struct ctl *ctl, const char *doc, const char *heading, con
 }
 
 /* One household of the copy (its part of the document, {household, score,
- * children_corrections, score_history, rulesets, tasks, read_by}). */
+ * children_corrections, merged_households, score_history, rulesets, tasks,
+ * read_by}). */
 static int subject_household_print(struct ctl *ctl, const char *part) {
         int r;
 
         if ((r = print_part(ctl, part, "What is known of the home",
-                            "SELECT * FROM jsonb_to_record($1::jsonb -> 'household') AS x(id bigint, "
+                            "SELECT id, coalesce(children::text, 'unknown') AS children, postal_code, city, landlord, "
+                            "first_signal_at, last_signal_at, persons "
+                            "FROM jsonb_to_record($1::jsonb -> 'household') AS x(id bigint, "
                             "children integer, postal_code text, city text, landlord text, first_signal_at date, "
                             "last_signal_at date, persons bigint)")) ||
             (r = print_part(ctl, part, "The children as caseworkers counted them",
-                            "SELECT * FROM jsonb_to_recordset($1::jsonb -> 'children_corrections') AS x(at timestamptz, "
-                            "children integer, by text, source text)")) ||
+                            "SELECT at, coalesce(before::text, 'unknown') AS before, children, by, "
+                            "coalesce(note, '') AS how_they_knew "
+                            "FROM jsonb_to_recordset($1::jsonb -> 'children_corrections') AS x(at timestamptz, "
+                            "before integer, children integer, by text, note text)")) ||
+            (r = print_part(ctl, part, "Households a caseworker merged into it, and their addresses",
+                            "SELECT household, at, address_key AS address "
+                            "FROM jsonb_to_recordset($1::jsonb -> 'merged_households') AS x(household bigint, "
+                            "at timestamptz, address_key text)")) ||
             (r = print_part(ctl, part, "Its scores over time, and the rules that gave them",
                             "SELECT scored_at, as_of, score, class, ruleset_version, "
                             "(SELECT string_agg(format('%s (%s)', e ->> 'rule', e ->> 'points'), ', ') "
@@ -281,10 +290,11 @@ int verb_subject(struct ctl *ctl, int argc, char *argv[]) {
                 "signals with the feeds they came from and earlier versions; the household\n"
                 "they live in and those they left (any with signals about them), each with\n"
                 "its scores, the rules and ruleset versions behind them, the counts of\n"
-                "children caseworkers gave, the outreach tasks, what happened to them, the\n"
-                "contacts and outcomes, and who read the household's data when. The export\n"
-                "is written to the access log, once for each household. Caseworkers export\n"
-                "the households with a task of their teams, coordinators anyone's.\n"
+                "children caseworkers gave, the households merged into it, the outreach\n"
+                "tasks, what happened to them, the contacts and outcomes, and who read the\n"
+                "household's data when. The export is written to the access log, once for\n"
+                "each household. Caseworkers export the households with a task of their\n"
+                "teams, coordinators anyone's.\n"
                 "Exit status: 0 done, 1 refused, 2 usage, 3 database error, 5 not a valid\n"
                 "identity number, or nothing about it that you may see (which of the two\n"
                 "the message says; it never repeats the number).\n";

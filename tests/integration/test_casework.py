@@ -95,6 +95,9 @@ class Casework(TestCase):
         shown = self.as_(self.cw, 'household', 'show', ha).stdout
         self.assertRegex(shown, r'\n *children: unknown\n')
         self.assertIn('Children: unknown; no feed reported a count and no caseworker gave one.', shown)
+        p = self.as_(self.coord, 'subject', 'export', '-', input=pnr(1) + '\n')
+        self.assertRegex(p.stdout, rf'\nWhat is known of the home:\n.*\n{ha} +unknown +11111 ',
+                         'the person\'s copy: unknown, never "-"')
         households = self.as_(self.coord, 'households').stdout
         self.assertRegex(households, rf'\n\d+ +{ha} +outreach +60 +unknown ')
 
@@ -125,6 +128,12 @@ class Casework(TestCase):
         self.assertIn('control character', p.stderr)
         self.assertEqual(self.db.value('SELECT count(*) FROM bokvar.children_correction'), '2')
 
+        # The person's copy says who counted, when, from what, and how they knew.
+        p = self.as_(self.coord, 'subject', 'export', '-', input=pnr(1) + '\n')
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertRegex(p.stdout, r'\nThe children as caseworkers counted them:\nAT +BEFORE +CHILDREN +BY +HOW_THEY_KNEW\n'
+                                   rf'.* unknown +2 +{self.cw} +home visit\n.* 2 +3 +{self.cw} +a call\n')
+
     def test_merge(self):
         b1, b2 = self.home('B1'), self.home('B2')
         self.assertNotEqual(b1, b2)
@@ -150,6 +159,11 @@ class Casework(TestCase):
             f.write(row('B3', 'arrears', -1, 3, 'Lindvägen 1', '111 55'))
         self.assertEqual(self.once(self.cfg)[0], 0)
         self.assertEqual(self.home('B3'), b1)
+        # The person's copy names the household merged in and its address.
+        p = self.as_(self.coord, 'subject', 'export', '-', input=pnr(3) + '\n')
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertRegex(p.stdout, r'\nHouseholds a caseworker merged into it, and their addresses:\n.*\n'
+                                   rf'{b2} +\d{{4}}-\d\d-\d\d [0-9:.+]+ +LINDVÄGEN1\|11155\|\n')
 
     def test_split_with_the_number_on_standard_input(self):
         hs = self.home('S1')

@@ -19,7 +19,7 @@
 SET TimeZone = 'UTC';
 SET client_min_messages = warning;
 CREATE EXTENSION dblink;
-SELECT plan(96);
+SELECT plan(97);
 
 \ir logins.psql
 
@@ -412,6 +412,11 @@ SELECT results_eq($$SELECT actor, action, subject, detail - 'session_user' FROM 
                   'merge: in the audit log');
 SELECT is((SELECT household_id FROM bokvar.household_alias WHERE address_key = 'LINDVÄGEN1|11155|'), (SELECT a FROM g),
           'merge: the other household''s address is the kept one''s alias');
+SELECT is(pg_temp.act('cw_coord', format($$SELECT jsonb_agg(m - 'at') FROM jsonb_array_elements(
+                                                   (bokvar.subject_export(%L)) #> '{household,merged_households}') m$$,
+                                          pg_temp.w('U')))::jsonb,
+          (SELECT jsonb_build_array(jsonb_build_object('household', b, 'address_key', 'LINDVÄGEN1|11155|')) FROM g),
+          'merge: the subject copy names the household merged in and the address that leads to it');
 SELECT pg_temp.deliver('hv', ';G3;arrears;-1;;Lindvägen 1;111 55;;;Alfa AB');
 SELECT is(pg_temp.home('G3'), (SELECT a FROM g), 'merge: a later signal at that address comes to the kept household');
 
