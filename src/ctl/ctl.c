@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "bokvar/basic/exit-status.h"
@@ -70,7 +71,25 @@ int ctl_query(struct ctl *ctl, PGresult **ret, const char *sql, int n, const cha
 }
 
 int ctl_read_number(const char *verb, char *buf, size_t size) {
-        if (!fgets(buf, (int) size, stdin)) {
+        struct termios shown, hidden;
+        bool tty, got;
+
+        /* Typed at a terminal, the number is asked for and not echoed: it
+         * stays off the screen as well as out of the history. */
+        tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &shown) >= 0;
+        if (tty) {
+                hidden = shown;
+                hidden.c_lflag &= ~(tcflag_t) ECHO;
+                hidden.c_lflag |= ECHONL;
+                tty = tcsetattr(STDIN_FILENO, TCSAFLUSH, &hidden) >= 0;
+                /* Asked once the echo is off: what is typed after the question is hidden. */
+                fputs("Identity number (not shown): ", stderr);
+                fflush(stderr);
+        }
+        got = fgets(buf, (int) size, stdin);
+        if (tty)
+                (void) tcsetattr(STDIN_FILENO, TCSANOW, &shown);
+        if (!got) {
                 fprintf(stderr, "bokvarctl %s: no identity number on standard input\n", verb);
                 return EXIT_USAGE;
         }

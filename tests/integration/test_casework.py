@@ -9,9 +9,13 @@ before beside it, as text, JSON and CSV, the same after a purge."""
 import datetime
 import json
 import os
+import pty
+import select
 import shutil
+import subprocess
+import time
 
-from harness import SOURCE_ROOT, TestCase, ctl, ctl_json, main
+from harness import BOKVARCTL, SOURCE_ROOT, TestCase, ctl, ctl_json, main
 import identity
 
 pnr = identity.person
@@ -83,6 +87,31 @@ class Casework(TestCase):
 
     def as_(self, login, *args, **kw):
         return ctl(*args, env=self.db.as_login(login), check=False, **kw)
+
+    def typed(self, login, args, text):
+        """Runs bokvarctl as login with a terminal for standard input and
+        error, and types text and Enter once it asks (or after 10 s
+        without a question): (what the terminal showed, exit status)."""
+        master, slave = pty.openpty()
+        env = dict(os.environ, **self.db.as_login(login))
+        p = subprocess.Popen([BOKVARCTL, *args], stdin=slave, stdout=subprocess.DEVNULL, stderr=slave, env=env)
+        os.close(slave)
+        shown = b''
+        try:
+            deadline = time.monotonic() + 10
+            while (b'(not shown): ' not in shown
+                   and select.select([master], [], [], max(0, deadline - time.monotonic()))[0]):
+                shown += os.read(master, 1024)
+            os.write(master, text.encode() + b'\n')
+            p.wait(timeout=60)
+            while chunk := os.read(master, 1024):
+                shown += chunk
+        except OSError:   # EIO: the terminal's other side is closed
+            pass
+        finally:
+            os.close(master)
+            p.wait(timeout=60)
+        return shown.decode(errors='replace'), p.returncode
 
     def test_unknown_children_and_a_caseworkers_count(self):
         ha = self.home('A1')
@@ -184,6 +213,11 @@ class Casework(TestCase):
         self.assertEqual([a[:2] for a in audit], [[self.cw, hs]])
         for text in (p.stdout, p.stderr, audit[0][2]):
             self.assertNotIn(number.replace('-', ''), text.replace('-', ''))
+        # Typed at a terminal: asked for, never shown.
+        shown, status = self.typed(self.cw, ('household', 'split', hs, '--person', '-'), pnr(9))
+        self.assertEqual(status, 5, shown)
+        self.assertIn('Identity number (not shown): \r\n', shown)
+        self.assertNotIn(pnr(9).replace('-', ''), shown.replace('-', ''))
         # Refused, and never repeated: an invalid number, one not in the household.
         for bad, status in ((number[:-1] + str((int(number[-1]) + 1) % 10), 1), (pnr(9), 5)):
             p = self.as_(self.cw, 'household', 'split', hs, '--person', '-', input=bad + '\n')

@@ -59,8 +59,11 @@ int ctl_no_arguments(int argc, char *argv[]);
 
 /* Reads an identity number from standard input (given as "-"), which keeps
  * it out of the process list and the shell's history: the first line,
- * without its line break. Returns -1 to continue, or EXIT_USAGE (said why,
- * for verb). The caller clears buf with explicit_bzero() when done. */
+ * without its line break. From a terminal, it asks on standard error and
+ * turns the echo off while the number is typed (restored before it
+ * returns; not after a signal that ends the process). Returns -1 to
+ * continue, or EXIT_USAGE (said why, for verb). The caller clears buf with
+ * explicit_bzero() when done. */
 int ctl_read_number(const char *verb, char *buf, size_t size);
 
 /* An id as bokvarctl takes them: 1 to 18 digits. */
