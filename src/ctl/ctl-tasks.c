@@ -35,9 +35,12 @@ int verb_tasks(struct ctl *ctl, int argc, char *argv[]) {
         static const char usage[] =
                 "Usage: bokvarctl tasks [--team NAME] [--assignee NAME] [--json]\n"
                 "\n"
-                "The open outreach tasks, in priority order: the urgent class first, then\n"
-                "households with children, the nearest legal deadline, the score. OVERDUE\n"
-                "marks a task past its due date. `bokvarctl task show ID` shows one.\n";
+                "The open outreach tasks, in priority order: a family with children whose\n"
+                "eviction is scheduled (EVICTION) first, whatever its class; then the class,\n"
+                "urgent first; then children present (yes, unknown, no; not how many); the\n"
+                "nearest legal deadline; the score. CHILDREN is \"unknown\" when no feed or\n"
+                "caseworker has said. OVERDUE marks a task past its due date.\n"
+                "`bokvarctl task show ID` shows one.\n";
         static const struct option options[] = {
                 { "team", required_argument, NULL, 't' },
                 { "assignee", required_argument, NULL, 'a' },
@@ -69,8 +72,10 @@ int verb_tasks(struct ctl *ctl, int argc, char *argv[]) {
                 PQclear(TAKE_PTR(res));
         }
         r = ctl_query(ctl, &res,
-                      "SELECT priority, task_id AS task, team, coalesce(assignee, '') AS assignee, class, score, "
-                      "children, deadline, due, CASE WHEN overdue THEN 'OVERDUE' ELSE '' END AS overdue, "
+                      "SELECT priority, task_id AS task, household_id AS household, team, "
+                      "coalesce(assignee, '') AS assignee, class, score, "
+                      "children, eviction_date AS eviction, deadline, due, "
+                      "CASE WHEN overdue THEN 'OVERDUE' ELSE '' END AS overdue, "
                       "CASE WHEN first_contact_at IS NOT NULL THEN 'contacted' "
                       "     WHEN acknowledged_at IS NOT NULL THEN 'acknowledged' ELSE 'new' END AS state, "
                       "coalesce(rules, '') AS rules "
@@ -83,7 +88,7 @@ int verb_tasks(struct ctl *ctl, int argc, char *argv[]) {
                 printf("No open tasks%s.\n", a.team || a.assignee ? " here" : "");
                 return EXIT_OK;
         }
-        output_result(stdout, res, ctl->json);
+        output_result_unknown(stdout, res, ctl->json, (const char *const[]){ "children", NULL });
         return EXIT_OK;
 }
 

@@ -59,9 +59,7 @@ void output_json_value(FILE *f, const PGresult *res, int row, int col) {
         output_json_string(f, v);
 }
 
-/* Display width of UTF-8 text: code points, which is right for the Latin
- * scripts feeds use. */
-static size_t text_width(const char *s) {
+size_t output_width(const char *s) {
         size_t w = 0;
 
         for (; *s; s++)
@@ -86,11 +84,20 @@ void output_text(FILE *f, const char *s) {
         fputs(e ? e : "?", f);
 }
 
+/* What a NULL of column col reads in a table: "unknown" where the column is
+ * one of unknown's, else "-". */
+static const char *null_word(const PGresult *res, int col, const char *const *unknown) {
+        for (; unknown && *unknown; unknown++)
+                if (streq(PQfname(res, col), *unknown))
+                        return "unknown";
+        return "-";
+}
+
 /* A value as a table or record shows it, control characters escaped (a
  * new string, or NULL without memory). */
-static char *cell(const PGresult *res, int row, int col, bool tab_newline) {
+static char *cell(const PGresult *res, int row, int col, bool tab_newline, const char *const *unknown) {
         if (PQgetisnull(res, row, col))
-                return strdup("-");
+                return strdup(null_word(res, col, unknown));
         if (PQftype(res, col) == OID_BOOL)
                 return strdup(PQgetvalue(res, row, col)[0] == 't' ? "yes" : "no");
         return output_escape(PQgetvalue(res, row, col), tab_newline);
@@ -101,6 +108,10 @@ static bool hidden(const PGresult *res, int col) {
 }
 
 void output_result(FILE *f, const PGresult *res, bool json) {
+        output_result_unknown(f, res, json, NULL);
+}
+
+void output_result_unknown(FILE *f, const PGresult *res, bool json, const char *const *unknown) {
         int rows = PQntuples(res), cols = PQnfields(res);
 
         if (json) {
@@ -126,13 +137,13 @@ void output_result(FILE *f, const PGresult *res, bool json) {
         if (!width || !cells)
                 goto finish;
         for (int c = 0; c < cols; c++) {
-                width[c] = text_width(PQfname(res, c));
+                width[c] = output_width(PQfname(res, c));
                 for (int r = 0; r < rows; r++) {
                         char **v = &cells[r * cols + c];
 
-                        if (!(*v = cell(res, r, c, true)))
+                        if (!(*v = cell(res, r, c, true, unknown)))
                                 goto finish;
-                        width[c] = MAX(width[c], text_width(*v));
+                        width[c] = MAX(width[c], output_width(*v));
                 }
         }
         for (int r = -1; r < rows; r++) {
@@ -155,7 +166,7 @@ void output_result(FILE *f, const PGresult *res, bool json) {
                         fprintf(f, "%s%s", first ? "" : "  ", v);
                         first = false;
                         if (c + 1 < cols)
-                                fprintf(f, "%*s", (int) (width[c] - text_width(v)), "");
+                                fprintf(f, "%*s", (int) (width[c] - output_width(v)), "");
                 }
                 fputc('\n', f);
         }
@@ -167,6 +178,10 @@ finish:
 }
 
 void output_record(FILE *f, const PGresult *res, int row, bool json) {
+        output_record_unknown(f, res, row, json, NULL);
+}
+
+void output_record_unknown(FILE *f, const PGresult *res, int row, bool json, const char *const *unknown) {
         int cols = PQnfields(res);
         size_t w = 0;
 
@@ -185,13 +200,13 @@ void output_record(FILE *f, const PGresult *res, int row, bool json) {
         }
         for (int c = 0; c < cols; c++)
                 if (!hidden(res, c))
-                        w = MAX(w, text_width(PQfname(res, c)));
+                        w = MAX(w, output_width(PQfname(res, c)));
         for (int c = 0; c < cols; c++) {
                 _cleanup_free_ char *v = NULL;
 
                 if (hidden(res, c))
                         continue;
-                v = cell(res, row, c, false);
+                v = cell(res, row, c, false, unknown);
                 fprintf(f, "%*s: %s\n", (int) w, PQfname(res, c), v ? v : "?");
         }
 }

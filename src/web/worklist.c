@@ -166,7 +166,10 @@ static void render_rows(struct html *h, struct web_request *wr, const PGresult *
                 html_sentence(h, _("Task %s"), web_value(rows, i, "task_id"));
                 html_markup(h, "</a></td>");
                 html_printf(h, "<td><span class=\"badge class-%s\">%s</span></td>", class, label_risk_class(class));
-                html_printf(h, "<td class=\"num\">%lld</td>", web_value_ll(rows, i, "children"));
+                if (web_value(rows, i, "children"))
+                        html_printf(h, "<td class=\"num\">%lld</td>", web_value_ll(rows, i, "children"));
+                else
+                        html_printf(h, "<td class=\"num\"><span class=\"unknown\">%s</span></td>", _("unknown"));
                 if (deadline)
                         html_printf(h, "<td>%s</td>", deadline);
                 else

@@ -185,8 +185,8 @@ class Dispatch(TestCase):
             t = tasks[data['task_id']]
             self.assertEqual((data['team'], data['class'], str(data['score']), data['due'], data['deadline']),
                              (t[1], t[2], t[3], t[4], t[5] or None))
-            children = self.db.value(f'SELECT coalesce(children, 0) FROM bokvar.household WHERE id = {t[6]}')
-            self.assertEqual(data['children'], int(children))
+            children = self.db.value(f'SELECT children FROM bokvar.household WHERE id = {t[6]}')
+            self.assertEqual(data['children'], int(children) if children else None, 'null when nobody said')
             self.assertIn('termination-notice', data['rules'])
             self.assertEqual(d.headers.get('Content-Type'), 'application/json')
             self.assertEqual(d.path, '/bokvar')
@@ -213,6 +213,9 @@ class Dispatch(TestCase):
                 ids.add(mid[1:].split('@')[0])
                 body = m.message.get_content()
                 self.assertIn(f'bokvarctl task show {task}', body)
+                children = self.db.value('SELECT h.children FROM bokvar.household h JOIN bokvar.task t '
+                                         f'ON t.household_id = h.id WHERE t.id = {task}')
+                self.assertIn(f'Children:        {children or "unknown"}\n', body)
                 self.assert_no_personal_data(m.data.decode(), n)
             # Message-ID is the event's id: the same events as the webhooks.
             self.assertEqual(ids, set(accepted))
@@ -440,8 +443,8 @@ class Dispatch(TestCase):
         cfg = self.setup([row(1), row(2, children='2')], hook_channel(hook))
         self.assertEqual(self.once(cfg, env=self.env)[0], 0)
         tasks = ctl_json('tasks', config=cfg)
-        self.assertEqual([t['children'] for t in tasks], [2, 0], 'children first')
-        t1 = next(t for t in tasks if t['children'] == 0)
+        self.assertEqual([t['children'] for t in tasks], [2, None], 'children first, then unknown')
+        t1 = next(t for t in tasks if t['children'] is None)
         self.assertEqual((t1['class'], t1['state']), ('outreach', 'new'))
         # An eviction application makes household 1 urgent: escalated.
         with open(os.path.join(self.dir, 'feed.csv'), 'a') as f:
@@ -505,8 +508,10 @@ class Dispatch(TestCase):
         self.assertEqual((report['tasks_opened'], report['tasks_closed']), (2, 1))
         self.assertEqual(report['outcomes'], {'payment_plan': 1})
         self.assertEqual(report['households_kept_home'], 1)
-        self.assertEqual(report['families_with_children_reached_out_to'], 1)
-        self.assertEqual(report['children_in_them'], 2)
+        # The household a contact reached has children nobody reported; the
+        # family with two children had a task but no contact.
+        self.assertEqual((report['tasks_reached'], report['contact_rate']), (1, 0.5))
+        self.assertEqual((report['families_with_children_reached'], report['reached_children_unknown']), (0, 1))
         csv = ctl('report', '--year', str(datetime.date.today().year), '--csv', config=cfg).stdout
         self.assertIn('tasks_opened,2\n', csv)
         self.assertIn('outcomes.payment_plan,1\n', csv)

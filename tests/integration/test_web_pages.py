@@ -205,6 +205,13 @@ class Access(PagesCase):
     def test_unknown_number_of_children_is_shown_as_unknown(self):
         r = self.session('anna.k').get(f'/household/{self.household("H3")}')
         self.assertRegex(r.text, r'<dt>Barn</dt><dd><span class="unknown">okänt</span></dd>')
+        # The worklist too: unknown, never 0; a count where one was given.
+        r = self.session('anna.k').get('/')
+        t3, t1 = self.task("H3"), self.task("H1")
+        self.assertRegex(r.text, rf'#task-{t3}">.*?</td><td><span class="badge[^>]*>[^<]*</span></td>'
+                                 r'<td class="num"><span class="unknown">okänt</span></td>')
+        self.assertRegex(r.text, rf'#task-{t1}">.*?</td><td><span class="badge[^>]*>[^<]*</span></td>'
+                                 r'<td class="num">3</td>')
 
 
 class Actions(PagesCase):

@@ -37,7 +37,7 @@
 --  11  the yearly report, 2023-2025                         households 9001-9014
 SET TimeZone = 'UTC';
 CREATE EXTENSION dblink;
-SELECT plan(235);
+SELECT plan(240);
 
 -- ---------------------------------------------------------------------
 -- Helpers.
@@ -1008,7 +1008,7 @@ SELECT results_eq($$SELECT household_id FROM bokvar.worklist WHERE team = 'order
 SELECT results_eq($$SELECT task_id, team, class::text, score, children, deadline, due, rules FROM bokvar.worklist WHERE household_id = 1003$$,
                   $$SELECT pg_temp.task(1003), 'order', 'urgent', 90, 1, pg_temp.d(10), pg_temp.d(2), 'scheduled, children'$$,
                   'worklist: the task, its class, score, children, deadline, due date and the rules that fired');
-SELECT is((SELECT children FROM bokvar.worklist WHERE household_id = 1007), 0, 'worklist: unknown children count as none');
+SELECT is((SELECT children FROM bokvar.worklist WHERE household_id = 1007), NULL, 'worklist: unknown children stay unknown');
 
 -- =====================================================================
 -- 10. One open task per household, whatever the concurrency: sessions a
@@ -1156,14 +1156,26 @@ SELECT is((SELECT r -> 'households_kept_home' FROM rep), '4'::jsonb,
           'report 2024: households kept home (kept_home and payment_plan, each household once)');
 SELECT is((SELECT r -> 'families_with_children_kept_home' FROM rep), '3'::jsonb, 'report 2024: families with children kept home');
 SELECT is((SELECT r -> 'children_kept_home' FROM rep), '5'::jsonb, 'report 2024: their children');
--- Reached out to: tasks opened in 2024 of 9001 (2), 9003 (3), 9006 (4),
--- 9008 (2, twice), 9011 (1).
-SELECT is((SELECT r -> 'families_with_children_reached_out_to' FROM rep), '5'::jsonb,
-          'report 2024: families with children reached out to (each once)');
-SELECT is((SELECT r -> 'children_in_them' FROM rep), '12'::jsonb, 'report 2024: their children');
+-- Reached: of the twelve tasks opened in 2024, a contact reached the
+-- households of nine (9001, 9002, 9005, 9006, 9007, 9008 twice, 9012,
+-- 9013); those with children: 9001 (2), 9006 (4), 9008 (2); 9007's are
+-- unknown. 9003's and 9011's families had tasks but were never reached.
+SELECT is((SELECT r -> 'tasks_reached' FROM rep), '9'::jsonb, 'report 2024: tasks a contact reached');
+SELECT is((SELECT r -> 'contact_rate' FROM rep), '0.750'::jsonb, 'report 2024: the contact rate, of the tasks opened');
+SELECT is((SELECT r -> 'families_with_children_reached' FROM rep), '3'::jsonb,
+          'report 2024: families with children a contact reached (each once)');
+SELECT is((SELECT r -> 'children_in_families_reached' FROM rep), '8'::jsonb, 'report 2024: their children');
+SELECT is((SELECT r -> 'reached_children_unknown' FROM rep), '1'::jsonb,
+          'report 2024: households reached whose children are unknown');
 SELECT is((SELECT r -> 'eviction_applications' FROM rep), '1'::jsonb,
           'report 2024: eviction applications, the enforcement agency''s only');
 SELECT is((SELECT r -> 'evictions_executed' FROM rep), '2'::jsonb, 'report 2024: evictions executed');
+-- Evicted: 9003 (3 children) had a task a month before and nobody reached
+-- it; 9010 (no children) had no task at all.
+SELECT is((SELECT jsonb_build_array(r -> 'evictions_executed_with_children', r -> 'children_evicted') FROM rep),
+          '[1, 3]'::jsonb, 'report 2024: evictions involving children, and their children');
+SELECT is((SELECT jsonb_build_array(r -> 'missed_cases', r -> 'missed_no_task', r -> 'missed_no_contact') FROM rep),
+          '[2, [9010], [9003]]'::jsonb, 'report 2024: the missed cases, without a task and without contact');
 -- Days from the first signal of the task's story to the first contact:
 -- 9001 25, 9002 14, 9005 32, 9006 16, 9007 15, 9008 7 and 14 (its second
 -- task counts from the notice of 20 June: the arrears of February belong
@@ -1178,35 +1190,54 @@ SELECT is((SELECT r -> 'median_days_signal_to_contact' FROM rep), '15.5'::jsonb,
 SELECT is((SELECT (r ->> 'contact_before_deadline_share')::numeric FROM rep), 0.636,
           'report 2024: share of tasks with contact before the deadline');
 SELECT is((SELECT array_agg(k ORDER BY k) FROM rep, jsonb_object_keys(r) k),
-          ARRAY['children_in_them', 'children_kept_home', 'contact_before_deadline_share', 'eviction_applications',
-                'evictions_executed', 'families_with_children_kept_home', 'families_with_children_reached_out_to',
-                'households_kept_home', 'median_days_signal_to_contact', 'outcomes', 'signals', 'tasks_closed',
-                'tasks_opened', 'year'],
+          ARRAY['children_evicted', 'children_in_families_reached', 'children_kept_home', 'contact_before_deadline_share',
+                'contact_rate', 'eviction_applications', 'evictions_executed', 'evictions_executed_children_unknown',
+                'evictions_executed_with_children', 'families_with_children_kept_home', 'families_with_children_reached',
+                'households_kept_home', 'kept_home_children_unknown', 'median_days_signal_to_contact', 'missed_cases',
+                'missed_no_contact', 'missed_no_task', 'outcomes', 'outcomes_by_cause', 'outcomes_by_landlord',
+                'outcomes_by_team', 'reached_children_unknown', 'signals', 'tasks_closed', 'tasks_opened',
+                'tasks_reached', 'year'],
           'report 2024: these figures, no other');
 SELECT is(bokvar.report(2023), $${"year": 2023,
         "signals": [{"source": "landlord", "kind": "arrears", "count": 1},
                     {"source": "landlord", "kind": "termination_notice", "count": 1},
                     {"source": "enforcement", "kind": "eviction_application", "count": 1}],
-        "tasks_opened": 1, "tasks_closed": 0, "outcomes": {},
+        "tasks_opened": 1, "tasks_closed": 0, "tasks_reached": 0, "contact_rate": 0.000, "outcomes": {},
+        "outcomes_by_cause": {}, "outcomes_by_landlord": {}, "outcomes_by_team": {},
         "households_kept_home": 0, "families_with_children_kept_home": 0, "children_kept_home": 0,
-        "families_with_children_reached_out_to": 1, "children_in_them": 1,
-        "eviction_applications": 1, "evictions_executed": 0,
+        "kept_home_children_unknown": 0,
+        "families_with_children_reached": 0, "children_in_families_reached": 0, "reached_children_unknown": 0,
+        "eviction_applications": 1, "evictions_executed": 0, "evictions_executed_with_children": 0,
+        "children_evicted": 0, "evictions_executed_children_unknown": 0,
+        "missed_cases": 0, "missed_no_task": [], "missed_no_contact": [],
         "median_days_signal_to_contact": null, "contact_before_deadline_share": 0.000}$$::jsonb,
           'report 2023: 9004''s task opened at 23:59:59 on 31 December, never contacted, past its deadline');
 SELECT is(bokvar.report(2025), $${"year": 2025,
         "signals": [{"source": "enforcement", "kind": "eviction_application", "count": 1}],
-        "tasks_opened": 0, "tasks_closed": 2, "outcomes": {"kept_home": 1, "referred": 1},
+        "tasks_opened": 0, "tasks_closed": 2, "tasks_reached": 0, "contact_rate": null,
+        "outcomes": {"kept_home": 1, "referred": 1},
+        "outcomes_by_cause": {"arrears": {"referred": 1}, "payment_order": {"kept_home": 1}},
+        "outcomes_by_landlord": {"unknown": {"kept_home": 1, "referred": 1}},
+        "outcomes_by_team": {"report": {"kept_home": 1, "referred": 1}},
         "households_kept_home": 1, "families_with_children_kept_home": 1, "children_kept_home": 4,
-        "families_with_children_reached_out_to": 0, "children_in_them": 0,
-        "eviction_applications": 1, "evictions_executed": 0,
+        "kept_home_children_unknown": 0,
+        "families_with_children_reached": 0, "children_in_families_reached": 0, "reached_children_unknown": 0,
+        "eviction_applications": 1, "evictions_executed": 0, "evictions_executed_with_children": 0,
+        "children_evicted": 0, "evictions_executed_children_unknown": 0,
+        "missed_cases": 0, "missed_no_task": [], "missed_no_contact": [],
         "median_days_signal_to_contact": null, "contact_before_deadline_share": null}$$::jsonb,
-          'report 2025: 9005''s and 9006''s tasks closed, nothing opened');
-SELECT is(bokvar.report(2022), $${"year": 2022, "signals": [], "tasks_opened": 0, "tasks_closed": 0, "outcomes": {},
+          'report 2025: 9005''s and 9006''s tasks closed (caused by arrears and a payment order), nothing opened');
+SELECT is(bokvar.report(2022), $${"year": 2022, "signals": [], "tasks_opened": 0, "tasks_closed": 0,
+        "tasks_reached": 0, "contact_rate": null, "outcomes": {},
+        "outcomes_by_cause": {}, "outcomes_by_landlord": {}, "outcomes_by_team": {},
         "households_kept_home": 0, "families_with_children_kept_home": 0, "children_kept_home": 0,
-        "families_with_children_reached_out_to": 0, "children_in_them": 0,
-        "eviction_applications": 0, "evictions_executed": 0,
+        "kept_home_children_unknown": 0,
+        "families_with_children_reached": 0, "children_in_families_reached": 0, "reached_children_unknown": 0,
+        "eviction_applications": 0, "evictions_executed": 0, "evictions_executed_with_children": 0,
+        "children_evicted": 0, "evictions_executed_children_unknown": 0,
+        "missed_cases": 0, "missed_no_task": [], "missed_no_contact": [],
         "median_days_signal_to_contact": null, "contact_before_deadline_share": null}$$::jsonb,
-          'report of a year without anything: zeros, empty lists, no median or share');
+          'report of a year without anything: zeros, empty lists, no median, share or rate');
 
 SELECT FROM (SELECT dblink_disconnect(name) FROM pg_temp.conn) x;
 SELECT * FROM finish();

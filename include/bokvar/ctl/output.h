@@ -13,6 +13,12 @@
 void output_result(FILE *f, const PGresult *res, bool json);
 /* Prints row `row` of res as "name: value" lines, or as one JSON object. */
 void output_record(FILE *f, const PGresult *res, int row, bool json);
+/* The same, but a NULL in one of the columns named in `unknown` (a
+ * NULL-terminated list) reads "unknown" in a table or record, where "-"
+ * could be taken for none: counts a source may not know, such as children.
+ * JSON keeps null. */
+void output_result_unknown(FILE *f, const PGresult *res, bool json, const char *const *unknown);
+void output_record_unknown(FILE *f, const PGresult *res, int row, bool json, const char *const *unknown);
 /* Writes one value of res as JSON (number, bool, raw json, string or null). */
 void output_json_value(FILE *f, const PGresult *res, int row, int col);
 /* Writes s as a JSON string. */
@@ -26,3 +32,6 @@ void output_json_string(FILE *f, const char *s);
  * \n too, as in table cells. */
 char *output_escape(const char *s, bool tab_newline);
 void output_text(FILE *f, const char *s);
+/* The columns UTF-8 text s takes on a terminal (code points: right for the
+ * Latin scripts feeds use), to pad it with. */
+size_t output_width(const char *s);

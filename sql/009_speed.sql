@@ -195,16 +195,13 @@ BEGIN
 END;
 $$;
 
--- Matches the rows of pg_temp.stage (all signals by now) to households,
--- into pg_temp.ingest_home (k: bokvar.home_key(), household_id). Identity
--- number first, else the address. A home found through someone's identity
--- number holds for everyone at that address in the same delivery
--- (co-tenants, rows without a number), and for those people's other rows.
--- What is still unmatched gets new homes: one per address, or per person
--- seen without one, so co-tenants at a new address share one. New homes
--- start with what the rows say of them; homes already known are refreshed.
--- Serialised across feeds by a transaction lock, so two feeds never create
--- one home twice.
+-- 008's matching (the address first; the person's home follows their
+-- latest signal with an address; merged addresses; split people), over
+-- the rows of pg_temp.stage (all signals by now), keyed by
+-- bokvar.home_key(), into pg_temp.ingest_home (k, household_id): the words
+-- it compares and stores are C's (the postal code's and the landlord's and
+-- city's routing words, made as records are read), where 008 made them
+-- with norm_word. The rest is 008's.
 CREATE OR REPLACE FUNCTION bokvar.match_households() RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -214,11 +211,15 @@ BEGIN
         PERFORM pg_advisory_xact_lock(7243155002);
 
         -- What the rows say, per identity number and address: the latest
-        -- values, each from the latest row that has one. (date, seq) packed
-        -- in one bigint makes "latest" a max().
+        -- values, each from the latest row that has one ((date, seq) packed
+        -- in one bigint makes "latest" a max()); and where the key could go:
+        -- the home at its address, the person's home and what of it counts.
         CREATE TEMP TABLE ingest_keys ON COMMIT DROP AS
-        SELECT a.k, a.person_id, a.address_key, coalesce(hp.household_id, h.id) AS household_id,
-               hp.person_id IS NOT NULL AS known_person, a.first_at, a.last_at,
+        SELECT a.k, a.person_id, a.address_key, coalesce(h.id, al.household_id) AS at_address,
+               hp.household_id AS person_home, hp.split_from, hp.person_id IS NOT NULL AS known_person,
+               ph.id IS NOT NULL AND ph.address_key IS NULL AS person_home_unaddressed,
+               ph.last_signal_at AS person_home_last, ph.landlord AS person_home_landlord,
+               ph.landlord_key AS person_home_landlord_key, a.first_at, a.last_at,
                p.postal_key AS postal_code, p.city, p.city_key, ll.landlord, ll.landlord_key,
                ll.occurred_at AS landlord_at, c.children, c.occurred_at AS children_at
         FROM (SELECT bokvar.home_key(s.person_id, s.address_key) AS k, min(s.person_id) AS person_id,
@@ -235,38 +236,50 @@ BEGIN
         LEFT JOIN pg_temp.stage c ON c.seq = (a.latest_children & 4294967295)::integer
         LEFT JOIN pg_temp.stage ll ON ll.seq = (a.latest_landlord & 4294967295)::integer
         LEFT JOIN bokvar.household_person hp ON hp.person_id = a.person_id
-        LEFT JOIN bokvar.household h ON h.address_key = a.address_key;
+        LEFT JOIN bokvar.household ph ON ph.id = hp.household_id
+        LEFT JOIN bokvar.household h ON h.address_key = a.address_key
+        LEFT JOIN bokvar.household_alias al ON al.address_key = a.address_key;
+        ANALYZE ingest_keys;
 
-        -- Each key's home: a known person's, for all their rows; one found
-        -- at an address, for everyone there and their other rows; else a
-        -- new home, per address, or per person seen without one (g).
+        -- Addresses without a home yet that a home without an address learns:
+        -- not where the report names another landlord than the home's (the
+        -- person moved on; their old landlord's signals carried no address),
+        -- nor a home a caseworker split off (its address is the one it was
+        -- split from: the person reported elsewhere moved).
+        CREATE TEMP TABLE ingest_address ON COMMIT DROP AS
+        SELECT address_key, min(person_home) AS household_id FROM ingest_keys
+        WHERE address_key IS NOT NULL AND at_address IS NULL AND person_home_unaddressed AND split_from IS NULL
+          AND (landlord IS NULL OR person_home_landlord IS NULL
+               OR landlord_key = person_home_landlord_key)
+        GROUP BY address_key;
+
+        -- Rows with an address: their home, or (g) the new home of their address.
+        CREATE TEMP TABLE ingest_home0 ON COMMIT DROP AS
+        SELECT k.k, k.person_id, k.address_key, k.last_at,
+               CASE WHEN k.at_address IS NULL THEN a.household_id
+                    WHEN k.split_from = k.at_address THEN k.person_home
+                    ELSE k.at_address END AS household_id
+        FROM ingest_keys k LEFT JOIN ingest_address a ON a.address_key = k.address_key
+        WHERE k.address_key IS NOT NULL;
+
+        -- Each person's latest row with an address.
+        CREATE TEMP TABLE ingest_home1 ON COMMIT DROP AS
+        SELECT DISTINCT ON (person_id) k, person_id, address_key, household_id, last_at
+        FROM ingest_home0 WHERE person_id IS NOT NULL
+        ORDER BY person_id, last_at DESC, address_key DESC;
+
+        -- Every row: a home, or the group (g) of the new home it makes with others.
         CREATE TEMP TABLE ingest_home2 ON COMMIT DROP AS
-        WITH home0 AS (
-                SELECT k.k, k.person_id, k.address_key, coalesce(k.household_id, p.household_id) AS household_id
-                FROM ingest_keys k
-                LEFT JOIN (SELECT person_id, min(household_id) AS household_id FROM ingest_keys
-                           WHERE person_id IS NOT NULL AND household_id IS NOT NULL GROUP BY person_id) p
-                       ON p.person_id = k.person_id
-        ), address AS (
-                SELECT address_key, min(household_id) AS household_id FROM home0
-                WHERE address_key IS NOT NULL AND household_id IS NOT NULL GROUP BY address_key
-        ), home1 AS (
-                SELECT h.k, h.person_id, h.address_key,
-                       coalesce(h.household_id, a.household_id, pa.household_id) AS household_id
-                FROM home0 h
-                LEFT JOIN address a ON a.address_key = h.address_key
-                LEFT JOIN (SELECT x.person_id, min(y.household_id) AS household_id
-                           FROM home0 x JOIN address y ON y.address_key = x.address_key
-                           WHERE x.person_id IS NOT NULL GROUP BY x.person_id) pa ON pa.person_id = h.person_id
-        )
-        SELECT h.k, h.household_id,
-               CASE WHEN h.household_id IS NOT NULL THEN NULL
-                    WHEN h.person_id IS NULL THEN h.address_key
-                    ELSE coalesce(pa.address_key, 'p:' || h.person_id) END COLLATE "C" AS g
-        FROM home1 h
-        LEFT JOIN (SELECT person_id, min(address_key) AS address_key FROM home1
-                   WHERE household_id IS NULL AND person_id IS NOT NULL GROUP BY person_id) pa
-               ON pa.person_id = h.person_id;
+        SELECT h.k, h.household_id, CASE WHEN h.household_id IS NULL THEN h.address_key END COLLATE "C" AS g
+        FROM ingest_home0 h
+        UNION ALL
+        SELECT k.k, CASE WHEN moved THEN l.household_id ELSE k.person_home END,
+               CASE WHEN moved THEN CASE WHEN l.household_id IS NULL THEN l.address_key END
+                    WHEN k.person_home IS NULL THEN 'p:' || k.person_id END COLLATE "C"
+        FROM ingest_keys k
+        LEFT JOIN ingest_home1 l ON l.person_id = k.person_id,
+        LATERAL (SELECT l.k IS NOT NULL AND (k.person_home IS NULL OR l.last_at >= k.person_home_last)) m(moved)
+        WHERE k.address_key IS NULL;
 
         -- Ids for the new homes, as one block of the sequence (the lock above
         -- keeps other writers of households out meanwhile), in the order of
@@ -332,22 +345,42 @@ BEGIN
         FROM ingest_home_facts f
         WHERE h.id = f.household_id AND (first_id IS NULL OR f.household_id < first_id);
 
-        -- In key order: a B-tree fed in order splits only its right edge.
+        -- Each person's home after this delivery (the rule above): new
+        -- people are added in key order (a B-tree fed in order splits only
+        -- its right edge); a known person who moved is moved, and a split
+        -- no longer holds for them.
+        WITH person AS (
+                SELECT k.person_id, bool_or(k.known_person) AS known, min(k.person_home) AS person_home,
+                       min(k.person_home_last) AS person_home_last
+                FROM ingest_keys k WHERE k.person_id IS NOT NULL GROUP BY k.person_id
+        ), target AS (
+                SELECT p.person_id, p.known,
+                       coalesce(CASE WHEN l.k IS NOT NULL AND (p.person_home IS NULL OR l.last_at >= p.person_home_last)
+                                     THEN lh.household_id END,
+                                p.person_home, own.household_id) AS household_id
+                FROM person p
+                LEFT JOIN ingest_home1 l ON l.person_id = p.person_id
+                LEFT JOIN ingest_home lh ON lh.k = l.k
+                LEFT JOIN (SELECT k.person_id, h.household_id FROM ingest_keys k JOIN ingest_home h ON h.k = k.k
+                           WHERE k.address_key IS NULL) own ON own.person_id = p.person_id
+        ), moved AS (
+                UPDATE bokvar.household_person hp SET household_id = t.household_id, split_from = NULL
+                FROM target t
+                WHERE t.known AND hp.person_id = t.person_id AND hp.household_id <> t.household_id
+                RETURNING 1
+        )
         INSERT INTO bokvar.household_person (person_id, household_id)
-        SELECT k.person_id, min(h.household_id)
-        FROM ingest_keys k JOIN ingest_home h ON h.k = k.k
-        WHERE k.person_id IS NOT NULL AND NOT k.known_person
-        GROUP BY k.person_id
-        ORDER BY k.person_id;
+        SELECT person_id, household_id FROM target WHERE NOT known ORDER BY person_id;
 
-        -- A home known by identity number alone learns its address. Only a
-        -- home that existed before this call can lack one: new homes are
-        -- made per address, or per person seen without any.
+        -- A home known by identity number alone learns its address: one
+        -- without a home of its own yet. Only a home that existed before this
+        -- call can lack one: new homes are made per address, or per person
+        -- seen without any.
         UPDATE bokvar.household hh SET address_key = x.address_key
         FROM (SELECT DISTINCT ON (address_key) household_id, address_key
               FROM (SELECT DISTINCT ON (h.household_id) h.household_id, k.address_key
                     FROM ingest_keys k JOIN ingest_home h ON h.k = k.k
-                    WHERE k.address_key IS NOT NULL
+                    WHERE k.address_key IS NOT NULL AND k.at_address IS NULL
                       AND (first_id IS NULL OR h.household_id < first_id)
                       AND EXISTS (SELECT 1 FROM bokvar.household o
                                   WHERE o.id = h.household_id AND o.address_key IS NULL)
@@ -363,7 +396,8 @@ $$;
 CREATE OR REPLACE FUNCTION bokvar.ingest_cleanup() RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
-        DROP TABLE IF EXISTS pg_temp.stage, pg_temp.ingest_known, pg_temp.ingest_keys, pg_temp.ingest_home2,
+        DROP TABLE IF EXISTS pg_temp.stage, pg_temp.ingest_known, pg_temp.ingest_keys, pg_temp.ingest_address,
+                pg_temp.ingest_home0, pg_temp.ingest_home1, pg_temp.ingest_home2,
                 pg_temp.ingest_new_home, pg_temp.ingest_home, pg_temp.ingest_home_facts;
 END;
 $$;
@@ -542,29 +576,18 @@ SELECT q.id, q.feed, q.fetch_id, q.line, bokvar.mask_numbers(q.reason) AS reason
        q.created_at, q.seen, q.last_seen_at
 FROM bokvar.quarantine q;
 
--- A person's copy (006), for an identity number that bokvarctl (or the web)
--- read and normalised in C; anything else is no valid number here.
-CREATE OR REPLACE FUNCTION bokvar.subject_export(p_person text, p_reason text DEFAULT NULL) RETURNS jsonb
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-        hh bigint;
-        doc jsonb;
+-- The identity number p_text as bokvarctl read and normalised it in C (the
+-- one reader, ingest/identity.c): 008's subject_export and household_split
+-- take it so. Anything else is no number bokvar keeps; the error has
+-- SQLSTATE p_errcode and never repeats it.
+CREATE OR REPLACE FUNCTION bokvar.identity_require(p_text text, p_errcode text) RETURNS text
+LANGUAGE plpgsql IMMUTABLE AS $$
 BEGIN
-        PERFORM bokvar.actor_require('{caseworker,coordinator}', 'export a person''s data', true);
-        PERFORM bokvar.check_text('the reason', p_reason, 500);
-        IF p_person IS NULL OR p_person !~ '^([0-9]{12}|[0-9]{11}|[0-9]{9})$' THEN
+        IF p_text IS NULL OR p_text !~ '^([0-9]{12}|[0-9]{11}|[0-9]{9})$' THEN
                 RAISE EXCEPTION 'that is not a valid identity number as bokvar keeps them (12, 11 or 9 digits)'
-                        USING ERRCODE = 'no_data_found';
+                        USING ERRCODE = p_errcode;
         END IF;
-        SELECT p.household_id INTO hh FROM bokvar.household_person p WHERE p.person_id = p_person;
-        IF hh IS NULL OR NOT EXISTS (SELECT 1 FROM bokvar.household h WHERE h.id = hh) THEN
-                RAISE EXCEPTION 'bokvar holds nothing you may see about anyone with that identity number'
-                        USING ERRCODE = 'no_data_found';
-        END IF;
-        doc := bokvar.subject_doc(p_person, hh);
-        -- Logged after the document is built: its read_by lists the reads before this one.
-        PERFORM bokvar.access_logged(hh, NULL, 'subject.export', p_reason);
-        RETURN doc;
+        RETURN p_text;
 END;
 $$;
 
@@ -995,7 +1018,8 @@ $$;
 
 -- Records events for tasks (set-based): a task_event row each and, for the
 -- events that are sent, an outbox row per event and channel with its
--- payload (004's task_payload(), inline), in the caller's transaction, in
+-- payload (008's task_payload(), inline: children null when unknown), in
+-- the caller's transaction, in
 -- one statement; then wakes the dispatchers (at commit). Returns the
 -- number of events.
 CREATE OR REPLACE FUNCTION bokvar.task_events(p_task_ids bigint[], p_kind text, p_by text, p_detail jsonb DEFAULT '{}')
@@ -1022,7 +1046,7 @@ BEGIN
                                'data', jsonb_build_object(
                                        'task_id', t.id, 'status', t.status, 'team', t.team, 'assignee', t.assignee,
                                        'class', t.class, 'score', t.score, 'due', t.due, 'deadline', t.deadline,
-                                       'children', coalesce(h.children, 0),
+                                       'children', h.children,
                                        'rules', coalesce((SELECT jsonb_agg(x -> 'rule')
                                                           FROM jsonb_array_elements(s.explanation) x), '[]')))
                 FROM e
@@ -1046,9 +1070,11 @@ $$;
 -- scores (004's rules): a household reaching outreach or urgent without an
 -- open task gets one, routed and assigned in one statement; a rising class
 -- escalates the open task, a falling one is noted on it. Only a person
--- closes a task. A new task takes its household's number of children
--- (007's worklist order) in the same statement: 007's row trigger, which
--- looked each one up, goes (this is the one place tasks are opened).
+-- closes a task. A new task takes its household's children (NULL:
+-- unknown) and the date up to which an eviction is scheduled (008's
+-- eviction_until(): the latest pending) for the worklist's order in the
+-- same statement: 007's row trigger (redefined by 008), which looked each
+-- one up, goes (this is the one place tasks are opened).
 CREATE OR REPLACE FUNCTION bokvar.tasks_sync(p_households bigint[], p_today date DEFAULT current_date) RETURNS void
 LANGUAGE plpgsql SET random_page_cost = 1.1 SET plan_cache_mode = force_custom_plan AS $$
 DECLARE
@@ -1056,7 +1082,7 @@ DECLARE
 BEGIN
         CREATE TEMP TABLE task_scope ON COMMIT DROP AS
         SELECT s.household_id, s.class, s.score, s.next_deadline, t.id AS task_id, t.class AS task_class,
-               t.top_class, coalesce(h.children, 0) AS children
+               t.top_class, h.children
         FROM (SELECT DISTINCT u FROM unnest(p_households) u) x(id)
         JOIN bokvar.score s ON s.household_id = x.id
         JOIN bokvar.household h ON h.id = x.id
@@ -1090,16 +1116,19 @@ BEGIN
                 CROSS JOIN LATERAL generate_series(0, (SELECT count(*) FROM new WHERE new.team = tm.name) - 1) j
         ), created AS (
                 INSERT INTO bokvar.task (household_id, class, opened_class, top_class, score, team, assignee, deadline,
-                                         legal_deadline, due, household_children)
+                                         legal_deadline, due, household_children, eviction_until)
                 SELECT n.household_id, n.class, n.class, n.class, n.score, coalesce(n.team, 'unrouted'), sl.cw,
                        n.next_deadline, n.next_deadline,
                        greatest(p_today, least(n.next_deadline - st.lead_days,
                                                p_today + CASE WHEN n.class = 'urgent' THEN st.service_urgent_days
                                                               ELSE st.service_outreach_days END)),
-                       n.children
+                       n.children, e.until
                 FROM numbered n
                 CROSS JOIN bokvar.task_settings st
                 LEFT JOIN slots sl ON sl.team = n.team AND sl.k = n.k
+                LEFT JOIN (SELECT p.household_id, max(p.eviction_date) AS until FROM bokvar.eviction_pending p
+                           WHERE p.household_id IN (SELECT household_id FROM new)
+                           GROUP BY p.household_id) e ON e.household_id = n.household_id
                 ON CONFLICT (household_id) WHERE status = 'open' DO NOTHING
                 RETURNING id
         )
@@ -1166,6 +1195,69 @@ DROP FUNCTION bokvar.task_children();
 DROP FUNCTION bokvar.route(text, text, text);
 DROP FUNCTION bokvar.task_payload(bokvar.task, text, text, timestamptz);
 DROP FUNCTION bokvar.norm_word(text);
+
+-- ---------------------------------------------------------------------
+-- 008's split, again: the new home's postal code, city and landlord, with
+-- the words routing compares, are its home's (the signals there are at its
+-- address), each where the person's signals name one; 008 normalised the
+-- latest signal's postal code in SQL (norm_word, which is C's now: the
+-- ingest's words are made as records are read). The rest is 008's.
+CREATE OR REPLACE FUNCTION bokvar.household_split_as(p_household bigint, p_person text, p_by text) RETURNS jsonb
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp, "bokvar: elevated" AS $$
+DECLARE
+        c bigint;
+        n integer;
+BEGIN
+        PERFORM pg_advisory_xact_lock(7243155002);
+        PERFORM 1 FROM bokvar.household WHERE id = p_household FOR UPDATE;
+        IF NOT FOUND THEN
+                RAISE EXCEPTION 'no household %', p_household USING ERRCODE = 'no_data_found';
+        END IF;
+        IF NOT EXISTS (SELECT 1 FROM bokvar.signal WHERE household_id = p_household AND person_id = p_person) THEN
+                RAISE EXCEPTION 'household % has no signal about anyone with that identity number', p_household
+                        USING ERRCODE = 'no_data_found';
+        END IF;
+        IF NOT EXISTS (SELECT 1 FROM bokvar.signal WHERE household_id = p_household
+                                                     AND person_id IS DISTINCT FROM p_person) THEN
+                RAISE EXCEPTION 'every signal of household % is about that person: there is nothing to split it from',
+                        p_household USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+
+        INSERT INTO bokvar.household (postal_code, city, city_key, landlord, landlord_key, first_signal_at,
+                                      last_signal_at)
+        SELECT CASE WHEN bool_or(s.postal_code IS NOT NULL) THEN h.postal_code END,
+               CASE WHEN bool_or(s.city IS NOT NULL) THEN h.city END,
+               CASE WHEN bool_or(s.city IS NOT NULL) THEN h.city_key END,
+               CASE WHEN bool_or(s.landlord IS NOT NULL) THEN h.landlord END,
+               CASE WHEN bool_or(s.landlord IS NOT NULL) THEN h.landlord_key END,
+               min(s.occurred_at), max(s.occurred_at)
+        FROM bokvar.signal s JOIN bokvar.household h ON h.id = s.household_id
+        WHERE s.household_id = p_household AND s.person_id = p_person
+        GROUP BY h.id
+        RETURNING id INTO c;
+        UPDATE bokvar.signal_version v SET household_id = c
+        FROM bokvar.signal s
+        WHERE s.household_id = p_household AND s.person_id = p_person AND v.feed = s.feed
+          AND v.external_id = s.external_id;
+        UPDATE bokvar.signal SET household_id = c WHERE household_id = p_household AND person_id = p_person;
+        GET DIAGNOSTICS n = ROW_COUNT;
+        INSERT INTO bokvar.household_person AS hp (person_id, household_id, split_from) VALUES (p_person, c, p_household)
+        ON CONFLICT (person_id) DO UPDATE SET household_id = excluded.household_id, split_from = excluded.split_from;
+        UPDATE bokvar.household h SET first_signal_at = x.first_at, last_signal_at = x.last_at, updated_at = now()
+        FROM (SELECT min(occurred_at) AS first_at, max(occurred_at) AS last_at FROM bokvar.signal
+              WHERE household_id = p_household) x
+        WHERE h.id = p_household;
+
+        PERFORM bokvar.household_children_settle(ARRAY[p_household, c]);
+        PERFORM bokvar.score_apply(ARRAY[p_household, c], current_date);
+        PERFORM bokvar.tasks_follow_households(ARRAY[p_household, c]);
+        INSERT INTO bokvar.audit_log (actor, action, subject, detail)
+        VALUES (p_by, 'household.split', p_household::text,
+                jsonb_build_object('new_household', c, 'signals', n, 'session_user', session_user));
+        RETURN bokvar.household_now(p_household)
+               || jsonb_build_object('new', bokvar.household_now(c), 'signals', n);
+END;
+$$;
 
 -- ---------------------------------------------------------------------
 -- Privileges (006's model): an operator's retry of quarantined rows is
@@ -1237,10 +1329,11 @@ BEGIN
 END;
 $$;
 
--- 007's access_grant(), which adds the web's functions, again: a notice
--- registered by hand comes through the web service alone, which reads it
--- by the ingest's rules first (the one change).
-CREATE OR REPLACE FUNCTION bokvar.access_grant(p_function text, p_role name) RETURNS text[]
+-- 007's access_grant() (access_grant_web since 008, which wraps it), which
+-- adds the web's functions, again: a notice registered by hand comes
+-- through the web service alone, which reads it by the ingest's rules
+-- first (the one change).
+CREATE OR REPLACE FUNCTION bokvar.access_grant_web(p_function text, p_role name) RETURNS text[]
 LANGUAGE plpgsql AS $$
 DECLARE
         notes text[] := bokvar.access_grant_people(p_function, p_role);
