@@ -40,6 +40,7 @@ def row(i, kind='termination_notice', days=3, children='', amount=''):
 
 
 FEED = '''rules: rules.yaml
+language: en
 feeds:
   - name: f
     source: landlord
@@ -63,6 +64,7 @@ teams:
     postal_codes: ["603"]
     email: norr@kommun.example
     caseworkers: [anna.k, erik.l]
+    language: nb
   - name: central
     default: true
     email: central@kommun.example
@@ -214,6 +216,17 @@ class Dispatch(TestCase):
                 body = m.message.get_content()
                 self.assertIn(f'bokvarctl task show {task}', body)
                 self.assert_no_personal_data(m.data.decode(), n)
+                # In the team's language (norr's own, else the installation's):
+                # the subject as RFC 2047 words where it is not ASCII.
+                if tasks[task][1] == 'norr':
+                    self.assertRegex(m.message['Subject'], rf'^bokvar: oppgave {task} åpnet \((Haster|Oppsøkende), '
+                                                           r'team norr\)$')
+                    self.assertIn('=?UTF-8?B?', m.data.decode())
+                    self.assertIn('\nSkal være ferdig:    ', body)
+                else:
+                    self.assertRegex(m.message['Subject'], rf'^bokvar: task {task} opened \((Urgent|Outreach), '
+                                                           r'team central\)$')
+                    self.assertIn('\nDue:              ', body)
             # Message-ID is the event's id: the same events as the webhooks.
             self.assertEqual(ids, set(accepted))
 

@@ -184,9 +184,10 @@ SELECT set_eq($$SELECT pg_temp.executes('caseworker')$$,
                     'bokvar.task_contact(bigint,bokvar.contact_channel,boolean,text)',
                     'bokvar.task_close(bigint,bokvar.task_outcome,text)', 'bokvar.task_follow_up(bigint,date,text)',
                     'bokvar.task_reassign(bigint,text,text)', 'bokvar.task_hand_over(bigint,text,text)',
-                    'bokvar.household_children_correct(bigint,integer,text)', 'bokvar.signal_register(jsonb,boolean)'],
+                    'bokvar.household_children_correct(bigint,integer,text)', 'bokvar.signal_register(jsonb,boolean)',
+                    'bokvar.my_language_set(text)'],
               'caseworkers execute: show a household or task, the subject copy, the actions on tasks (007: and the '
-              'web''s), correct the number of children, register a notice');
+              'web''s), correct the number of children, register a notice, (008) choose their language');
 SELECT set_eq($$SELECT pg_temp.executes('coordinator')$$,
               ARRAY['bokvar.household_show(bigint,timestamp with time zone,text)', 'bokvar.task_show(bigint,text)',
                     'bokvar.subject_export(text,text)', 'bokvar.task_ack(bigint)',
@@ -194,7 +195,7 @@ SELECT set_eq($$SELECT pg_temp.executes('coordinator')$$,
                     'bokvar.task_close(bigint,bokvar.task_outcome,text)', 'bokvar.task_follow_up(bigint,date,text)',
                     'bokvar.task_reassign(bigint,text,text)', 'bokvar.task_hand_over(bigint,text,text)',
                     'bokvar.household_children_correct(bigint,integer,text)', 'bokvar.signal_register(jsonb,boolean)',
-                    'bokvar.report(integer)'],
+                    'bokvar.report(integer)', 'bokvar.my_language_set(text)'],
               'coordinators execute what caseworkers do, and the report');
 SELECT set_eq($$SELECT pg_temp.executes('case_system')$$,
               ARRAY['bokvar.task_ack(bigint)', 'bokvar.task_contact(bigint,bokvar.contact_channel,boolean,text)',
@@ -202,11 +203,14 @@ SELECT set_eq($$SELECT pg_temp.executes('case_system')$$,
               'case systems execute the three actions and their read of a task''s household');
 SELECT set_eq($$SELECT pg_temp.executes('operator')$$,
               ARRAY['bokvar.quarantine_raw(text,integer)', 'bokvar.quarantine_retry(text,jsonb)',
-                    'bokvar.outbox_retry(bigint)', 'bokvar.rules_preview(jsonb,text,text)', 'bokvar.purge(boolean,date)'],
-              'operators execute: the raw quarantine, its retry, outbox retry, rules preview, the purge');
+                    'bokvar.outbox_retry(bigint)', 'bokvar.rules_preview(jsonb,text,text)', 'bokvar.purge(boolean,date)',
+                    'bokvar.my_language_set(text)'],
+              'operators execute: the raw quarantine, its retry, outbox retry, rules preview, the purge, (008) '
+              'choose their language');
 SELECT set_eq($$SELECT pg_temp.executes('auditor')$$,
-              ARRAY['bokvar.access_log_read(bigint,text,timestamp with time zone,boolean,integer)', 'bokvar.report(integer)'],
-              'auditors execute: the access log, the report');
+              ARRAY['bokvar.access_log_read(bigint,text,timestamp with time zone,boolean,integer)', 'bokvar.report(integer)',
+                    'bokvar.my_language_set(text)'],
+              'auditors execute: the access log, the report, (008) choose their language');
 SELECT set_eq($$SELECT pg_temp.executes('web')$$,
               $$SELECT pg_temp.executes(f) FROM unnest(ARRAY['caseworker', 'coordinator', 'operator', 'auditor']) f
                 UNION SELECT 'bokvar.act_for(text)'
@@ -216,8 +220,9 @@ SELECT set_eq($$SELECT pg_temp.executes('web')$$,
                                           'bokvar.web_household_persons(bigint)', 'bokvar.web_household_signals(bigint)',
                                           'bokvar.web_household_score(bigint)', 'bokvar.web_household_history(bigint)',
                                           'bokvar.web_household_tasks(bigint)', 'bokvar.web_household_events(bigint)',
-                                          'bokvar.web_household_corrections(bigint)'])$$,
-              'the web service executes what any person may, act_for, and (007) its pages'' reads');
+                                          'bokvar.web_household_corrections(bigint)',
+                                          'bokvar.web_person(text)'])$$,
+              'the web service executes what any person may, act_for, and (007, 008) its pages'' reads');
 SELECT set_eq($$SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
                 WHERE n.nspname = 'bokvar' AND has_function_privilege('acc_none', p.oid, 'EXECUTE')$$,
               ARRAY['bokvar.session_is_system()', 'bokvar.elevated()', 'bokvar.current_actor()', 'bokvar.actor_function()',
