@@ -111,12 +111,155 @@ END;
 $$;
 
 -- ---------------------------------------------------------------------
+-- Coordinators: every team at a glance, and a task's facts without its
+-- household (to hand it over from the worklist, without reading, and so
+-- logging, a household's personal data).
+
+-- Each team's open tasks (and those no team took, 'unrouted'), counted:
+-- urgent, with children, overdue, nobody assigned; the nearest legal
+-- deadline. Coordinators only.
+CREATE FUNCTION bokvar.web_team_overview()
+RETURNS TABLE (team text, caseworkers integer, open bigint, urgent bigint, with_children bigint, overdue bigint,
+               unassigned bigint, nearest_deadline date)
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_column
+BEGIN
+        PERFORM bokvar.actor_require('{coordinator}', 'see every team''s tasks', false);
+        RETURN QUERY
+        SELECT tm.name, tm.n, count(t.id), count(t.id) FILTER (WHERE t.class = 'urgent'),
+               count(t.id) FILTER (WHERE t.household_children > 0), count(t.id) FILTER (WHERE t.due < current_date),
+               count(t.id) FILTER (WHERE t.assignee IS NULL), min(t.deadline) FILTER (WHERE t.deadline >= current_date)
+        FROM (SELECT x.name, cardinality(x.caseworkers), x.position FROM bokvar.team x
+              UNION ALL SELECT 'unrouted', 0, 2147483647) tm(name, n, position)
+        LEFT JOIN bokvar.task t ON t.team = tm.name AND t.status = 'open'
+        GROUP BY tm.name, tm.n, tm.position
+        HAVING tm.name <> 'unrouted' OR count(t.id) > 0
+        ORDER BY tm.position;
+END;
+$$;
+
+-- An open task's facts, not its household's: team, assignee, class,
+-- score, children, deadlines. 42501 for a task the actor does not see.
+CREATE FUNCTION bokvar.web_task_brief(p_task bigint)
+RETURNS TABLE (task_id bigint, household_id bigint, status text, team text, assignee text, class bokvar.risk_class,
+               score integer, children integer, deadline date, due date, overdue boolean)
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_column
+BEGIN
+        PERFORM bokvar.actor_require('{caseworker,coordinator}', 'see a task', false);
+        RETURN QUERY
+        SELECT t.id, t.household_id, t.status, t.team, t.assignee, t.class, t.score, t.household_children, t.deadline,
+               t.due, t.status = 'open' AND t.due < current_date
+        FROM bokvar.task t WHERE t.id = p_task;
+        IF NOT FOUND THEN
+                RAISE EXCEPTION 'there is no task % that you may see', p_task USING ERRCODE = 'insufficient_privilege';
+        END IF;
+END;
+$$;
+
+-- ---------------------------------------------------------------------
+-- Coordinators and operators: the feeds and the dead letters. Neither
+-- holds personal data: counts, times and errors of fetches; events of
+-- tasks by number, the receivers' answers.
+
+-- Each feed: its last fetch and what it read, how many fetches in a row
+-- failed and why, and how many of its rows wait in the quarantine.
+CREATE FUNCTION bokvar.web_feeds()
+RETURNS TABLE (feed text, source bokvar.feed_source, last_attempt_at timestamptz, last_success_at timestamptz,
+               failures integer, last_error text, last_rows_read integer, last_accepted integer, last_updated integer,
+               last_duplicate integer, last_quarantined integer, total_fetches bigint, total_failures bigint,
+               quarantined bigint)
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp, "bokvar: elevated" AS $$
+#variable_conflict use_column
+BEGIN
+        PERFORM bokvar.actor_require('{coordinator,operator}', 'see the feeds', false);
+        RETURN QUERY
+        SELECT f.name, f.source, f.last_attempt_at, f.last_success_at, f.failures, f.last_error, f.last_rows_read,
+               f.last_accepted, f.last_updated, f.last_duplicate, f.last_quarantined, f.total_fetches, f.total_failures,
+               (SELECT count(*) FROM bokvar.quarantine q WHERE q.feed = f.name)
+        FROM bokvar.feed f
+        ORDER BY f.name;
+END;
+$$;
+
+-- The dead letters, newest first, and how many there are in all.
+CREATE FUNCTION bokvar.web_dead_letters(p_limit integer)
+RETURNS TABLE (id bigint, task_id bigint, kind text, channel text, attempts integer, last_attempt_at timestamptz,
+               last_status integer, last_error text, total bigint)
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp, "bokvar: elevated" AS $$
+#variable_conflict use_column
+BEGIN
+        PERFORM bokvar.actor_require('{coordinator,operator}', 'see the dead letters', false);
+        RETURN QUERY
+        SELECT o.id, o.task_id, o.kind, o.channel, o.attempts, o.last_attempt_at, o.last_status, o.last_error,
+               count(*) OVER ()
+        FROM bokvar.outbox o WHERE o.status = 'dead'
+        ORDER BY o.id DESC LIMIT p_limit;
+END;
+$$;
+
+-- Sends a dead letter (p_id) or all of them (NULL) again, as the acting
+-- coordinator or operator (audited, as bokvarctl outbox retry is).
+CREATE FUNCTION bokvar.web_outbox_retry(p_id bigint) RETURNS integer
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp, "bokvar: elevated" AS $$
+        SELECT bokvar.outbox_retry_as(p_id, bokvar.actor_require('{coordinator,operator}', 'send dead letters again',
+                                                                 false))
+$$;
+
+-- ---------------------------------------------------------------------
+-- Auditors: the access log searched, and the purges.
+
+-- The reads of households' personal data by household, reader and
+-- period [p_from, p_until), the unusual ones (bokvar.access_log_read says
+-- which) first, newest first; total: how many match in all.
+CREATE FUNCTION bokvar.web_access_log(p_household bigint, p_actor text, p_from timestamptz, p_until timestamptz,
+                                      p_unusual_only boolean, p_offset integer, p_limit integer)
+RETURNS TABLE (id bigint, at timestamptz, actor text, function bokvar.actor_function, via text, household_id bigint,
+               task_id bigint, path text, reason text, unusual boolean, total bigint)
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_column
+BEGIN
+        PERFORM bokvar.actor_require('{auditor}', 'read the access log', false);
+        RETURN QUERY
+        SELECT a.id, a.at, a.actor, a.function, a.via, a.household_id, a.task_id, a.path, a.reason, a.unusual,
+               count(*) OVER ()
+        FROM bokvar.access_log_read(p_household, p_actor, p_from, p_unusual_only, NULL) a
+        WHERE p_until IS NULL OR a.at < p_until
+        ORDER BY a.unusual DESC, a.at DESC, a.id DESC
+        OFFSET p_offset LIMIT p_limit;
+END;
+$$;
+
+-- The purges' records (counts of what each deleted), newest first.
+CREATE FUNCTION bokvar.web_purges(p_limit integer)
+RETURNS TABLE (at timestamptz, actor text, purged_on text, households_without_task bigint,
+               households_with_tasks bigint, signals bigint, tasks bigint, quarantined bigint, access_log bigint,
+               audit_log bigint)
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_column
+BEGIN
+        PERFORM bokvar.actor_require('{auditor}', 'read the purge records', false);
+        RETURN QUERY
+        SELECT l.at, l.actor, l.subject, (l.detail ->> 'households_without_task')::bigint,
+               (l.detail ->> 'households_with_tasks')::bigint, (l.detail ->> 'signal')::bigint,
+               (l.detail ->> 'task')::bigint, (l.detail ->> 'quarantine')::bigint, (l.detail ->> 'access_log')::bigint,
+               (l.detail ->> 'audit_log')::bigint
+        FROM bokvar.audit_log l WHERE l.action = 'purge'
+        ORDER BY l.at DESC, l.id DESC LIMIT p_limit;
+END;
+$$;
+
+-- ---------------------------------------------------------------------
 -- Privileges. The pages' reads are the web service's; choosing one's
 -- language any person's (through the web service, a member of their
 -- roles). access_grant (007) keeps doing the rest.
 
 REVOKE EXECUTE ON FUNCTION bokvar.my_language_set(text), bokvar.web_person(text),
-        bokvar.outbox_claim(text, integer, integer, jsonb, text[], bigint[]) FROM PUBLIC;
+        bokvar.outbox_claim(text, integer, integer, jsonb, text[], bigint[]), bokvar.web_team_overview(),
+        bokvar.web_task_brief(bigint), bokvar.web_feeds(), bokvar.web_dead_letters(integer),
+        bokvar.web_outbox_retry(bigint),
+        bokvar.web_access_log(bigint, text, timestamptz, timestamptz, boolean, integer, integer),
+        bokvar.web_purges(integer) FROM PUBLIC;
 
 ALTER FUNCTION bokvar.access_grant(text, name) RENAME TO access_grant_web;
 
@@ -128,7 +271,10 @@ BEGIN
         IF p_function IN ('caseworker', 'coordinator', 'operator', 'auditor') THEN
                 EXECUTE format('GRANT EXECUTE ON FUNCTION bokvar.my_language_set(text) TO %I', p_role);
         ELSIF p_function = 'web' THEN
-                EXECUTE format('GRANT EXECUTE ON FUNCTION bokvar.web_person(text) TO %I', p_role);
+                EXECUTE format('GRANT EXECUTE ON FUNCTION bokvar.web_person(text), bokvar.web_team_overview(), '
+                               'bokvar.web_task_brief(bigint), bokvar.web_feeds(), bokvar.web_dead_letters(integer), '
+                               'bokvar.web_outbox_retry(bigint), bokvar.web_access_log(bigint, text, timestamptz, '
+                               'timestamptz, boolean, integer, integer), bokvar.web_purges(integer) TO %I', p_role);
         END IF;
         RETURN notes;
 END;

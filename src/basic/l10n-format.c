@@ -105,6 +105,15 @@ static int parse_date(const char *s, unsigned *ret_y, unsigned *ret_m, unsigned 
         return 0;
 }
 
+bool l10n_iso_date(const char *s) {
+        static const unsigned days[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+        unsigned y, m, d;
+
+        if (!s || strlen(s) != 10 || parse_date(s, &y, &m, &d) < 0 || y == 0 || d > days[m - 1])
+                return false;
+        return m != 2 || d < 29 || (y % 4 == 0 && (y % 100 != 0 || y % 400 == 0));
+}
+
 static int write_date(const struct convention *cv, const char *iso, char *out, size_t size) {
         unsigned y, m, d;
         int n;

@@ -7,6 +7,7 @@
  * its inter-thread channel (MHD_ALLOW_SUSPEND_RESUME), so the answer goes
  * out on the next turn of the loop. */
 #include <arpa/inet.h>
+#include <assert.h>
 #include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -399,6 +400,28 @@ void request_respond_static(struct request *rq, const char *content_type, const 
         if (resp) {
                 add_security_headers(resp, cache_control);
                 (void) MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+        }
+        request_answer(rq, MHD_HTTP_OK, resp);
+}
+
+void request_respond_download(struct request *rq, const char *content_type, const char *filename, struct buf *body) {
+        struct MHD_Response *resp = NULL;
+        size_t len = body->len;
+        char *data = buf_steal(body), disposition[128];
+
+        assert(strspn(filename, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.") == strlen(filename));
+        if (!data)
+                data = strdup("");
+        if (data) {
+                resp = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
+                if (!resp)
+                        free(data);
+        }
+        if (resp) {
+                add_security_headers(resp, NULL);
+                (void) MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+                (void) snprintf(disposition, sizeof disposition, "attachment; filename=\"%s\"", filename);
+                (void) MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_DISPOSITION, disposition);
         }
         request_answer(rq, MHD_HTTP_OK, resp);
 }

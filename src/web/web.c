@@ -34,10 +34,12 @@ int web_new(sd_event *event, struct config *config, struct web **ret) {
         r = db_pool_new(event, config, config->web.connections, &w->pool);
         if (r < 0)
                 return r;
-        /* Swedish, the language of the municipalities bokvar serves first. */
-        w->catalog = l10n_find("sv");
+        /* The installation's language: what people read unless they or
+         * their browser ask for another (config_load checked it is built in). */
+        w->catalog = l10n_find(config->language);
         if (!w->catalog)
-                return log_error_errno(ENOENT, "The Swedish catalogue is not built into bokvar-web.");
+                return log_error_errno(ENOENT, "The catalogue of language %s is not built into bokvar-web.",
+                                       config->language);
         *ret = TAKE_PTR(w);
         return 0;
 }
@@ -65,6 +67,11 @@ void web_respond(struct web_request *wr, unsigned status, struct html *h) {
         web_request_free(wr);
 }
 
+void web_download(struct web_request *wr, const char *content_type, const char *filename, struct buf *body) {
+        request_respond_download(wr->rq, content_type, filename, body);
+        web_request_free(wr);
+}
+
 void web_redirect(struct web_request *wr, const char *location) {
         request_redirect(wr->rq, location);
         web_request_free(wr);
@@ -74,7 +81,7 @@ void web_error(struct web_request *wr, unsigned status, const char *message) {
         struct html h;
 
         html_init(&h);
-        page_error(&h, status, wr->login, message);
+        page_error(&h, status, wr->login, wr->function, message);
         web_respond(wr, status, &h);
 }
 
@@ -83,7 +90,7 @@ static void plain_error(struct request *rq, unsigned status, const char *message
         struct html h;
 
         html_init(&h);
-        page_error(&h, status, NULL, message);
+        page_error(&h, status, NULL, NULL, message);
         request_respond_html(rq, status, &h);
 }
 
@@ -94,6 +101,23 @@ bool web_login_valid(const char *s) {
 
         return n > 0 && n <= 63 &&
                strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._@-") == n;
+}
+
+const PGresult *web_first_failure(PGresult *const *results, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                if (!web_result_ok(results[i]))
+                        return results[i];
+        return NULL;
+}
+
+void web_fail_page(struct web_request *wr, const PGresult *res, const char *forbidden) {
+        const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+
+        if (streq_ptr(state, "42501")) {
+                web_error(wr, 403, forbidden);
+                return;
+        }
+        web_fail(wr, res);
 }
 
 void web_fail(struct web_request *wr, const PGresult *res) {
@@ -149,8 +173,9 @@ bool web_value_bool(const PGresult *res, int row, const char *column) {
 
 /* ---- the batch every page starts with ---- */
 
-/* Whom bokvar-web acts for in this transaction, and what they are. */
-static const char SQL_ACTOR[] = "SELECT function, teams FROM bokvar.web_actor($1)";
+/* Whom bokvar-web acts for in this transaction, what they are, and the
+ * language they chose. */
+static const char SQL_ACTOR[] = "SELECT function, teams, language FROM bokvar.web_person($1)";
 
 int web_batch_new(struct web_request *wr, struct db_batch **ret) {
         _cleanup_(db_batch_freep) struct db_batch *b = NULL;
@@ -199,7 +224,7 @@ static void on_batch(PGresult *const *results, size_t n, void *userdata) {
         const char *state;
 
         free(pc);
-        l10n_use(wr->web->catalog);
+        l10n_use(wr->catalog);
         if (!results) {
                 web_error(wr, 503, _("The database cannot be reached just now. Try again in a minute."));
                 return;
@@ -224,6 +249,12 @@ static void on_batch(PGresult *const *results, size_t n, void *userdata) {
             split_teams(web_value(actor, 0, "teams"), &wr->teams) < 0) {
                 web_error(wr, 500, _("Something went wrong on our side; it has been logged. Try again later."));
                 return;
+        }
+        /* Their own choice, if bokvar-web still has that language. */
+        if (l10n_find(web_value(actor, 0, "language"))) {
+                wr->catalog = l10n_find(web_value(actor, 0, "language"));
+                wr->language_chosen = true;
+                l10n_use(wr->catalog);
         }
         done(wr, results + 1, n - 1);
 }
@@ -303,6 +334,45 @@ static void route(struct web_request *wr, bool had_session) {
                         worklist_page(wr);
                         return;
                 }
+        } else if (streq(path, "/teams")) {
+                if (m == HTTP_GET) {
+                        teams_page(wr);
+                        return;
+                }
+        } else if (streq(path, "/feeds")) {
+                if (m == HTTP_GET) {
+                        feeds_page(wr);
+                        return;
+                }
+        } else if (streq(path, "/outbox/retry")) {
+                if (m == HTTP_POST) {
+                        outbox_retry_post(wr);
+                        return;
+                }
+        } else if (path_id(path, "/outbox/", &wr->id, &rest)) {
+                if (m == HTTP_POST && streq(rest, "/retry")) {
+                        outbox_retry_post(wr);
+                        return;
+                }
+        } else if (streq(path, "/access-log")) {
+                if (m == HTTP_GET) {
+                        access_log_page(wr);
+                        return;
+                }
+        } else if (streq(path, "/access-log.csv")) {
+                if (m == HTTP_GET) {
+                        access_log_csv(wr);
+                        return;
+                }
+        } else if (streq(path, "/settings")) {
+                if (m == HTTP_GET) {
+                        settings_page(wr);
+                        return;
+                }
+                if (m == HTTP_POST) {
+                        settings_save(wr);
+                        return;
+                }
         } else if (streq(path, "/notice")) {
                 if (m == HTTP_GET) {
                         notice_page(wr);
@@ -327,6 +397,10 @@ static void route(struct web_request *wr, bool had_session) {
                         task_page(wr);
                         return;
                 }
+                if (m == HTTP_GET && streq(rest, "/hand-over")) {
+                        hand_over_page(wr);
+                        return;
+                }
                 if (m == HTTP_POST && rest[0] == '/' && action_known(rest + 1)) {
                         wr->action = rest + 1;
                         action_post(wr);
@@ -346,9 +420,14 @@ void web_handle(struct request *rq, void *userdata) {
         struct web_request *wr;
         enum request_identity problem;
         const char *login, *session;
+        const struct catalog *catalog;
         bool had_session;
 
-        l10n_use(w->catalog);
+        /* The browser's language until the person's own is known. */
+        catalog = l10n_find(l10n_negotiate(request_header(rq, "Accept-Language")));
+        if (!catalog)
+                catalog = w->catalog;
+        l10n_use(catalog);
         if (streq(request_path(rq), "/bokvar.css") && request_method(rq) == HTTP_GET) {
                 request_respond_static(rq, "text/css; charset=utf-8", web_css, web_css_size,
                                        "public, max-age=3600");
@@ -373,6 +452,7 @@ void web_handle(struct request *rq, void *userdata) {
         }
         wr->web = w;
         wr->rq = rq;
+        wr->catalog = catalog;
         wr->login = login;
         session = request_cookie(rq, SESSION_COOKIE);
         had_session = session_valid(session);

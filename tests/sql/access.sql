@@ -221,7 +221,12 @@ SELECT set_eq($$SELECT pg_temp.executes('web')$$,
                                           'bokvar.web_household_score(bigint)', 'bokvar.web_household_history(bigint)',
                                           'bokvar.web_household_tasks(bigint)', 'bokvar.web_household_events(bigint)',
                                           'bokvar.web_household_corrections(bigint)',
-                                          'bokvar.web_person(text)'])$$,
+                                          'bokvar.web_person(text)', 'bokvar.web_team_overview()',
+                                          'bokvar.web_task_brief(bigint)', 'bokvar.web_feeds()',
+                                          'bokvar.web_dead_letters(integer)', 'bokvar.web_outbox_retry(bigint)',
+                                          'bokvar.web_access_log(bigint,text,timestamp with time zone,'
+                                          'timestamp with time zone,boolean,integer,integer)',
+                                          'bokvar.web_purges(integer)'])$$,
               'the web service executes what any person may, act_for, and (007, 008) its pages'' reads');
 SELECT set_eq($$SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
                 WHERE n.nspname = 'bokvar' AND has_function_privilege('acc_none', p.oid, 'EXECUTE')$$,
@@ -470,9 +475,11 @@ SELECT set_eq($$SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespac
                     'bokvar.access_log_read(bigint,text,timestamp with time zone,boolean,integer)',
                     'bokvar.quarantine_retry(text,jsonb)', 'bokvar.subject_doc(text,bigint)',
                     'bokvar.signal_register(jsonb,boolean)', 'bokvar.task_move_team(bigint,text,text,text)',
-                    'bokvar.household_children_set(bigint,integer,text,text)'],
+                    'bokvar.household_children_set(bigint,integer,text,text)', 'bokvar.web_feeds()',
+                    'bokvar.web_dead_letters(integer)', 'bokvar.web_outbox_retry(bigint)'],
               'elevated: the report, the rules preview, the purge, the access log, the retry and the subject copy, '
-              'and (007) a notice''s ingest, a task''s move to another team, a household''s children');
+              'and (007) a notice''s ingest, a task''s move to another team, a household''s children, (008) the '
+              'quarantine''s count by feed, the dead letters and their retry by a coordinator');
 SELECT is_empty($$SELECT p.oid::regprocedure FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
                   WHERE n.nspname = 'bokvar' AND p.prosecdef AND p.proowner <> n.nspowner$$,
                 'every one of them belongs to the schema''s owner');

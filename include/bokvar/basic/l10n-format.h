@@ -21,6 +21,9 @@
 
 #define L10N_TEXT_MAX 96
 
+/* Whether s is exactly YYYY-MM-DD, a day that exists (years 1 to 9999):
+ * what a date field sends, checked before the database reads it. */
+bool l10n_iso_date(const char *s);
 /* A date as the database writes it (YYYY-MM-DD; anything after the tenth
  * character, a timestamp's time, is not read). */
 int l10n_date(const char *iso, char out[static L10N_TEXT_MAX]);

@@ -22,6 +22,24 @@ void task_page(struct web_request *wr);
 void action_post(struct web_request *wr);
 /* Whether ACTION names one (ack, contact, follow-up, reassign, close). */
 bool action_known(const char *action);
+/* GET /teams: every team's open tasks, for coordinators. */
+void teams_page(struct web_request *wr);
+/* GET /task/ID/hand-over: the task's facts and the form to hand it over
+ * to another team (POSTed to action_post); shown again with a refused
+ * form's mistakes (wr->failed_form "hand-over"). */
+void hand_over_page(struct web_request *wr);
+/* GET /feeds: the feeds and the dead letters, for coordinators and
+ * operators; POST /outbox/ID/retry and /outbox/retry (wr->id 0): a dead
+ * letter, or all of them, sent again. */
+void feeds_page(struct web_request *wr);
+void outbox_retry_post(struct web_request *wr);
+/* GET /access-log: the access log searched, and the purge records, for
+ * auditors; GET /access-log.csv: the search's reads as CSV. */
+void access_log_page(struct web_request *wr);
+void access_log_csv(struct web_request *wr);
+/* GET /settings: the person's language; POST /settings: saves it. */
+void settings_page(struct web_request *wr);
+void settings_save(struct web_request *wr);
 /* GET /notice: the form for a notice that came by letter or e-mail. */
 void notice_page(struct web_request *wr);
 /* POST /notice: registers it, or shows the form again with what is wrong. */
