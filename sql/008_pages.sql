@@ -250,6 +250,90 @@ END;
 $$;
 
 -- ---------------------------------------------------------------------
+-- The yearly report's months, for the report page's charts: signals by
+-- kind, tasks opened and tasks closed, per month of the year. In
+-- report_parts' additive form (counts by key), so that the purge keeps
+-- them in report_purged as it keeps the other figures, and a year's
+-- charts add up to its totals after a purge too.
+
+-- {"signals_by_month": {kind: {"01": n, ...}}, "tasks_opened_by_month":
+-- {"01": n, ...}, "tasks_closed_by_month": {...}}; months with nothing
+-- are left out. Signals count in the month they occurred, tasks in the
+-- month they were opened or closed, as the yearly figures count them.
+CREATE FUNCTION bokvar.report_months(p_year integer) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+        WITH y AS (
+                SELECT make_date(p_year, 1, 1) AS first, make_date(p_year + 1, 1, 1) AS next
+        )
+        SELECT jsonb_build_object(
+                'signals_by_month', coalesce((
+                        SELECT jsonb_object_agg(kind, months) FROM (
+                                SELECT kind, jsonb_object_agg(m, n ORDER BY m) AS months FROM (
+                                        SELECT s.kind::text AS kind, to_char(s.occurred_at, 'MM') AS m, count(*) AS n
+                                        FROM bokvar.signal s, y
+                                        WHERE s.occurred_at >= y.first AND s.occurred_at < y.next GROUP BY 1, 2) x
+                                GROUP BY kind) z), '{}'),
+                'tasks_opened_by_month', coalesce((
+                        SELECT jsonb_object_agg(m, n ORDER BY m) FROM (
+                                SELECT to_char(t.created_at, 'MM') AS m, count(*) AS n FROM bokvar.task t, y
+                                WHERE t.created_at >= y.first AND t.created_at < y.next GROUP BY 1) x), '{}'),
+                'tasks_closed_by_month', coalesce((
+                        SELECT jsonb_object_agg(m, n ORDER BY m) FROM (
+                                SELECT to_char(t.closed_at, 'MM') AS m, count(*) AS n FROM bokvar.task t, y
+                                WHERE t.closed_at >= y.first AND t.closed_at < y.next GROUP BY 1) x), '{}'))
+$$;
+
+ALTER FUNCTION bokvar.report_parts(integer) RENAME TO report_parts_yearly;
+CREATE FUNCTION bokvar.report_parts(p_year integer) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+        SELECT bokvar.report_parts_yearly(p_year) || bokvar.report_months(p_year)
+$$;
+
+-- Counts by key, nested or not ({key: n} or {key: {key: n}}): a + p_sign *
+-- b, key by key; keys that come to nothing are left out.
+CREATE FUNCTION bokvar.report_combine_counts(a jsonb, b jsonb, p_sign integer) RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $$
+        SELECT coalesce(jsonb_object_agg(key, v) FILTER (WHERE v <> '0' AND v <> '{}'), '{}')
+        FROM (SELECT coalesce(x.key, y.key) AS key,
+                     CASE WHEN jsonb_typeof(coalesce(x.value, y.value)) = 'object'
+                          THEN bokvar.report_combine_counts(coalesce(x.value, '{}'), coalesce(y.value, '{}'), p_sign)
+                          ELSE to_jsonb(coalesce((x.value #>> '{}')::numeric, 0)
+                                        + p_sign * coalesce((y.value #>> '{}')::numeric, 0)) END AS v
+              FROM jsonb_each(a) x FULL JOIN jsonb_each(b) y ON y.key = x.key) z
+$$;
+
+-- a + p_sign * b, figure by figure (b NULL: a), as schema 6 adds them, and
+-- counts by key (outcomes, the months) key by key. A figure b lacks (a
+-- year purged before the figure existed) counts as nothing.
+CREATE OR REPLACE FUNCTION bokvar.report_combine(a jsonb, b jsonb, p_sign integer) RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $$
+        SELECT CASE WHEN b IS NULL THEN a ELSE (
+                SELECT jsonb_object_agg(k, CASE
+                        WHEN k = 'year' THEN a -> k
+                        WHEN k = 'signals' THEN (
+                                SELECT coalesce(jsonb_agg(jsonb_build_object('source', source, 'kind', kind, 'count', n)
+                                                          ORDER BY source::bokvar.feed_source, kind::bokvar.signal_kind)
+                                                FILTER (WHERE n <> 0), '[]')
+                                FROM (SELECT x ->> 'source' AS source, x ->> 'kind' AS kind,
+                                             sum((x ->> 'count')::bigint * CASE WHEN o = 1 THEN 1 ELSE p_sign END) AS n
+                                      FROM (SELECT 1, jsonb_array_elements(a -> 'signals')
+                                            UNION ALL SELECT 2, jsonb_array_elements(coalesce(b -> 'signals', '[]'))) y(o, x)
+                                      GROUP BY 1, 2) z)
+                        WHEN jsonb_typeof(a -> k) = 'object' THEN
+                                bokvar.report_combine_counts(a -> k, coalesce(b -> k, '{}'), p_sign)
+                        WHEN jsonb_typeof(a -> k) = 'array' THEN (
+                                SELECT coalesce(jsonb_agg(d ORDER BY d), '[]')
+                                FROM (SELECT d FROM jsonb_array_elements(a -> k) x(d)
+                                      UNION ALL SELECT d FROM jsonb_array_elements(coalesce(b -> k, '[]')) x(d)
+                                      WHERE p_sign > 0
+                                      EXCEPT ALL SELECT d FROM jsonb_array_elements(coalesce(b -> k, '[]')) x(d)
+                                      WHERE p_sign < 0) z)
+                        ELSE to_jsonb(coalesce((a ->> k)::numeric, 0) + p_sign * coalesce((b ->> k)::numeric, 0))
+                END)
+                FROM jsonb_object_keys(a) k) END
+$$;
+
+-- ---------------------------------------------------------------------
 -- Privileges. The pages' reads are the web service's; choosing one's
 -- language any person's (through the web service, a member of their
 -- roles). access_grant (007) keeps doing the rest.
@@ -259,7 +343,8 @@ REVOKE EXECUTE ON FUNCTION bokvar.my_language_set(text), bokvar.web_person(text)
         bokvar.web_task_brief(bigint), bokvar.web_feeds(), bokvar.web_dead_letters(integer),
         bokvar.web_outbox_retry(bigint),
         bokvar.web_access_log(bigint, text, timestamptz, timestamptz, boolean, integer, integer),
-        bokvar.web_purges(integer) FROM PUBLIC;
+        bokvar.web_purges(integer), bokvar.report_months(integer), bokvar.report_parts(integer),
+        bokvar.report_combine_counts(jsonb, jsonb, integer) FROM PUBLIC;
 
 ALTER FUNCTION bokvar.access_grant(text, name) RENAME TO access_grant_web;
 

@@ -364,6 +364,16 @@ static void route(struct web_request *wr, bool had_session) {
                         access_log_csv(wr);
                         return;
                 }
+        } else if (streq(path, "/report")) {
+                if (m == HTTP_GET) {
+                        report_page(wr);
+                        return;
+                }
+        } else if (streq(path, "/report.csv")) {
+                if (m == HTTP_GET) {
+                        report_csv(wr);
+                        return;
+                }
         } else if (streq(path, "/settings")) {
                 if (m == HTTP_GET) {
                         settings_page(wr);

@@ -48,12 +48,13 @@ class Roles(RolesCase):
         h, t = self.household('H1'), self.task('H1')
         expect = {
             'anna.k': {'/': 200, '/notice': 200, '/teams': 403, '/feeds': 403, '/access-log': 403,
-                       '/access-log.csv': 403, f'/task/{t}/hand-over': 200, '/settings': 200},
+                       '/access-log.csv': 403, f'/task/{t}/hand-over': 200, '/settings': 200, '/report': 403,
+                       '/report.csv': 403},
             'cora': {'/': 200, '/teams': 200, '/feeds': 200, '/access-log': 403, f'/task/{t}/hand-over': 200,
-                     '/notice': 200},
+                     '/notice': 200, '/report': 200, '/report.csv': 200, '/report?year=20x6': 404},
             'otto': {'/': 303, '/feeds': 200, '/teams': 403, '/access-log': 403, f'/household/{h}': 403,
-                     '/notice': 403, '/settings': 200},
-            'audrey': {'/': 303, '/access-log': 200, '/access-log.csv': 200, f'/household/{h}': 403,
+                     '/notice': 403, '/settings': 200, '/report': 403},
+            'audrey': {'/': 303, '/access-log': 200, '/access-log.csv': 200, f'/household/{h}': 403, '/report': 200,
                        f'/task/{t}': 403, f'/task/{t}/hand-over': 403, '/teams': 403, '/feeds': 403, '/notice': 403},
             'sara.b': {f'/task/{t}/hand-over': 403},
         }
@@ -151,6 +152,49 @@ class Roles(RolesCase):
                                        "ORDER BY id DESC LIMIT 1"), [['cora', 'all dead letters']])
         self.assertIn('Every event has gone out', self.get('otto', '/feeds', 'en')[1].text)
 
+    def test_the_report_page_is_bokvarctl_reports_figures_with_charts(self):
+        year = TODAY.year
+        # A task closed, so that the outcomes have something to show.
+        t = self.task('H6')
+        c = Session(self.web.address, 'sara.b')
+        c.get(f'/household/{self.household("H6")}')
+        self.assertEqual(c.post(f'/task/{t}/close', {'household': str(self.household('H6')),
+                                                     'outcome': 'kept_home'}).status, 303)
+        r = self.get('cora', f'/report?year={year}', 'en')[1]
+        self.assertEqual(r.status, 200, r.text)
+        # Four charts, each an image named by its title, its numbers beside it.
+        charts = re.findall(r'<figure class="chart" aria-labelledby="([a-z-]+)-title">(.*?)</figure>', r.text, re.S)
+        self.assertEqual([c[0] for c in charts], ['chart-signals', 'chart-tasks', 'chart-outcomes', 'chart-kept-home'])
+        for name, body in charts:
+            self.assertIn(f'<svg viewBox="0 0 720 ', body)
+            self.assertIn(f'role="img" aria-labelledby="{name}-title {name}-note"', body)
+            self.assertIn('<table class="chart-data">', body)
+        month = TODAY.strftime('%b')
+        tasks = dict(charts)['chart-tasks']
+        opened = self.db.value(f"SELECT count(*) FROM bokvar.task WHERE created_at >= date_trunc('month', now())")
+        self.assertRegex(tasks, rf'<tr><th scope="row">{month}</th><td class="num">{opened}</td><td class="num">1</td></tr>')
+        self.assertIn(f'<title>closed, {month}: 1</title>', tasks)
+        self.assertIn('<tr><th scope="row">Kept their home</th><td class="num">1</td><td class="num">0</td></tr>',
+                      dict(charts)['chart-outcomes'])
+        # The figures are bokvarctl report's: the same names and values (the
+        # owner's bokvarctl, the system, sees every team as a coordinator does).
+        ctl = self.db.ctl('report', '--csv', '--year', str(year)).stdout
+        want = dict(line.split(',', 1) for line in ctl.splitlines()[1:])
+        csv_page = self.get('cora', f'/report.csv?year={year}', 'en')[1]
+        self.assertEqual(csv_page.header('Content-Disposition'), f'attachment; filename="bokvar-report-{year}.csv"')
+        table = list(csv.reader(io.StringIO(csv_page.text)))
+        self.assertEqual(table[0], ['figure', 'label', str(year), str(year - 1)])
+        got = {row[0]: row[2] for row in table[1:]}
+        self.assertEqual(got, want)
+        # The same rows on the page, in words, the year before beside.
+        figures = r.text.split('<table class="figures">')[1]
+        self.assertIn('<tr><th scope="row">Landlord: Termination of the lease</th><td class="num">', figures)
+        self.assertEqual(len(re.findall(r'<tr><th scope="row"', figures)), len(table) - 1)
+        # And the year before, by the picker.
+        r = self.get('audrey', f'/report?year={year - 1}', 'sv')[1]
+        self.assertIn(f'<option value="{year - 1}" selected>', r.text)
+        self.assertIn(f'Årsrapport {year - 1}', r.text)
+
     def test_access_log_searched_and_exported(self):
         h1, h5 = self.household('H1'), self.household('H5')
         self.get('anna.k', f'/household/{h1}')
@@ -228,6 +272,8 @@ class Languages(RolesCase):
             ('cora', 'GET', '/feeds', None, 200),
             ('otto', 'GET', '/feeds', None, 200),
             ('audrey', 'GET', '/access-log?from=2000-01-01', None, 200),
+            ('audrey', 'GET', '/report', None, 200),
+            ('cora', 'GET', f'/report?year={TODAY.year - 1}', None, 200),
             ('audrey', 'GET', '/access-log?household=x', None, 422),
             ('audrey', 'GET', f'/household/{h}', None, 403),
             ('mallory', 'GET', '/', None, 403),

@@ -11,7 +11,7 @@
 SET TimeZone = 'UTC';
 SET client_min_messages = warning;
 CREATE EXTENSION dblink;
-SELECT plan(38);
+SELECT plan(42);
 
 \ir logins.psql
 
@@ -154,5 +154,20 @@ SELECT is(pg_temp.web('pw_au', $$SELECT actor || ' ' || households_without_task 
           'web_purges: who purged, and the counts');
 SELECT matches(pg_temp.web('pw_op', $$SELECT count(*) FROM bokvar.web_purges(5)$$), '^42501: ',
                '... the auditors'' only');
+
+-- 5. The report's months: in report_parts' form, so that a purge keeps them.
+SELECT is(bokvar.report(extract(year FROM current_date - 2)::integer) #> ARRAY['signals_by_month', 'termination_notice',
+                                                                            to_char(current_date - 2, 'MM')],
+          '2'::jsonb, 'report: signals by kind per month (the two notices, in the month they occurred)');
+SELECT is(bokvar.report(extract(year FROM now())::integer) #> ARRAY['tasks_opened_by_month', to_char(now(), 'MM')],
+          '2'::jsonb, 'report: tasks opened per month');
+SELECT ok(bokvar.report_parts(2026) ?& ARRAY['signals_by_month', 'tasks_opened_by_month', 'tasks_closed_by_month'],
+          'the months are report_parts'', which the purge keeps in report_purged');
+INSERT INTO bokvar.report_purged (year, figures)
+VALUES (1999, '{"tasks_opened": 3, "signals_by_month": {"arrears": {"03": 2}}, "tasks_opened_by_month": {"03": 3}}');
+SELECT is((bokvar.report(1999) -> 'signals_by_month') || (bokvar.report(1999) -> 'tasks_opened_by_month')
+          || jsonb_build_object('opened', bokvar.report(1999) -> 'tasks_opened'),
+          '{"arrears": {"03": 2}, "03": 3, "opened": 3}'::jsonb,
+          'what a purge kept of a year''s months counts in its report');
 
 SELECT * FROM finish();

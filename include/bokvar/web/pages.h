@@ -37,6 +37,10 @@ void outbox_retry_post(struct web_request *wr);
  * auditors; GET /access-log.csv: the search's reads as CSV. */
 void access_log_page(struct web_request *wr);
 void access_log_csv(struct web_request *wr);
+/* GET /report?year=Y: the yearly report with its charts, for coordinators
+ * and auditors; GET /report.csv?year=Y: its figures as CSV. */
+void report_page(struct web_request *wr);
+void report_csv(struct web_request *wr);
 /* GET /settings: the person's language; POST /settings: saves it. */
 void settings_page(struct web_request *wr);
 void settings_save(struct web_request *wr);
