@@ -207,8 +207,11 @@ static void table(struct html *h, const struct chart *c) {
 void chart_write(struct html *h, const struct chart *c) {
         long long top = chart_axis_top(largest(c));
 
-        html_printf(h, "<figure class=\"chart\" aria-labelledby=\"%s-title\">\n<h3 id=\"%s-title\">%s</h3>\n", c->id,
-                    c->id, c->title);
+        /* A table of many series is too wide to sit beside the picture: below it. */
+        html_markup(h, "<figure class=\"chart");
+        if (c->n_series > 2)
+                html_markup(h, " wide");
+        html_printf(h, "\" aria-labelledby=\"%s-title\">\n<h3 id=\"%s-title\">%s</h3>\n", c->id, c->id, c->title);
         html_printf(h, "<div class=\"chart-picture\">\n<p class=\"visually-hidden\" id=\"%s-note\">%s</p>\n", c->id,
                     _("A bar chart; its numbers are in the table beside it."));
         if (c->horizontal)
