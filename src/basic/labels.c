@@ -82,6 +82,16 @@ static const char *const task_event_labels[] = {
 };
 _Static_assert(ELEMENTSOF(task_event_labels) + 1 == ELEMENTSOF(task_event_names), "an event without a label");
 
+/* The access log's paths: each SECURITY DEFINER read that logs (006, 007). */
+static const char *const access_path_names[] = {
+        "web.household", "household.show", "task.show", "case_system.read", "subject.export", "quarantine.raw", NULL,
+};
+static const char *const access_path_labels[] = {
+        N_("The household's page"), N_("bokvarctl household show"), N_("bokvarctl task show"),
+        N_("A case system's read"), N_("A data subject's copy"), N_("Quarantined rows as delivered"),
+};
+_Static_assert(ELEMENTSOF(access_path_labels) + 1 == ELEMENTSOF(access_path_names), "a path without a label");
+
 static const char *lookup(const char *const *names, const char *const *labels, const char *value) {
         if (!value)
                 return NULL;
@@ -117,4 +127,8 @@ const char *label_task_event(const char *kind) {
 
 const char *label_actor_function(const char *function) {
         return lookup(actor_function_names, actor_function_labels, function);
+}
+
+const char *label_access_path(const char *path) {
+        return lookup(access_path_names, access_path_labels, path);
 }

@@ -7,6 +7,9 @@
 #include <string.h>
 
 #include "bokvar/basic/exit-status.h"
+#include "bokvar/basic/l10n-format.h"
+#include "bokvar/basic/l10n.h"
+#include "bokvar/basic/labels.h"
 #include "bokvar/basic/util.h"
 #include "bokvar/basic/vocabulary.h"
 #include "bokvar/ctl/ctl.h"
@@ -44,6 +47,7 @@ int verb_households(struct ctl *ctl, int argc, char *argv[]) {
                 {}
         };
         struct households_args a = { .top = "100000" };
+        _cleanup_pgresult_ PGresult *res = NULL;
         const char *params[2];
         int r;
 
@@ -65,12 +69,19 @@ int verb_households(struct ctl *ctl, int argc, char *argv[]) {
                 return r;
         params[0] = a.class;
         params[1] = a.top;
-        return ctl_print_query(ctl,
-                           "SELECT priority, household_id AS id, class, score, children, next_deadline, rules, "
-                           "postal_code, city FROM bokvar.household_list "
-                           "WHERE $1::text IS NULL OR class = $1::bokvar.risk_class "
-                           "ORDER BY priority LIMIT $2::integer",
-                           2, params);
+        r = ctl_query(ctl, &res,
+                      "SELECT priority, household_id AS id, class, score, children, next_deadline, rules, "
+                      "postal_code, city FROM bokvar.household_list "
+                      "WHERE $1::text IS NULL OR class = $1::bokvar.risk_class "
+                      "ORDER BY priority LIMIT $2::integer",
+                      2, params);
+        if (r != EXIT_OK)
+                return r;
+        if (ctl->json)
+                output_result(stdout, res, true);
+        else
+                output_people_table(stdout, res);
+        return EXIT_OK;
 }
 
 struct household_args {
@@ -95,8 +106,11 @@ static void print_explanation(const PGresult *why) {
                 _cleanup_free_ char *rule = output_escape(PQgetvalue(why, i, 1), true),
                                     *text = output_escape(PQgetvalue(why, i, 2), true);
 
-                printf("  %6s  %s: %s%s%s\n", PQgetvalue(why, i, 0), rule ? rule : "?", text ? text : "?",
-                       PQgetisnull(why, i, 3) ? "" : "\n         because of ", PQgetvalue(why, i, 3));
+                printf("  %6s  %s: %s\n", PQgetvalue(why, i, 0), rule ? rule : "?", text ? text : "?");
+                if (!PQgetisnull(why, i, 3)) {
+                        printf("         ");
+                        ctl_sentence(stdout, _("because of %s"), PQgetvalue(why, i, 3));
+                }
         }
 }
 
@@ -131,17 +145,25 @@ int ctl_household_print(struct ctl *ctl, const char *doc) {
                               1, p);
         if (r != EXIT_OK)
                 return r;
-        output_record(stdout, home, 0, false);
+        output_people_record(stdout, home, 0);
         if (PQntuples(score) == 0)
-                printf("\nNo score.\n");
+                printf("\n%s\n", _("No score."));
         else {
-                printf("\nScore %s, class %s (ruleset version %s, scored %s)%s\n", PQgetvalue(score, 0, 0),
-                       PQgetvalue(score, 0, 1), PQgetvalue(score, 0, 2), PQgetvalue(score, 0, 3),
-                       PQntuples(why) > 0 ? ", because:" : ": no rule fired.");
+                char at[L10N_TEXT_MAX];
+                const char *scored = l10n_timestamp(PQgetvalue(score, 0, 3), at) >= 0 ? at : PQgetvalue(score, 0, 3);
+
+                printf("\n");
+                ctl_sentence(stdout,
+                             PQntuples(why) > 0 ? _("Score %1$s, class %2$s (ruleset version %3$s, scored %4$s), "
+                                                    "because:")
+                                                : _("Score %1$s, class %2$s (ruleset version %3$s, scored %4$s): no "
+                                                    "rule fired."),
+                             PQgetvalue(score, 0, 0), label_risk_class(PQgetvalue(score, 0, 1)),
+                             PQgetvalue(score, 0, 2), scored);
                 print_explanation(why);
         }
-        printf("\nSignals:\n");
-        output_result(stdout, signals, false);
+        printf("\n%s\n", _("Signals:"));
+        output_people_table(stdout, signals);
         return EXIT_OK;
 }
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "bokvar/basic/exit-status.h"
+#include "bokvar/basic/l10n.h"
 #include "bokvar/basic/log.h"
 #include "bokvar/basic/util.h"
 #include "bokvar/ctl/ctl.h"
@@ -185,4 +186,17 @@ int ctl_call(struct ctl *ctl, PGresult **ret, const char *verb, const char *sql,
                 streq_ptr(state, "42501") && !strstr(msg, " may ") ? " (not for your function; `bokvarctl whoami`)" : "");
         PQclear(res);
         return r;
+}
+
+void ctl_sentence_internal(FILE *f, const char *fmt, const char *const *args) {
+        _cleanup_free_ char *s = NULL;
+
+        if (l10n_format(fmt, args, &s) < 0) {
+                /* A translation with a conversion l10n_format does not take:
+                 * the English of the source is no better; say so plainly. */
+                fprintf(f, "(%s)\n", fmt);
+                return;
+        }
+        output_text(f, s);
+        fputc('\n', f);
 }

@@ -147,25 +147,6 @@ static int search_batch(struct web_request *wr, const struct search *s, long off
         return 0;
 }
 
-/* What a read went through, in words. */
-static const char *path_label(const char *path) {
-        static const struct {
-                const char *path, *label;
-        } table[] = {
-                { "web.household", N_("The household's page") },
-                { "household.show", N_("bokvarctl household show") },
-                { "task.show", N_("bokvarctl task show") },
-                { "case_system.read", N_("A case system's read") },
-                { "subject.export", N_("A data subject's copy") },
-                { "quarantine.raw", N_("Quarantined rows as delivered") },
-        };
-
-        for (size_t i = 0; path && i < ELEMENTSOF(table); i++)
-                if (streq(path, table[i].path))
-                        return _(table[i].label);
-        return path;
-}
-
 static const char *or_dash(const char *s) {
         return s ? s : "–";
 }
@@ -230,7 +211,7 @@ static void render_log(struct html *h, const PGresult *log, const struct search 
                 html_text(h, or_dash(web_value(log, i, "household_id")));
                 html_markup(h, "</td><td>");
                 html_text(h, or_dash(web_value(log, i, "task_id")));
-                html_printf(h, "</td><td>%s</td><td>", path_label(web_value(log, i, "path")));
+                html_printf(h, "</td><td>%s</td><td>", label_access_path(web_value(log, i, "path")));
                 html_text(h, or_dash(web_value(log, i, "reason")));
                 html_markup(h, "</td><td>");
                 if (unusual)
@@ -370,7 +351,7 @@ static void on_csv(struct web_request *wr, PGresult *const *r, size_t n) {
                             (const char *const[]){ web_value(log, i, "at"), web_value(log, i, "actor"),
                                                    label_actor_function(web_value(log, i, "function")),
                                                    web_value(log, i, "via"), web_value(log, i, "household_id"),
-                                                   web_value(log, i, "task_id"), path_label(web_value(log, i, "path")),
+                                                   web_value(log, i, "task_id"), label_access_path(web_value(log, i, "path")),
                                                    web_value(log, i, "reason"),
                                                    web_value_bool(log, i, "unusual") ? _("Yes") : _("No") },
                             9, 1UL << 1 | 1UL << 3 | 1UL << 7);

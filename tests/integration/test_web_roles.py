@@ -10,10 +10,13 @@ Swedish, Norwegian and English, with no text of another language left."""
 import csv
 import datetime
 import io
+import json
+import os
 import re
+import subprocess
 import unittest
 
-from harness import main
+from harness import BOKVARCTL, main
 from test_web_pages import BOKVAR_WEB, PagesCase, Session
 from translations import Giveaways, languages, page_text
 
@@ -246,6 +249,52 @@ class Roles(RolesCase):
         self.assertIn('\'=HYPERLINK("http://x","y")', [row[7] for row in table],
                       'a reason that begins like a formula is kept from being one')
         self.assertEqual(self.get('audrey', '/access-log.csv?from=2026-13-01')[1].status, 400)
+
+
+class Bokvarctl(RolesCase):
+    """bokvarctl's outputs for people, in the locale's language or
+    --lang's; JSON and CSV as programs read them, whatever the language."""
+
+    def ctl(self, *args, **env):
+        e = dict(os.environ)
+        for k in ('LANG', 'LC_ALL', 'LC_MESSAGES', 'LANGUAGE'):
+            e.pop(k, None)
+        e.update(self.db.env)
+        e.update(env)
+        p = subprocess.run([BOKVARCTL, *args], capture_output=True, text=True, env=e)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return p.stdout
+
+    def test_the_locale_or_lang_chooses(self):
+        sv = self.ctl('tasks', LANG='sv_SE.UTF-8')
+        self.assertRegex(sv.splitlines()[0], r'^PRIORITET +UPPGIFT +TEAM +HANDLÄGGARE +KLASS ')
+        self.assertIn(' Akut ', sv)
+        self.assertRegex(sv, r'\d{1,2} (januari|februari|mars|april|maj|juni|juli|augusti|september|oktober|'
+                             r'november|december) \d{4}')
+        nb = self.ctl('--lang', 'nb', 'tasks', LANG='sv_SE.UTF-8')
+        self.assertRegex(nb.splitlines()[0], r'^PRIORITET +OPPGAVE +TEAM +SAKSBEHANDLER +KLASSE ')
+        self.assertIn(' Haster ', nb)
+        # POSIX: LC_ALL first; the C locale is the sources' English.
+        en = self.ctl('tasks', LC_ALL='C.UTF-8', LANG='sv_SE.UTF-8')
+        self.assertRegex(en.splitlines()[0], r'^PRIORITY +TASK +TEAM +CASEWORKER +CLASS ')
+        self.assertEqual(self.ctl('tasks', LC_MESSAGES='nb_NO.UTF-8', LANG='sv_SE.UTF-8'), nb)
+        # For programs, nothing is translated.
+        rows = json.loads(self.ctl('--json', 'tasks', LANG='sv_SE.UTF-8'))
+        self.assertIn('urgent', {r['class'] for r in rows})
+        self.assertEqual(set(rows[0]), {'priority', 'task', 'team', 'assignee', 'class', 'score', 'children',
+                                        'deadline', 'due', 'overdue', 'state', 'rules'})
+        for lang, text in (('sv', sv), ('nb', nb), ('en', en)):
+            self.assertEqual(Giveaways(lang).found(text), [], lang)
+
+    def test_a_household_in_norwegian(self):
+        h = self.household('H1')
+        out = self.ctl('--lang', 'nb', 'household', 'show', str(h))
+        self.assertIn('Poengsum 100, klasse Haster (regelsett versjon 1, beregnet ', out)
+        self.assertIn('\nSignaler:\n', out)
+        self.assertRegex(out, r'Utleier +Oppsigelse av leieavtalen')
+        self.assertIn('24\u00a0500\u00a0kr', out)
+        self.assertEqual(Giveaways('nb').found(out), [])
+
 
 
 class Languages(RolesCase):

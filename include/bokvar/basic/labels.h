@@ -17,3 +17,5 @@ const char *label_contact_channel(const char *channel);
 const char *label_task_event(const char *kind);
 /* A function of person (bokvar.actor_function). */
 const char *label_actor_function(const char *function);
+/* What a read of personal data went through (bokvar.access_log's path). */
+const char *label_access_path(const char *path);
