@@ -7,10 +7,13 @@
 #include <time.h>
 
 #include "bokvar/basic/exit-status.h"
+#include "bokvar/basic/l10n.h"
+#include "bokvar/basic/log.h"
 #include "bokvar/basic/util.h"
 #include "bokvar/ctl/ctl.h"
 #include "bokvar/ctl/output.h"
 #include "bokvar/db/db.h"
+#include "bokvar/db/report.h"
 
 static int report_option(int c, const char *arg, void *userdata) {
         const char **a = userdata;
@@ -22,6 +25,16 @@ static int report_option(int c, const char *arg, void *userdata) {
         else
                 return EXIT_USAGE;
         return -1;
+}
+
+/* A figure's label and value, the values in a column: padded by what
+ * the label shows (letters such as å take two bytes and one column). */
+static void print_figure(bool indented, const char *label, const char *value) {
+        _cleanup_free_ char *shown = output_escape(label, true);
+        size_t w = (indented ? 2 : 0) + output_text_width(shown ? shown : "?"), v = output_text_width(value);
+
+        printf("%s%s%*s %*s%s\n", indented ? "  " : "", shown ? shown : "?", (int) (w < 50 ? 50 - w : 0), "",
+               (int) (v < 12 ? 12 - v : 0), "", value);
 }
 
 int verb_report(struct ctl *ctl, int argc, char *argv[]) {
@@ -42,6 +55,9 @@ int verb_report(struct ctl *ctl, int argc, char *argv[]) {
                 {}
         };
         _cleanup_pgresult_ PGresult *res = NULL;
+        _cleanup_free_ struct report_line *lines = NULL;
+        unsigned section = 0;
+        size_t n = 0;
         const char *a[2] = {};
         char year[16];
         int r;
@@ -80,68 +96,41 @@ int verb_report(struct ctl *ctl, int argc, char *argv[]) {
                         printf("%s\n", PQgetvalue(res, 0, 0));
                 return r;
         }
-        /* The figures as rows: a figure's name (for --csv), its label, its value. */
-        r = ctl_query(ctl, &res,
-                      "WITH r AS (SELECT bokvar.report($1::integer) AS j) "
-                      "SELECT f, l, v FROM ("
-                      " SELECT 1 AS o, 0::bigint AS n, 'signals.' || (e->>'source') || '.' || (e->>'kind') AS f, "
-                      "        format('  %-12s %s', e->>'source', e->>'kind') AS l, e->>'count' AS v "
-                      " FROM r, jsonb_array_elements(j->'signals') WITH ORDINALITY x(e, n) "
-                      " UNION ALL SELECT 2, 0, 'tasks_opened', '  opened', j->>'tasks_opened' FROM r "
-                      " UNION ALL SELECT 2, 1, 'tasks_closed', '  closed', j->>'tasks_closed' FROM r "
-                      " UNION ALL SELECT 3, n, 'outcomes.' || key, '  ' || key, value "
-                      " FROM r, jsonb_each_text(j->'outcomes') WITH ORDINALITY x(key, value, n) "
-                      " UNION ALL SELECT 4, 0, 'households_kept_home', 'Households that kept their home', "
-                      "        j->>'households_kept_home' FROM r "
-                      " UNION ALL SELECT 4, 1, 'families_with_children_kept_home', '  families with children', "
-                      "        j->>'families_with_children_kept_home' FROM r "
-                      " UNION ALL SELECT 4, 2, 'children_kept_home', '  children in them', j->>'children_kept_home' FROM r "
-                      " UNION ALL SELECT 4, 3, 'families_with_children_reached_out_to', "
-                      "        'Families with children reached out to', j->>'families_with_children_reached_out_to' FROM r "
-                      " UNION ALL SELECT 4, 4, 'children_in_them', '  children in them', j->>'children_in_them' FROM r "
-                      " UNION ALL SELECT 5, 0, 'eviction_applications', '  eviction applications', "
-                      "        j->>'eviction_applications' FROM r "
-                      " UNION ALL SELECT 5, 1, 'evictions_executed', '  evictions executed', j->>'evictions_executed' FROM r "
-                      " UNION ALL SELECT 6, 0, 'median_days_signal_to_contact', "
-                      "        'Median days from first signal to first contact', "
-                      "        coalesce(j->>'median_days_signal_to_contact', '') FROM r "
-                      " UNION ALL SELECT 6, 1, 'contact_before_deadline_share', "
-                      "        'Tasks with contact before their deadline', "
-                      "        coalesce(j->>'contact_before_deadline_share', '') FROM r "
-                      ") x ORDER BY o, n",
-                      1, (const char *[]){ year });
+        /* The figures as rows, in the order and words bokvar-web's report
+         * page shows them (db/report.c): one list for both. */
+        r = ctl_query(ctl, &res, report_rows_sql, 2, (const char *[]){ year, "false" });
         if (r != EXIT_OK)
                 return r;
+        lines = report_lines(res, &n);
+        if (!lines)
+                return log_oom();
         if (a[1]) {
+                /* For a spreadsheet: the figures' names and the values as
+                 * the database writes them, whatever the language. */
                 printf("figure,value\n");
-                for (int i = 0; i < PQntuples(res); i++)
-                        printf("%s,%s\n", PQgetvalue(res, i, 0), PQgetvalue(res, i, 2));
+                for (size_t i = 0; i < n; i++) {
+                        char name[256];
+
+                        printf("%s,%s\n", report_line_name(&lines[i], name, sizeof name),
+                               lines[i].value ? lines[i].value : "");
+                }
                 return EXIT_OK;
         }
-        printf("bokvar: the year %s\n", year);
-        for (int i = 0, section = 0; i < PQntuples(res); i++) {
-                const char *f = PQgetvalue(res, i, 0), *v = PQgetvalue(res, i, 2);
-                int s = startswith(f, "signals.")    ? 1
-                        : startswith(f, "tasks_")    ? 2
-                        : startswith(f, "outcomes.") ? 3
-                        : startswith(f, "evictions") || startswith(f, "eviction_") ? 5
-                        : 4;
+        ctl_sentence(stdout, _("bokvar: the year %s"), year);
+        for (size_t i = 0; i < n; i++) {
+                const struct report_line *l = &lines[i];
+                char label[256], value[L10N_TEXT_MAX];
+                const char *heading = report_section_heading(l->section);
 
-                if (s != section) {
-                        static const char *const heads[] = { NULL, "Signals, by source and kind", "Outreach tasks",
-                                                             "Outcomes of the tasks closed", NULL,
-                                                             "From the enforcement agency" };
-
-                        if (heads[s])
-                                printf("\n%s\n", heads[s]);
-                        else if (section != 4)
+                if (i == 0 || l->section != section) {
+                        if (heading)
+                                printf("\n%s\n", heading);
+                        else if (i == 0 || report_section_heading(section))
                                 printf("\n");
-                        section = s;
+                        section = l->section;
                 }
-                if (streq(f, "contact_before_deadline_share") && *v)
-                        printf("%-50s %8.1f %%\n", PQgetvalue(res, i, 1), strtod(v, NULL) * 100);
-                else
-                        printf("%-50s %8s\n", PQgetvalue(res, i, 1), *v ? v : "-");
+                print_figure(l->indented && heading, report_line_label(l, label, sizeof label),
+                             report_value_text(l, l->value, value));
         }
         return EXIT_OK;
 }

@@ -295,6 +295,26 @@ class Bokvarctl(RolesCase):
         self.assertIn('24\u00a0500\u00a0kr', out)
         self.assertEqual(Giveaways('nb').found(out), [])
 
+    def test_the_report_in_each_language(self):
+        year = str(TODAY.year)
+        # For a spreadsheet the figures keep their names, whatever the language.
+        figures = self.ctl('report', '--csv', '--year', year, LANG='sv_SE.UTF-8')
+        self.assertEqual(self.ctl('--lang', 'nb', 'report', '--csv', '--year', year), figures)
+        rows = figures.splitlines()[1:]
+        self.assertIn('tasks_opened', {r.split(',')[0] for r in rows})
+        texts = {'sv': self.ctl('report', '--year', year, LANG='sv_SE.UTF-8'),
+                 'nb': self.ctl('--lang', 'nb', 'report', '--year', year),
+                 'en': self.ctl('report', '--year', year, LC_ALL='C')}
+        self.assertEqual(texts['sv'].splitlines()[0], f'bokvar: året {year}')
+        self.assertIn('\nSignaler, per källa och sort\n', texts['sv'])
+        self.assertIn('\nSignaler, etter kilde og type\n', texts['nb'])
+        self.assertIn('\nSignals, by source and kind\n', texts['en'])
+        for lang, text in texts.items():
+            self.assertEqual(Giveaways(lang).found(text), [], lang)
+            # Every figure of the CSV, one line each, its value at the end.
+            self.assertEqual(len(re.findall(r'^.*\S {2,}\S+$', text, re.M)), len(rows), lang)
+        opened = next(r for r in rows if r.startswith('tasks_opened,')).split(',')[1]
+        self.assertRegex(texts['nb'], rf'\n  åpnet +{opened}\n')
 
 
 class Languages(RolesCase):
