@@ -11,7 +11,7 @@
 SET TimeZone = 'UTC';
 SET client_min_messages = warning;
 CREATE EXTENSION dblink;
-SELECT plan(42);
+SELECT plan(47);
 
 \ir logins.psql
 
@@ -130,6 +130,13 @@ SELECT matches(pg_temp.web('pw_au', 'SELECT bokvar.web_outbox_retry(NULL)'), '^4
 SELECT is((SELECT string_agg(actor || ' ' || subject, ', ' ORDER BY id) FROM bokvar.audit_log WHERE action = 'outbox.retry'),
           format('pw_co %s, pw_op all dead letters', (SELECT id FROM bokvar.outbox WHERE event_id = 'evt_1')),
           'each retry audited in the name of who asked');
+INSERT INTO bokvar.outbox (event_id, task_id, kind, channel, recipient, payload, status, attempts, last_status, last_error)
+VALUES ('evt_4', pg_temp.task('b'), 'created', 'hook', 'https://case.example/hook',
+        '{"data": {"person_id": "19600315-1021", "address": "Alfagatan 1"}}', 'dead', 20, 400, 'rejected');
+SELECT is(pg_temp.web('pw_op', $$SELECT string_agg(d::text, ' | ') FROM bokvar.web_dead_letters(10) d$$),
+          (SELECT format('(%s,%s,created,hook,20,,400,rejected,1)', id, task_id) FROM bokvar.outbox
+           WHERE event_id = 'evt_4'),
+          'web_dead_letters: the event, its task and the receiver''s answer; not what it carried, nor where it went');
 
 -- 4. Auditors: the access log searched, unusual reads first; the purges.
 SELECT pg_temp.web('pw_b1', format('SELECT count(*) FROM bokvar.web_household_open(%s)', h))
@@ -145,6 +152,20 @@ SELECT is(pg_temp.web('pw_au', format($$SELECT string_agg(actor, ' ') FROM bokva
           'pw_b1', '... in a period (its end not included)');
 SELECT is(pg_temp.web('pw_au', $$SELECT string_agg(actor, ' ') FROM bokvar.web_access_log(NULL, 'pw_co', NULL, NULL,
                                    false, 0, 10)$$), 'pw_co', '... by who read');
+SELECT is(pg_temp.web('pw_au', format($$SELECT coalesce(string_agg(actor, ' '), 'none')
+                                         FROM bokvar.web_access_log(%s, NULL, NULL, NULL, false, 0, 10)$$,
+                                         (SELECT household_id FROM bokvar.task WHERE id = pg_temp.task('b')))),
+          'pw_co pw_b1', '... by household: its reads, the unusual first');
+SELECT is(pg_temp.web('pw_au', format($$SELECT coalesce(string_agg(actor, ' '), 'none')
+                                         FROM bokvar.web_access_log(%s, NULL, NULL, NULL, false, 0, 10)$$,
+                                         (SELECT household_id FROM bokvar.task WHERE id = pg_temp.task('a')))),
+          'none', '... another household''s: none (nobody opened it)');
+SELECT is(pg_temp.web('pw_au', $$SELECT string_agg(actor || ':' || total, ' ')
+                                 FROM bokvar.web_access_log(NULL, NULL, NULL, NULL, true, 0, 10)$$),
+          'pw_co:1', '... the unusual reads only');
+SELECT is(pg_temp.web('pw_au', $$SELECT string_agg(actor || ':' || total, ' ')
+                                 FROM bokvar.web_access_log(NULL, NULL, NULL, NULL, false, 1, 1)$$),
+          'pw_b1:2', '... a page of them (offset, limit), with how many match in all');
 SELECT matches(pg_temp.web('pw_co', $$SELECT count(*) FROM bokvar.web_access_log(NULL, NULL, NULL, NULL, false, 0, 10)$$),
                '^42501: ', '... the auditors'' only');
 SELECT bokvar.purge(false);
