@@ -461,7 +461,7 @@ class Dispatch(TestCase):
         ctl('task', 'contact', str(t1['task']), '--channel', 'home_visit', '--reached', 'yes', '--note',
             'plan agreed', env=erik)
         p = ctl('task', 'close', str(t1['task']), '--outcome', 'payment_plan', env=anna)
-        self.assertIn('closed by anna.k: payment_plan', p.stdout)
+        self.assertIn('closed by anna.k: Payment plan agreed.', p.stdout)
         again = ctl('task', 'close', str(t1['task']), '--outcome', 'other', env=erik, check=False)
         self.assertEqual(again.returncode, 1, again.stderr)
         self.assertIn('already closed', again.stderr)
