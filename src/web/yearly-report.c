@@ -286,34 +286,30 @@ static void on_report(struct web_request *wr, PGresult *const *r, size_t n) {
         web_respond(wr, 200, &h);
 }
 
-static int report_batch(struct web_request *wr, int year, struct db_batch **ret) {
+/* The year asked for's rows and the year before's, to done; 404 for a
+ * year the picker does not offer. */
+static void report_submit(struct web_request *wr, web_page_fn done) {
         _cleanup_(db_batch_freep) struct db_batch *b = NULL;
+        int year = year_asked(wr), r;
         char y[16];
-        int r;
-
-        (void) snprintf(y, sizeof y, "%d", year);
-        r = web_batch_new(wr, &b);
-        if (r >= 0)
-                r = db_batch_add(b, report_rows_sql, 2, (const char *const[]){ y, "true" });
-        if (r < 0)
-                return r;
-        *ret = TAKE_PTR(b);
-        return 0;
-}
-
-void report_page(struct web_request *wr) {
-        _cleanup_(db_batch_freep) struct db_batch *b = NULL;
-        int year = year_asked(wr);
 
         if (year < 0) {
                 web_error(wr, 404, _("There is no such year. Choose one from the report page."));
                 return;
         }
-        if (report_batch(wr, year, &b) < 0) {
+        (void) snprintf(y, sizeof y, "%d", year);
+        r = web_batch_new(wr, &b);
+        if (r >= 0)
+                r = db_batch_add(b, report_rows_sql, 2, (const char *const[]){ y, "true" });
+        if (r < 0) {
                 web_fail(wr, NULL);
                 return;
         }
-        web_submit(wr, TAKE_PTR(b), on_report);
+        web_submit(wr, TAKE_PTR(b), done);
+}
+
+void report_page(struct web_request *wr) {
+        report_submit(wr, on_report);
 }
 
 static void on_csv(struct web_request *wr, PGresult *const *r, size_t n) {
@@ -353,16 +349,5 @@ static void on_csv(struct web_request *wr, PGresult *const *r, size_t n) {
 }
 
 void report_csv(struct web_request *wr) {
-        _cleanup_(db_batch_freep) struct db_batch *b = NULL;
-        int year = year_asked(wr);
-
-        if (year < 0) {
-                web_error(wr, 404, _("There is no such year. Choose one from the report page."));
-                return;
-        }
-        if (report_batch(wr, year, &b) < 0) {
-                web_fail(wr, NULL);
-                return;
-        }
-        web_submit(wr, TAKE_PTR(b), on_csv);
+        report_submit(wr, on_csv);
 }
