@@ -15,8 +15,8 @@
 #include "bokvar/basic/l10n.h"
 #include "bokvar/basic/labels.h"
 #include "bokvar/basic/util.h"
+#include "bokvar/web/access-log.h"
 #include "bokvar/web/page.h"
-#include "bokvar/web/pages.h"
 #include "bokvar/web/web.h"
 
 #define PAGE_SIZE 50

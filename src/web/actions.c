@@ -13,8 +13,10 @@
 #include "bokvar/basic/l10n.h"
 #include "bokvar/basic/util.h"
 #include "bokvar/basic/vocabulary.h"
+#include "bokvar/web/actions.h"
+#include "bokvar/web/household.h"
 #include "bokvar/web/page.h"
-#include "bokvar/web/pages.h"
+#include "bokvar/web/teams.h"
 #include "bokvar/web/web.h"
 
 #define NOTE_MAX 2000

@@ -11,8 +11,8 @@
 #include "bokvar/basic/l10n.h"
 #include "bokvar/basic/labels.h"
 #include "bokvar/basic/util.h"
+#include "bokvar/web/feeds.h"
 #include "bokvar/web/page.h"
-#include "bokvar/web/pages.h"
 #include "bokvar/web/web.h"
 
 #define DEAD_SHOWN 100

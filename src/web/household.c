@@ -12,8 +12,8 @@
 #include "bokvar/basic/labels.h"
 #include "bokvar/basic/util.h"
 #include "bokvar/basic/vocabulary.h"
+#include "bokvar/web/household.h"
 #include "bokvar/web/page.h"
-#include "bokvar/web/pages.h"
 #include "bokvar/web/web.h"
 
 /* The page's statements after the actor's, in this order. */

@@ -15,8 +15,8 @@
 #include "bokvar/basic/labels.h"
 #include "bokvar/basic/util.h"
 #include "bokvar/basic/vocabulary.h"
+#include "bokvar/web/notice.h"
 #include "bokvar/web/page.h"
-#include "bokvar/web/pages.h"
 #include "bokvar/web/web.h"
 
 static const char SQL_REGISTER[] =

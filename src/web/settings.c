@@ -8,7 +8,7 @@
 #include "bokvar/basic/l10n.h"
 #include "bokvar/basic/util.h"
 #include "bokvar/web/page.h"
-#include "bokvar/web/pages.h"
+#include "bokvar/web/settings.h"
 #include "bokvar/web/web.h"
 
 static const char SQL_LANGUAGE_SET[] = "SELECT bokvar.my_language_set($1)";

@@ -13,7 +13,7 @@
 #include "bokvar/basic/labels.h"
 #include "bokvar/basic/util.h"
 #include "bokvar/web/page.h"
-#include "bokvar/web/pages.h"
+#include "bokvar/web/teams.h"
 #include "bokvar/web/web.h"
 
 static const char SQL_OVERVIEW[] =

@@ -11,8 +11,8 @@
 #include "bokvar/basic/util.h"
 #include "bokvar/basic/vocabulary.h"
 #include "bokvar/web/page.h"
-#include "bokvar/web/pages.h"
 #include "bokvar/web/web.h"
+#include "bokvar/web/worklist.h"
 
 #define PAGE_SIZE 50
 #define MAX_PAGE 2000

@@ -20,8 +20,8 @@
 #include "bokvar/db/report.h"
 #include "bokvar/web/chart.h"
 #include "bokvar/web/page.h"
-#include "bokvar/web/pages.h"
 #include "bokvar/web/web.h"
+#include "bokvar/web/yearly-report.h"
 
 /* Years the picker offers: this one and so many before it. */
 #define YEARS_OFFERED 10

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* bokvar-web's pages and what they share: the router that turns a request
- * into a page, who is asking (the identity header, the session, the CSRF
- * token), the database, the language. Each page module (worklist,
- * household, actions, notice) exports one handler taking a struct
- * web_request; this module checks everything every request needs first.
+/* What bokvar-web's pages share: who is asking (the identity header, the
+ * session, the CSRF token, as the router (router.h) found them), the
+ * database, the language, and the ways to answer. Each page module
+ * (worklist, household, actions, teams, feeds, access-log,
+ * yearly-report, settings, notice) exports its handlers taking a struct
+ * web_request.
  *
  * A page's database work is one batch (dbpool.h): its first statement
  * states whom bokvar-web acts for (bokvar.web_person), so that row-level
@@ -58,9 +59,6 @@ struct web_request {
 int web_new(sd_event *event, struct config *config, struct web **ret);
 struct web *web_free(struct web *w);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct web *, web_free);
-
-/* The server's handler: every request from a trusted peer. */
-void web_handle(struct request *rq, void *userdata);
 
 /* For page handlers. A new batch whose first statement is the actor's. */
 int web_batch_new(struct web_request *wr, struct db_batch **ret);
