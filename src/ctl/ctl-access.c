@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "bokvar/basic/exit-status.h"
+#include "bokvar/basic/l10n-format.h"
+#include "bokvar/basic/l10n.h"
 #include "bokvar/basic/util.h"
 #include "bokvar/ctl/ctl.h"
 #include "bokvar/ctl/output.h"
@@ -99,10 +101,14 @@ int verb_access_log(struct ctl *ctl, int argc, char *argv[]) {
         if (r != EXIT_OK)
                 return r;
         if (!ctl->json && PQntuples(res) == 0) {
-                printf("No entries%s.\n", a.household || a.actor || a.since || a.unusual ? " match" : " yet");
+                printf("%s\n", a.household || a.actor || a.since || a.unusual ? _("No entries match.")
+                                                                              : _("No entries yet."));
                 return EXIT_OK;
         }
-        output_result(stdout, res, ctl->json);
+        if (ctl->json)
+                output_result(stdout, res, true);
+        else
+                output_people_table(stdout, res);
         return EXIT_OK;
 }
 
@@ -180,9 +186,9 @@ static int print_part(struct ctl *ctl, const char *doc, const char *heading, con
                 return r;
         printf("\n%s:\n", heading);
         if (PQntuples(res) == 0)
-                printf("  none\n");
+                printf("  %s\n", _("none"));
         else
-                output_result(stdout, res, false);
+                output_people_table(stdout, res);
         return EXIT_OK;
 }
 
@@ -192,48 +198,48 @@ static int print_part(struct ctl *ctl, const char *doc, const char *heading, con
 static int subject_household_print(struct ctl *ctl, const char *part) {
         int r;
 
-        if ((r = print_part(ctl, part, "What is known of the home",
-                            "SELECT id, coalesce(children::text, 'unknown') AS children, postal_code, city, landlord, "
+        if ((r = print_part(ctl, part, _("What is known of the home"),
+                            "SELECT id, children, postal_code, city, landlord, "
                             "first_signal_at, last_signal_at, persons "
                             "FROM jsonb_to_record($1::jsonb -> 'household') AS x(id bigint, "
                             "children integer, postal_code text, city text, landlord text, first_signal_at date, "
                             "last_signal_at date, persons bigint)")) ||
-            (r = print_part(ctl, part, "The children as caseworkers counted them",
-                            "SELECT at, coalesce(before::text, 'unknown') AS before, children, by, "
+            (r = print_part(ctl, part, _("The children as caseworkers counted them"),
+                            "SELECT at, before, children, by, "
                             "coalesce(note, '') AS how_they_knew "
                             "FROM jsonb_to_recordset($1::jsonb -> 'children_corrections') AS x(at timestamptz, "
                             "before integer, children integer, by text, note text)")) ||
-            (r = print_part(ctl, part, "Households a caseworker merged into it, and their addresses",
+            (r = print_part(ctl, part, _("Households a caseworker merged into it, and their addresses"),
                             "SELECT household, at, address_key AS address "
                             "FROM jsonb_to_recordset($1::jsonb -> 'merged_households') AS x(household bigint, "
                             "at timestamptz, address_key text)")) ||
-            (r = print_part(ctl, part, "Its scores over time, and the rules that gave them",
+            (r = print_part(ctl, part, _("Its scores over time, and the rules that gave them"),
                             "SELECT scored_at, as_of, score, class, ruleset_version, "
                             "(SELECT string_agg(format('%s (%s)', e ->> 'rule', e ->> 'points'), ', ') "
                             " FROM jsonb_array_elements(explanation) e) AS rules "
                             "FROM jsonb_to_recordset($1::jsonb -> 'score_history') AS x(scored_at timestamptz, "
                             "as_of date, score integer, class text, ruleset_version integer, explanation jsonb)")) ||
-            (r = print_part(ctl, part, "The rulesets those scores were computed under",
+            (r = print_part(ctl, part, _("The rulesets those scores were computed under"),
                             "SELECT version, loaded_at, (SELECT string_agg(format('%s: %s', u ->> 'rule', "
                             "coalesce(u ->> 'description', '')), '; ') FROM jsonb_array_elements(rules) u) AS rules "
                             "FROM jsonb_to_recordset($1::jsonb -> 'rulesets') AS x(version integer, "
                             "loaded_at timestamptz, rules jsonb)")) ||
-            (r = print_part(ctl, part, "Outreach tasks",
+            (r = print_part(ctl, part, _("Outreach tasks"),
                             "SELECT (t -> 'task' ->> 'id')::bigint AS task, t -> 'task' ->> 'status' AS status, "
                             "t -> 'task' ->> 'team' AS team, (t -> 'task' ->> 'created_at')::timestamptz AS created_at, "
                             "(t -> 'task' ->> 'closed_at')::timestamptz AS closed_at, t -> 'task' ->> 'outcome' AS outcome, "
                             "coalesce(t -> 'task' ->> 'note', '') AS note "
                             "FROM jsonb_array_elements($1::jsonb -> 'tasks') t")) ||
-            (r = print_part(ctl, part, "What happened to them",
+            (r = print_part(ctl, part, _("What happened to them"),
                             "SELECT (t -> 'task' ->> 'id')::bigint AS task, (e ->> 'at')::timestamptz AS at, "
                             "e ->> 'kind' AS kind, e ->> 'by' AS by "
                             "FROM jsonb_array_elements($1::jsonb -> 'tasks') t, jsonb_array_elements(t -> 'events') e")) ||
-            (r = print_part(ctl, part, "Contacts",
+            (r = print_part(ctl, part, _("Contacts"),
                             "SELECT (t -> 'task' ->> 'id')::bigint AS task, (c ->> 'at')::timestamptz AS at, "
                             "c ->> 'by' AS by, c ->> 'channel' AS channel, (c ->> 'reached')::boolean AS reached, "
                             "c ->> 'note' AS note "
                             "FROM jsonb_array_elements($1::jsonb -> 'tasks') t, jsonb_array_elements(t -> 'contacts') c")) ||
-            (r = print_part(ctl, part, "Who read the household's data",
+            (r = print_part(ctl, part, _("Who read the household's data"),
                             "SELECT at, who, coalesce(function, 'system') AS function, through "
                             "FROM jsonb_to_recordset($1::jsonb -> 'read_by') AS x(at timestamptz, who text, "
                             "function text, through text)")))
@@ -256,15 +262,20 @@ static int subject_print(struct ctl *ctl, const char *doc) {
                               1, (const char *[]){ doc });
         if (r != EXIT_OK)
                 return r;
-        printf("What bokvar holds about the person with identity number %s\n(exported %s).\n",
-               PQgetvalue(head, 0, 0), PQgetvalue(head, 0, 1));
-        printf("Signals about other members of the household are theirs and not included.\n");
-        if ((r = print_part(ctl, doc, "Signals about the person",
+        {
+                char at[L10N_TEXT_MAX];
+
+                ctl_sentence(stdout, _("What bokvar holds about the person with identity number %1$s (exported %2$s)."),
+                             PQgetvalue(head, 0, 0),
+                             l10n_timestamp(PQgetvalue(head, 0, 1), at) >= 0 ? at : PQgetvalue(head, 0, 1));
+        }
+        printf("%s\n", _("Signals about other members of the household are theirs and not included."));
+        if ((r = print_part(ctl, doc, _("Signals about the person"),
                             "SELECT * FROM jsonb_to_recordset($1::jsonb -> 'signals') AS x(feed text, source text, "
                             "external_id text, kind text, occurred_at date, deadline date, person_id text, "
                             "name text, address text, postal_code text, city text, apartment text, children integer, "
                             "amount numeric, months_in_arrears integer, landlord text, received_at timestamptz)")) ||
-            (r = print_part(ctl, doc, "Earlier versions of those signals",
+            (r = print_part(ctl, doc, _("Earlier versions of those signals"),
                             "SELECT * FROM jsonb_to_recordset($1::jsonb -> 'earlier_versions') AS x(feed text, "
                             "external_id text, version integer, kind text, occurred_at date, deadline date, "
                             "person_id text, name text, address text, postal_code text, city text, "
@@ -273,8 +284,9 @@ static int subject_print(struct ctl *ctl, const char *doc) {
                 return r;
         /* The person's home, then the homes they left. */
         for (int i = 0; i < PQntuples(homes); i++) {
-                printf(i == 0 ? "\n== The household (%s)\n" : "\n== An earlier home of the person: household %s\n",
-                       PQgetvalue(homes, i, 1));
+                printf("\n== ");
+                ctl_sentence(stdout, i == 0 ? _("The household (%s)") : _("An earlier home of the person: household %s"),
+                             PQgetvalue(homes, i, 1));
                 r = subject_household_print(ctl, PQgetvalue(homes, i, 2));
                 if (r != EXIT_OK)
                         return r;

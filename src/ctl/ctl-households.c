@@ -9,15 +9,15 @@
 #include <string.h>
 
 #include "bokvar/basic/exit-status.h"
+#include "bokvar/basic/l10n-format.h"
+#include "bokvar/basic/l10n.h"
+#include "bokvar/basic/labels.h"
 #include "bokvar/basic/util.h"
 #include "bokvar/basic/vocabulary.h"
 #include "bokvar/ctl/ctl.h"
 #include "bokvar/ctl/output.h"
 #include "bokvar/db/db.h"
 #include "bokvar/ingest/identity.h"
-
-/* Columns whose NULL means nobody has said: a table shows "unknown". */
-static const char *const children_unknown[] = { "children", NULL };
 
 struct households_args {
         const char *top;
@@ -52,8 +52,8 @@ int verb_households(struct ctl *ctl, int argc, char *argv[]) {
                 { "class", required_argument, NULL, 'c' },
                 {}
         };
-        _cleanup_pgresult_ PGresult *res = NULL;
         struct households_args a = { .top = "100000" };
+        _cleanup_pgresult_ PGresult *res = NULL;
         const char *params[2];
         int r;
 
@@ -83,7 +83,10 @@ int verb_households(struct ctl *ctl, int argc, char *argv[]) {
                       2, params);
         if (r != EXIT_OK)
                 return r;
-        output_result_unknown(stdout, res, ctl->json, children_unknown);
+        if (ctl->json)
+                output_result(stdout, res, true);
+        else
+                output_people_table(stdout, res);
         return EXIT_OK;
 }
 
@@ -119,8 +122,11 @@ static void print_explanation(const PGresult *why) {
                 _cleanup_free_ char *rule = output_escape(PQgetvalue(why, i, 1), true),
                                     *text = output_escape(PQgetvalue(why, i, 2), true);
 
-                printf("  %6s  %s: %s%s%s\n", PQgetvalue(why, i, 0), rule ? rule : "?", text ? text : "?",
-                       PQgetisnull(why, i, 3) ? "" : "\n         because of ", PQgetvalue(why, i, 3));
+                printf("  %6s  %s: %s\n", PQgetvalue(why, i, 0), rule ? rule : "?", text ? text : "?");
+                if (!PQgetisnull(why, i, 3)) {
+                        printf("         ");
+                        ctl_sentence(stdout, _("because of %s"), PQgetvalue(why, i, 3));
+                }
         }
 }
 
@@ -150,8 +156,7 @@ int ctl_household_print(struct ctl *ctl, const char *doc) {
         if (r == EXIT_OK)
                 r = ctl_query(ctl, &children,
                               "SELECT CASE WHEN how = 'corrected' THEN to_char(at::timestamptz, 'YYYY-MM-DD HH24:MI') "
-                              "ELSE at END AS at, children, how, by, source, "
-                              "CASE WHEN in_force THEN 'in force' ELSE '' END AS now "
+                              "ELSE at END AS at, children, how, by, source AS children_source, in_force "
                               "FROM jsonb_to_recordset($1::jsonb -> 'children_history') AS x(at text, children integer, "
                               "how text, by text, source text, in_force boolean)",
                               1, p);
@@ -164,23 +169,31 @@ int ctl_household_print(struct ctl *ctl, const char *doc) {
                               1, p);
         if (r != EXIT_OK)
                 return r;
-        output_record_unknown(stdout, home, 0, false, children_unknown);
+        output_people_record(stdout, home, 0);
         if (PQntuples(score) == 0)
-                printf("\nNo score.\n");
+                printf("\n%s\n", _("No score."));
         else {
-                printf("\nScore %s, class %s (ruleset version %s, scored %s)%s\n", PQgetvalue(score, 0, 0),
-                       PQgetvalue(score, 0, 1), PQgetvalue(score, 0, 2), PQgetvalue(score, 0, 3),
-                       PQntuples(why) > 0 ? ", because:" : ": no rule fired.");
+                char at[L10N_TEXT_MAX];
+                const char *scored = l10n_timestamp(PQgetvalue(score, 0, 3), at) >= 0 ? at : PQgetvalue(score, 0, 3);
+
+                printf("\n");
+                ctl_sentence(stdout,
+                             PQntuples(why) > 0 ? _("Score %1$s, class %2$s (ruleset version %3$s, scored %4$s), "
+                                                    "because:")
+                                                : _("Score %1$s, class %2$s (ruleset version %3$s, scored %4$s): no "
+                                                    "rule fired."),
+                             PQgetvalue(score, 0, 0), label_risk_class(PQgetvalue(score, 0, 1)),
+                             PQgetvalue(score, 0, 2), scored);
                 print_explanation(why);
         }
         if (PQntuples(children) == 0)
-                printf("\nChildren: unknown; no feed reported a count and no caseworker gave one.\n");
+                printf("\n%s\n", _("Children: unknown; no feed reported a count and no caseworker gave one."));
         else {
-                printf("\nChildren, as reported by feeds and corrected by caseworkers (the latest counts):\n");
-                output_result(stdout, children, false);
+                printf("\n%s\n", _("Children, as reported by feeds and corrected by caseworkers (the latest counts):"));
+                output_people_table(stdout, children);
         }
-        printf("\nSignals:\n");
-        output_result(stdout, signals, false);
+        printf("\n%s\n", _("Signals:"));
+        output_people_table(stdout, signals);
         return EXIT_OK;
 }
 
@@ -220,10 +233,11 @@ static int household_act(struct ctl *ctl, const char *verb, const char *sql, int
 }
 
 /* A household after an action: columns col, col + 1 and col + 2 of res
- * are its children, class and score. */
+ * are its children (NULL: unknown), class and score. */
 static void print_now(const char *id, const PGresult *res, int col) {
-        printf("Household %s: %s children, class %s, score %s.\n", id, PQgetvalue(res, 0, col),
-               PQgetvalue(res, 0, col + 1), PQgetvalue(res, 0, col + 2));
+        ctl_sentence(stdout, _("Household %1$s: %2$s children, class %3$s, score %4$s."), id,
+                     PQgetisnull(res, 0, col) ? _("unknown") : PQgetvalue(res, 0, col),
+                     label_risk_class(PQgetvalue(res, 0, col + 1)), PQgetvalue(res, 0, col + 2));
 }
 
 static int household_children(struct ctl *ctl, const char *id, const char *n, const char *source) {
@@ -238,7 +252,7 @@ static int household_children(struct ctl *ctl, const char *id, const char *n, co
         if (r == EXIT_OK)
                 r = household_act(ctl, "household children",
                                   "SELECT jsonb_build_object('household', household_id, 'children', children, "
-                                  "'class', class, 'score', score)::text, coalesce(children::text, 'unknown'), class, "
+                                  "'class', class, 'score', score)::text, children, class, "
                                   "score FROM bokvar.household_list WHERE household_id = $1::bigint",
                                   1, (const char *[]){ id }, &res);
         if (r == EXIT_OK && res)
@@ -251,14 +265,22 @@ static int household_merge(struct ctl *ctl, const char *id, const char *other) {
         int r;
 
         r = household_act(ctl, "household merge",
-                          "SELECT x::text, x ->> 'signals', x ->> 'tasks', x ->> 'people', "
-                          "coalesce('; its open task ' || (x ->> 'closed_as_duplicate') || ' is closed as a duplicate', ''), "
-                          "coalesce(x ->> 'children', 'unknown'), x ->> 'class', x ->> 'score' "
+                          "SELECT x::text, x ->> 'signals', x ->> 'tasks', x ->> 'people', x ->> 'closed_as_duplicate', "
+                          "x ->> 'children', x ->> 'class', x ->> 'score' "
                           "FROM bokvar.household_merge($1::bigint, $2::bigint) x",
                           2, (const char *[]){ id, other }, &res);
         if (r == EXIT_OK && res) {
-                printf("Household %s merged into household %s: %s signals, %s tasks and %s people moved%s.\n", other,
-                       id, PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3), PQgetvalue(res, 0, 4));
+                if (PQgetisnull(res, 0, 4))
+                        ctl_sentence(stdout,
+                                     _("Household %1$s merged into household %2$s: %3$s signals, %4$s tasks and %5$s "
+                                       "people moved."),
+                                     other, id, PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3));
+                else
+                        ctl_sentence(stdout,
+                                     _("Household %1$s merged into household %2$s: %3$s signals, %4$s tasks and %5$s "
+                                       "people moved; its open task %6$s is closed as a duplicate."),
+                                     other, id, PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3),
+                                     PQgetvalue(res, 0, 4));
                 print_now(id, res, 5);
         }
         return r;
@@ -275,13 +297,13 @@ static int household_split(struct ctl *ctl, const char *id, const char *number) 
                 return r;
         r = household_act(ctl, "household split",
                           "SELECT x::text, x ->> 'signals', x #>> '{new,household}', "
-                          "coalesce(x #>> '{new,children}', 'unknown'), x #>> '{new,class}', x #>> '{new,score}', "
-                          "coalesce(x ->> 'children', 'unknown'), x ->> 'class', x ->> 'score' "
+                          "x #>> '{new,children}', x #>> '{new,class}', x #>> '{new,score}', "
+                          "x ->> 'children', x ->> 'class', x ->> 'score' "
                           "FROM bokvar.household_split($1::bigint, $2) x",
                           2, (const char *[]){ id, person }, &res);
         if (r == EXIT_OK && res) {
-                printf("Household %s split: %s signals moved to the new household %s.\n", id, PQgetvalue(res, 0, 1),
-                       PQgetvalue(res, 0, 2));
+                ctl_sentence(stdout, _("Household %1$s split: %2$s signals moved to the new household %3$s."), id,
+                             PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2));
                 print_now(PQgetvalue(res, 0, 2), res, 3);
                 print_now(id, res, 6);
         }

@@ -8,6 +8,8 @@
 #include <time.h>
 
 #include "bokvar/basic/exit-status.h"
+#include "bokvar/basic/l10n.h"
+#include "bokvar/basic/labels.h"
 #include "bokvar/basic/log.h"
 #include "bokvar/basic/util.h"
 #include "bokvar/basic/vocabulary.h"
@@ -85,10 +87,13 @@ int verb_tasks(struct ctl *ctl, int argc, char *argv[]) {
         if (r != EXIT_OK)
                 return r;
         if (!ctl->json && PQntuples(res) == 0) {
-                printf("No open tasks%s.\n", a.team || a.assignee ? " here" : "");
+                printf("%s\n", a.team || a.assignee ? _("No open tasks here.") : _("No open tasks."));
                 return EXIT_OK;
         }
-        output_result_unknown(stdout, res, ctl->json, (const char *const[]){ "children", NULL });
+        if (ctl->json)
+                output_result(stdout, res, true);
+        else
+                output_people_table(stdout, res);
         return EXIT_OK;
 }
 
@@ -161,15 +166,16 @@ static int task_show(struct ctl *ctl, const char *id, const char *reason) {
                               1, p);
         if (r != EXIT_OK)
                 return r;
-        output_record(stdout, task, 0, false);
-        printf("\nEvents:\n");
-        output_result(stdout, events, false);
-        printf("\nContacts:\n");
+        output_people_record(stdout, task, 0);
+        printf("\n%s\n", _("Events:"));
+        output_people_table(stdout, events);
+        printf("\n%s\n", _("Contacts:"));
         if (PQntuples(contacts) == 0)
-                printf("  none yet\n");
+                printf("  %s\n", _("none yet"));
         else
-                output_result(stdout, contacts, false);
-        printf("\nHousehold %s:\n", PQgetvalue(task, 0, 19));
+                output_people_table(stdout, contacts);
+        printf("\n");
+        ctl_sentence(stdout, _("Household %s:"), PQgetvalue(task, 0, 19));
         return ctl_household_print(ctl, p[0]);
 }
 
@@ -201,12 +207,17 @@ static int task_act(struct ctl *ctl, const char *action, const char *id, const s
                 output_record(stdout, res, 0, true);
                 printf("\n");
         } else if (streq(action, "ack"))
-                printf("Task %s acknowledged by %s.\n", id, who ? who : "?");
+                ctl_sentence(stdout, _("Task %1$s acknowledged by %2$s."), id, who ? who : "?");
         else if (streq(action, "contact"))
-                printf("Task %s: %s contact by %s recorded (%s).\n", id, a->channel, who ? who : "?",
-                       streq(a->reached, "yes") ? "reached" : "not reached");
+                ctl_sentence(stdout,
+                             streq(a->reached, "yes") ? _("Task %1$s: a contact attempt by %2$s (%3$s) is recorded; it "
+                                                          "reached them.")
+                                                      : _("Task %1$s: a contact attempt by %2$s (%3$s) is recorded; it "
+                                                          "did not reach them."),
+                             id, who ? who : "?", label_contact_channel(a->channel));
         else
-                printf("Task %s closed by %s: %s.\n", id, who ? who : "?", a->outcome);
+                ctl_sentence(stdout, _("Task %1$s closed by %2$s: %3$s."), id, who ? who : "?",
+                             label_task_outcome(a->outcome));
         return EXIT_OK;
 }
 

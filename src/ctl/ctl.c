@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "bokvar/basic/exit-status.h"
+#include "bokvar/basic/l10n.h"
 #include "bokvar/basic/log.h"
 #include "bokvar/basic/util.h"
 #include "bokvar/ctl/ctl.h"
@@ -101,7 +102,7 @@ int ctl_read_number(const char *verb, char *buf, size_t size) {
                 hidden.c_lflag |= ECHONL;
                 tty = tcsetattr(STDIN_FILENO, TCSAFLUSH, &hidden) >= 0;
                 /* Asked once the echo is off: what is typed after the question is hidden. */
-                fputs("Identity number (not shown): ", stderr);
+                fputs(_("Identity number (not shown): "), stderr);
                 fflush(stderr);
         }
         got = fgets(buf, (int) size, stdin);
@@ -231,4 +232,17 @@ int ctl_call(struct ctl *ctl, PGresult **ret, const char *verb, const char *sql,
                 streq_ptr(state, "42501") && !strstr(msg, " may ") ? " (not for your function; `bokvarctl whoami`)" : "");
         PQclear(res);
         return r;
+}
+
+void ctl_sentence_internal(FILE *f, const char *fmt, const char *const *args) {
+        _cleanup_free_ char *s = NULL;
+
+        if (l10n_format(fmt, args, &s) < 0) {
+                /* A translation with a conversion l10n_format does not take:
+                 * the English of the source is no better; say so plainly. */
+                fprintf(f, "(%s)\n", fmt);
+                return;
+        }
+        output_text(f, s);
+        fputc('\n', f);
 }

@@ -122,21 +122,22 @@ class Casework(TestCase):
         line = next(x for x in p.stdout.splitlines() if x.split()[1] == str(mine['task']))
         self.assertIn(' unknown ', line, 'the worklist: "unknown" in the table, never 0')
         shown = self.as_(self.cw, 'household', 'show', ha).stdout
-        self.assertRegex(shown, r'\n *children: unknown\n')
+        self.assertRegex(shown, r'\n *Children: unknown\n')
         self.assertIn('Children: unknown; no feed reported a count and no caseworker gave one.', shown)
         p = self.as_(self.coord, 'subject', 'export', '-', input=pnr(1) + '\n')
         self.assertRegex(p.stdout, rf'\nWhat is known of the home:\n.*\n{ha} +unknown +11111 ',
                          'the person\'s copy: unknown, never "-"')
         households = self.as_(self.coord, 'households').stdout
-        self.assertRegex(households, rf'\n\d+ +{ha} +outreach +60 +unknown ')
+        self.assertRegex(households, rf'\n\d+ +{ha} +Outreach +60 +unknown ')
 
         # The caseworker of the household's team counts two children.
         p = self.as_(self.cw, 'household', 'children', ha, '2', '--source', 'home visit')
         self.assertEqual(p.returncode, 0, p.stderr)
-        self.assertEqual(p.stdout, f'Household {ha}: 2 children, class outreach, score 80.\n')
+        self.assertEqual(p.stdout, f'Household {ha}: 2 children, class Outreach, score 80.\n')
         shown = self.as_(self.cw, 'household', 'show', ha).stdout
-        self.assertRegex(shown, r'\n *children: 2\n')
-        self.assertRegex(shown, rf'\d{{4}}-\d\d-\d\d \d\d:\d\d +2 +corrected +{self.cw} +home visit +in force')
+        self.assertRegex(shown, r'\n *Children: 2\n')
+        self.assertRegex(shown, rf'\n\d{{1,2}} [A-Z][a-z]+ \d{{4}}, \d\d:\d\d +2 +corrected by a caseworker +{self.cw} '
+                                r'+home visit +yes\n')
         self.assertEqual(ctl_json('household', 'show', ha, env=self.db.as_login(self.cw))['children_history'][0]['by'],
                          self.cw)
         self.assertEqual(self.db.query("SELECT actor, subject, detail ->> 'to' FROM bokvar.audit_log "
@@ -160,7 +161,7 @@ class Casework(TestCase):
         # The person's copy says who counted, when, from what, and how they knew.
         p = self.as_(self.coord, 'subject', 'export', '-', input=pnr(1) + '\n')
         self.assertEqual(p.returncode, 0, p.stderr)
-        self.assertRegex(p.stdout, r'\nThe children as caseworkers counted them:\nAT +BEFORE +CHILDREN +BY +HOW_THEY_KNEW\n'
+        self.assertRegex(p.stdout, r'\nThe children as caseworkers counted them:\nWHEN +BEFORE +CHILDREN +WHO +HOW THEY KNEW\n'
                                    rf'.* unknown +2 +{self.cw} +home visit\n.* 2 +3 +{self.cw} +a call\n')
 
     def test_merge(self):
@@ -176,7 +177,7 @@ class Casework(TestCase):
         p = self.as_(self.coord, 'household', 'merge', b1, b2)
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertEqual(p.stdout, f'Household {b2} merged into household {b1}: 1 signals, 0 tasks and 1 people moved.\n'
-                                   f'Household {b1}: 2 children, class urgent, score 110.\n')
+                                   f'Household {b1}: 2 children, class Urgent, score 110.\n')
         self.assertEqual(self.as_(self.coord, 'household', 'show', b2).returncode, 5, 'the other household is gone')
         top = ctl_json('tasks', env=self.db.as_login(self.cw))[0]
         self.assertEqual((top['household'], top['class'], top['children'], top['eviction']),
@@ -192,7 +193,7 @@ class Casework(TestCase):
         p = self.as_(self.coord, 'subject', 'export', '-', input=pnr(3) + '\n')
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertRegex(p.stdout, r'\nHouseholds a caseworker merged into it, and their addresses:\n.*\n'
-                                   rf'{b2} +\d{{4}}-\d\d-\d\d [0-9:.+]+ +LINDVÄGEN1\|11155\|\n')
+                                   rf'{b2} +\d{{1,2}} [A-Z][a-z]+ \d{{4}}, \d\d:\d\d +LINDVÄGEN1\|11155\|\n')
 
     def test_split_with_the_number_on_standard_input(self):
         hs = self.home('S1')
@@ -203,8 +204,8 @@ class Casework(TestCase):
         new = self.home('S1')
         self.assertNotEqual(new, hs)
         self.assertEqual(p.stdout, f'Household {hs} split: 1 signals moved to the new household {new}.\n'
-                                   f'Household {new}: unknown children, class outreach, score 50.\n'
-                                   f'Household {hs}: unknown children, class none, score 10.\n')
+                                   f'Household {new}: unknown children, class Outreach, score 50.\n'
+                                   f'Household {hs}: unknown children, class None, score 10.\n')
         self.assertEqual(self.db.query(f'SELECT team, status FROM bokvar.task WHERE household_id = {new}'),
                          [['north', 'open']], 'the new household is scored and gets its task')
         self.assertEqual(self.db.query("SELECT e.kind FROM bokvar.task_event e JOIN bokvar.task t ON t.id = e.task_id "
@@ -299,9 +300,9 @@ class Report(TestCase):
                      'evictions_executed_children_unknown,1,0'):
             self.assertIn(want, lines)
         self.assertRegex(text, r'bokvar: the year +2024 +2023\n')
-        self.assertRegex(text, r'\n  contact rate: reached of opened +50\.0 % +100\.0 %\n')
+        self.assertRegex(text, r'\n  contact rate: reached of opened +50\.0% +100\.0%\n')
         self.assertIn('\n  no task in the year before the eviction\n    2024: 802\n    2023: none\n', text)
-        self.assertRegex(text, r'\n  Bostäder, Norr AB: kept_home +1 +0\n')
+        self.assertRegex(text, r'\n  Bostäder, Norr AB: Kept their home +1 +0\n')
 
         purged = ctl_json('purge', env=self.db.as_login(self.op))
         self.assertEqual((purged['household'], purged['children_correction']), (4, 1))

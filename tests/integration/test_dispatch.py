@@ -40,6 +40,7 @@ def row(i, kind='termination_notice', days=3, children='', amount=''):
 
 
 FEED = '''rules: rules.yaml
+language: en
 feeds:
   - name: f
     source: landlord
@@ -63,6 +64,7 @@ teams:
     postal_codes: ["603"]
     email: norr@kommun.example
     caseworkers: [anna.k, erik.l]
+    language: nb
   - name: central
     default: true
     email: central@kommun.example
@@ -215,8 +217,23 @@ class Dispatch(TestCase):
                 self.assertIn(f'bokvarctl task show {task}', body)
                 children = self.db.value('SELECT h.children FROM bokvar.household h JOIN bokvar.task t '
                                          f'ON t.household_id = h.id WHERE t.id = {task}')
-                self.assertIn(f'Children:        {children or "unknown"}\n', body)
+                # Unknown children (the claim's NULL) in the mail's language, never 0.
+                if tasks[task][1] == 'norr':
+                    self.assertRegex(body, rf'\nBarn: +{children or "ukjent"}\n')
+                else:
+                    self.assertRegex(body, rf'\nChildren: +{children or "unknown"}\n')
                 self.assert_no_personal_data(m.data.decode(), n)
+                # In the team's language (norr's own, else the installation's):
+                # the subject as RFC 2047 words where it is not ASCII.
+                if tasks[task][1] == 'norr':
+                    self.assertRegex(m.message['Subject'], rf'^bokvar: oppgave {task} åpnet \((Haster|Oppsøkende), '
+                                                           r'team norr\)$')
+                    self.assertIn('=?UTF-8?B?', m.data.decode())
+                    self.assertIn('\nSkal være ferdig:    ', body)
+                else:
+                    self.assertRegex(m.message['Subject'], rf'^bokvar: task {task} opened \((Urgent|Outreach), '
+                                                           r'team central\)$')
+                    self.assertIn('\nDue:              ', body)
             # Message-ID is the event's id: the same events as the webhooks.
             self.assertEqual(ids, set(accepted))
 
@@ -466,7 +483,7 @@ class Dispatch(TestCase):
         ctl('task', 'contact', str(t1['task']), '--channel', 'home_visit', '--reached', 'yes', '--note',
             'plan agreed', env=erik)
         p = ctl('task', 'close', str(t1['task']), '--outcome', 'payment_plan', env=anna)
-        self.assertIn('closed by anna.k: payment_plan', p.stdout)
+        self.assertIn('closed by anna.k: Payment plan agreed.', p.stdout)
         again = ctl('task', 'close', str(t1['task']), '--outcome', 'other', env=erik, check=False)
         self.assertEqual(again.returncode, 1, again.stderr)
         self.assertIn('already closed', again.stderr)

@@ -150,7 +150,7 @@ class Scoring(TestCase):
         self.assertEqual((top['class'], top['children']), ('urgent', 2))
         self.assertIn('termination-notice', top['rules'])
         shown = ctl('household', 'show', str(top['id']), config=self.cfg).stdout
-        self.assertIn('class urgent (ruleset version 1', shown)
+        self.assertIn('class Urgent (ruleset version 1', shown)
         self.assertIn('+50  termination-notice: Lease terminated for unpaid rent', shown)
         self.assertIn('because of termination_notice', shown)
         only = ctl_json('households', '--class', 'watch', config=self.cfg)

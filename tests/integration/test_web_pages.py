@@ -31,11 +31,13 @@ class Session:
         self.address, self.login = address, login
         self.cookie = None
         self.csrf = None
+        self.extra = {}          # headers of this browser's own (Accept-Language)
 
     def headers(self, extra=None):
         h = {'X-Remote-User': self.login}
         if self.cookie:
             h['Cookie'] = self.cookie
+        h.update(self.extra)
         h.update(extra or {})
         return h
 
@@ -191,8 +193,8 @@ class Access(PagesCase):
         self.assertIn('Poänghistorik', r.text)
         self.assertIn('Uppgiften öppnades', r.text)
         # The explanation names what each rule fired on.
-        self.assertRegex(r.text, r'termination-notice</td>.*Uppsägning av hyresavtalet ' + re.escape(
-            (TODAY - datetime.timedelta(days=3)).isoformat()))
+        self.assertRegex(r.text, r'termination-notice</td>.*Uppsägning av hyresavtalet <time datetime="' + re.escape(
+            (TODAY - datetime.timedelta(days=3)).isoformat()) + '">')
         s.get(f'/household/{h}')
         self.assertEqual(self.reads(h), before + 2)
         # The task's page sends to its household, and reads nothing itself.

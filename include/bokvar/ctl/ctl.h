@@ -85,6 +85,13 @@ char *ctl_choices(const char *const *l, const char *sep);
  * task_show(): the home, its score explained, its signals. */
 int ctl_household_print(struct ctl *ctl, const char *doc);
 
+/* Prints a translated sentence and a line break: %s (and %N$s, for a
+ * translation's own word order) take the strings given, as l10n_format()
+ * fills them; control characters in them are escaped for the terminal.
+ *   ctl_sentence(stdout, _(text), id);   with text "Task %s closed." */
+#define ctl_sentence(f, fmt, ...) ctl_sentence_internal((f), (fmt), (const char *const[]){ __VA_ARGS__, NULL })
+void ctl_sentence_internal(FILE *f, const char *fmt, const char *const *args);
+
 /* Commands: check, migrate, version and whoami with main in bokvarctl.c;
  * the others in ctl-feeds.c (feeds, quarantine), ctl-households.c
  * (households, household show|children|merge|split), ctl-rules.c,

@@ -340,14 +340,9 @@ LANGUAGE sql STABLE AS $$
         WHERE h.id = t.household_id
 $$;
 
--- The e-mail says "unknown" where the payload's children is null (schema
--- 4's text, kept as mail_lines, would leave the line out).
-ALTER FUNCTION bokvar.mail_text(jsonb) RENAME TO mail_lines;
-CREATE FUNCTION bokvar.mail_text(p jsonb) RETURNS text
-LANGUAGE sql IMMUTABLE AS $$
-        SELECT bokvar.mail_lines(CASE WHEN p #>> '{data,children}' IS NULL
-                                      THEN jsonb_set(p, '{data,children}', '"unknown"') ELSE p END)
-$$;
+-- The e-mail (outreach/mail.c, schema 8's outbox_claim columns) says
+-- "unknown" where the payload's children is null: the claim reads children
+-- from the payload as it is, so the null reaches the dispatcher as NULL.
 
 -- ---------------------------------------------------------------------
 -- Reading a household: schema 6's document (kept as household_doc_base)
@@ -1038,61 +1033,17 @@ LANGUAGE sql STABLE AS $$
                                   GROUP BY dim) d), '{}')
 $$;
 
--- The year's figures in additive form: schema 6's (kept as
--- report_parts_outreach), but for "families with children reached out to"
--- and their children, which counted tasks opened whatever came of them;
--- the families a contact reached replace them.
-ALTER FUNCTION bokvar.report_parts(integer) RENAME TO report_parts_outreach;
-CREATE FUNCTION bokvar.report_parts(p_year integer) RETURNS jsonb
+-- The year's figures in additive form: schema 8's (schema 6's, kept as
+-- report_parts_yearly, and the months), but for "families with children
+-- reached out to" and their children, which counted tasks opened whatever
+-- came of them; the families a contact reached replace them. Schema 8's
+-- report_combine and report_combine_counts already add counts by key
+-- (outcomes by cause, landlord, team) and lists (the missed households) as
+-- this needs.
+CREATE OR REPLACE FUNCTION bokvar.report_parts(p_year integer) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
-        SELECT bokvar.report_parts_outreach(p_year) - 'families_with_children_reached_out_to' - 'children_in_them'
-               || bokvar.report_parts_casework(p_year)
-$$;
-
--- Counts by key, nested or not ({key: n} or {key: {key: n}}): a + p_sign *
--- b, key by key; keys that come to nothing are left out.
-CREATE FUNCTION bokvar.report_combine_counts(a jsonb, b jsonb, p_sign integer) RETURNS jsonb
-LANGUAGE sql IMMUTABLE AS $$
-        SELECT coalesce(jsonb_object_agg(key, v) FILTER (WHERE v <> '0' AND v <> '{}'), '{}')
-        FROM (SELECT coalesce(x.key, y.key) AS key,
-                     CASE WHEN jsonb_typeof(coalesce(x.value, y.value)) = 'object'
-                          THEN bokvar.report_combine_counts(coalesce(x.value, '{}'), coalesce(y.value, '{}'), p_sign)
-                          ELSE to_jsonb(coalesce((x.value #>> '{}')::numeric, 0)
-                                        + p_sign * coalesce((y.value #>> '{}')::numeric, 0)) END AS v
-              FROM jsonb_each(a) x FULL JOIN jsonb_each(b) y ON y.key = x.key) z
-$$;
-
--- a + p_sign * b, figure by figure (b NULL: a): numbers added; signals by
--- source and kind; counts by key (outcomes, outcomes by cause, landlord,
--- team) key by key; lists (the days medians are taken over, the missed
--- households) as multisets, subtracting removes values. A figure b lacks
--- (a year purged before the figure existed) counts as nothing.
-CREATE OR REPLACE FUNCTION bokvar.report_combine(a jsonb, b jsonb, p_sign integer) RETURNS jsonb
-LANGUAGE sql IMMUTABLE AS $$
-        SELECT CASE WHEN b IS NULL THEN a ELSE (
-                SELECT jsonb_object_agg(k, CASE
-                        WHEN k = 'year' THEN a -> k
-                        WHEN k = 'signals' THEN (
-                                SELECT coalesce(jsonb_agg(jsonb_build_object('source', source, 'kind', kind, 'count', n)
-                                                          ORDER BY source::bokvar.feed_source, kind::bokvar.signal_kind)
-                                                FILTER (WHERE n <> 0), '[]')
-                                FROM (SELECT x ->> 'source' AS source, x ->> 'kind' AS kind,
-                                             sum((x ->> 'count')::bigint * CASE WHEN o = 1 THEN 1 ELSE p_sign END) AS n
-                                      FROM (SELECT 1, jsonb_array_elements(a -> 'signals')
-                                            UNION ALL SELECT 2, jsonb_array_elements(coalesce(b -> 'signals', '[]'))) y(o, x)
-                                      GROUP BY 1, 2) z)
-                        WHEN jsonb_typeof(a -> k) = 'object' THEN
-                                bokvar.report_combine_counts(a -> k, coalesce(b -> k, '{}'), p_sign)
-                        WHEN jsonb_typeof(a -> k) = 'array' THEN (
-                                SELECT coalesce(jsonb_agg(d ORDER BY d), '[]')
-                                FROM (SELECT d FROM jsonb_array_elements(a -> k) x(d)
-                                      UNION ALL SELECT d FROM jsonb_array_elements(coalesce(b -> k, '[]')) x(d)
-                                      WHERE p_sign > 0
-                                      EXCEPT ALL SELECT d FROM jsonb_array_elements(coalesce(b -> k, '[]')) x(d)
-                                      WHERE p_sign < 0) z)
-                        ELSE to_jsonb(coalesce((a ->> k)::numeric, 0) + p_sign * coalesce((b ->> k)::numeric, 0))
-                END)
-                FROM jsonb_object_keys(a) k) END
+        SELECT bokvar.report_parts_yearly(p_year) - 'families_with_children_reached_out_to' - 'children_in_them'
+               || bokvar.report_months(p_year) || bokvar.report_parts_casework(p_year)
 $$;
 
 -- The year's report: what is there and what was purged, with the figures
@@ -1142,14 +1093,23 @@ END;
 $$;
 
 -- ---------------------------------------------------------------------
--- Privileges: 007's grants (kept as access_grant_web, which calls 006's),
--- and the caseworkers' and coordinators' merge and split.
-ALTER FUNCTION bokvar.access_grant(text, name) RENAME TO access_grant_web;
-CREATE FUNCTION bokvar.access_grant(p_function text, p_role name) RETURNS text[]
+-- Privileges: access_grant (schema 8's wrapper around 007's, kept as
+-- access_grant_web) redefined in full with the caseworkers' and
+-- coordinators' merge and split beside schema 8's grants, so that every
+-- grant beyond 007's is in one place.
+CREATE OR REPLACE FUNCTION bokvar.access_grant(p_function text, p_role name) RETURNS text[]
 LANGUAGE plpgsql AS $$
 DECLARE
         notes text[] := bokvar.access_grant_web(p_function, p_role);
 BEGIN
+        IF p_function IN ('caseworker', 'coordinator', 'operator', 'auditor') THEN
+                EXECUTE format('GRANT EXECUTE ON FUNCTION bokvar.my_language_set(text) TO %I', p_role);
+        ELSIF p_function = 'web' THEN
+                EXECUTE format('GRANT EXECUTE ON FUNCTION bokvar.web_person(text), bokvar.web_team_overview(), '
+                               'bokvar.web_task_brief(bigint), bokvar.web_feeds(), bokvar.web_dead_letters(integer), '
+                               'bokvar.web_outbox_retry(bigint), bokvar.web_access_log(bigint, text, timestamptz, '
+                               'timestamptz, boolean, integer, integer), bokvar.web_purges(integer) TO %I', p_role);
+        END IF;
         IF p_function IN ('caseworker', 'coordinator') THEN
                 EXECUTE format('GRANT EXECUTE ON FUNCTION bokvar.household_merge(bigint, bigint), '
                                'bokvar.household_split(bigint, text) TO %I', p_role);
@@ -1161,13 +1121,12 @@ $$;
 -- Nobody but the owner executes a new function unless access_grant grants
 -- it; the order's key is for everyone (the views call it as the person).
 REVOKE EXECUTE ON FUNCTION bokvar.children_reports(bigint), bokvar.household_children_settle(bigint[]),
-        bokvar.mail_text(jsonb), bokvar.household_doc(bigint, timestamptz), bokvar.household_require(bigint),
+        bokvar.household_doc(bigint, timestamptz), bokvar.household_require(bigint),
         bokvar.household_now(bigint), bokvar.identity_require(text, text), bokvar.eviction_until(bigint),
         bokvar.tasks_follow_households(bigint[]), bokvar.household_merge(bigint, bigint),
         bokvar.household_merge_as(bigint, bigint, text), bokvar.household_split(bigint, text),
         bokvar.household_split_as(bigint, text, text), bokvar.subject_household(bigint),
         bokvar.subject_doc(text, bigint[]), bokvar.task_story(bokvar.task), bokvar.task_cause(bokvar.task),
-        bokvar.report_parts_casework(integer), bokvar.report_parts(integer),
-        bokvar.report_combine_counts(jsonb, jsonb, integer), bokvar.purge_run(date), bokvar.access_grant(text, name)
+        bokvar.report_parts_casework(integer), bokvar.purge_run(date)
         FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION bokvar.priority_key(bokvar.risk_class, integer, date, date, integer, date) TO PUBLIC;

@@ -195,13 +195,13 @@ BEGIN
 END;
 $$;
 
--- 008's matching (the address first; the person's home follows their
+-- 009's matching (the address first; the person's home follows their
 -- latest signal with an address; merged addresses; split people), over
 -- the rows of pg_temp.stage (all signals by now), keyed by
 -- bokvar.home_key(), into pg_temp.ingest_home (k, household_id): the words
 -- it compares and stores are C's (the postal code's and the landlord's and
--- city's routing words, made as records are read), where 008 made them
--- with norm_word. The rest is 008's.
+-- city's routing words, made as records are read), where 009 made them
+-- with norm_word. The rest is 009's.
 CREATE OR REPLACE FUNCTION bokvar.match_households() RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -577,7 +577,7 @@ SELECT q.id, q.feed, q.fetch_id, q.line, bokvar.mask_numbers(q.reason) AS reason
 FROM bokvar.quarantine q;
 
 -- The identity number p_text as bokvarctl read and normalised it in C (the
--- one reader, ingest/identity.c): 008's subject_export and household_split
+-- one reader, ingest/identity.c): 009's subject_export and household_split
 -- take it so. Anything else is no number bokvar keeps; the error has
 -- SQLSTATE p_errcode and never repeats it.
 CREATE OR REPLACE FUNCTION bokvar.identity_require(p_text text, p_errcode text) RETURNS text
@@ -1018,7 +1018,7 @@ $$;
 
 -- Records events for tasks (set-based): a task_event row each and, for the
 -- events that are sent, an outbox row per event and channel with its
--- payload (008's task_payload(), inline: children null when unknown), in
+-- payload (009's task_payload(), inline: children null when unknown), in
 -- the caller's transaction, in
 -- one statement; then wakes the dispatchers (at commit). Returns the
 -- number of events.
@@ -1071,9 +1071,9 @@ $$;
 -- open task gets one, routed and assigned in one statement; a rising class
 -- escalates the open task, a falling one is noted on it. Only a person
 -- closes a task. A new task takes its household's children (NULL:
--- unknown) and the date up to which an eviction is scheduled (008's
+-- unknown) and the date up to which an eviction is scheduled (009's
 -- eviction_until(): the latest pending) for the worklist's order in the
--- same statement: 007's row trigger (redefined by 008), which looked each
+-- same statement: 007's row trigger (redefined by 009), which looked each
 -- one up, goes (this is the one place tasks are opened).
 CREATE OR REPLACE FUNCTION bokvar.tasks_sync(p_households bigint[], p_today date DEFAULT current_date) RETURNS void
 LANGUAGE plpgsql SET random_page_cost = 1.1 SET plan_cache_mode = force_custom_plan AS $$
@@ -1197,11 +1197,11 @@ DROP FUNCTION bokvar.task_payload(bokvar.task, text, text, timestamptz);
 DROP FUNCTION bokvar.norm_word(text);
 
 -- ---------------------------------------------------------------------
--- 008's split, again: the new home's postal code, city and landlord, with
+-- 009's split, again: the new home's postal code, city and landlord, with
 -- the words routing compares, are its home's (the signals there are at its
--- address), each where the person's signals name one; 008 normalised the
+-- address), each where the person's signals name one; 009 normalised the
 -- latest signal's postal code in SQL (norm_word, which is C's now: the
--- ingest's words are made as records are read). The rest is 008's.
+-- ingest's words are made as records are read). The rest is 009's.
 CREATE OR REPLACE FUNCTION bokvar.household_split_as(p_household bigint, p_person text, p_by text) RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp, "bokvar: elevated" AS $$
 DECLARE
