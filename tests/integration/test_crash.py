@@ -117,15 +117,19 @@ class KillNine(TestCase):
         progress = False
         scored = []
         for attempt in range(4):
+            # A kill that came after the commit leaves nothing to score.
+            if scored and scored[-1] != '0':
+                break
             d = self.daemon(cfg, '--once')
             d.wait_ready()
             deadline = time.monotonic() + 60 * SLOW
-            while 'rescore_all' not in self.active():
+            while 'rescore_all' not in self.active() and d.running():
                 self.assertLess(time.monotonic(), deadline, d.output())
                 time.sleep(0.01)
-            time.sleep(rng.uniform(0, 0.6) * SLOW)
-            d.signal(signal.SIGKILL)
-            d.wait()
+            # The scoring runs in the database, at its speed whatever the
+            # build: the moment is not stretched for slow builds.
+            time.sleep(rng.uniform(0, 0.6))
+            d.kill9()
             progress = progress or f'Scoring: 0 of {2 * homes} households' in d.output()
             self.wait_backends_gone()
             # All or nothing: the scoring is one transaction.
