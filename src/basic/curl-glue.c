@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* libcurl multi socket interface driven by sd-event. */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <time.h>
@@ -152,6 +153,11 @@ int curl_glue_new(sd_event *event, struct curl_glue **ret) {
         return 0;
 }
 
+void curl_glue_keep_connections(struct curl_glue *g, size_t n) {
+        /* And room for the feeds', which share the multi handle. */
+        (void) curl_multi_setopt(g->multi, CURLMOPT_MAXCONNECTS, (long) MIN(n + 16, (size_t) LONG_MAX));
+}
+
 struct curl_glue *curl_glue_free(struct curl_glue *g) {
         if (!g)
                 return NULL;
@@ -202,6 +208,11 @@ int curl_glue_easy_new(const char *url, usec_t timeout, usec_t connect_timeout, 
         (void) curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
         (void) curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
         (void) curl_easy_setopt(e, CURLOPT_USERAGENT, "bokvar/" BOKVAR_VERSION);
+        /* HTTP/2 where the server offers it over TLS, and then one
+         * connection for many transfers: a new transfer waits to learn
+         * whether it can share one rather than opening its own. */
+        (void) curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long) CURL_HTTP_VERSION_2TLS);
+        (void) curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
         if (ca_file)
                 (void) curl_easy_setopt(e, CURLOPT_CAINFO, ca_file);
         *ret = e;

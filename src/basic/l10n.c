@@ -8,6 +8,7 @@
  * translation the forms NUL-separated. */
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -196,6 +197,7 @@ const char *catalog_ngettext(const struct catalog *c, const char *msgid, const c
 static struct catalog **parsed;
 static bool parsed_all;
 static const struct catalog *current;
+static unsigned long misses;
 
 const struct catalog *l10n_find(const char *lang) {
         if (!parsed_all) {
@@ -223,6 +225,118 @@ const char *const *l10n_languages(void) {
         return langs;
 }
 
+const char *l10n_known(const char *lang) {
+        for (const char *const *l = l10n_languages(); lang && *l; l++)
+                if (streq(*l, lang))
+                        return *l;
+        return NULL;
+}
+
+/* The built-in language of a primary language subtag (n bytes, any case). */
+static const char *primary_language(const char *tag, size_t n) {
+        char lower[9];
+
+        if (n == 0 || n >= sizeof lower)
+                return NULL;
+        for (size_t i = 0; i < n; i++) {
+                char c = tag[i];
+
+                if (c >= 'A' && c <= 'Z')
+                        c = (char) (c - 'A' + 'a');
+                if (c < 'a' || c > 'z')
+                        return NULL;
+                lower[i] = c;
+        }
+        lower[n] = 0;
+        /* Norwegian, and nynorsk, read bokmål rather than Swedish or English. */
+        if (streq(lower, "no") || streq(lower, "nn"))
+                return l10n_known("nb");
+        return l10n_known(lower);
+}
+
+/* A q-value (RFC 9110: 0, 0.xxx, 1, 1.000) in thousandths, or -1. */
+static int qvalue(const char *s, size_t n) {
+        int q = 0, scale = 100;
+
+        if (n == 0 || (s[0] != '0' && s[0] != '1') || (n > 1 && s[1] != '.') || n > 5)
+                return -1;
+        for (size_t i = 2; i < n; i++, scale /= 10) {
+                if (s[i] < '0' || s[i] > '9' || (s[0] == '1' && s[i] != '0'))
+                        return -1;
+                q += (s[i] - '0') * scale;
+        }
+        return s[0] == '1' ? 1000 : q;
+}
+
+static bool blank(char c) {
+        return c == ' ' || c == '\t';
+}
+
+const char *l10n_negotiate(const char *header) {
+        const char *best = NULL, *p = header;
+        int best_q = 0;
+
+        /* A browser sends a handful; a header of hundreds is not read to the end. */
+        for (unsigned k = 0; p && *p && k < 32; k++) {
+                const char *end = p + strcspn(p, ","), *range = p, *range_end, *sub_end;
+                const char *lang;
+                int q = 1000;
+
+                while (range < end && blank(*range))
+                        range++;
+                for (range_end = range; range_end < end && *range_end != ';' && !blank(*range_end); range_end++)
+                        ;
+                /* Parameters: only q counts ("; q=0.8"); a q we cannot read
+                 * makes the range count for nothing. */
+                for (const char *a = range_end; a < end;) {
+                        const char *param_end, *value, *trimmed;
+
+                        while (a < end && (blank(*a) || *a == ';'))
+                                a++;
+                        for (param_end = a; param_end < end && *param_end != ';'; param_end++)
+                                ;
+                        for (trimmed = param_end; trimmed > a && blank(trimmed[-1]); trimmed--)
+                                ;
+                        /* "q=0.8", and leniently "q = 0.8" */
+                        for (value = a + 1; value < trimmed && blank(*value); value++)
+                                ;
+                        if (a < trimmed && (a[0] == 'q' || a[0] == 'Q') && value < trimmed && *value == '=') {
+                                for (value++; value < trimmed && blank(*value); value++)
+                                        ;
+                                q = qvalue(value, (size_t) (trimmed - value));
+                        }
+                        a = param_end;
+                }
+                for (sub_end = range; sub_end < range_end && *sub_end != '-'; sub_end++)
+                        ;
+                lang = primary_language(range, (size_t) (sub_end - range));
+                if (lang && q > best_q) {
+                        best = lang;
+                        best_q = q;
+                }
+                p = *end == ',' ? end + 1 : end;
+        }
+        return best;
+}
+
+const char *l10n_from_locale(const char *locale) {
+        if (isempty(locale))
+                return NULL;
+        return primary_language(locale, strcspn(locale, "_.@"));
+}
+
+const char *l10n_from_environment(void) {
+        static const char *const vars[] = { "LC_ALL", "LC_MESSAGES", "LANG" };
+
+        for (size_t i = 0; i < ELEMENTSOF(vars); i++) {
+                const char *v = getenv(vars[i]);
+
+                if (!isempty(v))
+                        return l10n_from_locale(v);
+        }
+        return NULL;
+}
+
 void l10n_done(void) {
         for (size_t i = 0; parsed && i < n_l10n_builtins; i++)
                 catalog_free(parsed[i]);
@@ -240,11 +354,26 @@ const struct catalog *l10n_current(void) {
 }
 
 const char *l10n_gettext(const char *msgid) {
-        return catalog_gettext(current, msgid);
+        const struct mo_string *t;
+
+        if (!current || isempty(msgid))
+                return msgid;
+        t = lookup(current, msgid, strlen(msgid));
+        if (!t) {
+                misses++;
+                return msgid;
+        }
+        return t->s;
 }
 
 const char *l10n_ngettext(const char *msgid, const char *msgid_plural, unsigned long n) {
+        if (current && !isempty(msgid) && !lookup(current, msgid, strlen(msgid)))
+                misses++;
         return catalog_ngettext(current, msgid, msgid_plural, n);
+}
+
+unsigned long l10n_misses(void) {
+        return misses;
 }
 
 int l10n_format(const char *fmt, const char *const *args, char **ret) {

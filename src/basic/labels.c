@@ -63,6 +63,38 @@ static const char *const contact_channel_labels[] = {
 };
 _Static_assert(ELEMENTSOF(contact_channel_labels) == _CONTACT_CHANNEL_MAX, "a contact channel without a label");
 
+static const char *const actor_function_labels[] = {
+        [ACTOR_FUNCTION_CASEWORKER] = N_("Caseworker"),
+        [ACTOR_FUNCTION_COORDINATOR] = N_("Coordinator"),
+        [ACTOR_FUNCTION_OPERATOR] = N_("Operator"),
+        [ACTOR_FUNCTION_AUDITOR] = N_("Auditor"),
+        [ACTOR_FUNCTION_CASE_SYSTEM] = N_("Case system"),
+};
+_Static_assert(ELEMENTSOF(actor_function_labels) == _ACTOR_FUNCTION_MAX, "a function of person without a label");
+
+/* bokvar.task_event's kinds are a CHECK constraint, not an enum type (007
+ * lists them): kept here beside it. */
+static const char *const task_event_names[] = {
+        "created", "escalated", "risk_lowered", "overdue", "acknowledged", "contacted", "closed", "follow_up",
+        "reassigned", "handed_over", "children_corrected", NULL,
+};
+static const char *const task_event_labels[] = {
+        N_("Task opened"), N_("Escalated"), N_("Risk lowered"), N_("Overdue"), N_("Acknowledged"),
+        N_("Contact attempt"), N_("Closed"), N_("Follow-up date set"), N_("Reassigned"),
+        N_("Handed over to another team"), N_("Number of children corrected"),
+};
+_Static_assert(ELEMENTSOF(task_event_labels) + 1 == ELEMENTSOF(task_event_names), "an event without a label");
+
+/* The access log's paths: each SECURITY DEFINER read that logs (006, 007). */
+static const char *const access_path_names[] = {
+        "web.household", "household.show", "task.show", "case_system.read", "subject.export", "quarantine.raw", NULL,
+};
+static const char *const access_path_labels[] = {
+        N_("The household's page"), N_("bokvarctl household show"), N_("bokvarctl task show"),
+        N_("A case system's read"), N_("A data subject's copy"), N_("Quarantined rows as delivered"),
+};
+_Static_assert(ELEMENTSOF(access_path_labels) + 1 == ELEMENTSOF(access_path_names), "a path without a label");
+
 static const char *lookup(const char *const *names, const char *const *labels, const char *value) {
         if (!value)
                 return NULL;
@@ -90,4 +122,16 @@ const char *label_task_outcome(const char *outcome) {
 
 const char *label_contact_channel(const char *channel) {
         return lookup(contact_channel_names, contact_channel_labels, channel);
+}
+
+const char *label_task_event(const char *kind) {
+        return lookup(task_event_names, task_event_labels, kind);
+}
+
+const char *label_actor_function(const char *function) {
+        return lookup(actor_function_names, actor_function_labels, function);
+}
+
+const char *label_access_path(const char *path) {
+        return lookup(access_path_names, access_path_labels, path);
 }

@@ -23,6 +23,7 @@ struct config *config_new(void) {
         web_config_init(&c->web);
         c->log_level = LOG_INFO;
         c->max_parallel_fetches = 4;
+        c->language = CONFIG_DEFAULT_LANGUAGE;
         return c;
 }
 
@@ -208,6 +209,7 @@ static const struct yfield top_fields[] = {
         { "database", y_string, offsetof(struct config, database), false },
         { "database_password_credential", y_secret_name, offsetof(struct config, database_password), false },
         { "log_level", parse_log_level, offsetof(struct config, log_level), false },
+        { "language", outreach_parse_language, offsetof(struct config, language), false },
         { "max_parallel_fetches", parse_parallel, offsetof(struct config, max_parallel_fetches), false },
         { "file_roots", parse_file_roots, 0, false },
         { "rules", parse_rules, offsetof(struct config, rules), false },

@@ -8,6 +8,7 @@
 
 #include "bokvar/basic/credential.h"
 #include "bokvar/basic/json-writer.h"
+#include "bokvar/basic/l10n.h"
 #include "bokvar/basic/word.h"
 #include "bokvar/config/access-config.h"
 #include "bokvar/config/config-flags.h"
@@ -73,6 +74,34 @@ static int parse_email(const struct yreader *r, const struct ynode *n, void *des
         return 0;
 }
 
+int outreach_parse_language(const struct yreader *r, const struct ynode *n, void *dest) {
+        _cleanup_free_ char *v = NULL, *list = NULL;
+        struct buf b = {};
+        const char *lang;
+
+        if (y_string(r, n, &v) < 0)
+                return -EINVAL;
+        lang = l10n_known(v);
+        if (lang) {
+                *(const char **) dest = lang;
+                return 0;
+        }
+        for (const char *const *l = l10n_languages(); *l; l++)
+                if (buf_printf(&b, "%s%s", l == l10n_languages() ? "" : ", ", *l) < 0) {
+                        buf_free(&b);
+                        return -ENOMEM;
+                }
+        list = buf_steal(&b);
+        return y_error(r, n, "language '%s' is not one bokvar speaks (%s)", v, list ? list : "");
+}
+
+const char *outreach_team_language(const struct outreach_config *o, const char *team, const char *default_language) {
+        for (size_t i = 0; team && i < o->n_teams; i++)
+                if (streq(o->teams[i].name, team) && o->teams[i].language)
+                        return o->teams[i].language;
+        return default_language;
+}
+
 static const struct yfield team_fields[] = {
         { "name", parse_name, offsetof(struct team_config, name), true },
         { "postal_codes", y_string_list, offsetof(struct team_config, postal_codes), false },
@@ -81,6 +110,7 @@ static const struct yfield team_fields[] = {
         { "default", y_bool, offsetof(struct team_config, is_default), false },
         { "email", parse_email, offsetof(struct team_config, email), false },
         { "caseworkers", access_parse_logins, offsetof(struct team_config, caseworkers), false },
+        { "language", outreach_parse_language, offsetof(struct team_config, language), false },
         {}
 };
 

@@ -10,6 +10,9 @@
 
 #include "bokvar-build.h"
 #include "bokvar/basic/exit-status.h"
+#include "bokvar/basic/l10n-format.h"
+#include "bokvar/basic/l10n.h"
+#include "bokvar/basic/labels.h"
 #include "bokvar/basic/log.h"
 #include "bokvar/basic/util.h"
 #include "bokvar/ctl/ctl.h"
@@ -155,13 +158,17 @@ static int verb_whoami(struct ctl *ctl, int argc, char *argv[]) {
         if (ctl->json)
                 output_record(stdout, res, 0, true);
         else if (streq(PQgetvalue(res, 0, 4), "t"))
-                printf("%s: the system (the bokvar schema's owner, bokvard's own login, or a superuser); no person.\n",
-                       PQgetvalue(res, 0, 0));
+                ctl_sentence(stdout,
+                             _("%s: the system (the bokvar schema's owner, bokvard's own login, or a superuser); no "
+                               "person."),
+                             PQgetvalue(res, 0, 0));
         else if (PQgetisnull(res, 0, 1))
-                printf("%s: no actor of this database; bokvar.yaml declares them (teams: caseworkers:, "
-                       "people:).\n", PQgetvalue(res, 0, 0));
+                ctl_sentence(stdout,
+                             _("%s: no actor of this database; bokvar.yaml declares them (teams: caseworkers:, "
+                               "people:)."),
+                             PQgetvalue(res, 0, 0));
         else
-                printf("%s: %s%s%s%s\n", PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2),
+                printf("%s: %s%s%s%s\n", PQgetvalue(res, 0, 1), label_actor_function(PQgetvalue(res, 0, 2)),
                        *PQgetvalue(res, 0, 3) ? " (" : "", PQgetvalue(res, 0, 3), *PQgetvalue(res, 0, 3) ? ")" : "");
         return EXIT_OK;
 }
@@ -187,7 +194,7 @@ static const struct verb verbs[] = {
 };
 
 static void help(void) {
-        printf("Usage: bokvarctl [--config FILE] [--json] COMMAND [ARGS...]\n"
+        printf("Usage: bokvarctl [--config FILE] [--lang LANG] [--json] COMMAND [ARGS...]\n"
                "\n"
                "Commands:\n");
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
@@ -195,7 +202,9 @@ static void help(void) {
         printf("\n"
                "Options:\n"
                "  -c, --config FILE  configuration file (default %s)\n"
-               "      --json         print JSON instead of tables\n"
+               "      --lang LANG    the language of what people read: sv, nb or en (default:\n"
+               "                     the locale's, LC_ALL, LC_MESSAGES or LANG; else English)\n"
+               "      --json         print JSON instead of tables (never translated)\n"
                "  -h, --help         print this help; COMMAND --help for a command's own\n"
                "      --version      print the version\n"
                "\n"
@@ -210,16 +219,33 @@ static void help(void) {
                CONFIG_DEFAULT_PATH);
 }
 
+/* The language asked for by --lang (one built in), else the locale's. */
+static int choose_language(const char *asked) {
+        const char *lang = asked ? l10n_known(asked) : l10n_from_environment();
+
+        if (asked && !lang) {
+                fprintf(stderr, "bokvarctl: --lang takes one of");
+                for (const char *const *l = l10n_languages(); *l; l++)
+                        fprintf(stderr, " %s", *l);
+                fprintf(stderr, " (%s is not one of them)\n", asked);
+                return EXIT_USAGE;
+        }
+        l10n_use(l10n_find(lang));
+        return -1;
+}
+
 int main(int argc, char *argv[]) {
-        enum { ARG_VERSION = 0x100 };
+        enum { ARG_VERSION = 0x100, ARG_LANG };
         static const struct option options[] = {
                 { "config", required_argument, NULL, 'c' },
+                { "lang", required_argument, NULL, ARG_LANG },
                 { "json", no_argument, NULL, 'J' },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
                 {}
         };
         struct ctl ctl = { .config_path = CONFIG_DEFAULT_PATH };
+        const char *lang = NULL;
         int c, r = EXIT_USAGE;
 
         log_setup("bokvarctl", LOG_TARGET_CONSOLE);
@@ -238,10 +264,17 @@ int main(int argc, char *argv[]) {
                 case ARG_VERSION:
                         printf("bokvarctl %s\n", BOKVAR_VERSION);
                         return EXIT_OK;
+                case ARG_LANG:
+                        lang = optarg;
+                        break;
                 default:
                         fprintf(stderr, "Try 'bokvarctl --help'.\n");
                         return EXIT_USAGE;
                 }
+        r = choose_language(lang);
+        if (r >= 0)
+                return r;
+        r = EXIT_USAGE;
         if (optind >= argc) {
                 help();
                 return EXIT_USAGE;
@@ -255,5 +288,6 @@ int main(int argc, char *argv[]) {
 done:
         PQfinish(ctl.conn);
         config_unref(ctl.config);
+        l10n_done();
         return r;
 }

@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "bokvar/basic/exit-status.h"
+#include "bokvar/basic/l10n-format.h"
+#include "bokvar/basic/l10n.h"
 #include "bokvar/basic/util.h"
 #include "bokvar/ctl/ctl.h"
 #include "bokvar/ctl/output.h"
@@ -99,10 +101,14 @@ int verb_access_log(struct ctl *ctl, int argc, char *argv[]) {
         if (r != EXIT_OK)
                 return r;
         if (!ctl->json && PQntuples(res) == 0) {
-                printf("No entries%s.\n", a.household || a.actor || a.since || a.unusual ? " match" : " yet");
+                printf("%s\n", a.household || a.actor || a.since || a.unusual ? _("No entries match.")
+                                                                              : _("No entries yet."));
                 return EXIT_OK;
         }
-        output_result(stdout, res, ctl->json);
+        if (ctl->json)
+                output_result(stdout, res, true);
+        else
+                output_people_table(stdout, res);
         return EXIT_OK;
 }
 
@@ -123,9 +129,10 @@ int verb_purge(struct ctl *ctl, int argc, char *argv[]) {
                 "once a day): households that never got a task, some time after their last\n"
                 "signal; households whose tasks all closed long enough ago, with everything\n"
                 "about them (people, signals and their earlier versions, scores, tasks,\n"
-                "events, contacts, outbox rows); quarantined rows; old access and audit log\n"
-                "entries. The yearly report keeps the figures the deleted rows made. Prints\n"
-                "how many of each went; an audit log entry records the counts.\n"
+                "events, contacts, outbox rows, the counts of children caseworkers gave, the\n"
+                "addresses of households merged into them); quarantined rows; old access and\n"
+                "audit log entries. The yearly report keeps the figures the deleted rows made.\n"
+                "Prints how many of each went; an audit log entry records the counts.\n"
                 "--dry-run: what a purge now would delete, deleting nothing. For operators.\n"
                 "Exit status: 0 done, 1 refused, 3 database error.\n";
         static const struct option options[] = {
@@ -154,8 +161,9 @@ int verb_purge(struct ctl *ctl, int argc, char *argv[]) {
                       "(1, 'households_without_task', 'households that never got a task'), "
                       "(2, 'households_with_tasks', 'households whose tasks closed long enough ago'), "
                       "(3, 'signal', '  their signals'), (4, 'signal_version', '  earlier versions of signals'), "
-                      "(5, 'task', '  their tasks'), (6, 'quarantine', 'quarantined rows'), "
-                      "(7, 'access_log', 'access log entries'), (8, 'audit_log', 'audit log entries')) x(o, k, l) "
+                      "(5, 'task', '  their tasks'), (6, 'children_correction', '  counts of children caseworkers gave'), "
+                      "(7, 'quarantine', 'quarantined rows'), "
+                      "(8, 'access_log', 'access log entries'), (9, 'audit_log', 'audit log entries')) x(o, k, l) "
                       "ORDER BY o",
                       1, (const char *[]){ PQgetvalue(res, 0, 0) });
         if (r != EXIT_OK)
@@ -178,84 +186,112 @@ static int print_part(struct ctl *ctl, const char *doc, const char *heading, con
                 return r;
         printf("\n%s:\n", heading);
         if (PQntuples(res) == 0)
-                printf("  none\n");
+                printf("  %s\n", _("none"));
         else
-                output_result(stdout, res, false);
+                output_people_table(stdout, res);
         return EXIT_OK;
 }
 
-static int subject_print(struct ctl *ctl, const char *doc) {
-        _cleanup_pgresult_ PGresult *head = NULL;
+/* One household of the copy (its part of the document, {household, score,
+ * children_corrections, merged_households, score_history, rulesets, tasks,
+ * read_by}). */
+static int subject_household_print(struct ctl *ctl, const char *part) {
         int r;
 
-        r = ctl_query(ctl, &head,
-                      "SELECT $1::jsonb ->> 'identity_number', ($1::jsonb ->> 'exported_at')::timestamptz", 1,
-                      (const char *[]){ doc });
-        if (r != EXIT_OK)
-                return r;
-        printf("What bokvar holds about the person with identity number %s\n(exported %s).\n",
-               PQgetvalue(head, 0, 0), PQgetvalue(head, 0, 1));
-        printf("Signals about other members of the household are theirs and not included.\n");
-        if ((r = print_part(ctl, doc, "Signals about the person",
-                            "SELECT * FROM jsonb_to_recordset($1::jsonb -> 'signals') AS x(feed text, source text, "
-                            "external_id text, kind text, occurred_at date, deadline date, person_id text, "
-                            "name text, address text, postal_code text, city text, apartment text, children integer, "
-                            "amount numeric, months_in_arrears integer, landlord text, received_at timestamptz)")) ||
-            (r = print_part(ctl, doc, "Earlier versions of those signals",
-                            "SELECT * FROM jsonb_to_recordset($1::jsonb -> 'earlier_versions') AS x(feed text, "
-                            "external_id text, version integer, kind text, occurred_at date, deadline date, "
-                            "person_id text, name text, address text, postal_code text, city text, "
-                            "apartment text, children integer, amount numeric, months_in_arrears integer, "
-                            "landlord text, replaced_at timestamptz)")) ||
-            (r = print_part(ctl, doc, "The household",
-                            "SELECT * FROM jsonb_to_record($1::jsonb #> '{household,household}') AS x(id bigint, "
+        if ((r = print_part(ctl, part, _("What is known of the home"),
+                            "SELECT id, children, postal_code, city, landlord, "
+                            "first_signal_at, last_signal_at, persons "
+                            "FROM jsonb_to_record($1::jsonb -> 'household') AS x(id bigint, "
                             "children integer, postal_code text, city text, landlord text, first_signal_at date, "
                             "last_signal_at date, persons bigint)")) ||
-            (r = print_part(ctl, doc, "Its scores over time, and the rules that gave them",
+            (r = print_part(ctl, part, _("The children as caseworkers counted them"),
+                            "SELECT at, before, children, by, "
+                            "coalesce(note, '') AS how_they_knew "
+                            "FROM jsonb_to_recordset($1::jsonb -> 'children_corrections') AS x(at timestamptz, "
+                            "before integer, children integer, by text, note text)")) ||
+            (r = print_part(ctl, part, _("Households a caseworker merged into it, and their addresses"),
+                            "SELECT household, at, address_key AS address "
+                            "FROM jsonb_to_recordset($1::jsonb -> 'merged_households') AS x(household bigint, "
+                            "at timestamptz, address_key text)")) ||
+            (r = print_part(ctl, part, _("Its scores over time, and the rules that gave them"),
                             "SELECT scored_at, as_of, score, class, ruleset_version, "
                             "(SELECT string_agg(format('%s (%s)', e ->> 'rule', e ->> 'points'), ', ') "
                             " FROM jsonb_array_elements(explanation) e) AS rules "
-                            "FROM jsonb_to_recordset($1::jsonb #> '{household,score_history}') AS x(scored_at timestamptz, "
+                            "FROM jsonb_to_recordset($1::jsonb -> 'score_history') AS x(scored_at timestamptz, "
                             "as_of date, score integer, class text, ruleset_version integer, explanation jsonb)")) ||
-            (r = print_part(ctl, doc, "The rulesets those scores were computed under",
+            (r = print_part(ctl, part, _("The rulesets those scores were computed under"),
                             "SELECT version, loaded_at, (SELECT string_agg(format('%s: %s', u ->> 'rule', "
                             "coalesce(u ->> 'description', '')), '; ') FROM jsonb_array_elements(rules) u) AS rules "
-                            "FROM jsonb_to_recordset($1::jsonb #> '{household,rulesets}') AS x(version integer, "
+                            "FROM jsonb_to_recordset($1::jsonb -> 'rulesets') AS x(version integer, "
                             "loaded_at timestamptz, rules jsonb)")) ||
-            (r = print_part(ctl, doc, "Outreach tasks",
+            (r = print_part(ctl, part, _("Outreach tasks"),
                             "SELECT (t -> 'task' ->> 'id')::bigint AS task, t -> 'task' ->> 'status' AS status, "
                             "t -> 'task' ->> 'team' AS team, (t -> 'task' ->> 'created_at')::timestamptz AS created_at, "
                             "(t -> 'task' ->> 'closed_at')::timestamptz AS closed_at, t -> 'task' ->> 'outcome' AS outcome, "
                             "coalesce(t -> 'task' ->> 'note', '') AS note "
-                            "FROM jsonb_array_elements($1::jsonb #> '{household,tasks}') t")) ||
-            (r = print_part(ctl, doc, "What happened to them",
+                            "FROM jsonb_array_elements($1::jsonb -> 'tasks') t")) ||
+            (r = print_part(ctl, part, _("What happened to them"),
                             "SELECT (t -> 'task' ->> 'id')::bigint AS task, (e ->> 'at')::timestamptz AS at, "
                             "e ->> 'kind' AS kind, e ->> 'by' AS by "
-                            "FROM jsonb_array_elements($1::jsonb #> '{household,tasks}') t, "
-                            "jsonb_array_elements(t -> 'events') e")) ||
-            (r = print_part(ctl, doc, "Contacts",
+                            "FROM jsonb_array_elements($1::jsonb -> 'tasks') t, jsonb_array_elements(t -> 'events') e")) ||
+            (r = print_part(ctl, part, _("Contacts"),
                             "SELECT (t -> 'task' ->> 'id')::bigint AS task, (c ->> 'at')::timestamptz AS at, "
                             "c ->> 'by' AS by, c ->> 'channel' AS channel, (c ->> 'reached')::boolean AS reached, "
                             "c ->> 'note' AS note "
-                            "FROM jsonb_array_elements($1::jsonb #> '{household,tasks}') t, "
-                            "jsonb_array_elements(t -> 'contacts') c")) ||
-            (r = print_part(ctl, doc, "Who read the household's data",
+                            "FROM jsonb_array_elements($1::jsonb -> 'tasks') t, jsonb_array_elements(t -> 'contacts') c")) ||
+            (r = print_part(ctl, part, _("Who read the household's data"),
                             "SELECT at, who, coalesce(function, 'system') AS function, through "
-                            "FROM jsonb_to_recordset($1::jsonb #> '{household,read_by}') AS x(at timestamptz, who text, "
+                            "FROM jsonb_to_recordset($1::jsonb -> 'read_by') AS x(at timestamptz, who text, "
                             "function text, through text)")))
                 return r;
         return EXIT_OK;
 }
 
-/* The number from standard input ("-"), which keeps it out of the process
- * list and the shell's history. */
-static int read_number(char *buf, size_t size) {
-        if (!fgets(buf, (int) size, stdin)) {
-                fprintf(stderr, "bokvarctl subject export: no identity number on standard input\n");
-                return EXIT_USAGE;
+static int subject_print(struct ctl *ctl, const char *doc) {
+        _cleanup_pgresult_ PGresult *head = NULL, *homes = NULL;
+        int r;
+
+        r = ctl_query(ctl, &head,
+                      "SELECT $1::jsonb ->> 'identity_number', ($1::jsonb ->> 'exported_at')::timestamptz", 1,
+                      (const char *[]){ doc });
+        if (r == EXIT_OK)
+                r = ctl_query(ctl, &homes,
+                              "SELECT n, h #>> '{household,id}', h::text FROM jsonb_array_elements("
+                              "jsonb_build_array($1::jsonb -> 'household') || ($1::jsonb -> 'earlier_households')) "
+                              "WITH ORDINALITY x(h, n) ORDER BY n",
+                              1, (const char *[]){ doc });
+        if (r != EXIT_OK)
+                return r;
+        {
+                char at[L10N_TEXT_MAX];
+
+                ctl_sentence(stdout, _("What bokvar holds about the person with identity number %1$s (exported %2$s)."),
+                             PQgetvalue(head, 0, 0),
+                             l10n_timestamp(PQgetvalue(head, 0, 1), at) >= 0 ? at : PQgetvalue(head, 0, 1));
         }
-        buf[strcspn(buf, "\r\n")] = 0;
-        return -1;
+        printf("%s\n", _("Signals about other members of the household are theirs and not included."));
+        if ((r = print_part(ctl, doc, _("Signals about the person"),
+                            "SELECT * FROM jsonb_to_recordset($1::jsonb -> 'signals') AS x(feed text, source text, "
+                            "external_id text, kind text, occurred_at date, deadline date, person_id text, "
+                            "name text, address text, postal_code text, city text, apartment text, children integer, "
+                            "amount numeric, months_in_arrears integer, landlord text, received_at timestamptz)")) ||
+            (r = print_part(ctl, doc, _("Earlier versions of those signals"),
+                            "SELECT * FROM jsonb_to_recordset($1::jsonb -> 'earlier_versions') AS x(feed text, "
+                            "external_id text, version integer, kind text, occurred_at date, deadline date, "
+                            "person_id text, name text, address text, postal_code text, city text, "
+                            "apartment text, children integer, amount numeric, months_in_arrears integer, "
+                            "landlord text, replaced_at timestamptz)")))
+                return r;
+        /* The person's home, then the homes they left. */
+        for (int i = 0; i < PQntuples(homes); i++) {
+                printf("\n== ");
+                ctl_sentence(stdout, i == 0 ? _("The household (%s)") : _("An earlier home of the person: household %s"),
+                             PQgetvalue(homes, i, 1));
+                r = subject_household_print(ctl, PQgetvalue(homes, i, 2));
+                if (r != EXIT_OK)
+                        return r;
+        }
+        return EXIT_OK;
 }
 
 int verb_subject(struct ctl *ctl, int argc, char *argv[]) {
@@ -264,12 +300,14 @@ int verb_subject(struct ctl *ctl, int argc, char *argv[]) {
                 "\n"
                 "The data subject's copy (GDPR art. 15): everything bokvar holds about the\n"
                 "person with this identity number (- reads it from standard input): their\n"
-                "signals with the feeds they came from and earlier versions, the household\n"
-                "with its scores, the rules and ruleset versions behind them, the outreach\n"
+                "signals with the feeds they came from and earlier versions; the household\n"
+                "they live in and those they left (any with signals about them), each with\n"
+                "its scores, the rules and ruleset versions behind them, the counts of\n"
+                "children caseworkers gave, the households merged into it, the outreach\n"
                 "tasks, what happened to them, the contacts and outcomes, and who read the\n"
-                "household's data when. The export is written to the access log.\n"
-                "Caseworkers export people of the households with a task of their teams,\n"
-                "coordinators anyone's.\n"
+                "household's data when. The export is written to the access log, once for\n"
+                "each household. Caseworkers export the households with a task of their\n"
+                "teams, coordinators anyone's.\n"
                 "Exit status: 0 done, 1 refused, 2 usage, 3 database error, 5 not a valid\n"
                 "identity number, or nothing about it that you may see (which of the two\n"
                 "the message says; it never repeats the number).\n";
@@ -277,9 +315,9 @@ int verb_subject(struct ctl *ctl, int argc, char *argv[]) {
                 { "reason", required_argument, NULL, 'r' },
                 {}
         };
-        _cleanup_pgresult_ PGresult *res = NULL, *day = NULL;
+        _cleanup_pgresult_ PGresult *res = NULL;
         const char *reason = NULL, *number;
-        char line[128], id[IDENTITY_MAX], problem[256];
+        char line[128], id[IDENTITY_MAX];
         int r;
 
         r = ctl_parse_options(ctl, argc, argv, options, usage, ctl_string_option, &reason);
@@ -291,7 +329,7 @@ int verb_subject(struct ctl *ctl, int argc, char *argv[]) {
         }
         number = argv[optind + 1];
         if (streq(number, "-")) {
-                r = read_number(line, sizeof line);
+                r = ctl_read_number("subject export", line, sizeof line);
                 if (r >= 0)
                         return r;
                 number = line;
@@ -299,16 +337,11 @@ int verb_subject(struct ctl *ctl, int argc, char *argv[]) {
         r = ctl_connect(ctl, true);
         if (r != EXIT_OK)
                 return r;
-        /* The number is read here, as every identity number is (the one
-         * reader, ingest/identity.c); the database takes it normalised. */
-        r = ctl_query(ctl, &day, "SELECT current_date - DATE '2000-01-01'", 0, NULL);
-        if (r != EXIT_OK)
-                return r;
-        if (identity_number(number, (day_t) atoi(PQgetvalue(day, 0, 0)), NULL, id, problem, sizeof problem) != 0) {
+        /* The database takes the number normalised. */
+        r = ctl_identity_number(ctl, "subject export", number, EXIT_NOT_FOUND, id);
+        if (r >= 0) {
                 explicit_bzero(line, sizeof line);
-                fprintf(stderr, "bokvarctl subject export: that is not a valid identity number: %s%s\n",
-                        startswith(problem, "is ") ? "it " : "", problem);
-                return EXIT_NOT_FOUND;
+                return r;
         }
         r = ctl_call(ctl, &res, "subject export", "SELECT bokvar.subject_export($1, $2)", 2,
                      (const char *[]){ id, reason });

@@ -1,64 +1,182 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* bokvarctl report: the yearly figures a social services committee publishes. */
+/* bokvarctl report: the yearly figures a social services committee
+ * publishes, and the year before beside them. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "bokvar/basic/csv.h"
 #include "bokvar/basic/exit-status.h"
+#include "bokvar/basic/l10n.h"
+#include "bokvar/basic/log.h"
 #include "bokvar/basic/util.h"
 #include "bokvar/ctl/ctl.h"
 #include "bokvar/ctl/output.h"
 #include "bokvar/db/db.h"
+#include "bokvar/db/report.h"
+
+struct report_args {
+        const char *year;
+        bool csv, compare;
+};
 
 static int report_option(int c, const char *arg, void *userdata) {
-        const char **a = userdata;
+        struct report_args *a = userdata;
 
         if (c == 'y')
-                a[0] = arg;
+                a->year = arg;
         else if (c == 'C')
-                a[1] = "csv";
+                a->csv = true;
+        else if (c == 'p')
+                a->compare = true;
         else
                 return EXIT_USAGE;
         return -1;
 }
 
+/* A label, then the values in columns: padded by what the label shows
+ * (letters such as å take two bytes and one column). */
+static void print_label(bool indented, const char *label) {
+        _cleanup_free_ char *shown = output_escape(label, true);
+        size_t w = (indented ? 2 : 0) + output_text_width(shown ? shown : "?");
+
+        printf("%s%s%*s", indented ? "  " : "", shown ? shown : "?", (int) (w < 56 ? 56 - w : 0), "");
+}
+
+static void print_value(const char *value) {
+        size_t v = output_text_width(value);
+
+        printf(" %*s%s", (int) (v < 9 ? 9 - v : 0), "", value);
+}
+
+/* For a spreadsheet: the figures' names and the values as the database
+ * writes them, whatever the language (report_value_raw, as bokvar-web's
+ * CSV has them); a name quoted where it holds a comma (a landlord's). */
+static int print_csv(const struct report_line *lines, size_t n, bool compare) {
+        struct buf csv = {};
+        int k;
+
+        k = csv_value(&csv, "figure", true);
+        if (k >= 0)
+                k = csv_value(&csv, "value", false);
+        if (k >= 0 && compare)
+                k = csv_value(&csv, "previous", false);
+        for (size_t i = 0; k >= 0 && i < n; i++) {
+                char name[256];
+
+                if (buf_putc(&csv, '\n') < 0)
+                        k = -ENOMEM;
+                if (k >= 0)
+                        k = csv_text(&csv, report_line_name(&lines[i], name, sizeof name), true);
+                if (k >= 0)
+                        k = csv_value(&csv, report_value_raw(&lines[i], lines[i].value), false);
+                if (k >= 0 && compare)
+                        k = csv_value(&csv, report_value_raw(&lines[i], lines[i].previous), false);
+        }
+        if (k < 0 || buf_putc(&csv, '\n') < 0) {
+                buf_free(&csv);
+                return log_oom();
+        }
+        fputs(csv.data, stdout);
+        buf_free(&csv);
+        return EXIT_OK;
+}
+
+static void print_text(const struct report_line *lines, size_t n, const char *year, const char *previous) {
+        unsigned section = 0;
+
+        /* The year; with the year before, the two as the columns' heads. */
+        if (!previous)
+                ctl_sentence(stdout, _("bokvar: the year %s"), year);
+        else {
+                print_label(false, _("bokvar: the year"));
+                print_value(year);
+                print_value(previous);
+                printf("\n");
+        }
+        for (size_t i = 0; i < n; i++) {
+                const struct report_line *l = &lines[i];
+                char buf[256], value[L10N_TEXT_MAX];
+                const char *heading = report_section_heading(l->section);
+                const char *label = report_line_label(l, buf, sizeof buf);
+                bool indented = l->indented && heading;
+
+                if (i == 0 || l->section != section) {
+                        if (heading)
+                                printf("\n%s\n", heading);
+                        else if (i == 0 || report_section_heading(section))
+                                printf("\n");
+                        section = l->section;
+                }
+                /* Household ids beside the year before's: a line of their own
+                 * for each year under their label, as lists do not keep to a
+                 * column. */
+                if (previous && l->kind == REPORT_HOUSEHOLDS) {
+                        _cleanup_free_ char *shown = output_escape(label, true);
+
+                        printf("%s%s\n", indented ? "  " : "", shown ? shown : "?");
+                        printf("    %s: %s\n", year, report_value_text(l, l->value, value));
+                        printf("    %s: %s\n", previous, report_value_text(l, l->previous, value));
+                        continue;
+                }
+                print_label(indented, label);
+                print_value(report_value_text(l, l->value, value));
+                if (previous)
+                        print_value(report_value_text(l, l->previous, value));
+                printf("\n");
+        }
+}
+
 int verb_report(struct ctl *ctl, int argc, char *argv[]) {
         static const char usage[] =
-                "Usage: bokvarctl report [--year YYYY] [--json|--csv]\n"
+                "Usage: bokvarctl report [--year YYYY] [--compare] [--json|--csv]\n"
                 "\n"
-                "The year's figures for the social services committee (default: this year):\n"
-                "signals by source and kind; outreach tasks opened and closed; outcomes;\n"
-                "households that kept their home (outcome kept_home or payment_plan), the\n"
-                "families with children among them and their children; families with\n"
-                "children reached out to; eviction applications and executed evictions from\n"
-                "the enforcement agency's feeds; the median days from a task's first signal\n"
-                "to the first contact; the share of tasks with contact before the legal\n"
-                "deadline (or, without one, the due date). --csv: figure,value lines.\n";
+                "The year's figures for the social services committee (default: this year),\n"
+                "in the words and order of bokvar-web's report page:\n"
+                "signals by source and kind; outreach tasks opened and closed, those a contact\n"
+                "reached the household of, and the contact rate; outcomes, and outcomes by\n"
+                "cause (the kind of the first signal of each task's story), by landlord and by\n"
+                "team; households that kept their home (outcome kept_home or payment_plan), the\n"
+                "families with children among them and their children; families with children\n"
+                "a contact reached, and their children; eviction applications and executed\n"
+                "evictions from the enforcement agency's feeds, the evictions of families with\n"
+                "children and their children; where children count, how many households'\n"
+                "children are unknown; the missed cases: households evicted that had no task\n"
+                "in the year before, or one but no contact that reached them by its deadline\n"
+                "(their ids); the median days from a task's first signal to the first contact;\n"
+                "the share of tasks with contact before the legal deadline (or, without one,\n"
+                "the due date).\n"
+                "--compare: the year before beside each figure. --csv: figure,value lines\n"
+                "(figure,value,previous with --compare). --json: one object, with the year\n"
+                "before's under \"previous\" with --compare. For coordinators and auditors.\n";
         static const struct option options[] = {
                 { "year", required_argument, NULL, 'y' },
                 { "csv", no_argument, NULL, 'C' },
+                { "compare", no_argument, NULL, 'p' },
                 {}
         };
         _cleanup_pgresult_ PGresult *res = NULL;
-        const char *a[2] = {};
-        char year[16];
+        _cleanup_free_ struct report_line *lines = NULL;
+        struct report_args a = {};
+        char year[16], previous[16];
+        size_t n = 0;
         int r;
 
-        r = ctl_parse_options(ctl, argc, argv, options, usage, report_option, a);
+        r = ctl_parse_options(ctl, argc, argv, options, usage, report_option, &a);
         if (r >= 0)
                 return r;
         if (optind < argc) {
                 fprintf(stderr, "bokvarctl report: unexpected argument '%s'\n", argv[optind]);
                 return EXIT_USAGE;
         }
-        if (a[0]) {
-                if (strlen(a[0]) != 4 || strspn(a[0], "0123456789") != 4) {
+        if (a.year) {
+                if (strlen(a.year) != 4 || strspn(a.year, "0123456789") != 4 || a.year[0] == '0') {
                         fprintf(stderr, "bokvarctl report: --year takes a year such as 2026\n");
                         return EXIT_USAGE;
                 }
-                (void) snprintf(year, sizeof year, "%s", a[0]);
+                (void) snprintf(year, sizeof year, "%s", a.year);
         } else {
                 time_t now = time(NULL);
                 struct tm tm;
@@ -66,7 +184,8 @@ int verb_report(struct ctl *ctl, int argc, char *argv[]) {
                 (void) localtime_r(&now, &tm);
                 (void) snprintf(year, sizeof year, "%d", tm.tm_year + 1900);
         }
-        if (a[1] && ctl->json) {
+        (void) snprintf(previous, sizeof previous, "%d", atoi(year) - 1);
+        if (a.csv && ctl->json) {
                 fprintf(stderr, "bokvarctl report: --json or --csv, not both\n");
                 return EXIT_USAGE;
         }
@@ -74,74 +193,24 @@ int verb_report(struct ctl *ctl, int argc, char *argv[]) {
         if (r != EXIT_OK)
                 return r;
         if (ctl->json) {
-                r = ctl_query(ctl, &res, "SELECT jsonb_pretty(bokvar.report($1::integer))", 1,
-                              (const char *[]){ year });
+                r = ctl_query(ctl, &res,
+                              "SELECT jsonb_pretty(bokvar.report($1::integer) || CASE WHEN $2::boolean "
+                              "THEN jsonb_build_object('previous', bokvar.report($1::integer - 1)) ELSE '{}' END)",
+                              2, (const char *[]){ year, a.compare ? "t" : "f" });
                 if (r == EXIT_OK)
                         printf("%s\n", PQgetvalue(res, 0, 0));
                 return r;
         }
-        /* The figures as rows: a figure's name (for --csv), its label, its value. */
-        r = ctl_query(ctl, &res,
-                      "WITH r AS (SELECT bokvar.report($1::integer) AS j) "
-                      "SELECT f, l, v FROM ("
-                      " SELECT 1 AS o, 0::bigint AS n, 'signals.' || (e->>'source') || '.' || (e->>'kind') AS f, "
-                      "        format('  %-12s %s', e->>'source', e->>'kind') AS l, e->>'count' AS v "
-                      " FROM r, jsonb_array_elements(j->'signals') WITH ORDINALITY x(e, n) "
-                      " UNION ALL SELECT 2, 0, 'tasks_opened', '  opened', j->>'tasks_opened' FROM r "
-                      " UNION ALL SELECT 2, 1, 'tasks_closed', '  closed', j->>'tasks_closed' FROM r "
-                      " UNION ALL SELECT 3, n, 'outcomes.' || key, '  ' || key, value "
-                      " FROM r, jsonb_each_text(j->'outcomes') WITH ORDINALITY x(key, value, n) "
-                      " UNION ALL SELECT 4, 0, 'households_kept_home', 'Households that kept their home', "
-                      "        j->>'households_kept_home' FROM r "
-                      " UNION ALL SELECT 4, 1, 'families_with_children_kept_home', '  families with children', "
-                      "        j->>'families_with_children_kept_home' FROM r "
-                      " UNION ALL SELECT 4, 2, 'children_kept_home', '  children in them', j->>'children_kept_home' FROM r "
-                      " UNION ALL SELECT 4, 3, 'families_with_children_reached_out_to', "
-                      "        'Families with children reached out to', j->>'families_with_children_reached_out_to' FROM r "
-                      " UNION ALL SELECT 4, 4, 'children_in_them', '  children in them', j->>'children_in_them' FROM r "
-                      " UNION ALL SELECT 5, 0, 'eviction_applications', '  eviction applications', "
-                      "        j->>'eviction_applications' FROM r "
-                      " UNION ALL SELECT 5, 1, 'evictions_executed', '  evictions executed', j->>'evictions_executed' FROM r "
-                      " UNION ALL SELECT 6, 0, 'median_days_signal_to_contact', "
-                      "        'Median days from first signal to first contact', "
-                      "        coalesce(j->>'median_days_signal_to_contact', '') FROM r "
-                      " UNION ALL SELECT 6, 1, 'contact_before_deadline_share', "
-                      "        'Tasks with contact before their deadline', "
-                      "        coalesce(j->>'contact_before_deadline_share', '') FROM r "
-                      ") x ORDER BY o, n",
-                      1, (const char *[]){ year });
+        /* The figures as rows, in the order and words bokvar-web's report
+         * page shows them (db/report.c): one list for both. */
+        r = ctl_query(ctl, &res, report_rows_sql, 2, (const char *[]){ year, a.compare ? "true" : "false" });
         if (r != EXIT_OK)
                 return r;
-        if (a[1]) {
-                printf("figure,value\n");
-                for (int i = 0; i < PQntuples(res); i++)
-                        printf("%s,%s\n", PQgetvalue(res, i, 0), PQgetvalue(res, i, 2));
-                return EXIT_OK;
-        }
-        printf("bokvar: the year %s\n", year);
-        for (int i = 0, section = 0; i < PQntuples(res); i++) {
-                const char *f = PQgetvalue(res, i, 0), *v = PQgetvalue(res, i, 2);
-                int s = startswith(f, "signals.")    ? 1
-                        : startswith(f, "tasks_")    ? 2
-                        : startswith(f, "outcomes.") ? 3
-                        : startswith(f, "evictions") || startswith(f, "eviction_") ? 5
-                        : 4;
-
-                if (s != section) {
-                        static const char *const heads[] = { NULL, "Signals, by source and kind", "Outreach tasks",
-                                                             "Outcomes of the tasks closed", NULL,
-                                                             "From the enforcement agency" };
-
-                        if (heads[s])
-                                printf("\n%s\n", heads[s]);
-                        else if (section != 4)
-                                printf("\n");
-                        section = s;
-                }
-                if (streq(f, "contact_before_deadline_share") && *v)
-                        printf("%-50s %8.1f %%\n", PQgetvalue(res, i, 1), strtod(v, NULL) * 100);
-                else
-                        printf("%-50s %8s\n", PQgetvalue(res, i, 1), *v ? v : "-");
-        }
+        lines = report_lines(res, &n);
+        if (!lines)
+                return log_oom();
+        if (a.csv)
+                return print_csv(lines, n, a.compare);
+        print_text(lines, n, year, a.compare ? previous : NULL);
         return EXIT_OK;
 }

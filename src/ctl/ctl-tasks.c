@@ -8,6 +8,8 @@
 #include <time.h>
 
 #include "bokvar/basic/exit-status.h"
+#include "bokvar/basic/l10n.h"
+#include "bokvar/basic/labels.h"
 #include "bokvar/basic/log.h"
 #include "bokvar/basic/util.h"
 #include "bokvar/basic/vocabulary.h"
@@ -35,9 +37,12 @@ int verb_tasks(struct ctl *ctl, int argc, char *argv[]) {
         static const char usage[] =
                 "Usage: bokvarctl tasks [--team NAME] [--assignee NAME] [--json]\n"
                 "\n"
-                "The open outreach tasks, in priority order: the urgent class first, then\n"
-                "households with children, the nearest legal deadline, the score. OVERDUE\n"
-                "marks a task past its due date. `bokvarctl task show ID` shows one.\n";
+                "The open outreach tasks, in priority order: a family with children whose\n"
+                "eviction is scheduled (EVICTION) first, whatever its class; then the class,\n"
+                "urgent first; then children present (yes, unknown, no; not how many); the\n"
+                "nearest legal deadline; the score. CHILDREN is \"unknown\" when no feed or\n"
+                "caseworker has said. OVERDUE marks a task past its due date.\n"
+                "`bokvarctl task show ID` shows one.\n";
         static const struct option options[] = {
                 { "team", required_argument, NULL, 't' },
                 { "assignee", required_argument, NULL, 'a' },
@@ -69,8 +74,10 @@ int verb_tasks(struct ctl *ctl, int argc, char *argv[]) {
                 PQclear(TAKE_PTR(res));
         }
         r = ctl_query(ctl, &res,
-                      "SELECT priority, task_id AS task, team, coalesce(assignee, '') AS assignee, class, score, "
-                      "children, deadline, due, CASE WHEN overdue THEN 'OVERDUE' ELSE '' END AS overdue, "
+                      "SELECT priority, task_id AS task, household_id AS household, team, "
+                      "coalesce(assignee, '') AS assignee, class, score, "
+                      "children, eviction_date AS eviction, deadline, due, "
+                      "CASE WHEN overdue THEN 'OVERDUE' ELSE '' END AS overdue, "
                       "CASE WHEN first_contact_at IS NOT NULL THEN 'contacted' "
                       "     WHEN acknowledged_at IS NOT NULL THEN 'acknowledged' ELSE 'new' END AS state, "
                       "coalesce(rules, '') AS rules "
@@ -80,10 +87,13 @@ int verb_tasks(struct ctl *ctl, int argc, char *argv[]) {
         if (r != EXIT_OK)
                 return r;
         if (!ctl->json && PQntuples(res) == 0) {
-                printf("No open tasks%s.\n", a.team || a.assignee ? " here" : "");
+                printf("%s\n", a.team || a.assignee ? _("No open tasks here.") : _("No open tasks."));
                 return EXIT_OK;
         }
-        output_result(stdout, res, ctl->json);
+        if (ctl->json)
+                output_result(stdout, res, true);
+        else
+                output_people_table(stdout, res);
         return EXIT_OK;
 }
 
@@ -156,15 +166,16 @@ static int task_show(struct ctl *ctl, const char *id, const char *reason) {
                               1, p);
         if (r != EXIT_OK)
                 return r;
-        output_record(stdout, task, 0, false);
-        printf("\nEvents:\n");
-        output_result(stdout, events, false);
-        printf("\nContacts:\n");
+        output_people_record(stdout, task, 0);
+        printf("\n%s\n", _("Events:"));
+        output_people_table(stdout, events);
+        printf("\n%s\n", _("Contacts:"));
         if (PQntuples(contacts) == 0)
-                printf("  none yet\n");
+                printf("  %s\n", _("none yet"));
         else
-                output_result(stdout, contacts, false);
-        printf("\nHousehold %s:\n", PQgetvalue(task, 0, 19));
+                output_people_table(stdout, contacts);
+        printf("\n");
+        ctl_sentence(stdout, _("Household %s:"), PQgetvalue(task, 0, 19));
         return ctl_household_print(ctl, p[0]);
 }
 
@@ -196,12 +207,17 @@ static int task_act(struct ctl *ctl, const char *action, const char *id, const s
                 output_record(stdout, res, 0, true);
                 printf("\n");
         } else if (streq(action, "ack"))
-                printf("Task %s acknowledged by %s.\n", id, who ? who : "?");
+                ctl_sentence(stdout, _("Task %1$s acknowledged by %2$s."), id, who ? who : "?");
         else if (streq(action, "contact"))
-                printf("Task %s: %s contact by %s recorded (%s).\n", id, a->channel, who ? who : "?",
-                       streq(a->reached, "yes") ? "reached" : "not reached");
+                ctl_sentence(stdout,
+                             streq(a->reached, "yes") ? _("Task %1$s: a contact attempt by %2$s (%3$s) is recorded; it "
+                                                          "reached them.")
+                                                      : _("Task %1$s: a contact attempt by %2$s (%3$s) is recorded; it "
+                                                          "did not reach them."),
+                             id, who ? who : "?", label_contact_channel(a->channel));
         else
-                printf("Task %s closed by %s: %s.\n", id, who ? who : "?", a->outcome);
+                ctl_sentence(stdout, _("Task %1$s closed by %2$s: %3$s."), id, who ? who : "?",
+                             label_task_outcome(a->outcome));
         return EXIT_OK;
 }
 

@@ -7,15 +7,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "bokvar/basic/exit-status.h"
+#include "bokvar/basic/l10n.h"
 #include "bokvar/basic/log.h"
 #include "bokvar/basic/util.h"
 #include "bokvar/ctl/ctl.h"
 #include "bokvar/ctl/output.h"
 #include "bokvar/db/db.h"
 #include "bokvar/db/migrate.h"
+#include "bokvar/ingest/identity.h"
 
 int ctl_config(struct ctl *ctl) {
         struct diag d = {};
@@ -67,6 +70,50 @@ int ctl_connect(struct ctl *ctl, bool check_schema) {
 
 int ctl_query(struct ctl *ctl, PGresult **ret, const char *sql, int n, const char *const *params) {
         return ctl_call(ctl, ret, NULL, sql, n, params);
+}
+
+int ctl_identity_number(struct ctl *ctl, const char *verb, const char *text, int status, char *id) {
+        _cleanup_pgresult_ PGresult *day = NULL;
+        char problem[256];
+        int r;
+
+        /* The database's day decides which century a Swedish number's is. */
+        r = ctl_query(ctl, &day, "SELECT current_date - DATE '2000-01-01'", 0, NULL);
+        if (r != EXIT_OK)
+                return r;
+        if (identity_number(text, (day_t) atoi(PQgetvalue(day, 0, 0)), NULL, id, problem, sizeof problem) != 0) {
+                fprintf(stderr, "bokvarctl %s: that is not a valid identity number: %s%s\n", verb,
+                        startswith(problem, "is ") ? "it " : "", problem);
+                return status;
+        }
+        return -1;
+}
+
+int ctl_read_number(const char *verb, char *buf, size_t size) {
+        struct termios shown, hidden;
+        bool tty, got;
+
+        /* Typed at a terminal, the number is asked for and not echoed: it
+         * stays off the screen as well as out of the history. */
+        tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &shown) >= 0;
+        if (tty) {
+                hidden = shown;
+                hidden.c_lflag &= ~(tcflag_t) ECHO;
+                hidden.c_lflag |= ECHONL;
+                tty = tcsetattr(STDIN_FILENO, TCSAFLUSH, &hidden) >= 0;
+                /* Asked once the echo is off: what is typed after the question is hidden. */
+                fputs(_("Identity number (not shown): "), stderr);
+                fflush(stderr);
+        }
+        got = fgets(buf, (int) size, stdin);
+        if (tty)
+                (void) tcsetattr(STDIN_FILENO, TCSANOW, &shown);
+        if (!got) {
+                fprintf(stderr, "bokvarctl %s: no identity number on standard input\n", verb);
+                return EXIT_USAGE;
+        }
+        buf[strcspn(buf, "\r\n")] = 0;
+        return -1;
 }
 
 bool ctl_valid_id(const char *s) {
@@ -185,4 +232,17 @@ int ctl_call(struct ctl *ctl, PGresult **ret, const char *verb, const char *sql,
                 streq_ptr(state, "42501") && !strstr(msg, " may ") ? " (not for your function; `bokvarctl whoami`)" : "");
         PQclear(res);
         return r;
+}
+
+void ctl_sentence_internal(FILE *f, const char *fmt, const char *const *args) {
+        _cleanup_free_ char *s = NULL;
+
+        if (l10n_format(fmt, args, &s) < 0) {
+                /* A translation with a conversion l10n_format does not take:
+                 * the English of the source is no better; say so plainly. */
+                fprintf(f, "(%s)\n", fmt);
+                return;
+        }
+        output_text(f, s);
+        fputc('\n', f);
 }

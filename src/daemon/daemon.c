@@ -270,6 +270,11 @@ static void on_synced(bool ok, const char *what, void *userdata) {
         }
 }
 
+/* A long rescore's progress, for `systemctl status`. */
+static void on_sync_progress(const char *line, void *userdata) {
+        notify_status(userdata, "Scoring: %s", line);
+}
+
 /* Makes sure every configured feed has its row, outside any fetch, so that
  * two daemons starting together never wait on each other's first insert. */
 static int register_feeds(PGconn *conn, const struct config *c) {
@@ -349,6 +354,7 @@ int daemon_start(const char *config_path, bool once, int log_level_override, str
         r = syncer_new(d->event, d->config, on_synced, d, &d->syncer);
         if (r < 0)
                 return log_error_errno(r, "Cannot set up scoring: %m"), EXIT_FAIL;
+        syncer_on_progress(d->syncer, on_sync_progress);
         /* Running for good, a failed job is tried again; one pass reports it. */
         syncer_retry_failed(d->syncer, !once);
         r = dispatcher_new(d->event, d->glue, d->config, &d->dispatcher);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bokvar/basic/json-writer.h"
@@ -16,6 +17,7 @@
 #include "bokvar/daemon/sync.h"
 #include "bokvar/db/db.h"
 #include "bokvar/db/pgconn.h"
+#include "bokvar/db/progress.h"
 
 #define DAILY_CHECK (60 * USEC_PER_MINUTE)
 #define RETRY_MIN (30 * USEC_PER_SEC)
@@ -30,7 +32,9 @@ struct syncer {
         usec_t retry_delay;
         bool retry_failed;
         syncer_done_fn done;
+        syncer_progress_fn progress_fn;
         void *userdata;
+        struct progress progress;  /* of the rescore running */
 
         bool busy;
         /* waiting jobs */
@@ -48,6 +52,7 @@ struct syncer {
 };
 
 static void next_job(struct syncer *s);
+static void on_notice(struct pgconn *c, const char *message, void *userdata);
 
 /* A failed job's work waits again, unless newer work replaced it. */
 static void requeue(struct syncer *s) {
@@ -149,6 +154,8 @@ static void on_rescored(struct pgconn *c _unused_, PGresult *res, void *userdata
 
 static void rescore(struct syncer *s) {
         const char *p[1] = { s->job_force ? "t" : "f" };
+
+        s->progress = (struct progress){};
 
         /* The daily pass also notes the tasks that fell overdue. */
         if (pgconn_query(s->pg, "SELECT bokvar.rescore_all($1::boolean), bokvar.tasks_overdue()", 1, p, on_rescored,
@@ -277,13 +284,33 @@ static void next_job(struct syncer *s) {
                 return;
         }
         s->pg = pgconn_free(s->pg);
-        if (pgconn_new(s->event, s->config, "bokvard", &s->pg) < 0 || pgconn_connect(s->pg, on_connected, s) < 0) {
+        if (pgconn_new(s->event, s->config, "bokvard", &s->pg) >= 0)
+                pgconn_on_notice(s->pg, on_notice, s);
+        if (!s->pg || pgconn_connect(s->pg, on_connected, s) < 0) {
                 char msg[400];
 
                 (void) snprintf(msg, sizeof msg, "cannot connect to the database: %s",
                                 s->pg ? pgconn_error(s->pg) : "out of memory");
                 finish(s, false, msg);
         }
+}
+
+/* A rescore of many households says how far it got (bokvar.score_apply):
+ * a journal line every few seconds, with the time left, and STATUS=. */
+static void on_notice(struct pgconn *c _unused_, const char *message, void *userdata) {
+        struct syncer *s = userdata;
+        struct timespec ts;
+        char line[128];
+        usec_t now;
+
+        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+        now = (usec_t) ts.tv_sec * USEC_PER_SEC + (usec_t) ts.tv_nsec / 1000;
+        if (!progress_note(&s->progress, message, now))
+                return;
+        progress_format(&s->progress, now, line, sizeof line);
+        log_info("Scoring: %s.", line);
+        if (s->progress_fn)
+                s->progress_fn(line, s->userdata);
 }
 
 static int on_timer(sd_event_source *src _unused_, uint64_t usec _unused_, void *userdata) {
@@ -300,6 +327,10 @@ static int on_timer(sd_event_source *src _unused_, uint64_t usec _unused_, void 
 static int on_retry(sd_event_source *src _unused_, uint64_t usec _unused_, void *userdata) {
         next_job(userdata);
         return 0;
+}
+
+void syncer_on_progress(struct syncer *s, syncer_progress_fn fn) {
+        s->progress_fn = fn;
 }
 
 int syncer_new(sd_event *event, struct config *config, syncer_done_fn done, void *userdata, struct syncer **ret) {

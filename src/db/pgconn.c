@@ -37,6 +37,8 @@ struct pgconn {
         void *drained_userdata;
         pgconn_notify_fn notify;
         void *notify_userdata;
+        pgconn_notice_fn notice;
+        void *notice_userdata;
         pgconn_event_fn lost;
         void *lost_userdata;
         pgconn_pipeline_fn pipe_done;
@@ -46,8 +48,15 @@ struct pgconn {
         char error[256];
 };
 
-static void notice_to_debug(void *arg _unused_, const char *message) {
+static void on_notice(void *arg, const PGresult *res) {
+        struct pgconn *c = arg;
+        const char *message = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+
+        if (!message)
+                return;
         log_debug("Database notice: %.*s", (int) strcspn(message, "\n"), message);
+        if (c->notice)
+                c->notice(c, message, c->notice_userdata);
 }
 
 static int pgconn_io(sd_event_source *s, int fd, uint32_t revents, void *userdata);
@@ -264,7 +273,7 @@ static void continue_connect(struct pgconn *c) {
                         broken(c);
                         return;
                 }
-                PQsetNoticeProcessor(c->conn, notice_to_debug, NULL);
+                PQsetNoticeReceiver(c->conn, on_notice, c);
                 c->state = PGCONN_IDLE;
                 (void) update_io(c, true, false);
                 if (done)
@@ -428,6 +437,11 @@ int pgconn_copy_end(struct pgconn *c, const char *error, pgconn_result_fn done, 
         c->done = done;
         c->done_userdata = userdata;
         return flush(c) < 0 ? -EIO : 0;
+}
+
+void pgconn_on_notice(struct pgconn *c, pgconn_notice_fn fn, void *userdata) {
+        c->notice = fn;
+        c->notice_userdata = userdata;
 }
 
 void pgconn_on_notify(struct pgconn *c, pgconn_notify_fn fn, void *userdata) {

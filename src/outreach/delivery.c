@@ -49,6 +49,33 @@ static int put_crlf_text(struct buf *out, const char *text) {
         return 0;
 }
 
+/* A header's text: as it is when it is ASCII, else as RFC 2047
+ * encoded-words (UTF-8, base64), each at most 75 characters and whole
+ * characters, on lines folded with a space. */
+static int put_header_text(struct buf *out, const char *s) {
+        size_t n = strlen(s), at = 0;
+        bool ascii = true;
+
+        for (size_t i = 0; i < n; i++)
+                ascii = ascii && (unsigned char) s[i] < 0x80;
+        if (ascii)
+                return buf_puts(out, s);
+        while (at < n) {
+                /* 45 bytes are 60 characters of base64, 72 with "=?UTF-8?B?" and "?=". */
+                size_t chunk = MIN((size_t) 45, n - at);
+                unsigned char b64[64];
+
+                while (at + chunk < n && ((unsigned char) s[at + chunk] & 0xc0) == 0x80)
+                        chunk--;
+                if (EVP_EncodeBlock(b64, (const unsigned char *) s + at, (int) chunk) <= 0)
+                        return -EINVAL;
+                if (buf_printf(out, "%s=?UTF-8?B?%s?=", at > 0 ? "\r\n " : "", (const char *) b64) < 0)
+                        return -ENOMEM;
+                at += chunk;
+        }
+        return 0;
+}
+
 int mail_message(const char *from, const char *to, const char *subject, const char *event_id, const char *text,
                  time_t date, struct buf *out) {
         const char *domain = strrchr(from, '@');
@@ -64,7 +91,11 @@ int mail_message(const char *from, const char *to, const char *subject, const ch
         if (buf_printf(out,
                        "From: bokvar <%s>\r\n"
                        "To: <%s>\r\n"
-                       "Subject: %s\r\n"
+                       "Subject: ",
+                       from, to) < 0 ||
+            put_header_text(out, subject) < 0 ||
+            buf_printf(out,
+                       "\r\n"
                        "Date: %s\r\n"
                        "Message-ID: <%s@%s>\r\n"
                        "MIME-Version: 1.0\r\n"
@@ -72,7 +103,7 @@ int mail_message(const char *from, const char *to, const char *subject, const ch
                        "Content-Transfer-Encoding: 8bit\r\n"
                        "Auto-Submitted: auto-generated\r\n"
                        "\r\n",
-                       from, to, subject, when, event_id, domain ? domain + 1 : "bokvar.invalid") < 0 ||
+                       when, event_id, domain ? domain + 1 : "bokvar.invalid") < 0 ||
             put_crlf_text(out, text) < 0 || buf_puts(out, "\r\n") < 0)
                 return -ENOMEM;
         return 0;

@@ -17,6 +17,7 @@
 #include "bokvar/db/pgconn.h"
 #include "bokvar/outreach/delivery.h"
 #include "bokvar/outreach/dispatch.h"
+#include "bokvar/outreach/mail.h"
 
 #define RECONNECT_MIN (1 * USEC_PER_SEC)
 /* However long the database was away, delivery resumes within seconds of
@@ -162,23 +163,84 @@ static struct claimed *claimed_free(struct claimed *cl) {
         return mfree(cl);
 }
 
+/* The claim's columns (bokvar.outbox_claim). */
+enum {
+        CLAIM_ID,
+        CLAIM_EVENT_ID,
+        CLAIM_CHANNEL,
+        CLAIM_RECIPIENT,
+        CLAIM_BODY,
+        CLAIM_ATTEMPTS,
+        CLAIM_KIND,
+        CLAIM_TASK_ID,
+        CLAIM_TEAM,
+        CLAIM_CLASS,
+        CLAIM_SCORE,
+        CLAIM_DUE,
+        CLAIM_DEADLINE,
+        CLAIM_CHILDREN,
+        CLAIM_ASSIGNEE,
+        CLAIM_RULES,
+};
+
+static const char *claim_value(const PGresult *res, int row, int column) {
+        return PQgetisnull(res, row, column) ? NULL : PQgetvalue(res, row, column);
+}
+
+/* An e-mail's subject and text, written now in its team's language. */
+static int claimed_mail(struct dispatcher *d, const PGresult *res, int row, struct claimed *cl) {
+        const char *team = claim_value(res, row, CLAIM_TEAM);
+        const struct mail_event ev = {
+                .event_id = cl->event_id,
+                .kind = claim_value(res, row, CLAIM_KIND),
+                .task_id = claim_value(res, row, CLAIM_TASK_ID),
+                .team = team,
+                .risk_class = claim_value(res, row, CLAIM_CLASS),
+                .score = claim_value(res, row, CLAIM_SCORE),
+                .due = claim_value(res, row, CLAIM_DUE),
+                .deadline = claim_value(res, row, CLAIM_DEADLINE),
+                .children = claim_value(res, row, CLAIM_CHILDREN),
+                .assignee = claim_value(res, row, CLAIM_ASSIGNEE),
+                .rules = claim_value(res, row, CLAIM_RULES),
+        };
+        char *text = NULL;
+        int r;
+
+        r = mail_write(&ev, outreach_team_language(&d->config->outreach, team, d->config->language), &cl->subject,
+                       &text);
+        if (r == -EINVAL)
+                /* Not an event of a task: refused by send_claimed for want
+                 * of a subject. */
+                return 0;
+        if (r < 0)
+                return r;
+        free(cl->body);
+        cl->body = text;
+        cl->body_len = strlen(text);
+        return 0;
+}
+
 static int queue_push(struct dispatcher *d, PGresult *res, int row) {
         struct claimed *cl = calloc(1, sizeof *cl);
 
         if (!cl)
                 return -ENOMEM;
-        cl->id = strtoll(PQgetvalue(res, row, 0), NULL, 10);
-        cl->attempt = atoi(PQgetvalue(res, row, 6));
+        cl->id = strtoll(PQgetvalue(res, row, CLAIM_ID), NULL, 10);
+        cl->attempt = atoi(PQgetvalue(res, row, CLAIM_ATTEMPTS));
         cl->claimed_at = now_usec(d);
-        cl->body_len = (size_t) PQgetlength(res, row, 4);
-        if (!(cl->event_id = strdup(PQgetvalue(res, row, 1))) || !(cl->channel = strdup(PQgetvalue(res, row, 2))) ||
-            strdup_or_null(PQgetisnull(res, row, 3) ? NULL : PQgetvalue(res, row, 3), &cl->recipient) < 0 ||
-            strdup_or_null(PQgetisnull(res, row, 5) ? NULL : PQgetvalue(res, row, 5), &cl->subject) < 0 ||
-            !(cl->body = malloc(cl->body_len + 1))) {
+        if (!(cl->event_id = strdup(PQgetvalue(res, row, CLAIM_EVENT_ID))) ||
+            !(cl->channel = strdup(PQgetvalue(res, row, CLAIM_CHANNEL))) ||
+            strdup_or_null(claim_value(res, row, CLAIM_RECIPIENT), &cl->recipient) < 0) {
                 claimed_free(cl);
                 return -ENOMEM;
         }
-        memcpy(cl->body, PQgetvalue(res, row, 4), cl->body_len + 1);
+        cl->body_len = (size_t) PQgetlength(res, row, CLAIM_BODY);
+        if (!(cl->body = malloc(cl->body_len + 1)) || (cl->recipient && claimed_mail(d, res, row, cl) < 0)) {
+                claimed_free(cl);
+                return -ENOMEM;
+        }
+        if (!cl->recipient || !cl->subject)
+                memcpy(cl->body, PQgetvalue(res, row, CLAIM_BODY), cl->body_len + 1);
         if (d->queue_tail)
                 d->queue_tail->next = cl;
         else
@@ -525,7 +587,8 @@ static void cycle(struct dispatcher *d) {
                 /* The document's arrays become the function's jsonb, text[]
                  * and bigint[] here. */
                 k = pgconn_query(d->pg,
-                                 "SELECT id, event_id, channel, recipient, body, subject, attempts "
+                                 "SELECT id, event_id, channel, recipient, body, attempts, kind, task_id, team, class, "
+                                 "score, due, deadline, children, assignee, rules "
                                  "FROM bokvar.outbox_claim($1, $2::integer, $3::integer, $4::jsonb -> 'done', "
                                  "ARRAY(SELECT jsonb_array_elements_text($4::jsonb -> 'channels')), "
                                  "ARRAY(SELECT jsonb_array_elements_text($4::jsonb -> 'release')::bigint))",
@@ -602,6 +665,10 @@ static void on_claimed(struct pgconn *c _unused_, PGresult *res, void *userdata)
 static void start_queued(struct dispatcher *d) {
         usec_t lease = lease_seconds(d->config) * USEC_PER_SEC, margin = longest_timeout(d->config) + 5 * USEC_PER_SEC;
 
+        /* Every channel's connections stay open for the next sends, as many
+         * as may be in flight to it (the configuration may have changed). */
+        curl_glue_keep_connections(d->glue, d->config->outreach.concurrency *
+                                                    MAX(d->config->outreach.n_channels, (size_t) 1));
         while (d->queue && (d->stopped || d->n_inflight < d->config->outreach.concurrency)) {
                 struct claimed *cl = queue_pop(d);
 

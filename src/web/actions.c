@@ -13,8 +13,10 @@
 #include "bokvar/basic/l10n.h"
 #include "bokvar/basic/util.h"
 #include "bokvar/basic/vocabulary.h"
+#include "bokvar/web/actions.h"
+#include "bokvar/web/household.h"
 #include "bokvar/web/page.h"
-#include "bokvar/web/pages.h"
+#include "bokvar/web/teams.h"
 #include "bokvar/web/web.h"
 
 #define NOTE_MAX 2000
@@ -189,6 +191,11 @@ static long long form_household(const struct web_request *wr, const struct form 
 }
 
 static void refused(struct web_request *wr, long long household) {
+        /* From the coordinators' hand-over page: that page again. */
+        if (streq(wr->action, "hand-over") && streq_ptr(form_get(wr->sent, "from", NULL), "hand-over")) {
+                hand_over_page(wr);
+                return;
+        }
         if (household <= 0) {
                 web_error(wr, 400, _("The form could not be read. Go back, reload the page and try again."));
                 return;

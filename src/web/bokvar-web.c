@@ -16,6 +16,7 @@
 #include "bokvar/basic/util.h"
 #include "bokvar/db/db.h"
 #include "bokvar/db/migrate.h"
+#include "bokvar/web/router.h"
 #include "bokvar/web/server.h"
 #include "bokvar/web/web.h"
 
@@ -195,7 +196,7 @@ static int run(const char *config_path, const char *listen, int level) {
                         .idle_userdata = &m,
                 };
 
-                r = web_server_new(m.event, &o, fds, n_fds, web_handle, m.web, &m.server);
+                r = web_server_new(m.event, &o, fds, n_fds, router_handle, m.web, &m.server);
                 if (r < 0)
                         goto finish;
                 /* The server owns the sockets now. */

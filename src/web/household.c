@@ -12,8 +12,8 @@
 #include "bokvar/basic/labels.h"
 #include "bokvar/basic/util.h"
 #include "bokvar/basic/vocabulary.h"
+#include "bokvar/web/household.h"
 #include "bokvar/web/page.h"
-#include "bokvar/web/pages.h"
 #include "bokvar/web/web.h"
 
 /* The page's statements after the actor's, in this order. */
@@ -72,30 +72,6 @@ static const char *done_message(const char *done) {
         return NULL;
 }
 
-static const char *event_label(const char *kind) {
-        static const struct {
-                const char *kind;
-                const char *label;
-        } table[] = {
-                { "created", N_("Task opened") },
-                { "escalated", N_("Escalated") },
-                { "risk_lowered", N_("Risk lowered") },
-                { "overdue", N_("Overdue") },
-                { "acknowledged", N_("Acknowledged") },
-                { "contacted", N_("Contact attempt") },
-                { "closed", N_("Closed") },
-                { "follow_up", N_("Follow-up date set") },
-                { "reassigned", N_("Reassigned") },
-                { "handed_over", N_("Handed over to another team") },
-                { "children_corrected", N_("Number of children corrected") },
-        };
-
-        for (size_t i = 0; kind && i < ELEMENTSOF(table); i++)
-                if (streq(kind, table[i].kind))
-                        return _(table[i].label);
-        return kind;
-}
-
 static void cell_or_unknown(struct html *h, const char *v) {
         if (v)
                 html_printf(h, "<td>%s</td>", v);
@@ -108,6 +84,26 @@ static void fact(struct html *h, const char *term, const char *v) {
                 html_printf(h, "<dt>%s</dt><dd>%s</dd>\n", term, v);
         else
                 html_printf(h, "<dt>%s</dt><dd><span class=\"unknown\">%s</span></dd>\n", term, _("unknown"));
+}
+
+static void fact_date(struct html *h, const char *term, const char *date) {
+        if (!date) {
+                fact(h, term, NULL);
+                return;
+        }
+        html_printf(h, "<dt>%s</dt><dd>", term);
+        page_date(h, date);
+        html_markup(h, "</dd>\n");
+}
+
+static void cell_date(struct html *h, const char *date) {
+        if (!date) {
+                cell_or_unknown(h, NULL);
+                return;
+        }
+        html_markup(h, "<td>");
+        page_date(h, date);
+        html_markup(h, "</td>");
 }
 
 static void render_people(struct html *h, const PGresult *open, const PGresult *persons) {
@@ -126,7 +122,7 @@ static void render_people(struct html *h, const PGresult *open, const PGresult *
                         page_identity(h, web_value(persons, i, "person_id"));
                         html_markup(h, "</td>");
                         cell_or_unknown(h, web_value(persons, i, "name"));
-                        cell_or_unknown(h, web_value(persons, i, "last_seen"));
+                        cell_date(h, web_value(persons, i, "last_seen"));
                         html_markup(h, "</tr>\n");
                 }
                 html_markup(h, "</tbody>\n</table>\n");
@@ -139,13 +135,15 @@ static void render_people(struct html *h, const PGresult *open, const PGresult *
         fact(h, _("Landlord"), web_value(open, 0, "landlord"));
         if (children) {
                 html_printf(h, "<dt>%s</dt><dd>", _("Children"));
-                html_sentence(h, _("%1$s (as of %2$s)"), children, web_value(open, 0, "children_at"));
+                char at[L10N_TEXT_MAX];
+
+                html_sentence(h, _("%1$s (as of %2$s)"), children, page_date_text(web_value(open, 0, "children_at"), at));
                 html_markup(h, "</dd>\n");
         }
         else
                 fact(h, _("Children"), NULL);
-        fact(h, _("First signal"), web_value(open, 0, "first_signal_at"));
-        fact(h, _("Latest signal"), web_value(open, 0, "last_signal_at"));
+        fact_date(h, _("First signal"), web_value(open, 0, "first_signal_at"));
+        fact_date(h, _("Latest signal"), web_value(open, 0, "last_signal_at"));
         html_markup(h, "</dl>\n</section>\n");
 }
 
@@ -167,10 +165,12 @@ static void render_score(struct html *h, const PGresult *score, const PGresult *
                 html_markup(h, "</section>\n");
                 return;
         }
+        char as_of[L10N_TEXT_MAX];
+
         html_markup(h, "<p>");
         html_sentence(h, _("The score is %1$s, which makes the class %2$s. Scored on %3$s under ruleset version %4$s."),
                       web_value(score, 0, "score"), label_risk_class(web_value(score, 0, "class")),
-                      web_value(score, 0, "as_of"), web_value(score, 0, "ruleset_version"));
+                      page_date_text(web_value(score, 0, "as_of"), as_of), web_value(score, 0, "ruleset_version"));
         html_markup(h, "</p>\n");
         if (!web_value(score, 0, "rule"))
                 html_printf(h, "<p>%s</p>\n", _("No rule gave points."));
@@ -194,9 +194,9 @@ static void render_score(struct html *h, const PGresult *score, const PGresult *
                                 int k = find_signal(signals, p, n);
 
                                 if (k >= 0) {
-                                        html_printf(h, "%s%s %s", first ? "" : ", ",
-                                                    label_signal_kind(web_value(signals, k, "kind")),
-                                                    web_value(signals, k, "occurred_at"));
+                                        html_printf(h, "%s%s ", first ? "" : ", ",
+                                                    label_signal_kind(web_value(signals, k, "kind")));
+                                        page_date(h, web_value(signals, k, "occurred_at"));
                                         first = false;
                                 }
                                 p += n + (p[n] == ',');
@@ -242,14 +242,20 @@ static void render_signals(struct html *h, const PGresult *signals) {
                 const char *deadline = web_value(signals, i, "deadline"), *amount = web_value(signals, i, "amount");
                 const char *children = web_value(signals, i, "children");
 
-                html_printf(h, "<tr><td>%s</td><td>%s</td>", web_value(signals, i, "occurred_at"),
-                            label_signal_kind(web_value(signals, i, "kind")));
+                html_markup(h, "<tr><td>");
+                page_date(h, web_value(signals, i, "occurred_at"));
+                html_printf(h, "</td><td>%s</td>", label_signal_kind(web_value(signals, i, "kind")));
                 if (by)
                         html_printf(h, "<td>%s (%s)</td>", label_feed_source(source), by);
                 else
                         html_printf(h, "<td>%s (%s)</td>", label_feed_source(source), web_value(signals, i, "feed"));
                 cell_or_unknown(h, web_value(signals, i, "name"));
-                html_printf(h, "<td>%s</td><td class=\"num\">", deadline ? deadline : "–");
+                html_markup(h, "<td>");
+                if (deadline)
+                        page_date(h, deadline);
+                else
+                        html_markup(h, "–");
+                html_markup(h, "</td><td class=\"num\">");
                 if (amount)
                         page_amount(h, amount);
                 else
@@ -271,8 +277,11 @@ static void event_detail(struct html *h, const PGresult *ev, int i) {
                             web_value_bool(ev, i, "reached") ? _("reached them") : _("did not reach them"));
         else if (streq_ptr(kind, "closed"))
                 html_printf(h, "%s", label_task_outcome(web_value(ev, i, "outcome")));
-        else if (streq_ptr(kind, "follow_up"))
-                html_sentence(h, _("follow up on %s"), web_value(ev, i, "follow_up"));
+        else if (streq_ptr(kind, "follow_up")) {
+                char date[L10N_TEXT_MAX];
+
+                html_sentence(h, _("follow up on %s"), page_date_text(web_value(ev, i, "follow_up"), date));
+        }
         else if (streq_ptr(kind, "escalated") || streq_ptr(kind, "risk_lowered") || streq_ptr(kind, "created"))
                 html_printf(h, "%s", label_risk_class(web_value(ev, i, "class")));
         else if (from || to)
@@ -297,15 +306,17 @@ static void render_tasks(struct html *h, const PGresult *tasks, const PGresult *
                 html_printf(h, "<dt>%s</dt><dd>%s</dd>\n", _("Class"), label_risk_class(web_value(tasks, i, "class")));
                 html_printf(h, "<dt>%s</dt><dd>%s</dd>\n<dt>%s</dt><dd>%s</dd>\n", _("Team"),
                             web_value(tasks, i, "team"), _("Caseworker"), assignee ? assignee : _("nobody yet"));
-                fact(h, _("Legal deadline"), web_value(tasks, i, "deadline"));
+                fact_date(h, _("Legal deadline"), web_value(tasks, i, "deadline"));
                 if (web_value_bool(tasks, i, "overdue")) {
+                        char due[L10N_TEXT_MAX];
+
                         html_printf(h, "<dt>%s</dt><dd class=\"overdue\">", _("Due"));
-                        html_sentence(h, _("%s (overdue)"), web_value(tasks, i, "due"));
+                        html_sentence(h, _("%s (overdue)"), page_date_text(web_value(tasks, i, "due"), due));
                         html_markup(h, "</dd>\n");
                 } else
-                        html_printf(h, "<dt>%s</dt><dd>%s</dd>\n", _("Due"), web_value(tasks, i, "due"));
+                        fact_date(h, _("Due"), web_value(tasks, i, "due"));
                 if (follow_up)
-                        html_printf(h, "<dt>%s</dt><dd>%s</dd>\n", _("Follow up on"), follow_up);
+                        fact_date(h, _("Follow up on"), follow_up);
                 if (!open) {
                         html_printf(h, "<dt>%s</dt><dd>%s</dd>\n", _("Outcome"),
                                     label_task_outcome(web_value(tasks, i, "outcome")));
@@ -327,7 +338,7 @@ static void render_tasks(struct html *h, const PGresult *tasks, const PGresult *
                         }
                         html_markup(h, "<tr><td>");
                         page_time(h, web_value(events, k, "at"));
-                        html_printf(h, "</td><td>%s</td><td>%s</td><td>", event_label(web_value(events, k, "kind")),
+                        html_printf(h, "</td><td>%s</td><td>%s</td><td>", label_task_event(web_value(events, k, "kind")),
                                     web_value(events, k, "by") ? web_value(events, k, "by") : "bokvar");
                         event_detail(h, events, k);
                         html_markup(h, "</td></tr>\n");
@@ -512,7 +523,7 @@ static void on_household(struct web_request *wr, PGresult *const *r, size_t n) {
         }
 
         html_init(&h);
-        page_begin(&h, title, wr->login, PAGE_NAV_NONE);
+        page_begin(&h, title, wr->login, wr->function, PAGE_NAV_NONE);
         html_printf(&h, "<h1>%s</h1>\n", title);
         done = done_message(request_query(wr->rq, "done"));
         if (done && !wr->failed_form)

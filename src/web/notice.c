@@ -17,8 +17,8 @@
 #include "bokvar/basic/util.h"
 #include "bokvar/basic/vocabulary.h"
 #include "bokvar/ingest/notice.h"
+#include "bokvar/web/notice.h"
 #include "bokvar/web/page.h"
-#include "bokvar/web/pages.h"
 #include "bokvar/web/web.h"
 
 static const char SQL_REGISTER[] =
@@ -87,7 +87,7 @@ static void render_form(struct web_request *wr, unsigned status) {
                 kind_labels[i] = label_signal_kind(signal_kind_names[i]);
 
         html_init(&h);
-        page_begin(&h, _("Register a notice"), wr->login, PAGE_NAV_NOTICE);
+        page_begin(&h, _("Register a notice"), wr->login, wr->function, PAGE_NAV_NOTICE);
         html_printf(&h, "<h1>%s</h1>\n", _("Register a notice"));
         if (streq_ptr(done, "elsewhere") && signal && strspn(signal, "0123456789") == strlen(signal) &&
             !wr->failed_form)
@@ -133,8 +133,25 @@ static void render_form(struct web_request *wr, unsigned status) {
         web_respond(wr, status, &h);
 }
 
-void notice_page(struct web_request *wr) {
+static void on_notice_page(struct web_request *wr, PGresult *const *r _unused_, size_t n _unused_) {
+        /* Who registers notices is the database's to say (signal_register);
+         * the form is not offered to whom it would refuse. */
+        if (!streq_ptr(wr->function, "caseworker") && !streq_ptr(wr->function, "coordinator")) {
+                web_error(wr, 403, _("Notices are registered by caseworkers and coordinators."));
+                return;
+        }
         render_form(wr, 200);
+}
+
+void notice_page(struct web_request *wr) {
+        _cleanup_(db_batch_freep) struct db_batch *b = NULL;
+
+        /* Only the first statement: who they are (for the menu, and this). */
+        if (web_batch_new(wr, &b) < 0) {
+                web_fail(wr, NULL);
+                return;
+        }
+        web_submit(wr, TAKE_PTR(b), on_notice_page);
 }
 
 static bool in_teams(const struct web_request *wr, const char *team) {

@@ -1,10 +1,31 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* The page frame and the error pages. */
+#include <stdio.h>
+#include <string.h>
+
+#include "bokvar/basic/l10n-format.h"
 #include "bokvar/basic/l10n.h"
 #include "bokvar/basic/util.h"
 #include "bokvar/web/page.h"
 
-void page_begin(struct html *h, const char *title, const char *login, enum page_nav nav) {
+/* The pages each function of person has, in the menu's order. */
+static const struct {
+        enum page_nav nav;
+        const char *path;
+        const char *label;
+        const char *functions;  /* who sees it: a space-separated list */
+} menu[] = {
+        { PAGE_NAV_WORKLIST, "/", N_("Worklist"), " caseworker coordinator " },
+        { PAGE_NAV_TEAMS, "/teams", N_("Teams"), " coordinator " },
+        { PAGE_NAV_ACCESS_LOG, "/access-log", N_("Access log"), " auditor " },
+        { PAGE_NAV_REPORT, "/report", N_("Yearly report"), " coordinator auditor " },
+        { PAGE_NAV_FEEDS, "/feeds", N_("Feeds and deliveries"), " coordinator operator " },
+        { PAGE_NAV_NOTICE, "/notice", N_("Register a notice"), " caseworker coordinator " },
+};
+
+void page_begin(struct html *h, const char *title, const char *login, const char *function, enum page_nav nav) {
+        const char *lang = catalog_lang(l10n_current());
+
         html_printf(h,
                     "<!DOCTYPE html>\n<html lang=\"%s\">\n<head>\n<meta charset=\"utf-8\">\n"
                     "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
@@ -12,18 +33,34 @@ void page_begin(struct html *h, const char *title, const char *login, enum page_
                     "<link rel=\"stylesheet\" href=\"/bokvar.css\">\n</head>\n<body>\n"
                     "<a class=\"skip\" href=\"#main\">%s</a>\n"
                     "<header class=\"site\">\n<a class=\"brand\" href=\"/\">bokvar</a>\n",
-                    catalog_lang(l10n_current()), title, _("Skip to the content"));
+                    lang, title, _("Skip to the content"));
         if (login) {
-                html_printf(h, "<nav aria-label=\"%s\">\n<ul>\n", _("Main menu"));
-                html_markup(h, "<li><a href=\"/\"");
-                if (nav == PAGE_NAV_WORKLIST)
+                bool any = false;
+
+                for (size_t i = 0; function && i < ELEMENTSOF(menu); i++) {
+                        char who[64];
+
+                        (void) snprintf(who, sizeof who, " %s ", function);
+                        if (!strstr(menu[i].functions, who))
+                                continue;
+                        if (!any)
+                                html_printf(h, "<nav aria-label=\"%s\">\n<ul>\n", _("Main menu"));
+                        any = true;
+                        html_printf(h, "<li><a href=\"%s\"", menu[i].path);
+                        if (nav == menu[i].nav)
+                                html_markup(h, " aria-current=\"page\"");
+                        html_printf(h, ">%s</a></li>\n", _(menu[i].label));
+                }
+                if (any)
+                        html_markup(h, "</ul>\n</nav>\n");
+                html_printf(h, "<p class=\"who\">%s <strong>%s</strong>", _("Signed in as"), login);
+                /* The language, named in itself too: findable by whoever
+                 * cannot read the one shown. */
+                html_markup(h, " · <a href=\"/settings\"");
+                if (nav == PAGE_NAV_SETTINGS)
                         html_markup(h, " aria-current=\"page\"");
-                html_printf(h, ">%s</a></li>\n<li><a href=\"/notice\"", _("Worklist"));
-                if (nav == PAGE_NAV_NOTICE)
-                        html_markup(h, " aria-current=\"page\"");
-                html_printf(h, ">%s</a></li>\n", _("Register a notice"));
-                html_markup(h, "</ul>\n</nav>\n");
-                html_printf(h, "<p class=\"who\">%s <strong>%s</strong></p>\n", _("Signed in as"), login);
+                html_printf(h, ">%s (<span lang=\"%s\">%s</span>)</a></p>\n", _("Language"), lang,
+                            l10n_language_name(lang) ? l10n_language_name(lang) : lang);
         }
         html_markup(h, "</header>\n<main id=\"main\" tabindex=\"-1\">\n");
 }
@@ -40,19 +77,20 @@ const char *page_status_title(unsigned status) {
         case 403: return _("You do not have access");
         case 404: return _("Page not found");
         case 405: return _("That is not allowed here");
+        case 409: return _("That cannot be done now");
         case 413: return _("Too much was sent");
         case 503: return _("The service is busy or cannot reach its database");
         default: return _("Something went wrong");
         }
 }
 
-void page_error(struct html *h, unsigned status, const char *login, const char *message) {
+void page_error(struct html *h, unsigned status, const char *login, const char *function, const char *message) {
         const char *title = page_status_title(status);
 
-        page_begin(h, title, login, PAGE_NAV_NONE);
+        page_begin(h, title, login, function, PAGE_NAV_NONE);
         html_printf(h, "<h1>%s</h1>\n<p>%s</p>\n", title, message);
         if (login)
-                html_printf(h, "<p><a href=\"/\">%s</a></p>\n", _("Back to the worklist"));
+                html_printf(h, "<p><a href=\"/\">%s</a></p>\n", _("Back to the start page"));
         page_end(h);
 }
 
@@ -194,34 +232,48 @@ void page_radios(struct html *h, const struct page_form *pf, const char *field, 
 }
 
 void page_amount(struct html *h, const char *numeric) {
-        const char *dot = strchr(numeric, '.');
-        size_t whole = dot ? (size_t) (dot - numeric) : strlen(numeric);
-        char out[64];
-        size_t o = 0;
+        char out[L10N_TEXT_MAX];
 
-        if (whole > 24 || strspn(numeric, "0123456789") != whole) {
-                html_text(h, numeric);
+        if (!numeric)
+                return;
+        html_text(h, l10n_amount(numeric, out) >= 0 ? out : numeric);
+}
+
+void page_int(struct html *h, long long v) {
+        char out[L10N_TEXT_MAX];
+
+        if (l10n_int(v, out) >= 0)
+                html_text(h, out);
+}
+
+void page_date(struct html *h, const char *date) {
+        char out[L10N_TEXT_MAX];
+
+        if (!date)
+                return;
+        if (l10n_date(date, out) < 0) {
+                html_text(h, date);
                 return;
         }
-        for (size_t i = 0; i < whole; i++) {
-                /* Thousands apart by a no-break space, as Swedish writes them. */
-                if (i > 0 && (whole - i) % 3 == 0) {
-                        memcpy(out + o, "\xc2\xa0", 2);
-                        o += 2;
-                }
-                out[o++] = numeric[i];
-        }
-        if (dot && strcmp(dot, ".00") != 0) {
-                out[o++] = ',';
-                for (const char *p = dot + 1; *p && o < sizeof out - 8; p++)
-                        out[o++] = *p;
-        }
-        out[o] = 0;
-        html_printf(h, "%s\xc2\xa0kr", out);
+        html_printf(h, "<time datetime=\"%s\">%s</time>", date, out);
+}
+
+const char *page_date_text(const char *date, char buf[static L10N_TEXT_MAX]) {
+        return date && l10n_date(date, buf) >= 0 ? buf : date;
 }
 
 void page_time(struct html *h, const char *timestamp) {
-        html_text_n(h, timestamp, MIN(strlen(timestamp), (size_t) 16));
+        char out[L10N_TEXT_MAX], machine[17];
+
+        if (!timestamp)
+                return;
+        if (l10n_timestamp(timestamp, out) < 0) {
+                html_text(h, timestamp);
+                return;
+        }
+        /* 2026-12-02T14:05: a valid local date and time string. */
+        (void) snprintf(machine, sizeof machine, "%.10sT%.5s", timestamp, timestamp + 11);
+        html_printf(h, "<time datetime=\"%s\">%s</time>", machine, out);
 }
 
 void page_identity(struct html *h, const char *id) {

@@ -7,6 +7,7 @@
  * its inter-thread channel (MHD_ALLOW_SUSPEND_RESUME), so the answer goes
  * out on the next turn of the loop. */
 #include <arpa/inet.h>
+#include <assert.h>
 #include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -369,8 +370,26 @@ static void request_answer(struct request *rq, unsigned status, struct MHD_Respo
         }
 }
 
+/* A response of data (taken: freed with the response, or here when
+ * there is none), with the security headers and its type; NULL when data
+ * is NULL or no response could be made (request_answer() then closes the
+ * connection). */
+static struct MHD_Response *response_owned(char *data, size_t len, const char *content_type) {
+        struct MHD_Response *resp;
+
+        if (!data)
+                return NULL;
+        resp = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
+        if (!resp) {
+                free(data);
+                return NULL;
+        }
+        add_security_headers(resp, NULL);
+        (void) MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+        return resp;
+}
+
 void request_respond_html(struct request *rq, unsigned status, struct html *body) {
-        struct MHD_Response *resp = NULL;
         char *data = NULL;
         size_t len = 0;
 
@@ -380,16 +399,7 @@ void request_respond_html(struct request *rq, unsigned status, struct html *body
                 data = strdup("<!DOCTYPE html><title>500</title><p>500");
                 len = data ? strlen(data) : 0;
         }
-        if (data) {
-                resp = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
-                if (!resp)
-                        free(data);
-        }
-        if (resp) {
-                add_security_headers(resp, NULL);
-                (void) MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/html; charset=utf-8");
-        }
-        request_answer(rq, status, resp);
+        request_answer(rq, status, response_owned(data, len, "text/html; charset=utf-8"));
 }
 
 void request_respond_static(struct request *rq, const char *content_type, const void *data, size_t size,
@@ -399,6 +409,22 @@ void request_respond_static(struct request *rq, const char *content_type, const 
         if (resp) {
                 add_security_headers(resp, cache_control);
                 (void) MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+        }
+        request_answer(rq, MHD_HTTP_OK, resp);
+}
+
+void request_respond_download(struct request *rq, const char *content_type, const char *filename, struct buf *body) {
+        struct MHD_Response *resp = NULL;
+        size_t len = body->len;
+        char *data = buf_steal(body), disposition[128];
+
+        assert(strspn(filename, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.") == strlen(filename));
+        if (!data)
+                data = strdup("");
+        resp = response_owned(data, len, content_type);
+        if (resp) {
+                (void) snprintf(disposition, sizeof disposition, "attachment; filename=\"%s\"", filename);
+                (void) MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_DISPOSITION, disposition);
         }
         request_answer(rq, MHD_HTTP_OK, resp);
 }

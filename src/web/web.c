@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* What every request goes through before its page: the stylesheet, who
- * signed on, the session and the CSRF token, the route; and the database
- * batch every page starts with the person it acts for. */
+/* What the pages share: a request's answer (a page, a download, a
+ * redirect, an error), the database batch every page starts with the
+ * person it acts for, and reading its results. The router (router.c)
+ * makes the web_request the pages are given. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,12 +11,7 @@
 #include "bokvar/basic/log.h"
 #include "bokvar/basic/util.h"
 #include "bokvar/web/page.h"
-#include "bokvar/web/pages.h"
 #include "bokvar/web/web.h"
-
-/* The stylesheet, compiled in (src/embed.py). */
-extern const unsigned char web_css[];
-extern const size_t web_css_size;
 
 int web_new(sd_event *event, struct config *config, struct web **ret) {
         _cleanup_(web_freep) struct web *w = calloc(1, sizeof *w);
@@ -34,10 +30,12 @@ int web_new(sd_event *event, struct config *config, struct web **ret) {
         r = db_pool_new(event, config, config->web.connections, &w->pool);
         if (r < 0)
                 return r;
-        /* Swedish, the language of the municipalities bokvar serves first. */
-        w->catalog = l10n_find("sv");
+        /* The installation's language: what people read unless they or
+         * their browser ask for another (config_load checked it is built in). */
+        w->catalog = l10n_find(config->language);
         if (!w->catalog)
-                return log_error_errno(ENOENT, "The Swedish catalogue is not built into bokvar-web.");
+                return log_error_errno(ENOENT, "The catalogue of language %s is not built into bokvar-web.",
+                                       config->language);
         *ret = TAKE_PTR(w);
         return 0;
 }
@@ -65,6 +63,11 @@ void web_respond(struct web_request *wr, unsigned status, struct html *h) {
         web_request_free(wr);
 }
 
+void web_download(struct web_request *wr, const char *content_type, const char *filename, struct buf *body) {
+        request_respond_download(wr->rq, content_type, filename, body);
+        web_request_free(wr);
+}
+
 void web_redirect(struct web_request *wr, const char *location) {
         request_redirect(wr->rq, location);
         web_request_free(wr);
@@ -74,17 +77,8 @@ void web_error(struct web_request *wr, unsigned status, const char *message) {
         struct html h;
 
         html_init(&h);
-        page_error(&h, status, wr->login, message);
+        page_error(&h, status, wr->login, wr->function, message);
         web_respond(wr, status, &h);
-}
-
-/* An error page for a request that never became a web_request. */
-static void plain_error(struct request *rq, unsigned status, const char *message) {
-        struct html h;
-
-        html_init(&h);
-        page_error(&h, status, NULL, message);
-        request_respond_html(rq, status, &h);
 }
 
 /* ---- database results ---- */
@@ -94,6 +88,23 @@ bool web_login_valid(const char *s) {
 
         return n > 0 && n <= 63 &&
                strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._@-") == n;
+}
+
+const PGresult *web_first_failure(PGresult *const *results, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                if (!web_result_ok(results[i]))
+                        return results[i];
+        return NULL;
+}
+
+void web_fail_page(struct web_request *wr, const PGresult *res, const char *forbidden) {
+        const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+
+        if (streq_ptr(state, "42501")) {
+                web_error(wr, 403, forbidden);
+                return;
+        }
+        web_fail(wr, res);
 }
 
 void web_fail(struct web_request *wr, const PGresult *res) {
@@ -149,8 +160,9 @@ bool web_value_bool(const PGresult *res, int row, const char *column) {
 
 /* ---- the batch every page starts with ---- */
 
-/* Whom bokvar-web acts for in this transaction, and what they are. */
-static const char SQL_ACTOR[] = "SELECT function, teams FROM bokvar.web_actor($1)";
+/* Whom bokvar-web acts for in this transaction, what they are, and the
+ * language they chose. */
+static const char SQL_ACTOR[] = "SELECT function, teams, language FROM bokvar.web_person($1)";
 
 int web_batch_new(struct web_request *wr, struct db_batch **ret) {
         _cleanup_(db_batch_freep) struct db_batch *b = NULL;
@@ -199,7 +211,7 @@ static void on_batch(PGresult *const *results, size_t n, void *userdata) {
         const char *state;
 
         free(pc);
-        l10n_use(wr->web->catalog);
+        l10n_use(wr->catalog);
         if (!results) {
                 web_error(wr, 503, _("The database cannot be reached just now. Try again in a minute."));
                 return;
@@ -225,6 +237,12 @@ static void on_batch(PGresult *const *results, size_t n, void *userdata) {
                 web_error(wr, 500, _("Something went wrong on our side; it has been logged. Try again later."));
                 return;
         }
+        /* Their own choice, if bokvar-web still has that language. */
+        if (l10n_find(web_value(actor, 0, "language"))) {
+                wr->catalog = l10n_find(web_value(actor, 0, "language"));
+                wr->language_chosen = true;
+                l10n_use(wr->catalog);
+        }
         done(wr, results + 1, n - 1);
 }
 
@@ -244,145 +262,4 @@ void web_submit(struct web_request *wr, struct db_batch *b, web_page_fn done) {
                 free(pc);
                 web_error(wr, 503, _("bokvar is busy just now. Try again in a minute."));
         }
-}
-
-/* ---- routes ---- */
-
-/* "/household/12" with prefix "/household/": 12 and what follows it. */
-static bool path_id(const char *path, const char *prefix, long long *ret_id, const char **ret_rest) {
-        const char *p = startswith(path, prefix);
-        size_t n;
-        char *end;
-
-        if (!p)
-                return false;
-        n = strspn(p, "0123456789");
-        if (n == 0 || n > 18 || p[0] == '0')
-                return false;
-        *ret_id = strtoll(p, &end, 10);
-        *ret_rest = end;
-        return true;
-}
-
-/* POSTs come from our own pages, with the token of the session they were
- * shown in and of the person signed on now. */
-static bool post_allowed(struct web_request *wr, bool had_session) {
-        const char *site = request_header(wr->rq, "Sec-Fetch-Site");
-        const struct form *f;
-        const char *token;
-
-        if (site && !streq(site, "same-origin") && !streq(site, "none"))
-                return false;
-        if (!had_session || request_form(wr->rq, &f) < 0)
-                return false;
-        token = form_get(f, "csrf", NULL);
-        return csrf_check(&wr->web->key, wr->session, wr->login, token);
-}
-
-static void route(struct web_request *wr, bool had_session) {
-        const char *path = request_path(wr->rq), *rest = NULL;
-        enum http_method m = request_method(wr->rq);
-        const struct form *f;
-
-        if (m == HTTP_POST) {
-                if (request_form(wr->rq, &f) < 0) {
-                        web_error(wr, 400, _("The form could not be read. Go back, reload the page and try again."));
-                        return;
-                }
-                if (!post_allowed(wr, had_session)) {
-                        log_full_errno(LOG_NOTICE, 0, LOG_FIELDS({ "LOGIN", wr->login }),
-                                       "Refused a form to %s: no valid CSRF token.", path);
-                        web_error(wr, 403, _("The form was not sent from this page, or it has expired. Go back, "
-                                             "reload the page and send it again."));
-                        return;
-                }
-        }
-
-        if (streq(path, "/")) {
-                if (m == HTTP_GET) {
-                        worklist_page(wr);
-                        return;
-                }
-        } else if (streq(path, "/notice")) {
-                if (m == HTTP_GET) {
-                        notice_page(wr);
-                        return;
-                }
-                if (m == HTTP_POST) {
-                        notice_register(wr);
-                        return;
-                }
-        } else if (path_id(path, "/household/", &wr->id, &rest)) {
-                if (m == HTTP_GET && streq(rest, "")) {
-                        household_page(wr);
-                        return;
-                }
-                if (m == HTTP_POST && streq(rest, "/children")) {
-                        wr->action = "children";
-                        action_post(wr);
-                        return;
-                }
-        } else if (path_id(path, "/task/", &wr->id, &rest)) {
-                if (m == HTTP_GET && streq(rest, "")) {
-                        task_page(wr);
-                        return;
-                }
-                if (m == HTTP_POST && rest[0] == '/' && action_known(rest + 1)) {
-                        wr->action = rest + 1;
-                        action_post(wr);
-                        return;
-                }
-        } else {
-                web_error(wr, 404, _("There is no such page. Use the menu to find your way."));
-                return;
-        }
-        web_error(wr, m == HTTP_POST || m == HTTP_GET ? 404 : 405,
-                  _("There is no such page. Use the menu to find your way."));
-}
-
-void web_handle(struct request *rq, void *userdata) {
-        struct web *w = userdata;
-        _cleanup_free_ char *cookie = NULL;
-        struct web_request *wr;
-        enum request_identity problem;
-        const char *login, *session;
-        bool had_session;
-
-        l10n_use(w->catalog);
-        if (streq(request_path(rq), "/bokvar.css") && request_method(rq) == HTTP_GET) {
-                request_respond_static(rq, "text/css; charset=utf-8", web_css, web_css_size,
-                                       "public, max-age=3600");
-                return;
-        }
-
-        login = request_login(rq, &problem);
-        if (problem == REQUEST_NO_IDENTITY) {
-                plain_error(rq, 401, _("Nobody is signed in. Open bokvar through your municipality's sign-in."));
-                return;
-        }
-        if (problem == REQUEST_BAD_IDENTITY) {
-                log_notice("Refused a request whose identity header is not one login name.");
-                plain_error(rq, 403, _("Your sign-in did not give a login name bokvar can use."));
-                return;
-        }
-
-        wr = calloc(1, sizeof *wr);
-        if (!wr) {
-                plain_error(rq, 500, _("Something went wrong on our side; it has been logged. Try again later."));
-                return;
-        }
-        wr->web = w;
-        wr->rq = rq;
-        wr->login = login;
-        session = request_cookie(rq, SESSION_COOKIE);
-        had_session = session_valid(session);
-        if (had_session)
-                memcpy(wr->session, session, CSRF_TOKEN_SIZE);
-        else if (session_new(wr->session) < 0 || session_cookie(wr->session, &cookie) < 0 ||
-                 request_set_cookie(rq, cookie) < 0) {
-                web_error(wr, 500, _("Something went wrong on our side; it has been logged. Try again later."));
-                return;
-        }
-        csrf_token(&w->key, wr->session, wr->login, wr->csrf);
-        route(wr, had_session);
 }

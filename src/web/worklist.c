@@ -11,8 +11,8 @@
 #include "bokvar/basic/util.h"
 #include "bokvar/basic/vocabulary.h"
 #include "bokvar/web/page.h"
-#include "bokvar/web/pages.h"
 #include "bokvar/web/web.h"
+#include "bokvar/web/worklist.h"
 
 #define PAGE_SIZE 50
 #define MAX_PAGE 2000
@@ -91,7 +91,7 @@ static void render_filters(struct html *h, struct web_request *wr, const PGresul
         html_printf(h, "<form class=\"filters\" method=\"get\" action=\"/\" aria-label=\"%s\">\n", _("Filter"));
         html_printf(h, "<div><label for=\"filter-team\">%s</label>\n<select id=\"filter-team\" name=\"team\">\n"
                        "<option value=\"\">%s</option>\n",
-                    _("Team"), _("All my teams"));
+                    _("Team"), streq_ptr(wr->function, "coordinator") ? _("All teams") : _("All my teams"));
         for (int i = 0; i < PQntuples(teams); i++) {
                 const char *name = web_value(teams, i, "name");
 
@@ -149,14 +149,20 @@ static void render_days_left(struct html *h, const char *days) {
 }
 
 static void render_rows(struct html *h, struct web_request *wr, const PGresult *rows, int n) {
+        /* A coordinator moves tasks between teams from here, without
+         * opening (and so logging) the household. */
+        bool coordinator = streq_ptr(wr->function, "coordinator");
+
         html_printf(h,
                     "<table>\n<caption>%s</caption>\n<thead><tr>"
                     "<th scope=\"col\">%s</th><th scope=\"col\">%s</th><th scope=\"col\" class=\"num\">%s</th>"
                     "<th scope=\"col\">%s</th><th scope=\"col\" class=\"num\">%s</th><th scope=\"col\">%s</th>"
-                    "<th scope=\"col\">%s</th><th scope=\"col\">%s</th><th scope=\"col\">%s</th>"
-                    "</tr></thead>\n<tbody>\n",
+                    "<th scope=\"col\">%s</th><th scope=\"col\">%s</th><th scope=\"col\">%s</th>",
                     _("Open tasks, most urgent first"), _("Task"), _("Class"), _("Children"), _("Legal deadline"),
                     _("Days left"), _("Due"), _("Team"), _("Caseworker"), _("Status"));
+        if (coordinator)
+                html_printf(h, "<th scope=\"col\">%s</th>", _("Another team"));
+        html_markup(h, "</tr></thead>\n<tbody>\n");
         for (int i = 0; i < n; i++) {
                 const char *class = web_value(rows, i, "class"), *assignee = web_value(rows, i, "assignee");
                 const char *deadline = web_value(rows, i, "deadline");
@@ -166,18 +172,29 @@ static void render_rows(struct html *h, struct web_request *wr, const PGresult *
                 html_sentence(h, _("Task %s"), web_value(rows, i, "task_id"));
                 html_markup(h, "</a></td>");
                 html_printf(h, "<td><span class=\"badge class-%s\">%s</span></td>", class, label_risk_class(class));
-                html_printf(h, "<td class=\"num\">%lld</td>", web_value_ll(rows, i, "children"));
-                if (deadline)
-                        html_printf(h, "<td>%s</td>", deadline);
+                if (web_value(rows, i, "children"))
+                        html_printf(h, "<td class=\"num\">%lld</td>", web_value_ll(rows, i, "children"));
+                else
+                        html_printf(h, "<td class=\"num\"><span class=\"unknown\">%s</span></td>", _("unknown"));
+                if (deadline) {
+                        html_markup(h, "<td>");
+                        page_date(h, deadline);
+                        html_markup(h, "</td>");
+                }
                 else
                         html_printf(h, "<td><span class=\"unknown\">%s</span></td>", _("none known"));
                 render_days_left(h, web_value(rows, i, "days_left"));
                 if (web_value_bool(rows, i, "overdue")) {
+                        char due[L10N_TEXT_MAX];
+
                         html_markup(h, "<td class=\"overdue\">");
-                        html_sentence(h, _("%s (overdue)"), web_value(rows, i, "due"));
+                        html_sentence(h, _("%s (overdue)"), page_date_text(web_value(rows, i, "due"), due));
                         html_markup(h, "</td>");
-                } else
-                        html_printf(h, "<td>%s</td>", web_value(rows, i, "due"));
+                } else {
+                        html_markup(h, "<td>");
+                        page_date(h, web_value(rows, i, "due"));
+                        html_markup(h, "</td>");
+                }
                 html_printf(h, "<td>%s</td>", web_value(rows, i, "team"));
                 if (!assignee)
                         html_printf(h, "<td><span class=\"unknown\">%s</span></td>", _("nobody yet"));
@@ -193,6 +210,11 @@ static void render_rows(struct html *h, struct web_request *wr, const PGresult *
                         html_printf(h, "<td>%s</td>", _("Acknowledged"));
                 else
                         html_printf(h, "<td>%s</td>", _("New"));
+                if (coordinator) {
+                        html_printf(h, "<td><a href=\"/task/%lld/hand-over\">", web_value_ll(rows, i, "task_id"));
+                        html_sentence(h, _("Hand task %s over"), web_value(rows, i, "task_id"));
+                        html_markup(h, "</a></td>");
+                }
                 html_markup(h, "</tr>\n");
         }
         html_markup(h, "</tbody>\n</table>\n");
@@ -205,6 +227,15 @@ static void on_worklist(struct web_request *wr, PGresult *const *results, size_t
         struct html h;
         int count;
 
+        /* The start page of those who have no worklist. */
+        if (streq_ptr(wr->function, "auditor")) {
+                web_redirect(wr, "/access-log");
+                return;
+        }
+        if (streq_ptr(wr->function, "operator")) {
+                web_redirect(wr, "/feeds");
+                return;
+        }
         if (n != 2 || !web_result_ok(teams) || !web_result_ok(rows)) {
                 web_fail(wr, n == 2 ? (web_result_ok(teams) ? rows : teams) : NULL);
                 return;
@@ -213,7 +244,7 @@ static void on_worklist(struct web_request *wr, PGresult *const *results, size_t
         count = PQntuples(rows);
 
         html_init(&h);
-        page_begin(&h, _("Worklist"), wr->login, PAGE_NAV_WORKLIST);
+        page_begin(&h, _("Worklist"), wr->login, wr->function, PAGE_NAV_WORKLIST);
         html_printf(&h, "<h1>%s</h1>\n", _("Worklist"));
         done = done_message(request_query(wr->rq, "done"));
         if (done)

@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""bokvar-web as a caseworker meets it: headless Chromium under Selenium,
-through a real Apache (Basic authentication standing in for the
-municipality's identity provider) in front of the real bokvar-web on its
-Unix socket, the real database with real actors. Every page is checked
-with axe-core; the worklist and a household are saved as screenshots."""
+"""bokvar-web as caseworkers, coordinators and auditors meet it: headless
+Chromium under Selenium, through a real Apache (Basic authentication
+standing in for the municipality's identity provider) in front of the real
+bokvar-web on its Unix socket, the real database with real actors. Every
+page is checked with axe-core, in every language; the worklist, a
+household and the report page (in Swedish and Norwegian) are saved as
+screenshots. One browser for the whole class."""
 
 import datetime
 import json
@@ -23,6 +25,7 @@ from webstack import Activator, Apache, Browser, proxy_user  # noqa: E402
 import webworld  # noqa: E402
 
 from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support.ui import Select  # noqa: E402
 
 BOKVAR_WEB = os.environ.get('BOKVAR_WEB', '')
 BUILD_ROOT = os.environ.get('BUILD_ROOT', '')
@@ -72,8 +75,8 @@ class Browse(unittest.TestCase):
 
     # -- helpers --
 
-    def sign_on(self, login):
-        self.browser.sign_on(self.apache.auth(login))
+    def sign_on(self, login, language='sv'):
+        self.browser.sign_on(self.apache.auth(login), language)
 
     def open(self, path):
         self.browser.get(self.apache.url + path)
@@ -94,8 +97,8 @@ class Browse(unittest.TestCase):
     def source(self):
         return self.browser.driver.page_source
 
-    def assert_accessible(self, what):
-        """Zero axe-core violations on the page shown now."""
+    def assert_accessible(self, what, lang='sv'):
+        """Zero axe-core violations on the page shown now, in lang."""
         d = self.browser.driver
         d.execute_script(self.axe)
         violations = d.execute_async_script(
@@ -103,7 +106,7 @@ class Browse(unittest.TestCase):
                 'axe.run(document).then(r => done(r.violations.map(v => ({id: v.id, help: v.help, '
                 'nodes: v.nodes.map(n => n.target.join(" "))}))))')
         self.assertEqual(violations, [], f'{what}: axe-core found {json.dumps(violations, indent=1)}')
-        self.assertEqual(d.find_element(By.TAG_NAME, 'html').get_attribute('lang'), 'sv', what)
+        self.assertEqual(d.find_element(By.TAG_NAME, 'html').get_attribute('lang'), lang, what)
 
     def household(self, external_id):
         return webworld.household(self.db, external_id)
@@ -261,6 +264,80 @@ class Browse(unittest.TestCase):
         self.assertNotIn('class=urgent', log)
         self.assertNotIn('Åsa', log)
         self.assertNotRegex(log, r'\d{8}-?\d{4}')
+
+
+    def test_7_coordinator_sees_every_team_and_the_report_with_charts(self):
+        self.sign_on('cora')
+        d = self.open('/teams')
+        teams = [e.text for e in d.find_elements(By.CSS_SELECTOR, 'tbody th[scope="row"] a')]
+        self.assertEqual(teams, ['norr', 'centrum', 'central'])
+        # A team's worklist, as its caseworkers filter it.
+        self.submit('a[href="/?team=centrum"]')
+        self.assertEqual(Select(d.find_element(By.ID, 'filter-team')).first_selected_option.get_attribute('value'),
+                         'centrum')
+        self.assertEqual(len(d.find_elements(By.CSS_SELECTOR, 'tbody tr')),
+                         int(self.db.value("SELECT count(*) FROM bokvar.task WHERE team = 'centrum' AND status = 'open'")))
+        for lang, title in (('sv', 'Årsrapport'), ('nb', 'Årsrapport')):
+            self.sign_on('cora', lang)
+            d = self.open('/report')
+            self.assertIn(f'{title} {TODAY.year}', d.title)
+            charts = d.find_elements(By.CSS_SELECTOR, 'figure.chart svg[role="img"]')
+            self.assertEqual(len(charts), 4)
+            for svg in charts:
+                names = svg.get_attribute('aria-labelledby').split()
+                self.assertTrue(all(d.find_element(By.ID, n).get_attribute('textContent') for n in names))
+                self.assertGreater(svg.size['width'], 300, 'the chart is drawn at a size one can read')
+            self.assertEqual(len(d.find_elements(By.CSS_SELECTOR, 'figure.chart table.chart-data')), 4)
+            self.assert_accessible(f'the report page in {lang}', lang)
+            self.browser.screenshot(os.path.join(self.shots, f'report-{lang}.png'))
+        print(f'screenshots: {self.shots}/report-sv.png, {self.shots}/report-nb.png', file=sys.stderr)
+        # The year before, by the picker.
+        Select(d.find_element(By.ID, 'report-year')).select_by_value(str(TODAY.year - 1))
+        self.submit('form[action="/report"] button')
+        self.assertIn(f'Årsrapport {TODAY.year - 1}', d.title)
+
+    def test_8_auditor_reads_the_access_log_and_opens_no_household(self):
+        h = self.household('H1')
+        self.sign_on('anna.k')
+        self.open(f'/household/{h}')
+        self.sign_on('audrey')
+        d = self.open('/')
+        self.assertTrue(d.current_url.endswith('/access-log'), d.current_url)
+        d.find_element(By.ID, 'search-household').send_keys(str(h))
+        self.submit('form[action="/access-log"] button')
+        readers = [e.text.split()[0] for e in d.find_elements(By.CSS_SELECTOR, '#main section tbody tr td:nth-child(2)')]
+        self.assertIn('anna.k', readers)
+        self.assertNotIn('Åsa', self.source())
+        self.assert_accessible('the access log')
+        before = self.reads(h)
+        self.open(f'/household/{h}')
+        self.assertIn('Du har inte behörighet', self.text())
+        self.assertNotIn('Åsa', self.source())
+        self.assertEqual(self.reads(h), before)
+        self.assert_accessible('403 for an auditor on a household')
+
+    def test_9_caseworker_opens_neither(self):
+        self.sign_on('anna.k')
+        for path in ('/teams', '/report', '/access-log', '/feeds'):
+            self.open(path)
+            self.assertIn('Du har inte behörighet', self.text(), path)
+            self.assertEqual(self.browser.driver.find_elements(By.CSS_SELECTOR, 'table'), [], path)
+        r = self.apache.request('anna.k', 'GET', '/report')
+        self.assertEqual(r.status, 403)
+        r = self.apache.request('anna.k', 'GET', '/access-log.csv')
+        self.assertEqual(r.status, 403)
+
+    def test_every_page_in_every_language_is_accessible(self):
+        h, t = self.household('H2'), self.task('H2')
+        pages = [('erik.l', '/'), ('erik.l', f'/household/{h}'), ('erik.l', '/notice'), ('erik.l', '/settings'),
+                 ('cora', '/teams'), ('cora', f'/task/{t}/hand-over'), ('cora', '/feeds'), ('cora', '/report'),
+                 ('audrey', '/access-log?from=2000-01-01'), ('otto', '/feeds'), ('erik.l', '/report'),
+                 ('erik.l', '/nowhere')]
+        for lang in ('sv', 'nb', 'en'):
+            for login, path in pages:
+                self.sign_on(login, lang)
+                self.open(path)
+                self.assert_accessible(f'{login} {path} in {lang}', lang)
 
 
 if __name__ == '__main__':

@@ -103,7 +103,10 @@ def ctl(*args, config=None, env=None, check=True, input=None, timeout=120):
     if config:
         cmd += ['--config', config]
     cmd += list(args)
-    e = dict(os.environ)
+    # The sources' English whatever the locale of whoever runs the tests
+    # (bokvarctl speaks the locale's language): a test that wants another
+    # passes --lang, or LANG in env.
+    e = {k: v for k, v in os.environ.items() if k not in ('LC_ALL', 'LC_MESSAGES', 'LANG', 'LANGUAGE')}
     e.update(env or {})
     p = subprocess.run(cmd, capture_output=True, text=True, env=e, input=input, timeout=timeout * SLOW)
     if check and p.returncode != 0:

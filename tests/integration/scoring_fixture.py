@@ -152,7 +152,11 @@ TASKS_SQL = '''SELECT t.household_id, left(md5(t.status || '|' || t.class || '|'
                 || coalesce(t.deadline::text, '') || '|' || coalesce(t.legal_deadline::text, '') || '|' || t.due || '|'
                 || (SELECT string_agg(e.kind || ':' || coalesce(e.class::text, ''), ',' ORDER BY e.id)
                     FROM bokvar.task_event e WHERE e.task_id = t.id) || '|'
-                || (SELECT count(*) FROM bokvar.outbox o WHERE o.task_id = t.id)), 8)
+                || (SELECT count(*) FROM bokvar.outbox o WHERE o.task_id = t.id) || '|'
+                || coalesce(t.household_children::text, 'unknown') || '|' || coalesce(t.eviction_until::text, '') || '|'
+                || coalesce((SELECT string_agg(o.kind || ':' || o.channel || ':'
+                                               || ((o.payload -> 'data') - 'task_id')::text, ',' ORDER BY o.id)
+                             FROM bokvar.outbox o WHERE o.task_id = t.id), '')), 8)
                 FROM bokvar.task t ORDER BY t.household_id'''
 FULL_SQL = '''SELECT household_id, score, class, next_deadline, fingerprint, explanation::text FROM bokvar.score
               WHERE household_id IN (%s) ORDER BY household_id''' % ', '.join(map(str, FULL))
@@ -170,7 +174,8 @@ def golden_lines(digests, tasks):
 
 def golden_text(digests, full, tasks):
     lines = ['# bokvar scoring, golden: the fixture of tests/integration/scoring_fixture.py scored at %s' % DAY,
-             '# by the scoring of migration 005 (written by: python3 scoring_fixture.py). Per household scored:',
+             '# by main\'s SQL scoring, casework included (migrations 003-008; written by: python3',
+             '# scoring_fixture.py with BUILD_ROOT a build of main). Per household scored:',
              '# id, md5(score|class|next deadline|fingerprint|explanation) and its task\'s (TASKS_SQL), 8 hex',
              '# digits each; then a few households in full.']
     lines += golden_lines(digests, tasks)

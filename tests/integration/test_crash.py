@@ -2,15 +2,19 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Crash safety and concurrency: bokvard killed with SIGKILL at many points
 of a large fetch, then run again, leaves every signal and every quarantined
-row exactly once; two daemons polling the same feeds never ingest one
-delivery twice."""
+row exactly once; killed while it scores every household for the first
+time (in chunks, saying how far it got), then run again, leaves every
+score, history row, task and task event exactly once; two daemons polling
+the same feeds never ingest one delivery twice."""
 
+from datetime import date, timedelta
+import os
 import random
 import signal
 import time
 
 from feedserver import FeedServer
-from harness import SLOW, TestCase, main
+from harness import SLOW, SOURCE_ROOT, TestCase, main
 
 N = 40000          # rows, a few MB: the fetch takes seconds
 BAD_EVERY = 997    # every so many rows one has an impossible date
@@ -90,6 +94,69 @@ class KillNine(TestCase):
         for r in rows[1:]:
             self.assertEqual(r, [str(N), '0', str(N - bad), str(bad)])
         self.assertEqual(self.db.value('SELECT count(*) FROM bokvar.signal_version'), '0')
+
+    def test_kill_during_the_first_scoring_then_restart(self):
+        # Households enough for many chunks of the first scoring: the
+        # chunk is made small here, so that the chunks and their progress
+        # notices run with a fixture that is quick to ingest.
+        homes = 3000
+        self.write('homes.csv', 'id;kind;date;street;zip;amount\n' + ''.join(
+            f'H{i};{"termination_notice" if i % 3 == 0 else "arrears"};{date.today() - timedelta(days=i % 28)};Vägen {i};'
+            f'60{i % 100:03d};{i % 40 * 1000}\n'
+            for i in range(2 * homes)))
+        feeds = 'feeds:\n' + feed('homes', 'file:homes.csv')
+        status, out = self.once(self.config(feeds))
+        self.assertEqual(status, 0, out)
+        self.assertEqual(self.db.value('SELECT count(*) FROM bokvar.household'), str(2 * homes))
+        self.db.query('CREATE OR REPLACE FUNCTION bokvar.score_chunk() RETURNS integer '
+                      'LANGUAGE sql IMMUTABLE AS $$ SELECT 100 $$')
+        cfg = self.config(f'rules: {os.path.join(SOURCE_ROOT, "config", "rules.yaml")}\n'
+                          'teams:\n  - name: central\n    default: true\n    caseworkers: [anna.k, erik.l]\n'
+                          + feeds)
+        rng = random.Random(7)
+        progress = False
+        scored = []
+        for attempt in range(4):
+            # A kill that came after the commit leaves nothing to score.
+            if scored and scored[-1] != '0':
+                break
+            d = self.daemon(cfg, '--once')
+            d.wait_ready()
+            deadline = time.monotonic() + 60 * SLOW
+            while 'rescore_all' not in self.active() and d.running():
+                self.assertLess(time.monotonic(), deadline, d.output())
+                time.sleep(0.01)
+            # The scoring runs in the database, at its speed whatever the
+            # build: the moment is not stretched for slow builds.
+            time.sleep(rng.uniform(0, 0.6))
+            d.kill9()
+            progress = progress or f'Scoring: 0 of {2 * homes} households' in d.output()
+            self.wait_backends_gone()
+            # All or nothing: the scoring is one transaction.
+            scored.append(self.db.value('SELECT count(*) FROM bokvar.score'))
+            self.assertIn(scored[-1], ('0', str(2 * homes)))
+        self.assertIn('0', scored, 'a kill came before the scoring committed')
+        status, out = self.once(cfg)
+        self.assertEqual(status, 0, out)
+        progress = progress or f'Scoring: 0 of {2 * homes} households' in out
+        self.assertTrue(progress, 'no run said how far the scoring got')
+        # Every household scored once, explained once; a task for each
+        # household in outreach or urgent, opened once, assigned.
+        self.assertEqual(self.db.query('SELECT count(*), count(DISTINCT household_id) FROM bokvar.score'),
+                         [[str(2 * homes), str(2 * homes)]])
+        self.assertEqual(self.db.value('SELECT count(*) FROM bokvar.score_history'),
+                         self.db.value("SELECT count(*) FROM bokvar.score WHERE explanation <> '[]'"))
+        tasks = self.db.query('SELECT count(*), count(DISTINCT household_id), count(assignee) FROM bokvar.task')
+        wanted = self.db.value("SELECT count(*) FROM bokvar.score WHERE class IN ('outreach', 'urgent')")
+        self.assertGreater(int(wanted), 100)
+        self.assertEqual(tasks, [[wanted, wanted, wanted]])
+        self.assertEqual(self.db.query("SELECT count(*), count(DISTINCT task_id) FROM bokvar.task_event "
+                                       "WHERE kind = 'created'"), [[wanted, wanted]])
+
+    def active(self):
+        return self.db.value(f"SELECT string_agg(query, ' ') FROM pg_stat_activity "
+                             f"WHERE datname = '{self.db.name}' AND state = 'active' "
+                             f"AND application_name LIKE 'bokvard%'") or ''
 
     def wait_backends_gone(self, timeout=60):
         """Until the killed daemon's sessions have ended: a backend notices

@@ -61,9 +61,10 @@ class Scoring(TestCase):
         d.notify.wait_for(lambda m: m.get('STATUS', '').startswith('Feed f: 3 rows'), what='first fetch')
         self.assertEqual(self.db.value('SELECT version FROM bokvar.ruleset_active'), '1')
         first = self.scores()
-        # R1: termination notice, large debt, two children; R2: one reminder;
-        # R3 is older than the window and counts for nothing.
-        self.assertEqual(sorted(first.values()), [('none', 10, 1), ('urgent', 95, 1)])
+        # R1: termination notice 50, large debt 10 + 2 steps of 5, children 20
+        # (present: not how many); R2: one reminder; R3 is older than the
+        # window and counts for nothing.
+        self.assertEqual(sorted(first.values()), [('none', 10, 1), ('urgent', 90, 1)])
         self.assertEqual({v for c, s, v in first.values()}, {1})
 
         # A broken rules file: refused with its position; version 1 stays and
@@ -95,8 +96,8 @@ class Scoring(TestCase):
         self.assertEqual({v for c, s, v in self.scores().values()}, {2})
         r1 = self.db.value("SELECT s.score FROM bokvar.score s JOIN bokvar.signal x ON x.household_id = s.household_id "
                            "WHERE x.external_id = 'R1'")
-        # termination-notice 70, large-debt 10 + 2 steps of 5, children 20 + 5.
-        self.assertEqual(r1, str(70 + 20 + 25))
+        # termination-notice 70, large-debt 10 + 2 steps of 5, children 20.
+        self.assertEqual(r1, str(70 + 20 + 20))
         actions = self.db.query("SELECT action, subject FROM bokvar.audit_log WHERE action = 'rules.load' ORDER BY id")
         self.assertEqual(actions, [['rules.load', '1'], ['rules.load', '2']])
 
@@ -131,7 +132,7 @@ class Scoring(TestCase):
 
     def test_rules_check(self):
         p = ctl('rules', 'check', os.path.join(self.dir, 'rules.yaml'))
-        self.assertEqual(p.stdout.strip(), f"{self.dir}/rules.yaml: valid (10 rules)")
+        self.assertEqual(p.stdout.strip(), f"{self.dir}/rules.yaml: valid (12 rules)")
         self.write('bad.yaml', 'thresholds: {watch: 1, outreach: 2, urgent: 3}\nrules:\n  - name: x\n    when: {}\n'
                                '    points: 1\n')
         p = ctl('rules', 'check', os.path.join(self.dir, 'bad.yaml'), check=False)
@@ -149,7 +150,7 @@ class Scoring(TestCase):
         self.assertEqual((top['class'], top['children']), ('urgent', 2))
         self.assertIn('termination-notice', top['rules'])
         shown = ctl('household', 'show', str(top['id']), config=self.cfg).stdout
-        self.assertIn('class urgent (ruleset version 1', shown)
+        self.assertIn('class Urgent (ruleset version 1', shown)
         self.assertIn('+50  termination-notice: Lease terminated for unpaid rent', shown)
         self.assertIn('because of termination_notice', shown)
         only = ctl_json('households', '--class', 'watch', config=self.cfg)

@@ -31,11 +31,13 @@ class Session:
         self.address, self.login = address, login
         self.cookie = None
         self.csrf = None
+        self.extra = {}          # headers of this browser's own (Accept-Language)
 
     def headers(self, extra=None):
         h = {'X-Remote-User': self.login}
         if self.cookie:
             h['Cookie'] = self.cookie
+        h.update(self.extra)
         h.update(extra or {})
         return h
 
@@ -191,8 +193,8 @@ class Access(PagesCase):
         self.assertIn('Poänghistorik', r.text)
         self.assertIn('Uppgiften öppnades', r.text)
         # The explanation names what each rule fired on.
-        self.assertRegex(r.text, r'termination-notice</td>.*Uppsägning av hyresavtalet ' + re.escape(
-            (TODAY - datetime.timedelta(days=3)).isoformat()))
+        self.assertRegex(r.text, r'termination-notice</td>.*Uppsägning av hyresavtalet <time datetime="' + re.escape(
+            (TODAY - datetime.timedelta(days=3)).isoformat()) + '">')
         s.get(f'/household/{h}')
         self.assertEqual(self.reads(h), before + 2)
         # The task's page sends to its household, and reads nothing itself.
@@ -205,6 +207,13 @@ class Access(PagesCase):
     def test_unknown_number_of_children_is_shown_as_unknown(self):
         r = self.session('anna.k').get(f'/household/{self.household("H3")}')
         self.assertRegex(r.text, r'<dt>Barn</dt><dd><span class="unknown">okänt</span></dd>')
+        # The worklist too: unknown, never 0; a count where one was given.
+        r = self.session('anna.k').get('/')
+        t3, t1 = self.task("H3"), self.task("H1")
+        self.assertRegex(r.text, rf'#task-{t3}">.*?</td><td><span class="badge[^>]*>[^<]*</span></td>'
+                                 r'<td class="num"><span class="unknown">okänt</span></td>')
+        self.assertRegex(r.text, rf'#task-{t1}">.*?</td><td><span class="badge[^>]*>[^<]*</span></td>'
+                                 r'<td class="num">3</td>')
 
 
 class Actions(PagesCase):

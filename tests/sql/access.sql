@@ -19,7 +19,7 @@
 SET TimeZone = 'UTC';
 SET client_min_messages = warning;
 CREATE EXTENSION dblink;
-SELECT plan(108);
+SELECT plan(109);
 
 \ir logins.psql
 
@@ -190,17 +190,21 @@ SELECT set_eq($$SELECT pg_temp.executes('caseworker')$$,
                     'bokvar.task_contact(bigint,bokvar.contact_channel,boolean,text)',
                     'bokvar.task_close(bigint,bokvar.task_outcome,text)', 'bokvar.task_follow_up(bigint,date,text)',
                     'bokvar.task_reassign(bigint,text,text)', 'bokvar.task_hand_over(bigint,text,text)',
-                    'bokvar.household_children_correct(bigint,integer,text)', 'bokvar.signal_register(jsonb)'],
+                    'bokvar.household_children_correct(bigint,integer,text)',
+                    'bokvar.household_merge(bigint,bigint)', 'bokvar.household_split(bigint,text)',
+                    'bokvar.my_language_set(text)', 'bokvar.signal_register(jsonb)'],
               'caseworkers execute: show a household or task, the subject copy, the actions on tasks (007: and the '
-              'web''s), correct the number of children, (009) register a notice read by bokvarctl');
+              'web''s), correct the number of children, (008) choose their language, (009) merge and split '
+              'households, (011) register a notice read by bokvarctl');
 SELECT set_eq($$SELECT pg_temp.executes('coordinator')$$,
               ARRAY['bokvar.household_show(bigint,timestamp with time zone,text)', 'bokvar.task_show(bigint,text)',
                     'bokvar.subject_export(text,text)', 'bokvar.task_ack(bigint)',
                     'bokvar.task_contact(bigint,bokvar.contact_channel,boolean,text)',
                     'bokvar.task_close(bigint,bokvar.task_outcome,text)', 'bokvar.task_follow_up(bigint,date,text)',
                     'bokvar.task_reassign(bigint,text,text)', 'bokvar.task_hand_over(bigint,text,text)',
-                    'bokvar.household_children_correct(bigint,integer,text)', 'bokvar.report(integer)',
-                    'bokvar.signal_register(jsonb)'],
+                    'bokvar.household_children_correct(bigint,integer,text)',
+                    'bokvar.report(integer)', 'bokvar.household_merge(bigint,bigint)', 'bokvar.household_split(bigint,text)',
+                    'bokvar.my_language_set(text)', 'bokvar.signal_register(jsonb)'],
               'coordinators execute what caseworkers do, and the report');
 SELECT set_eq($$SELECT pg_temp.executes('case_system')$$,
               ARRAY['bokvar.task_ack(bigint)', 'bokvar.task_contact(bigint,bokvar.contact_channel,boolean,text)',
@@ -210,12 +214,14 @@ SELECT set_eq($$SELECT pg_temp.executes('operator')$$,
               ARRAY['bokvar.quarantine_raw(text,integer)', 'bokvar.quarantine_retry_rows(text)', 'bokvar.stage_create()',
                     'bokvar.quarantine_retry_fetch(text,bokvar.feed_source,bigint,bigint[])',
                     'bokvar.quarantine_retried(text,jsonb)', 'bokvar.quarantine_outside(text,bigint,bigint[])',
-                    'bokvar.outbox_retry(bigint)', 'bokvar.rules_preview(jsonb,text,text)', 'bokvar.purge(boolean,date)'],
-              'operators execute: the raw quarantine, its retry (rows, stage, ingest, record; 009: rows now outside '
-              'a regional feed''s area), outbox retry, rules preview, the purge');
+                    'bokvar.outbox_retry(bigint)', 'bokvar.rules_preview(jsonb,text,text)', 'bokvar.purge(boolean,date)',
+                    'bokvar.my_language_set(text)'],
+              'operators execute: the raw quarantine, its retry (rows, stage, ingest, record; 011: rows now outside '
+              'a regional feed''s area), outbox retry, rules preview, the purge, (008) choose their language');
 SELECT set_eq($$SELECT pg_temp.executes('auditor')$$,
-              ARRAY['bokvar.access_log_read(bigint,text,timestamp with time zone,boolean,integer)', 'bokvar.report(integer)'],
-              'auditors execute: the access log, the report');
+              ARRAY['bokvar.access_log_read(bigint,text,timestamp with time zone,boolean,integer)', 'bokvar.report(integer)',
+                    'bokvar.my_language_set(text)'],
+              'auditors execute: the access log, the report, (008) choose their language');
 SELECT set_eq($$SELECT pg_temp.executes('web')$$,
               $$SELECT pg_temp.executes(f) FROM unnest(ARRAY['caseworker', 'coordinator', 'operator', 'auditor']) f
                 UNION SELECT 'bokvar.act_for(text)'
@@ -226,14 +232,20 @@ SELECT set_eq($$SELECT pg_temp.executes('web')$$,
                                           'bokvar.web_household_score(bigint)', 'bokvar.web_household_history(bigint)',
                                           'bokvar.web_household_tasks(bigint)', 'bokvar.web_household_events(bigint)',
                                           'bokvar.web_household_corrections(bigint)',
-                                          'bokvar.signal_register(jsonb)'])$$,
-              'the web service executes what any person may, act_for, (007) its pages'' reads and (008) the '
+                                          'bokvar.web_person(text)', 'bokvar.web_team_overview()',
+                                          'bokvar.web_task_brief(bigint)', 'bokvar.web_feeds()',
+                                          'bokvar.web_dead_letters(integer)', 'bokvar.web_outbox_retry(bigint)',
+                                          'bokvar.web_access_log(bigint,text,timestamp with time zone,'
+                                          'timestamp with time zone,boolean,integer,integer)',
+                                          'bokvar.web_purges(integer)', 'bokvar.signal_register(jsonb)'])$$,
+              'the web service executes what any person may, act_for, (007, 008) its pages'' reads and (010) the '
               'registering of a notice it read by the ingest''s rules');
 SELECT set_eq($$SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
                 WHERE n.nspname = 'bokvar' AND has_function_privilege('acc_none', p.oid, 'EXECUTE')$$,
               ARRAY['bokvar.session_is_system()', 'bokvar.elevated()', 'bokvar.current_actor()', 'bokvar.actor_function()',
                     'bokvar.actor_teams()', 'bokvar.visible_tasks()', 'bokvar.whoami()', 'bokvar.mask_identity(text)',
-                    'bokvar.mask_numbers(text)'],
+                    'bokvar.mask_numbers(text)',
+                    'bokvar.priority_key(bokvar.risk_class,integer,date,date,integer,date)'],
               'everyone executes only the helpers policies and views call (a new function is nobody''s until granted)');
 SELECT ok(NOT has_database_privilege('acc_none', current_database(), 'CONNECT')
           AND (SELECT bool_and(has_database_privilege(role, current_database(), 'CONNECT')) FROM bokvar.access_role),
@@ -474,11 +486,15 @@ SELECT set_eq($$SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespac
                     'bokvar.quarantine_retry_rows(text)',
                     'bokvar.quarantine_retry_fetch(text,bokvar.feed_source,bigint,bigint[])',
                     'bokvar.quarantine_outside(text,bigint,bigint[])',
-                    'bokvar.subject_doc(text,bigint)',
+                    'bokvar.subject_doc(text,bigint[])',
                     'bokvar.signal_register(jsonb)', 'bokvar.task_move_team(bigint,text,text,text)',
-                    'bokvar.household_children_set(bigint,integer,text,text)'],
+                    'bokvar.household_children_set(bigint,integer,text,text)', 'bokvar.web_feeds()',
+                    'bokvar.web_dead_letters(integer)', 'bokvar.web_outbox_retry(bigint)',
+                    'bokvar.household_merge_as(bigint,bigint,text)', 'bokvar.household_split_as(bigint,text,text)'],
               'elevated: the report, the rules preview, the purge, the access log, the retry and the subject copy, '
-              'and (007) a notice''s ingest, a task''s move to another team, a household''s children');
+              '(007) a notice''s ingest, a task''s move to another team, a household''s children, (008) the '
+              'quarantine''s count by feed, the dead letters and their retry by a coordinator, and (009) the '
+              'writes of a merge and a split, after their checks as the person');
 SELECT is_empty($$SELECT p.oid::regprocedure FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
                   WHERE n.nspname = 'bokvar' AND p.prosecdef AND p.proowner <> n.nspowner$$,
                 'every one of them belongs to the schema''s owner');
@@ -502,9 +518,15 @@ SELECT is(pg_temp.act('acc_a1', 'SELECT count(*)::text FROM bokvar.household_lis
 SELECT matches(pg_temp.act('acc_a1', 'SELECT bokvar.report(2026)'), '^42501: ', 'an elevated function not granted: refused');
 SELECT is(pg_temp.act('acc_aud', $$SELECT (bokvar.report(extract(year FROM current_date)::integer)) ->> 'tasks_opened'$$), '2',
           'the report for an auditor: figures of every team, no rows');
-SELECT is(bokvar.report(extract(year FROM current_date)::integer),
-          bokvar.report_live(extract(year FROM current_date)::integer),
-          'the report is report_live''s when nothing was purged');
+SELECT is((SELECT jsonb_object_agg(r.key, r.value) FROM jsonb_each(bokvar.report(extract(year FROM current_date)::integer)) r
+           WHERE bokvar.report_live(extract(year FROM current_date)::integer) ? r.key),
+          bokvar.report_live(extract(year FROM current_date)::integer) - 'families_with_children_reached_out_to'
+          - 'children_in_them',
+          'the report has report_live''s figures when nothing was purged (but the two casework replaced)');
+SELECT is(array(SELECT k FROM jsonb_object_keys(bokvar.report(extract(year FROM current_date)::integer)) k
+                WHERE k LIKE '%\_by\_month' ORDER BY k),
+          ARRAY['signals_by_month', 'tasks_closed_by_month', 'tasks_opened_by_month'],
+          'and (008) the months, for the report page''s charts');
 
 -- =====================================================================
 -- 7. Group role names: per database, at most 63 bytes.

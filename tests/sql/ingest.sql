@@ -22,7 +22,7 @@
 BEGIN;
 -- The helpers below name pg_temp.stage, which each fetch makes anew.
 SET LOCAL check_function_bodies = off;
-SELECT plan(90);
+SELECT plan(91);
 
 -- What each call returned, by step.
 CREATE TEMP TABLE result (step text PRIMARY KEY, r jsonb);
@@ -262,7 +262,7 @@ SELECT pg_temp.ok(1, 2, 'A1', 'termination_notice', '2026-03-05', '2026-03-26', 
                   'Uppsala', 'lgh 1102', 2, 12345.50, 3, 'Hyresvärd AB', 'STORGATAN12B|75320|1102', '75320');
 SELECT pg_temp.ok(2, 3, 'A2', 'arrears', '2026-03-01', NULL, NULL, 'STORGATAN 12B', '75320', 'Uppsala', '1102', NULL,
                   2000.00, 2, 'Hyresvärd AB', 'STORGATAN12B|75320|1102', '75320');
-SELECT pg_temp.ok(3, 4, 'A21', 'arrears', '2026-03-15', NULL, NULL, 'storgatan 12 b', '753 20', 'Uppsala', 'Lgh 1102', NULL,
+SELECT pg_temp.ok(3, 4, 'A21', 'arrears', '2026-03-01', NULL, NULL, 'storgatan 12 b', '753 20', 'Uppsala', 'Lgh 1102', 1,
                   300.00, 1, 'Hyresvärd AB', 'STORGATAN12B|75320|1102', '75320');
 SELECT pg_temp.ok(4, 5, 'A22', 'arrears', '2026-02-01', NULL, '198112289874', NULL, NULL, NULL, NULL, 1, 100.00, 1,
                   'Hyresvärd AB', NULL, NULL);
@@ -296,17 +296,24 @@ SELECT results_eq($$SELECT v.external_id COLLATE "default", v.version, v.amount,
                   $$SELECT 'A2', 1, 1234.00::numeric(14, 2), (r ->> 'fetch_id')::bigint, true, true FROM result WHERE step = 'fetch1'$$,
                   'fetch 2: version 1 of the changed record is kept in signal_version, and only that');
 SELECT results_eq($$SELECT array_agg(external_id COLLATE "default" ORDER BY external_id) FROM bokvar.signal GROUP BY household_id ORDER BY 1$$,
-        $$VALUES (ARRAY['A1', 'A19', 'A2', 'A21', 'A22', 'A24']), (ARRAY['A12', 'A20']), (ARRAY['A17']), (ARRAY['A18', 'A25']),
-                 (ARRAY['A23', 'A26', 'A27', 'A3', 'A4'])$$,
-        'fetch 2: no new homes: "storgatan 12 b" finds its home by address, P1 elsewhere and without address by identity number, '
-        'a new co-tenant at a known address with and without address');
-SELECT is((SELECT count(*)::integer FROM bokvar.household), 5, 'fetch 2: still five households');
+        $$VALUES (ARRAY['A1', 'A19', 'A2', 'A21']), (ARRAY['A12', 'A20']), (ARRAY['A17']), (ARRAY['A18', 'A25']),
+                 (ARRAY['A22', 'A24']), (ARRAY['A23', 'A26', 'A27', 'A3', 'A4'])$$,
+        'fetch 2: "storgatan 12 b" finds its home by address; P1 reported at a new address starts a home there, and '
+        'their row without address (by identity number) goes with them; a new co-tenant at a known address with and '
+        'without address');
+SELECT is((SELECT count(*)::integer FROM bokvar.household), 6, 'fetch 2: one new household, P1''s new home');
 SELECT is((SELECT household_id FROM bokvar.household_person WHERE person_id = '195505055557'),
           (SELECT household_id FROM bokvar.signal WHERE external_id = 'A3'), 'fetch 2: the new co-tenant belongs to the known home');
 SELECT results_eq($$SELECT children, children_at, first_signal_at, last_signal_at FROM bokvar.household
+                   WHERE address_key = 'STORGATAN12B|75320|1102'$$,
+                  $$VALUES (2, DATE '2026-03-05', DATE '2026-03-01', DATE '2026-03-05')$$,
+                  'fetch 2: the home P1 left keeps its children: a count reported for an earlier date (A21''s) does not '
+                  'replace the more recent one');
+SELECT results_eq($$SELECT address_key COLLATE "default", children, children_at, first_signal_at, last_signal_at
+                   FROM bokvar.household
                    WHERE id = (SELECT household_id FROM bokvar.household_person WHERE person_id = '198112289874')$$,
-                  $$VALUES (2, DATE '2026-03-05', DATE '2026-02-01', DATE '2026-03-16')$$,
-                  'fetch 2: a count of children reported for an earlier date does not replace the more recent one');
+                  $$VALUES ('NYGATAN5|75340|', 1, DATE '2026-02-01', DATE '2026-02-01', DATE '2026-03-16')$$,
+                  'fetch 2: P1''s home is now the new one, with the count of children reported with them there');
 SELECT results_eq($$SELECT children, children_at FROM bokvar.household WHERE address_key = 'LILLGATAN3|75321|'$$,
                   $$VALUES (3, DATE '2026-03-15')$$,
                   'fetch 2: a count of children reported for a later date replaces the earlier one');
@@ -314,8 +321,8 @@ SELECT results_eq($$SELECT address_key COLLATE "default", postal_code, city FROM
                    WHERE id = (SELECT household_id FROM bokvar.household_person WHERE person_id = '123456782')$$,
                   $$VALUES ('GRACHTSTRAAT1|1011AB|', '1011AB', 'Amsterdam')$$,
                   'fetch 2: a home known by identity number alone learns its address');
-SELECT is((SELECT count(*)::integer FROM bokvar.household WHERE address_key LIKE 'NYGATAN%'), 0,
-          'fetch 2: P1 reported at another address keeps the home, which keeps its own address');
+SELECT is((SELECT count(*)::integer FROM bokvar.household WHERE address_key LIKE 'STORGATAN%'), 1,
+          'fetch 2: the home P1 left keeps its own address');
 SELECT results_eq($$SELECT etag, last_modified, cursor FROM bokvar.feed_claim('f1', 'landlord', true)$$,
                   $$VALUES ('"v2"', 'Wed, 18 Mar 2026 10:00:00 GMT', 'https://example.org/f1?page=3')$$,
                   'fetch 2: the next claim returns the new validators and the cursor');
@@ -377,15 +384,15 @@ SELECT results_eq($$SELECT doc #>> '{case,id}', line, reason, raw = doc::text, f
 SELECT is_empty($$SELECT 1 FROM bokvar.quarantine WHERE feed = 'kf' AND strpos(reason, '15078549995') > 0$$,
                 'fetch 3: the refused identity number is not in the reason');
 SELECT is((SELECT household_id FROM bokvar.signal WHERE external_id = 'K1'),
-          (SELECT household_id FROM bokvar.signal WHERE external_id = 'A1'),
-          'fetch 3: the enforcement agency''s case meets the landlord''s notice on one home, by identity number');
+          (SELECT household_id FROM bokvar.signal WHERE external_id = 'A24'),
+          'fetch 3: the enforcement agency''s case without an address meets P1 where P1 was last reported, by identity number');
 SELECT is((SELECT household_id FROM bokvar.signal WHERE external_id = 'K2'),
           (SELECT household_id FROM bokvar.signal WHERE external_id = 'A12'),
           'fetch 3: ... and for the second person too');
 SELECT results_eq($$SELECT h.address_key COLLATE "default", h.children, h.children_at, h.last_signal_at, h.landlord, h.city
                    FROM bokvar.household h WHERE h.id IN (SELECT household_id FROM bokvar.signal WHERE external_id IN ('K1', 'K2'))
                    ORDER BY h.address_key COLLATE "C"$$,
-        $$VALUES ('STORGATAN12B|75320|1102', 3, DATE '2026-03-20', DATE '2026-03-20', 'Hyresvärd AB', 'Uppsala'),
+        $$VALUES ('NYGATAN5|75340|', 3, DATE '2026-03-20', DATE '2026-03-20', 'Hyresvärd AB', 'Uppsala'),
                  ('ÅSGRÄND4|75322|', 4, DATE '2026-04-15', DATE '2026-04-15', 'Bostadsbolaget', 'Uppsala')$$,
         'fetch 3: the homes take the most recent children count across feeds, and the latest landlord');
 SELECT results_eq($$SELECT h.address_key, h.first_signal_at, p.person_id COLLATE "default"
@@ -395,7 +402,7 @@ SELECT results_eq($$SELECT h.address_key, h.first_signal_at, p.person_id COLLATE
                   'fetch 3: a new person without address gets a home of their own');
 SELECT is((SELECT h.landlord FROM bokvar.household h JOIN bokvar.signal s ON s.household_id = h.id WHERE s.external_id = 'K4'),
           'Stiftelsen Bostäder', 'fetch 3: a new home takes the latest landlord reported, even when the latest row names none');
-SELECT is((SELECT count(*)::integer FROM bokvar.household), 6, 'fetch 3: six households');
+SELECT is((SELECT count(*)::integer FROM bokvar.household), 7, 'fetch 3: seven households');
 SELECT results_eq($$SELECT etag, last_modified, cursor, total_accepted, total_quarantined FROM bokvar.feed WHERE name = 'kf'$$,
                   $$VALUES (NULL::text, 'Fri, 20 Mar 2026 08:00:00 GMT', NULL::text, 4::bigint, 2::bigint)$$,
                   'fetch 3: the second feed has counters of its own');

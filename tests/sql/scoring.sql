@@ -423,9 +423,9 @@ SELECT is_empty($$SELECT 1 FROM bokvar.score WHERE household_id NOT BETWEEN 201 
                 'score_apply: only the households in scope are scored');
 SELECT results_eq($$SELECT household_id FROM bokvar.household_priority WHERE household_id BETWEEN 201 AND 210
                     ORDER BY priority$$,
-                  $$VALUES (201::bigint), (205), (206), (207), (204), (202), (203), (210), (208), (209)$$,
+                  $$VALUES (201::bigint), (205), (206), (207), (204), (202), (210), (203), (208), (209)$$,
                   'priority: class first; then children present (not how many), nearest deadline, score, id; '
-                  'unknown children count as none, no deadline comes last');
+                  'unknown children after children, before none; no deadline comes last');
 SELECT results_eq($$SELECT class::text, with_children, children, next_deadline, score, ruleset_version, explanation
                     FROM bokvar.household_priority WHERE household_id = 164$$,
                   $$VALUES ('none', true, 2, NULL::date, 0, NULL::integer, NULL::jsonb)$$,

@@ -3,7 +3,7 @@
 -- for whom it says it acts for, the household reads that refuse unless the
 -- read was logged, the worklist's order, the new actions, and notices
 -- registered by hand through the feeds' own ingest (their fields read in
--- C first: sql/008_speed.sql).
+-- C first: sql/010_speed.sql).
 --
 -- People act as themselves through connections of their own (dblink,
 -- tests/sql/logins.psql); the web service's login states whom it acts for

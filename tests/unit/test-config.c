@@ -329,6 +329,48 @@ static void test_web_block(void **state) {
         diag_free(&d);
 }
 
+/* The installation's language, a team's own, and one bokvar does not speak. */
+static void test_languages(void **state) {
+        static const char good[] = "language: nb\n"
+                                   "teams:\n"
+                                   "  - name: norr\n"
+                                   "    default: true\n"
+                                   "    language: en\n"
+                                   "  - name: syd\n";
+        static const char bad[] = "language: no\n"
+                                  "teams:\n"
+                                  "  - name: norr\n"
+                                  "    default: true\n"
+                                  "    language: [sv]\n";
+        struct diag d = {};
+
+        (void) state;
+        {
+                _cleanup_(config_unrefp) struct config *c = NULL;
+
+                assert_int_equal(config_parse("l.yaml", good, strlen(good), 0, &c, &d), 0);
+                assert_string_equal(c->language, "nb");
+                assert_string_equal(outreach_team_language(&c->outreach, "norr", c->language), "en");
+                assert_string_equal(outreach_team_language(&c->outreach, "syd", c->language), "nb");
+                assert_string_equal(outreach_team_language(&c->outreach, "gone", c->language), "nb");
+        }
+        {
+                _cleanup_(config_unrefp) struct config *c = NULL;
+
+                assert_int_equal(config_parse("l.yaml", "log_level: info\n", 16, 0, &c, &d), 0);
+                assert_string_equal(c->language, "sv");
+        }
+        {
+                _cleanup_(config_unrefp) struct config *c = NULL;
+
+                assert_true(config_parse("l.yaml", bad, strlen(bad), 0, &c, &d) < 0);
+                assert_int_equal(d.n, 2);
+                assert_string_equal(d.messages[0], "l.yaml:1:11: language 'no' is not one bokvar speaks (en, nb, sv)");
+                assert_true(strstr(d.messages[1], "l.yaml:5:15: ") == d.messages[1]);
+                diag_free(&d);
+        }
+}
+
 static void test_manual_feed_name_is_reserved(void **state) {
         static const char yaml[] = "feeds:\n"
                                    "  - name: manual\n"
@@ -475,6 +517,7 @@ int main(void) {
                 cmocka_unit_test(test_retention_parse),
         cmocka_unit_test(test_webhook_secret),
         cmocka_unit_test(test_web_block),
+                cmocka_unit_test(test_languages),
         cmocka_unit_test(test_manual_feed_name_is_reserved),
         cmocka_unit_test(test_too_large),
                 cmocka_unit_test(test_missing_file),

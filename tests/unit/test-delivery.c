@@ -59,6 +59,17 @@ static void test_mail_message(void **state) {
                          -EINVAL);
         assert_int_equal(mail_message("a@b.example", "c@d.example", "x", "evt>1", "", 0, &m), -EINVAL);
         buf_free(&m);
+
+        /* A subject in Swedish or Norwegian: RFC 2047 encoded-words of whole
+         * characters, folded, none longer than 75. */
+        assert_int_equal(mail_message("a@b.example", "c@d.example",
+                                      "bokvar: uppgift 7 öppnad (Akut, team norr) – Åsa Öberg Ånge Ödeshög Älmhult",
+                                      "evt_1", "", 0, &m),
+                         0);
+        assert_non_null(strstr(m.data, "Subject: =?UTF-8?B?Ym9rdmFyOiB1cHBnaWZ0IDcgw7ZwcG5hZCAoQWt1dCwgdGVhbSBub3JyKSA=?=\r\n"
+                                       " =?UTF-8?B?4oCTIMOFc2Egw5ZiZXJnIMOFbmdlIMOWZGVzaMO2ZyDDhGxtaHVsdA==?=\r\n"
+                                       "Date: "));
+        buf_free(&m);
 }
 
 static void test_http_verdicts(void **state) {

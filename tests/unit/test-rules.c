@@ -35,12 +35,19 @@ static void test_shipped_rules(void **state) {
         assert_int_equal(rs->watch, 20);
         assert_int_equal(rs->outreach, 50);
         assert_int_equal(rs->urgent, 90);
-        assert_int_equal(rs->n_rules, 10);
+        assert_int_equal(rs->n_rules, 12);
         assert_string_equal(rs->rules[6].name, "large-debt");
         assert_int_equal(rs->rules[6].amount_at_least, 2000000);   /* hundredths */
         assert_string_equal(rs->rules[6].per_unit, "amount");
         assert_int_equal(rs->rules[6].per_step, 1000000);
-        assert_int_equal(rs->rules[9].points, -40);
+        assert_int_equal(rs->rules[11].points, -40);
+        /* Disturbance and sanitary notices count; children by presence, not number. */
+        assert_string_equal(rs->rules[8].kinds[0], "disturbance");
+        assert_string_equal(rs->rules[9].kinds[0], "sanitary");
+        assert_true(rs->rules[8].points > 0 && rs->rules[9].points > 0);
+        assert_string_equal(rs->rules[10].name, "children");
+        assert_int_equal(rs->rules[10].children_at_least, 1);
+        assert_null(rs->rules[10].per_unit);
         assert_int_equal(rs->rules[1].deadline_within_days, 14);
         assert_int_equal(rs->rules[1].within_days, RULES_UNSET);
         assert_int_equal(rules_to_json(rs, &json), 0);

@@ -107,7 +107,7 @@ class HookServer:
         # Serializes down() and up(): up() must not bind the port before down() has let go of it.
         self._updown = threading.Lock()
         self._deliveries = []
-        self._counts = {'deliveries': 0, 'verified': 0, 'bad': 0}
+        self._counts = {'deliveries': 0, 'verified': 0, 'bad': 0, 'connections': 0}
         self._arrivals = {}
         self._status, self._retry_after, self._sequence, self._delay = 200, None, None, 0.0
         self._stopped = False
@@ -221,7 +221,8 @@ class HookServer:
             return collections.Counter(d.id for d in self._deliveries if 200 <= d.status < 300)
 
     def summary(self):
-        """What --count-file writes: the counts, distinct ids, first arrival by id."""
+        """What --count-file writes: the counts (connections: every one
+        accepted), distinct ids, first arrival by id."""
         with self._cond:
             return dict(self._counts, ids=len(self._arrivals), arrivals=dict(self._arrivals))
 
@@ -236,6 +237,10 @@ class HookServer:
             self._tmp.cleanup()
 
     # Internals.
+
+    def _connected(self):
+        with self._cond:
+            self._counts['connections'] += 1
 
     def _receive(self, headers, body, path, arrived):
         """Checks and records one POST; returns (status, retry_after, delay)."""
@@ -311,6 +316,10 @@ class _Server(loopback.ThreadingServer):
     def __init__(self, hook, context, port):
         self.hook = hook
         super().__init__(('127.0.0.1', port), _Handler, context)
+
+    def finish_request(self, request, client_address):
+        self.hook._connected()
+        super().finish_request(request, client_address)
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):

@@ -384,9 +384,11 @@ class Browser:
         self.driver.set_page_load_timeout(60)
         self.driver.execute_cdp_cmd('Network.enable', {})
 
-    def sign_on(self, headers):
-        """Every request from now on carries these headers (Authorization)."""
-        self.driver.execute_cdp_cmd('Network.setExtraHTTPHeaders', {'headers': headers})
+    def sign_on(self, headers, language='sv'):
+        """Every request from now on carries these headers (Authorization),
+        and asks for pages in language (Accept-Language)."""
+        self.driver.execute_cdp_cmd('Network.setExtraHTTPHeaders',
+                                    {'headers': dict(headers, **{'Accept-Language': language})})
 
     def get(self, url):
         self.driver.get(url)

@@ -11,9 +11,10 @@ import uuid
 from identity import person
 
 # Who signs on, and with what password at the stand-in sign-on (Apache's
-# Basic authentication). cora coordinates; mallory is nobody bokvar knows.
+# Basic authentication). cora coordinates, audrey audits, otto operates;
+# mallory is nobody bokvar knows.
 LOGINS = {'anna.k': 'anna-pw', 'erik.l': 'erik-pw', 'sara.b': 'sara-pw', 'cora': 'cora-pw',
-          'mallory': 'mallory-pw'}
+          'audrey': 'audrey-pw', 'otto': 'otto-pw', 'mallory': 'mallory-pw'}
 
 TEAMS = '''teams:
   - name: norr
@@ -108,12 +109,13 @@ def start(directory, bokvarctl, bokvard, rules, web):
     """The world in a database of its own: its WebDatabase, and the path of
     the configuration, whose web: block holds web (keys, indented) and the
     web login's connection. bokvard has made one pass over the feed; cora
-    coordinates."""
+    coordinates, audrey audits, otto operates."""
     from webstack import WebDatabase
     db = WebDatabase('bokvar_' + uuid.uuid4().hex[:12], bokvarctl, bokvard, directory)
     config = write(directory, db.conninfo(), rules, web=f'  database: "{db.conninfo(db.web_login)}"\n' + web)
     db.once(config)
-    db.query("INSERT INTO bokvar.actor (login, function) VALUES ('cora', 'coordinator')")
+    db.query("INSERT INTO bokvar.actor (login, function) VALUES ('cora', 'coordinator'), ('audrey', 'auditor'), "
+             "('otto', 'operator')")
     return db, config
 
 

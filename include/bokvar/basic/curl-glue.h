@@ -26,6 +26,11 @@ int curl_glue_new(sd_event *event, struct curl_glue **ret);
 struct curl_glue *curl_glue_free(struct curl_glue *g);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct curl_glue *, curl_glue_free);
 
+/* Keeps up to n idle connections open for reuse (at least libcurl's
+ * default of 4 per transfer running, which closes connections whenever
+ * fewer transfers run for a moment and opens them again after). */
+void curl_glue_keep_connections(struct curl_glue *g, size_t n);
+
 /* Starts a transfer. The easy handle's CURLOPT_PRIVATE is taken for the
  * callback; done is called from the event loop, never from inside this call. */
 int curl_glue_add(struct curl_glue *g, CURL *easy, curl_glue_done_fn done, void *userdata);

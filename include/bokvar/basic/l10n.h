@@ -37,11 +37,29 @@ const char *catalog_ngettext(const struct catalog *c, const char *msgid, const c
 /* How many messages the catalogue translates. */
 size_t catalog_size(const struct catalog *c);
 
-/* The catalogues built into this binary. l10n_find() parses them on first
- * use; NULL when there is none for lang (English needs none). */
+/* The catalogues built into this binary (po/LINGUAS: Swedish, Norwegian
+ * bokmål, English). l10n_find() parses them on first use; NULL when there
+ * is none for lang. */
 const struct catalog *l10n_find(const char *lang);
-/* The languages built in, NULL-terminated. */
+/* The languages built in, NULL-terminated, in the order of their codes. */
 const char *const *l10n_languages(void);
+/* lang itself if it is a language built in (the stable string of
+ * l10n_languages()), else NULL. */
+const char *l10n_known(const char *lang);
+
+/* Which built-in language a browser asks for: the Accept-Language header's
+ * language ranges (RFC 9110, 12.5.4) by their q-values, the first of equal
+ * weight first; a range matches by its primary subtag ("sv-FI" is sv), and
+ * Norwegian ("no", "nn") is served in bokmål. NULL when nothing it accepts
+ * is built in (or the header is absent, or not one we can read). */
+const char *l10n_negotiate(const char *accept_language);
+/* The built-in language of a POSIX locale name ("nb_NO.UTF-8",
+ * "sv_SE@euro"), or NULL ("C", "POSIX", a language not built in). */
+const char *l10n_from_locale(const char *locale);
+/* The language the environment names for messages, as the C library
+ * decides it: the first of LC_ALL, LC_MESSAGES and LANG that is set and
+ * not empty; NULL when that is no built-in language. */
+const char *l10n_from_environment(void);
 /* Frees what l10n_find() parsed (at exit, for leak checkers). */
 void l10n_done(void);
 
@@ -52,6 +70,10 @@ void l10n_use(const struct catalog *c);
 const struct catalog *l10n_current(void);
 const char *l10n_gettext(const char *msgid);
 const char *l10n_ngettext(const char *msgid, const char *msgid_plural, unsigned long n);
+/* How many times, since the program started, _() was asked for a text the
+ * catalogue in use does not translate (the English of the source was used
+ * instead). Tests render every page and message and expect none. */
+unsigned long l10n_misses(void);
 
 /* Fills a translated sentence: %s takes the next argument, %N$s the Nth
  * (a translation may need another word order), %% is a percent sign.

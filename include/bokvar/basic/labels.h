@@ -13,3 +13,9 @@ const char *label_feed_source(const char *source);
 const char *label_risk_class(const char *risk_class);
 const char *label_task_outcome(const char *outcome);
 const char *label_contact_channel(const char *channel);
+/* What happened to a task (bokvar.task_event's kinds, the outbox's too). */
+const char *label_task_event(const char *kind);
+/* A function of person (bokvar.actor_function). */
+const char *label_actor_function(const char *function);
+/* What a read of personal data went through (bokvar.access_log's path). */
+const char *label_access_path(const char *path);

@@ -58,8 +58,3 @@ static inline void *mfree(void *p) {
 static inline bool size_mul_ok(size_t a, size_t b, size_t *ret) {
         return !__builtin_mul_overflow(a, b, ret);
 }
-
-/* Grows *p to hold at least need elements of size sz; *allocated tracks capacity. */
-void *greedy_realloc(void **p, size_t *allocated, size_t need, size_t sz);
-#define GREEDY_REALLOC(array, allocated, need) \
-        greedy_realloc((void **) &(array), &(allocated), (need), sizeof((array)[0]))

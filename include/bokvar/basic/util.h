@@ -10,6 +10,11 @@
 
 #include "bokvar/basic/macro.h"
 
+/* Grows *p to hold at least need elements of size sz; *allocated tracks capacity. */
+void *greedy_realloc(void **p, size_t *allocated, size_t need, size_t sz);
+#define GREEDY_REALLOC(array, allocated, need) \
+        greedy_realloc((void **) &(array), &(allocated), (need), sizeof((array)[0]))
+
 static inline bool streq(const char *a, const char *b) {
         return strcmp(a, b) == 0;
 }

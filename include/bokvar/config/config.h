@@ -18,6 +18,8 @@
 /* With the configuration's own directory, where file: feeds may be read
  * from when file_roots: is not given. */
 #define CONFIG_DEFAULT_FILE_ROOT "/var/lib/bokvar"
+/* The language of an installation that names none (language:). */
+#define CONFIG_DEFAULT_LANGUAGE "sv"
 
 struct feed_config;
 struct ruleset;
@@ -29,6 +31,7 @@ struct config {
         char *database;             /* libpq conninfo or URI; NULL: PG* environment */
         struct secret database_password;
         int log_level;              /* syslog level */
+        const char *language;       /* what people read, unless they or their team choose (a built-in language) */
         unsigned load_flags;        /* CONFIG_* this was loaded with */
         char *rules_path;           /* rules: the rules file, resolved */
         struct ruleset *rules;      /* read from it when loaded with CONFIG_CHECK_FILES */

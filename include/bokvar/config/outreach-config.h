@@ -21,6 +21,7 @@ struct team_config {
         bool is_default;
         char *email;
         char **caseworkers;
+        const char *language;     /* its e-mails' language (built in); NULL: the installation's */
         unsigned line;
 };
 
@@ -55,6 +56,11 @@ struct outreach_config {
         unsigned concurrency;     /* deliveries in flight at once */
 };
 
+/* A language: key: one of the languages built in (po/LINGUAS), stored as
+ * l10n_known() gives it (const char *; nothing to free). */
+int outreach_parse_language(const struct yreader *r, const struct ynode *n, void *dest);
+/* The language a team's e-mails are written in: its own, else default_language. */
+const char *outreach_team_language(const struct outreach_config *o, const char *team, const char *default_language);
 int outreach_parse_teams(const struct yreader *r, const struct ynode *n, struct outreach_config *o);
 int outreach_parse_channels(const struct yreader *r, const struct ynode *n, const char *config_dir, unsigned flags,
                             struct outreach_config *o);

@@ -57,6 +57,22 @@ int ctl_string_option(int c, const char *arg, void *userdata);
 /* -1 when a command got no arguments beyond its options, else EXIT_USAGE (said why). */
 int ctl_no_arguments(int argc, char *argv[]);
 
+/* Reads an identity number from standard input (given as "-"), which keeps
+ * it out of the process list and the shell's history: the first line,
+ * without its line break. From a terminal, it asks on standard error and
+ * turns the echo off while the number is typed (restored before it
+ * returns; not after a signal that ends the process). Returns -1 to
+ * continue, or EXIT_USAGE (said why, for verb). The caller clears buf with
+ * explicit_bzero() when done. */
+int ctl_read_number(const char *verb, char *buf, size_t size);
+
+/* Reads the identity number in text as every identity number is read (the
+ * one reader, ingest/identity.c, as of the database's day) into id, of 13
+ * bytes (IDENTITY_MAX), normalised as the database keeps them. -1 to
+ * continue; else says why on standard error, for verb, without repeating
+ * the number, and returns status (or the database's error's). */
+int ctl_identity_number(struct ctl *ctl, const char *verb, const char *text, int status, char *id);
+
 /* An id as bokvarctl takes them: 1 to 18 digits. */
 bool ctl_valid_id(const char *s);
 /* Whether s is one of the words of a NULL-terminated list (a vocabulary). */
@@ -69,9 +85,17 @@ char *ctl_choices(const char *const *l, const char *sep);
  * task_show(): the home, its score explained, its signals. */
 int ctl_household_print(struct ctl *ctl, const char *doc);
 
+/* Prints a translated sentence and a line break: %s (and %N$s, for a
+ * translation's own word order) take the strings given, as l10n_format()
+ * fills them; control characters in them are escaped for the terminal.
+ *   ctl_sentence(stdout, _(text), id);   with text "Task %s closed." */
+#define ctl_sentence(f, fmt, ...) ctl_sentence_internal((f), (fmt), (const char *const[]){ __VA_ARGS__, NULL })
+void ctl_sentence_internal(FILE *f, const char *fmt, const char *const *args);
+
 /* Commands: check, migrate, version and whoami with main in bokvarctl.c;
  * the others in ctl-feeds.c (feeds, quarantine), ctl-households.c
- * (households, household), ctl-rules.c, ctl-tasks.c (tasks, task),
+ * (households, household show|children|merge|split), ctl-rules.c,
+ * ctl-tasks.c (tasks, task),
  * ctl-outbox.c, ctl-report.c, ctl-access.c (access-log, purge, subject). */
 int verb_feeds(struct ctl *ctl, int argc, char *argv[]);
 int verb_quarantine(struct ctl *ctl, int argc, char *argv[]);

@@ -20,9 +20,14 @@ struct syncer;
 
 /* Called when a job is done: what it did in one sentence, or why it failed. */
 typedef void (*syncer_done_fn)(bool ok, const char *what, void *userdata);
+/* How far a rescore of many households got, every few seconds: "D of N
+ * households, about T left" (the syncer has logged it). */
+typedef void (*syncer_progress_fn)(const char *line, void *userdata);
 
 int syncer_new(sd_event *event, struct config *config, syncer_done_fn done, void *userdata, struct syncer **ret);
 struct syncer *syncer_free(struct syncer *s);
+/* Progress goes to fn, with the userdata of syncer_new(). */
+void syncer_on_progress(struct syncer *s, syncer_progress_fn fn);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct syncer *, syncer_free);
 
 /* Stores the configuration's teams, channels and task settings, loads its

@@ -19,6 +19,9 @@ typedef void (*pgconn_result_fn)(struct pgconn *c, PGresult *res, void *userdata
 /* Connected (error 0) or failed; output drained; notification received. */
 typedef void (*pgconn_event_fn)(struct pgconn *c, int error, void *userdata);
 typedef void (*pgconn_notify_fn)(struct pgconn *c, const char *channel, const char *payload, void *userdata);
+/* A notice the server sent (RAISE NOTICE), its message without the
+ * severity; called while a result is read: it may not free c or send. */
+typedef void (*pgconn_notice_fn)(struct pgconn *c, const char *message, void *userdata);
 /* A pipeline's outcome: one result per statement (the statements after a
  * failed one have PGRES_PIPELINE_ABORTED), or results NULL when the
  * connection broke. The results are cleared after the callback returns. */
@@ -55,6 +58,8 @@ int pgconn_copy_put(struct pgconn *c, const char *data, size_t n, pgconn_event_f
 int pgconn_copy_end(struct pgconn *c, const char *error, pgconn_result_fn done, void *userdata);
 /* Asynchronous notifications (LISTEN) go to fn. */
 void pgconn_on_notify(struct pgconn *c, pgconn_notify_fn fn, void *userdata);
+/* Notices go to fn too (all of them are logged at debug level). */
+void pgconn_on_notice(struct pgconn *c, pgconn_notice_fn fn, void *userdata);
 /* The connection broke while no command was running (a listener learns of
  * it here; a running command's callback gets NULL instead). */
 void pgconn_on_lost(struct pgconn *c, pgconn_event_fn fn, void *userdata);

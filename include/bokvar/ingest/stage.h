@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* The records a reader finds, mapped and validated (mapping.h), as rows of
  * COPY text for the typed staging table pg_temp.stage that
- * bokvar.stage_table() makes (sql/008_speed.sql has its columns). What C
+ * bokvar.stage_table() makes (sql/010_speed.sql has its columns). What C
  * promises the SQL of every staged row:
  *
  *   - a record outside a regional feed's area (only:, region.h) is not

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "bokvar/basic/l10n-format.h"
 #include "bokvar/web/form.h"
 #include "bokvar/web/html.h"
 
@@ -15,25 +16,38 @@
 enum page_nav {
         PAGE_NAV_NONE,
         PAGE_NAV_WORKLIST,
+        PAGE_NAV_TEAMS,
+        PAGE_NAV_REPORT,
+        PAGE_NAV_FEEDS,
+        PAGE_NAV_ACCESS_LOG,
         PAGE_NAV_NOTICE,
+        PAGE_NAV_SETTINGS,
 };
 
 /* title is the page's own (the site's name is added). login may be NULL
- * (error pages before anyone is known). */
-void page_begin(struct html *h, const char *title, const char *login, enum page_nav nav);
+ * (error pages before anyone is known); the menu shows the pages of the
+ * person's function (NULL: not known yet, none). */
+void page_begin(struct html *h, const char *title, const char *login, const char *function, enum page_nav nav);
 void page_end(struct html *h);
 
 /* A whole page saying what went wrong and what to do: status's title and
  * the message (plain text; no personal data). */
-void page_error(struct html *h, unsigned status, const char *login, const char *message);
+void page_error(struct html *h, unsigned status, const char *login, const char *function, const char *message);
 /* The title of an HTTP status as people read it ("Page not found"). */
 const char *page_status_title(unsigned status);
 
-/* An amount of money as the database writes it (12345.50), as people
- * read it (12 345,50 kr). */
+/* Values as the database writes them, as people read them in the page's
+ * language (basic/l10n-format.h); what cannot be read so is shown as it
+ * came. An amount of money (12345.50: 12 345,50 kr); a whole number; a
+ * date and a timestamp (to the minute), each in a <time> element that
+ * gives the machine-readable value too. NULL writes nothing. */
 void page_amount(struct html *h, const char *numeric);
-/* A timestamp as the database writes it, to the minute. */
+void page_int(struct html *h, long long v);
+void page_date(struct html *h, const char *date);
 void page_time(struct html *h, const char *timestamp);
+/* A date as text in the page's language, for a sentence: into buf, or
+ * date itself when it is no date. */
+const char *page_date_text(const char *date, char buf[static L10N_TEXT_MAX]);
 /* An identity number as stored (twelve digits for a Swedish one), as
  * people write it (YYYYMMDD-NNNN). */
 void page_identity(struct html *h, const char *id);

@@ -95,6 +95,9 @@ void request_respond_html(struct request *rq, unsigned status, struct html *body
 /* Static data (not copied: it must live as long as the process). */
 void request_respond_static(struct request *rq, const char *content_type, const void *data, size_t size,
                             const char *cache_control);
+/* A file to save (Content-Disposition: attachment): body's text is taken,
+ * whatever happens; filename is ours (letters, digits, '-', '.'). */
+void request_respond_download(struct request *rq, const char *content_type, const char *filename, struct buf *body);
 /* 303 See Other to a path of this site (POST-redirect-GET). */
 void request_redirect(struct request *rq, const char *location);
 /* A Set-Cookie to send with the answer (the value is sent as it is:

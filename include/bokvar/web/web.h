@@ -1,14 +1,21 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* bokvar-web's pages and what they share: the router that turns a request
- * into a page, who is asking (the identity header, the session, the CSRF
- * token), the database, the language. Each page module (worklist,
- * household, actions, notice) exports one handler taking a struct
- * web_request; this module checks everything every request needs first.
+/* What bokvar-web's pages share: who is asking (the identity header, the
+ * session, the CSRF token, as the router (router.h) found them), the
+ * database, the language, and the ways to answer. Each page module
+ * (worklist, household, actions, teams, feeds, access-log,
+ * yearly-report, settings, notice) exports its handlers taking a struct
+ * web_request.
  *
  * A page's database work is one batch (dbpool.h): its first statement
- * states whom bokvar-web acts for (bokvar.web_actor), so that row-level
+ * states whom bokvar-web acts for (bokvar.web_person), so that row-level
  * security answers as it would answer that person; a person the database
- * does not know gets 403, logged with the login name only. */
+ * does not know gets 403, logged with the login name only.
+ *
+ * The language: the one the person chose (bokvar.actor_setting, read by
+ * that first statement), else the best the browser accepts
+ * (Accept-Language), else the installation's (language:). Pages write with
+ * _() in whatever l10n_use() set; every callback that writes a page sets
+ * wr->catalog first (web_submit's does). */
 #pragma once
 
 #include <libpq-fe.h>
@@ -26,13 +33,15 @@ struct web {
         struct config *config;
         struct db_pool *pool;
         struct csrf_key key;
-        const struct catalog *catalog;   /* the pages' language */
+        const struct catalog *catalog;   /* the installation's language (language:) */
 };
 
 /* One request that reached a page: who asks, and the language chosen. */
 struct web_request {
         struct web *web;
         struct request *rq;
+        const struct catalog *catalog;    /* the page's language: the person's, the browser's or the installation's */
+        bool language_chosen;             /* the person chose it (else Accept-Language or the default did) */
         const char *login;                /* checked: a login name */
         char session[CSRF_TOKEN_SIZE];    /* the browser's session id (new if it had none) */
         char csrf[CSRF_TOKEN_SIZE];       /* the token this page's forms carry */
@@ -51,9 +60,6 @@ int web_new(sd_event *event, struct config *config, struct web **ret);
 struct web *web_free(struct web *w);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct web *, web_free);
 
-/* The server's handler: every request from a trusted peer. */
-void web_handle(struct request *rq, void *userdata);
-
 /* For page handlers. A new batch whose first statement is the actor's. */
 int web_batch_new(struct web_request *wr, struct db_batch **ret);
 /* Submits the batch; done gets the results of the statements the page
@@ -65,12 +71,19 @@ void web_submit(struct web_request *wr, struct db_batch *b, web_page_fn done);
 /* Answers and frees wr. */
 void web_respond(struct web_request *wr, unsigned status, struct html *h);
 void web_redirect(struct web_request *wr, const char *location);
+/* A file to save (request_respond_download); body's text is taken. */
+void web_download(struct web_request *wr, const char *content_type, const char *filename, struct buf *body);
 void web_error(struct web_request *wr, unsigned status, const char *message);
 
 /* Answers for a statement that failed (res NULL: something else did):
  * 403 when the database refused the person (42501), 404 for what is not
  * there (P0002), 500 otherwise, logged. */
 void web_fail(struct web_request *wr, const PGresult *res);
+/* The same for a page of some functions of person only: a refusal (42501)
+ * says forbidden, a translated sentence on who the page is for. */
+void web_fail_page(struct web_request *wr, const PGresult *res, const char *forbidden);
+/* The first failed result of a batch's, or NULL when all succeeded. */
+const PGresult *web_first_failure(PGresult *const *results, size_t n);
 
 /* Whether s is a login name as bokvar takes them (1 to 63 of A-Z a-z 0-9
  * . _ @ -). */

@@ -195,16 +195,13 @@ BEGIN
 END;
 $$;
 
--- Matches the rows of pg_temp.stage (all signals by now) to households,
--- into pg_temp.ingest_home (k: bokvar.home_key(), household_id). Identity
--- number first, else the address. A home found through someone's identity
--- number holds for everyone at that address in the same delivery
--- (co-tenants, rows without a number), and for those people's other rows.
--- What is still unmatched gets new homes: one per address, or per person
--- seen without one, so co-tenants at a new address share one. New homes
--- start with what the rows say of them; homes already known are refreshed.
--- Serialised across feeds by a transaction lock, so two feeds never create
--- one home twice.
+-- 009's matching (the address first; the person's home follows their
+-- latest signal with an address; merged addresses; split people), over
+-- the rows of pg_temp.stage (all signals by now), keyed by
+-- bokvar.home_key(), into pg_temp.ingest_home (k, household_id): the words
+-- it compares and stores are C's (the postal code's and the landlord's and
+-- city's routing words, made as records are read), where 009 made them
+-- with norm_word. The rest is 009's.
 CREATE OR REPLACE FUNCTION bokvar.match_households() RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -214,11 +211,15 @@ BEGIN
         PERFORM pg_advisory_xact_lock(7243155002);
 
         -- What the rows say, per identity number and address: the latest
-        -- values, each from the latest row that has one. (date, seq) packed
-        -- in one bigint makes "latest" a max().
+        -- values, each from the latest row that has one ((date, seq) packed
+        -- in one bigint makes "latest" a max()); and where the key could go:
+        -- the home at its address, the person's home and what of it counts.
         CREATE TEMP TABLE ingest_keys ON COMMIT DROP AS
-        SELECT a.k, a.person_id, a.address_key, coalesce(hp.household_id, h.id) AS household_id,
-               hp.person_id IS NOT NULL AS known_person, a.first_at, a.last_at,
+        SELECT a.k, a.person_id, a.address_key, coalesce(h.id, al.household_id) AS at_address,
+               hp.household_id AS person_home, hp.split_from, hp.person_id IS NOT NULL AS known_person,
+               ph.id IS NOT NULL AND ph.address_key IS NULL AS person_home_unaddressed,
+               ph.last_signal_at AS person_home_last, ph.landlord AS person_home_landlord,
+               ph.landlord_key AS person_home_landlord_key, a.first_at, a.last_at,
                p.postal_key AS postal_code, p.city, p.city_key, ll.landlord, ll.landlord_key,
                ll.occurred_at AS landlord_at, c.children, c.occurred_at AS children_at
         FROM (SELECT bokvar.home_key(s.person_id, s.address_key) AS k, min(s.person_id) AS person_id,
@@ -235,38 +236,50 @@ BEGIN
         LEFT JOIN pg_temp.stage c ON c.seq = (a.latest_children & 4294967295)::integer
         LEFT JOIN pg_temp.stage ll ON ll.seq = (a.latest_landlord & 4294967295)::integer
         LEFT JOIN bokvar.household_person hp ON hp.person_id = a.person_id
-        LEFT JOIN bokvar.household h ON h.address_key = a.address_key;
+        LEFT JOIN bokvar.household ph ON ph.id = hp.household_id
+        LEFT JOIN bokvar.household h ON h.address_key = a.address_key
+        LEFT JOIN bokvar.household_alias al ON al.address_key = a.address_key;
+        ANALYZE ingest_keys;
 
-        -- Each key's home: a known person's, for all their rows; one found
-        -- at an address, for everyone there and their other rows; else a
-        -- new home, per address, or per person seen without one (g).
+        -- Addresses without a home yet that a home without an address learns:
+        -- not where the report names another landlord than the home's (the
+        -- person moved on; their old landlord's signals carried no address),
+        -- nor a home a caseworker split off (its address is the one it was
+        -- split from: the person reported elsewhere moved).
+        CREATE TEMP TABLE ingest_address ON COMMIT DROP AS
+        SELECT address_key, min(person_home) AS household_id FROM ingest_keys
+        WHERE address_key IS NOT NULL AND at_address IS NULL AND person_home_unaddressed AND split_from IS NULL
+          AND (landlord IS NULL OR person_home_landlord IS NULL
+               OR landlord_key = person_home_landlord_key)
+        GROUP BY address_key;
+
+        -- Rows with an address: their home, or (g) the new home of their address.
+        CREATE TEMP TABLE ingest_home0 ON COMMIT DROP AS
+        SELECT k.k, k.person_id, k.address_key, k.last_at,
+               CASE WHEN k.at_address IS NULL THEN a.household_id
+                    WHEN k.split_from = k.at_address THEN k.person_home
+                    ELSE k.at_address END AS household_id
+        FROM ingest_keys k LEFT JOIN ingest_address a ON a.address_key = k.address_key
+        WHERE k.address_key IS NOT NULL;
+
+        -- Each person's latest row with an address.
+        CREATE TEMP TABLE ingest_home1 ON COMMIT DROP AS
+        SELECT DISTINCT ON (person_id) k, person_id, address_key, household_id, last_at
+        FROM ingest_home0 WHERE person_id IS NOT NULL
+        ORDER BY person_id, last_at DESC, address_key DESC;
+
+        -- Every row: a home, or the group (g) of the new home it makes with others.
         CREATE TEMP TABLE ingest_home2 ON COMMIT DROP AS
-        WITH home0 AS (
-                SELECT k.k, k.person_id, k.address_key, coalesce(k.household_id, p.household_id) AS household_id
-                FROM ingest_keys k
-                LEFT JOIN (SELECT person_id, min(household_id) AS household_id FROM ingest_keys
-                           WHERE person_id IS NOT NULL AND household_id IS NOT NULL GROUP BY person_id) p
-                       ON p.person_id = k.person_id
-        ), address AS (
-                SELECT address_key, min(household_id) AS household_id FROM home0
-                WHERE address_key IS NOT NULL AND household_id IS NOT NULL GROUP BY address_key
-        ), home1 AS (
-                SELECT h.k, h.person_id, h.address_key,
-                       coalesce(h.household_id, a.household_id, pa.household_id) AS household_id
-                FROM home0 h
-                LEFT JOIN address a ON a.address_key = h.address_key
-                LEFT JOIN (SELECT x.person_id, min(y.household_id) AS household_id
-                           FROM home0 x JOIN address y ON y.address_key = x.address_key
-                           WHERE x.person_id IS NOT NULL GROUP BY x.person_id) pa ON pa.person_id = h.person_id
-        )
-        SELECT h.k, h.household_id,
-               CASE WHEN h.household_id IS NOT NULL THEN NULL
-                    WHEN h.person_id IS NULL THEN h.address_key
-                    ELSE coalesce(pa.address_key, 'p:' || h.person_id) END COLLATE "C" AS g
-        FROM home1 h
-        LEFT JOIN (SELECT person_id, min(address_key) AS address_key FROM home1
-                   WHERE household_id IS NULL AND person_id IS NOT NULL GROUP BY person_id) pa
-               ON pa.person_id = h.person_id;
+        SELECT h.k, h.household_id, CASE WHEN h.household_id IS NULL THEN h.address_key END COLLATE "C" AS g
+        FROM ingest_home0 h
+        UNION ALL
+        SELECT k.k, CASE WHEN moved THEN l.household_id ELSE k.person_home END,
+               CASE WHEN moved THEN CASE WHEN l.household_id IS NULL THEN l.address_key END
+                    WHEN k.person_home IS NULL THEN 'p:' || k.person_id END COLLATE "C"
+        FROM ingest_keys k
+        LEFT JOIN ingest_home1 l ON l.person_id = k.person_id,
+        LATERAL (SELECT l.k IS NOT NULL AND (k.person_home IS NULL OR l.last_at >= k.person_home_last)) m(moved)
+        WHERE k.address_key IS NULL;
 
         -- Ids for the new homes, as one block of the sequence (the lock above
         -- keeps other writers of households out meanwhile), in the order of
@@ -332,22 +345,42 @@ BEGIN
         FROM ingest_home_facts f
         WHERE h.id = f.household_id AND (first_id IS NULL OR f.household_id < first_id);
 
-        -- In key order: a B-tree fed in order splits only its right edge.
+        -- Each person's home after this delivery (the rule above): new
+        -- people are added in key order (a B-tree fed in order splits only
+        -- its right edge); a known person who moved is moved, and a split
+        -- no longer holds for them.
+        WITH person AS (
+                SELECT k.person_id, bool_or(k.known_person) AS known, min(k.person_home) AS person_home,
+                       min(k.person_home_last) AS person_home_last
+                FROM ingest_keys k WHERE k.person_id IS NOT NULL GROUP BY k.person_id
+        ), target AS (
+                SELECT p.person_id, p.known,
+                       coalesce(CASE WHEN l.k IS NOT NULL AND (p.person_home IS NULL OR l.last_at >= p.person_home_last)
+                                     THEN lh.household_id END,
+                                p.person_home, own.household_id) AS household_id
+                FROM person p
+                LEFT JOIN ingest_home1 l ON l.person_id = p.person_id
+                LEFT JOIN ingest_home lh ON lh.k = l.k
+                LEFT JOIN (SELECT k.person_id, h.household_id FROM ingest_keys k JOIN ingest_home h ON h.k = k.k
+                           WHERE k.address_key IS NULL) own ON own.person_id = p.person_id
+        ), moved AS (
+                UPDATE bokvar.household_person hp SET household_id = t.household_id, split_from = NULL
+                FROM target t
+                WHERE t.known AND hp.person_id = t.person_id AND hp.household_id <> t.household_id
+                RETURNING 1
+        )
         INSERT INTO bokvar.household_person (person_id, household_id)
-        SELECT k.person_id, min(h.household_id)
-        FROM ingest_keys k JOIN ingest_home h ON h.k = k.k
-        WHERE k.person_id IS NOT NULL AND NOT k.known_person
-        GROUP BY k.person_id
-        ORDER BY k.person_id;
+        SELECT person_id, household_id FROM target WHERE NOT known ORDER BY person_id;
 
-        -- A home known by identity number alone learns its address. Only a
-        -- home that existed before this call can lack one: new homes are
-        -- made per address, or per person seen without any.
+        -- A home known by identity number alone learns its address: one
+        -- without a home of its own yet. Only a home that existed before this
+        -- call can lack one: new homes are made per address, or per person
+        -- seen without any.
         UPDATE bokvar.household hh SET address_key = x.address_key
         FROM (SELECT DISTINCT ON (address_key) household_id, address_key
               FROM (SELECT DISTINCT ON (h.household_id) h.household_id, k.address_key
                     FROM ingest_keys k JOIN ingest_home h ON h.k = k.k
-                    WHERE k.address_key IS NOT NULL
+                    WHERE k.address_key IS NOT NULL AND k.at_address IS NULL
                       AND (first_id IS NULL OR h.household_id < first_id)
                       AND EXISTS (SELECT 1 FROM bokvar.household o
                                   WHERE o.id = h.household_id AND o.address_key IS NULL)
@@ -363,7 +396,8 @@ $$;
 CREATE OR REPLACE FUNCTION bokvar.ingest_cleanup() RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
-        DROP TABLE IF EXISTS pg_temp.stage, pg_temp.ingest_known, pg_temp.ingest_keys, pg_temp.ingest_home2,
+        DROP TABLE IF EXISTS pg_temp.stage, pg_temp.ingest_known, pg_temp.ingest_keys, pg_temp.ingest_address,
+                pg_temp.ingest_home0, pg_temp.ingest_home1, pg_temp.ingest_home2,
                 pg_temp.ingest_new_home, pg_temp.ingest_home, pg_temp.ingest_home_facts;
 END;
 $$;
@@ -542,29 +576,18 @@ SELECT q.id, q.feed, q.fetch_id, q.line, bokvar.mask_numbers(q.reason) AS reason
        q.created_at, q.seen, q.last_seen_at
 FROM bokvar.quarantine q;
 
--- A person's copy (006), for an identity number that bokvarctl (or the web)
--- read and normalised in C; anything else is no valid number here.
-CREATE OR REPLACE FUNCTION bokvar.subject_export(p_person text, p_reason text DEFAULT NULL) RETURNS jsonb
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-        hh bigint;
-        doc jsonb;
+-- The identity number p_text as bokvarctl read and normalised it in C (the
+-- one reader, ingest/identity.c): 009's subject_export and household_split
+-- take it so. Anything else is no number bokvar keeps; the error has
+-- SQLSTATE p_errcode and never repeats it.
+CREATE OR REPLACE FUNCTION bokvar.identity_require(p_text text, p_errcode text) RETURNS text
+LANGUAGE plpgsql IMMUTABLE AS $$
 BEGIN
-        PERFORM bokvar.actor_require('{caseworker,coordinator}', 'export a person''s data', true);
-        PERFORM bokvar.check_text('the reason', p_reason, 500);
-        IF p_person IS NULL OR p_person !~ '^([0-9]{12}|[0-9]{11}|[0-9]{9})$' THEN
+        IF p_text IS NULL OR p_text !~ '^([0-9]{12}|[0-9]{11}|[0-9]{9})$' THEN
                 RAISE EXCEPTION 'that is not a valid identity number as bokvar keeps them (12, 11 or 9 digits)'
-                        USING ERRCODE = 'no_data_found';
+                        USING ERRCODE = p_errcode;
         END IF;
-        SELECT p.household_id INTO hh FROM bokvar.household_person p WHERE p.person_id = p_person;
-        IF hh IS NULL OR NOT EXISTS (SELECT 1 FROM bokvar.household h WHERE h.id = hh) THEN
-                RAISE EXCEPTION 'bokvar holds nothing you may see about anyone with that identity number'
-                        USING ERRCODE = 'no_data_found';
-        END IF;
-        doc := bokvar.subject_doc(p_person, hh);
-        -- Logged after the document is built: its read_by lists the reads before this one.
-        PERFORM bokvar.access_logged(hh, NULL, 'subject.export', p_reason);
-        RETURN doc;
+        RETURN p_text;
 END;
 $$;
 
@@ -598,144 +621,188 @@ DROP FUNCTION bokvar.address_key(text, text, text);
 DROP FUNCTION bokvar.digits(text);
 
 -- ---------------------------------------------------------------------
--- Scoring: each signal read once per rescore, into one sorted aggregate
--- per household and rule (and per household); explanations made from the
--- same pass when they are wanted, never by computing everything twice; the
--- writes and the tasks in chunks, with progress reported as they go.
+-- Scoring: each signal read once per rescore, by one aggregate whose
+-- conditions are the ruleset's own, written into the query as constants;
+-- explanations made in the same pass when they are wanted, never by
+-- computing everything twice; the writes and the tasks in chunks, with
+-- progress reported as they go.
+
+-- The query that scores under ruleset p_version (003's definition of a
+-- score, its fingerprint and its explanation): a SELECT of household_id,
+-- score, class, next_deadline, fingerprint and explanation (NULL unless
+-- p_explain), with $1 the households in scope (read only when p_scope;
+-- else every household with a signal in the window) and $2 the day. Every
+-- signal in the window is read once, into one group per household with,
+-- per rule on signals, the count, largest amount or months and the set of
+-- the signals that meet its conditions (a hash; with p_explain also their
+-- ids, the input sorted by household and id so that each list comes in
+-- order). Whether each rule fires, its points and increments, its part of
+-- the fingerprint and of the explanation are expressions of those columns.
+-- The rules are read here, once per rescore, and the query is planned
+-- with them as constants.
+CREATE FUNCTION bokvar.score_sql(p_version integer, p_scope boolean, p_explain boolean) RETURNS text
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+        rs bokvar.ruleset;
+        r bokvar.rule;
+        cond text[];
+        on_signals boolean;
+        per_signal text[] := '{}';
+        aggs text[] := '{}';
+        fired text[] := '{}';
+        total text[] := '{}';
+        score text[] := '{}';
+        fingerprint text[] := '{}';
+        parts text[] := '{}';
+        children boolean := false;
+        c text;
+        x text;
+        n integer := 0;
+BEGIN
+        SELECT * INTO rs FROM bokvar.ruleset WHERE version = p_version;
+        FOR r IN SELECT * FROM bokvar.rule WHERE version = p_version ORDER BY position LOOP
+                n := n + 1;
+                cond := '{}';
+                IF r.kinds IS NOT NULL THEN
+                        cond := cond || format('y.kind = ANY (%L::bokvar.signal_kind[])', r.kinds);
+                END IF;
+                IF r.sources IS NOT NULL THEN
+                        cond := cond || format('y.source = ANY (%L::bokvar.feed_source[])', r.sources);
+                END IF;
+                IF r.within_days IS NOT NULL THEN
+                        cond := cond || format('y.occurred_at >= $2 - %s', r.within_days);
+                END IF;
+                IF r.deadline_within_days IS NOT NULL THEN
+                        cond := cond || format('(y.deadline >= $2 AND y.deadline <= $2 + %s)', r.deadline_within_days);
+                END IF;
+                IF r.deadline_passed IS NOT NULL THEN
+                        cond := cond || format('(y.deadline < $2) = %L', r.deadline_passed);
+                END IF;
+                IF r.amount_at_least IS NOT NULL THEN
+                        cond := cond || format('y.amount >= %L::numeric(14, 2)', r.amount_at_least);
+                END IF;
+                IF r.months_at_least IS NOT NULL THEN
+                        cond := cond || format('y.months_in_arrears >= %s', r.months_at_least);
+                END IF;
+                on_signals := cardinality(cond) > 0 OR r.count_at_least IS NOT NULL;
+                IF on_signals THEN
+                        -- What the rule's signals add up to.
+                        per_signal := per_signal || format('coalesce(%s, false) AS c%s',
+                                                           coalesce(nullif(array_to_string(cond, ' AND '), ''), 'true'),
+                                                           n);
+                        -- The set's hash is NULL when no signal meets them; the
+                        -- count is kept where a rule asks for more than one.
+                        aggs := aggs || format('bit_xor(y.h) FILTER (WHERE y.c%1$s) AS s%1$s', n);
+                        IF r.count_at_least > 1 OR r.per_unit = 'signal' THEN
+                                aggs := aggs || format('count(*) FILTER (WHERE y.c%1$s) AS n%1$s', n);
+                        END IF;
+                        IF r.per_unit = 'amount' THEN
+                                aggs := aggs || format('max(y.amount) FILTER (WHERE y.c%1$s) AS a%1$s', n);
+                        ELSIF r.per_unit = 'month' THEN
+                                aggs := aggs || format('max(y.months_in_arrears) FILTER (WHERE y.c%1$s) AS m%1$s', n);
+                        END IF;
+                        IF p_explain THEN
+                                aggs := aggs || format('array_agg(y.id) FILTER (WHERE y.c%1$s) AS i%1$s', n);
+                        END IF;
+                        c := CASE WHEN r.count_at_least > 1 OR r.per_unit = 'signal'
+                                  THEN format('g.n%s >= %s', n, coalesce(r.count_at_least, 1))
+                                  ELSE format('g.s%s IS NOT NULL', n) END;
+                ELSE
+                        c := 'true';
+                END IF;
+                IF r.children_at_least IS NOT NULL THEN
+                        c := format('%s AND g.children >= %s', c, r.children_at_least);
+                        children := true;
+                END IF;
+                fired := fired || format('coalesce(%s, false) AS f%s', c, n);
+
+                -- The points, and the increments: one per step beyond the
+                -- condition's own threshold, together at most max points in
+                -- the direction of the per points. In numeric: an amount
+                -- may make billions of steps.
+                x := CASE r.per_unit
+                     WHEN 'amount' THEN format('(g.a%s - %L::numeric(14, 2))', n, coalesce(r.amount_at_least, 0))
+                     WHEN 'child' THEN format('(g.children - %s)', coalesce(r.children_at_least, 0))
+                     WHEN 'signal' THEN format('(g.n%s - %s)', n, coalesce(r.count_at_least, 1))
+                     WHEN 'month' THEN format('(g.m%s - %s)', n, coalesce(r.months_at_least, 0))
+                     END;
+                children := children OR r.per_unit = 'child';
+                total := total || CASE WHEN x IS NULL THEN format('%s AS t%s', r.points, n)
+                                  ELSE format('%s + coalesce((sign(%L::integer::numeric) * least(abs(%L::integer), '
+                                              'abs(%L::integer) * floor((%s / %L::numeric(14, 2))::numeric)))::integer, '
+                                              '0) AS t%s',
+                                              r.points, r.per_points, r.per_max, r.per_points, x, r.per_step, n)
+                                  END;
+                score := score || format('CASE WHEN f%1$s THEN t%1$s ELSE 0 END', n);
+                fingerprint := fingerprint || format('CASE WHEN f%1$s THEN hashint8extended(%2$s * 1000003 + t%1$s, '
+                                                     '%3$s) ELSE 0 END', n, r.position,
+                                                     CASE WHEN on_signals THEN format('coalesce(s%s, 0)', n)
+                                                          ELSE '0' END);
+                -- The rule's part of the explanation, as JSON text: all of
+                -- it is parsed once, as the household's jsonb.
+                parts := parts || format('CASE WHEN f%s THEN %L || t%s || %L%s || %L END', n,
+                                         format('{"rule": %s, "description": %s, "points": ', to_json(r.name),
+                                                coalesce(to_json(r.description)::text, 'null')),
+                                         n, ', "signals": [',
+                                         CASE WHEN on_signals THEN format(' || array_to_string(i%s, %L)', n, ',')
+                                              ELSE '' END,
+                                         ']}');
+        END LOOP;
+
+        -- Each level is computed once per household (OFFSET 0 keeps the
+        -- planner from copying a column's expression into every use).
+        RETURN format($q$
+SELECT household_id, score,
+       CASE WHEN score >= %1$s THEN 'urgent' WHEN score >= %2$s THEN 'outreach' WHEN score >= %3$s THEN 'watch'
+            ELSE 'none' END::bokvar.risk_class AS class,
+       next_deadline, fingerprint, explanation
+FROM (SELECT household_id, next_deadline, (%4$s)::integer AS score, (%5$s)::bigint AS fingerprint,
+             %6$s AS explanation
+      FROM (SELECT *, %7$s
+            FROM (SELECT %8$s, g.*
+                  FROM (SELECT y.household_id, min(y.deadline) FILTER (WHERE y.deadline >= $2) AS next_deadline %9$s
+                        FROM (SELECT y.household_id, y.id, y.deadline, y.amount, y.months_in_arrears,
+                                     hashint8extended(y.id, 0) AS h %10$s
+                              FROM %11$s
+                              WHERE y.occurred_at >= $2 - %12$s
+                              ORDER BY %13$s) y
+                        GROUP BY y.household_id) g
+                  %14$s OFFSET 0) g OFFSET 0) g OFFSET 0) g
+$q$,
+                rs.urgent, rs.outreach, rs.watch,
+                coalesce(nullif(array_to_string(score, ' + '), ''), '0'),
+                coalesce(nullif(array_to_string(fingerprint, ' # '), ''), '0'),
+                CASE WHEN p_explain THEN format('(%L || concat_ws(%L, %s) || %L)::jsonb', '[', ',',
+                                                coalesce(nullif(array_to_string(parts, ', '), ''), 'NULL'), ']')
+                     ELSE 'NULL::jsonb' END,
+                coalesce(nullif(array_to_string(fired || total, ', '), ''), 'true AS nothing'),
+                CASE WHEN children THEN 'h.children' ELSE 'NULL::integer AS children' END,
+                coalesce(', ' || nullif(array_to_string(aggs, ', '), ''), ''),
+                coalesce(', ' || nullif(array_to_string(per_signal, ', '), ''), ''),
+                CASE WHEN p_scope THEN '(SELECT DISTINCT u FROM unnest($1) u) x(id) JOIN bokvar.signal y '
+                                       'ON y.household_id = x.id'
+                     ELSE 'bokvar.signal y' END,
+                rs.window_days,
+                CASE WHEN p_explain THEN 'y.household_id, y.id' ELSE 'y.household_id' END,
+                CASE WHEN children THEN 'LEFT JOIN bokvar.household h ON h.id = g.household_id' ELSE '' END);
+END;
+$$;
 
 -- The score of every household in scope (p_households NULL: every
 -- household with a signal in the window) under ruleset p_version, as of
--- p_today: 003's definition, computed differently. Each signal in the
--- window is read once and joined to the rules of its kind whose signal
--- conditions it meets (or to none), and one pass over those rows, sorted
--- by household, rule and signal, gives per household and rule the count,
--- the largest amount and months, the set of signals (a hash, for the
--- fingerprint; their ids, for the explanation) and per household its
--- nearest deadline ahead. Without p_explain the explanation is NULL and
--- only its fingerprint is computed.
+-- p_today: bokvar.score_sql()'s query. Without p_explain the explanation
+-- is NULL and only its fingerprint is computed. The sort of the signals
+-- takes a few hundred megabytes for a million households; the households
+-- are merged with it in order (a hash of the groups costs more).
 CREATE OR REPLACE FUNCTION bokvar.score_compute(p_version integer, p_households bigint[], p_today date,
                                                 p_explain boolean DEFAULT true)
 RETURNS TABLE (household_id bigint, score integer, class bokvar.risk_class, next_deadline date,
                fingerprint bigint, explanation jsonb)
-LANGUAGE plpgsql SET work_mem = '256MB' SET random_page_cost = 1.1 SET plan_cache_mode = force_custom_plan
-SET max_parallel_workers_per_gather = 0 AS $$
-DECLARE
-        rs bokvar.ruleset;
+LANGUAGE plpgsql SET work_mem = '512MB' SET random_page_cost = 1.1 SET max_parallel_workers_per_gather = 0
+SET enable_hashjoin = off AS $$
 BEGIN
-        SELECT * INTO rs FROM bokvar.ruleset r WHERE r.version = p_version;
-
-        -- The rules that look at signals, one row per kind they look at, so
-        -- that a signal meets only the rules of its kind; and the rules,
-        -- each once, with what fires and counts them.
-        CREATE TEMP TABLE score_rule_kind ON COMMIT DROP AS
-        SELECT r.position, k.kind, r.sources, r.within_days, r.deadline_within_days, r.deadline_passed,
-               r.amount_at_least, r.months_at_least
-        FROM bokvar.rule r, unnest(coalesce(r.kinds, enum_range(NULL::bokvar.signal_kind))) k(kind)
-        WHERE r.version = p_version
-          AND (r.kinds IS NOT NULL OR r.sources IS NOT NULL OR r.within_days IS NOT NULL
-               OR r.deadline_within_days IS NOT NULL OR r.deadline_passed IS NOT NULL
-               OR r.count_at_least IS NOT NULL OR r.amount_at_least IS NOT NULL OR r.months_at_least IS NOT NULL);
-        CREATE TEMP TABLE score_rule ON COMMIT DROP AS
-        SELECT r.*, r.position IN (SELECT rk.position FROM score_rule_kind rk) AS on_signals
-        FROM bokvar.rule r WHERE r.version = p_version;
-        ANALYZE score_rule_kind, score_rule;
-
-        -- One pass. Sorted by household, rule and signal, the ids of a
-        -- rule's signals come in order into their array, and the two
-        -- levels of grouping are one sorted aggregation.
-        CREATE TEMP TABLE score_agg ON COMMIT DROP AS
-        SELECT x.household_id, x.position, GROUPING(x.position) = 1 AS home, count(x.position)::integer AS n,
-               max(x.amount) AS amount, max(x.months) AS months,
-               min(x.deadline) FILTER (WHERE x.deadline >= p_today) AS next_deadline,
-               bit_xor(hashint8extended(x.id, 0)) FILTER (WHERE x.position IS NOT NULL) AS signal_set,
-               array_agg(x.id) FILTER (WHERE p_explain AND x.position IS NOT NULL) AS signals
-        FROM (SELECT s.id, s.household_id, rk.position, s.amount, s.months_in_arrears AS months, s.deadline
-              FROM (SELECT y.id, y.household_id, y.kind, y.source, y.occurred_at, y.deadline, y.amount,
-                           y.months_in_arrears
-                    FROM bokvar.signal y
-                    WHERE p_households IS NULL AND y.occurred_at >= p_today - rs.window_days
-                    UNION ALL
-                    SELECT y.id, y.household_id, y.kind, y.source, y.occurred_at, y.deadline, y.amount,
-                           y.months_in_arrears
-                    FROM (SELECT DISTINCT u FROM unnest(p_households) u) h(id)
-                    JOIN bokvar.signal y ON y.household_id = h.id
-                    WHERE p_households IS NOT NULL AND y.occurred_at >= p_today - rs.window_days) s
-              LEFT JOIN score_rule_kind rk
-                     ON rk.kind = s.kind
-                    AND (rk.sources IS NULL OR s.source = ANY (rk.sources))
-                    AND (rk.within_days IS NULL OR s.occurred_at >= p_today - rk.within_days)
-                    AND (rk.deadline_within_days IS NULL
-                         OR (s.deadline >= p_today AND s.deadline <= p_today + rk.deadline_within_days))
-                    AND (rk.deadline_passed IS NULL OR (s.deadline < p_today) = rk.deadline_passed)
-                    AND (rk.amount_at_least IS NULL OR s.amount >= rk.amount_at_least)
-                    AND (rk.months_at_least IS NULL OR s.months_in_arrears >= rk.months_at_least)
-              ORDER BY s.household_id, rk.position, s.id) x
-        GROUP BY GROUPING SETS ((x.household_id, x.position), (x.household_id));
-        ANALYZE score_agg;
-
-        -- The households in scope, with what rules may ask of them.
-        CREATE TEMP TABLE score_home ON COMMIT DROP AS
-        SELECT a.household_id, a.next_deadline, h.children
-        FROM score_agg a JOIN bokvar.household h ON h.id = a.household_id
-        WHERE a.home;
-        ANALYZE score_home;
-
-        RETURN QUERY
-        WITH fired AS (
-                -- Rules on signals that fire, and rules on the household alone
-                -- for every household with a signal in the window.
-                SELECT m.household_id, r.position, m.n, m.amount, m.months, m.signal_set, m.signals, r.name,
-                       r.description, r.points, r.per_unit, r.per_step, r.per_points, r.per_max, r.amount_at_least,
-                       r.months_at_least, r.count_at_least, r.children_at_least, h.children
-                FROM score_agg m
-                JOIN score_rule r ON r.position = m.position
-                JOIN score_home h ON h.household_id = m.household_id
-                WHERE NOT m.home AND m.n >= coalesce(r.count_at_least, 1)
-                  AND (r.children_at_least IS NULL OR h.children >= r.children_at_least)
-                UNION ALL
-                SELECT h.household_id, r.position, NULL, NULL, NULL, NULL, NULL, r.name, r.description, r.points,
-                       r.per_unit, r.per_step, r.per_points, r.per_max, r.amount_at_least, r.months_at_least,
-                       r.count_at_least, r.children_at_least, h.children
-                FROM score_home h
-                JOIN score_rule r ON NOT r.on_signals
-                WHERE r.children_at_least IS NULL OR h.children >= r.children_at_least
-        ), points AS (
-                -- The rule's points, and its increments: one per step beyond
-                -- the condition's own threshold, together at most max points
-                -- in the direction of the per points. In numeric: an amount
-                -- may make billions of steps.
-                SELECT f.*, f.points + CASE WHEN f.per_unit IS NULL THEN 0 ELSE coalesce((sign(f.per_points::numeric)
-                        * least(abs(f.per_max), abs(f.per_points) * floor(
-                        CASE f.per_unit
-                        WHEN 'amount' THEN (f.amount - coalesce(f.amount_at_least, 0)) / f.per_step
-                        WHEN 'child' THEN (f.children - coalesce(f.children_at_least, 0)) / f.per_step
-                        WHEN 'signal' THEN (f.n - coalesce(f.count_at_least, 1)) / f.per_step
-                        WHEN 'month' THEN (f.months - coalesce(f.months_at_least, 0)) / f.per_step
-                        END::numeric)))::integer, 0) END AS total
-                FROM fired f
-        ), per_home AS (
-                -- The explanation in rule order: the rows sorted once, not
-                -- each household's on its own.
-                SELECT p.household_id, sum(p.total)::integer AS score,
-                       bit_xor(hashint8extended(p.position * 1000003 + p.total,
-                                                coalesce(p.signal_set, 0))) AS fingerprint,
-                       jsonb_agg(jsonb_build_object('rule', p.name, 'description', p.description, 'points', p.total,
-                                                    'signals', coalesce(to_jsonb(p.signals), '[]')))
-                           FILTER (WHERE p_explain) AS explanation
-                FROM (SELECT * FROM points ORDER BY household_id, position) p
-                GROUP BY p.household_id
-        )
-        SELECT o.household_id, coalesce(x.score, 0),
-               CASE WHEN coalesce(x.score, 0) >= rs.urgent THEN 'urgent'
-                    WHEN coalesce(x.score, 0) >= rs.outreach THEN 'outreach'
-                    WHEN coalesce(x.score, 0) >= rs.watch THEN 'watch'
-                    ELSE 'none' END::bokvar.risk_class,
-               o.next_deadline, coalesce(x.fingerprint, 0),
-               CASE WHEN p_explain THEN coalesce(x.explanation, '[]') END
-        FROM score_home o
-        LEFT JOIN per_home x ON x.household_id = o.household_id;
-
-        DROP TABLE score_rule_kind, score_rule, score_agg, score_home;
+        RETURN QUERY EXECUTE bokvar.score_sql(p_version, p_households IS NOT NULL, p_explain)
+                USING p_households, p_today;
 END;
 $$;
 
@@ -752,51 +819,56 @@ LANGUAGE sql IMMUTABLE AS $$ SELECT 50000 $$;
 -- scoring); for a daily rescore, where few do, the scores come in short
 -- first and only those that changed are explained. Households in scope
 -- whose signals all left the window drop to score 0, class none. The
--- writes go in chunks of bokvar.score_chunk() households, each followed by
--- a notice "bokvar progress: D of N households" (bokvard shows it).
--- Returns how many scores changed.
+-- scores are computed and compared with the stored ones in one statement;
+-- the writes go in chunks of bokvar.score_chunk() households in the order
+-- of their ids, and where there is more than one chunk each is followed
+-- by a notice "bokvar progress: D of N households" (bokvard shows it, with
+-- the time left). Returns how many scores changed.
 CREATE OR REPLACE FUNCTION bokvar.score_apply(p_households bigint[], p_today date DEFAULT current_date) RETURNS integer
-LANGUAGE plpgsql SET work_mem = '256MB' SET random_page_cost = 1.1 SET plan_cache_mode = force_custom_plan AS $$
+LANGUAGE plpgsql SET work_mem = '512MB' SET random_page_cost = 1.1 SET max_parallel_workers_per_gather = 0
+SET plan_cache_mode = force_custom_plan AS $$
 DECLARE
         v integer;
         changed integer;
         explained boolean;
         chunk integer := bokvar.score_chunk();
+        all_ids bigint[];
         ids bigint[];
+        hashjoin text := current_setting('enable_hashjoin');
 BEGIN
         SELECT a.version INTO v FROM bokvar.ruleset_active a;
         IF v IS NULL THEN
                 RETURN 0;
         END IF;
         explained := p_households IS NOT NULL OR NOT EXISTS (SELECT 1 FROM bokvar.score s WHERE s.ruleset_version = v);
-        CREATE TEMP TABLE score_new ON COMMIT DROP AS
-        SELECT * FROM bokvar.score_compute(v, p_households, p_today, explained);
-        ANALYZE score_new;
 
         -- What changed; households scored before but without signals in the
-        -- window now drop to none. (The scores in scope: all, or those of
-        -- the households listed, found by their key.)
-        CREATE TEMP TABLE score_changed ON COMMIT DROP AS
-        SELECT row_number() OVER (ORDER BY coalesce(n.household_id, s.household_id)) AS k,
-               coalesce(n.household_id, s.household_id) AS household_id, coalesce(n.score, 0) AS score,
-               coalesce(n.class, 'none') AS class, n.next_deadline, coalesce(n.fingerprint, 0) AS fingerprint,
-               s.household_id IS NULL
-               OR (s.score, s.class, s.ruleset_version, s.fingerprint)
-                  IS DISTINCT FROM (coalesce(n.score, 0), coalesce(n.class, 'none'), v, coalesce(n.fingerprint, 0))
-                       AS explained_differently,
-               n.explanation
-        FROM score_new n
-        FULL JOIN (SELECT * FROM bokvar.score x WHERE p_households IS NULL
-                   UNION ALL
-                   SELECT x.* FROM (SELECT DISTINCT u FROM unnest(p_households) u) h(id)
-                   JOIN bokvar.score x ON x.household_id = h.id WHERE p_households IS NOT NULL) s
-               ON s.household_id = n.household_id
-        WHERE s.household_id IS NULL
-           OR (s.score, s.class, s.ruleset_version, s.next_deadline, s.fingerprint)
-              IS DISTINCT FROM (coalesce(n.score, 0), coalesce(n.class, 'none'), v, n.next_deadline,
-                                coalesce(n.fingerprint, 0));
+        -- window now drop to none. The new scores come sorted by household,
+        -- and so do the stored ones (by their key): a merge, not a hash of
+        -- a million explanations.
+        PERFORM set_config('enable_hashjoin', 'off', true);
+        EXECUTE format($q$
+                CREATE TEMP TABLE score_changed ON COMMIT DROP AS
+                SELECT coalesce(n.household_id, s.household_id) AS household_id, coalesce(n.score, 0) AS score,
+                       coalesce(n.class, 'none') AS class, n.next_deadline, coalesce(n.fingerprint, 0) AS fingerprint,
+                       s.household_id IS NULL
+                       OR (s.score, s.class, s.ruleset_version, s.fingerprint)
+                          IS DISTINCT FROM (coalesce(n.score, 0), coalesce(n.class, 'none'), %1$s,
+                                            coalesce(n.fingerprint, 0)) AS explained_differently,
+                       n.explanation
+                FROM (%2$s) n
+                FULL JOIN (%3$s) s ON s.household_id = n.household_id
+                WHERE s.household_id IS NULL
+                   OR (s.score, s.class, s.ruleset_version, s.next_deadline, s.fingerprint)
+                      IS DISTINCT FROM (coalesce(n.score, 0), coalesce(n.class, 'none'), %1$s, n.next_deadline,
+                                        coalesce(n.fingerprint, 0))
+                $q$, v, bokvar.score_sql(v, p_households IS NOT NULL, explained),
+                CASE WHEN p_households IS NULL THEN 'SELECT * FROM bokvar.score'
+                     ELSE 'SELECT x.* FROM (SELECT DISTINCT u FROM unnest($1) u) h(id) '
+                          'JOIN bokvar.score x ON x.household_id = h.id' END)
+                USING p_households, p_today;
         GET DIAGNOSTICS changed = ROW_COUNT;
-        DROP TABLE score_new;
+        PERFORM set_config('enable_hashjoin', hashjoin, true);
         IF changed = 0 THEN
                 DROP TABLE score_changed;
                 RETURN 0;
@@ -811,24 +883,26 @@ BEGIN
                                                    WHERE x.explained_differently), p_today, true) e
                 WHERE e.household_id = c.household_id;
         END IF;
+
+        all_ids := ARRAY(SELECT c.household_id FROM score_changed c ORDER BY 1);
         IF changed > chunk THEN
-                CREATE INDEX ON score_changed (k);
+                CREATE INDEX ON score_changed (household_id);
                 RAISE NOTICE 'bokvar progress: 0 of % households', changed;
         END IF;
-
         FOR lo IN 1..changed BY chunk LOOP
+                ids := all_ids[lo:lo + chunk - 1];
                 INSERT INTO bokvar.score_history (household_id, scored_at, as_of, score, class, ruleset_version,
                                                   explanation)
                 SELECT c.household_id, clock_timestamp(), p_today, c.score, c.class, v, coalesce(c.explanation, '[]')
                 FROM score_changed c
-                WHERE c.k BETWEEN lo AND lo + chunk - 1 AND c.explained_differently;
+                WHERE c.household_id BETWEEN ids[1] AND ids[cardinality(ids)] AND c.explained_differently;
 
                 INSERT INTO bokvar.score AS s (household_id, score, class, ruleset_version, next_deadline,
                                                explanation, fingerprint, as_of, scored_at)
                 SELECT c.household_id, c.score, c.class, v, c.next_deadline, coalesce(c.explanation, '[]'),
                        c.fingerprint, p_today, clock_timestamp()
                 FROM score_changed c
-                WHERE c.k BETWEEN lo AND lo + chunk - 1
+                WHERE c.household_id BETWEEN ids[1] AND ids[cardinality(ids)]
                 ON CONFLICT (household_id) DO UPDATE
                 SET score = excluded.score, class = excluded.class, ruleset_version = excluded.ruleset_version,
                     next_deadline = excluded.next_deadline, as_of = excluded.as_of, fingerprint = excluded.fingerprint,
@@ -841,7 +915,6 @@ BEGIN
                                                             excluded.fingerprint)
                                      THEN excluded.scored_at ELSE s.scored_at END;
 
-                ids := ARRAY(SELECT c.household_id FROM score_changed c WHERE c.k BETWEEN lo AND lo + chunk - 1);
                 PERFORM bokvar.scores_changed(ids, p_today);
                 IF changed > chunk THEN
                         RAISE NOTICE 'bokvar progress: % of % households', least(lo + chunk - 1, changed), changed;
@@ -851,6 +924,7 @@ BEGIN
         RETURN changed;
 END;
 $$;
+
 
 -- ---------------------------------------------------------------------
 -- Tasks: routing by normalised words (C makes them: the teams' from the
@@ -944,22 +1018,25 @@ $$;
 
 -- Records events for tasks (set-based): a task_event row each and, for the
 -- events that are sent, an outbox row per event and channel with its
--- payload (004's task_payload(), inline), in the caller's transaction;
--- then wakes the dispatchers (at commit).
+-- payload (009's task_payload(), inline: children null when unknown), in
+-- the caller's transaction, in
+-- one statement; then wakes the dispatchers (at commit). Returns the
+-- number of events.
 CREATE OR REPLACE FUNCTION bokvar.task_events(p_task_ids bigint[], p_kind text, p_by text, p_detail jsonb DEFAULT '{}')
 RETURNS integer
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET plan_cache_mode = force_custom_plan AS $$
 DECLARE
+        send boolean := bokvar.event_is_sent(p_kind) AND EXISTS (SELECT 1 FROM bokvar.channel);
         n integer;
+        sent integer;
 BEGIN
-        CREATE TEMP TABLE task_new_event ON COMMIT DROP AS
-        SELECT t.id AS task_id, 'evt_' || replace(gen_random_uuid()::text, '-', '') AS event_id, t.class,
-               clock_timestamp() AS at
-        FROM bokvar.task t WHERE t.id = ANY (p_task_ids);
-        GET DIAGNOSTICS n = ROW_COUNT;
-        INSERT INTO bokvar.task_event (task_id, event_id, kind, at, by, class, detail)
-        SELECT e.task_id, e.event_id, p_kind, e.at, p_by, e.class, p_detail FROM task_new_event e;
-        IF n > 0 AND bokvar.event_is_sent(p_kind) AND EXISTS (SELECT 1 FROM bokvar.channel) THEN
+        WITH e AS (
+                INSERT INTO bokvar.task_event (task_id, event_id, kind, at, by, class, detail)
+                SELECT t.id, 'evt_' || replace(gen_random_uuid()::text, '-', ''), p_kind, clock_timestamp(), p_by,
+                       t.class, p_detail
+                FROM bokvar.task t WHERE t.id = ANY (p_task_ids)
+                RETURNING task_id, event_id, at
+        ), o AS (
                 INSERT INTO bokvar.outbox (event_id, task_id, kind, channel, recipient, payload)
                 SELECT e.event_id, t.id, p_kind, c.name, CASE WHEN c.type = 'smtp' THEN tm.email END,
                        jsonb_build_object(
@@ -969,21 +1046,22 @@ BEGIN
                                'data', jsonb_build_object(
                                        'task_id', t.id, 'status', t.status, 'team', t.team, 'assignee', t.assignee,
                                        'class', t.class, 'score', t.score, 'due', t.due, 'deadline', t.deadline,
-                                       'children', coalesce(h.children, 0),
+                                       'children', h.children,
                                        'rules', coalesce((SELECT jsonb_agg(x -> 'rule')
                                                           FROM jsonb_array_elements(s.explanation) x), '[]')))
-                FROM task_new_event e
+                FROM e
                 JOIN bokvar.task t ON t.id = e.task_id
                 JOIN bokvar.household h ON h.id = t.household_id
                 LEFT JOIN bokvar.score s ON s.household_id = t.household_id
                 LEFT JOIN bokvar.team tm ON tm.name = t.team
                 CROSS JOIN bokvar.channel c
-                WHERE c.type <> 'smtp' OR tm.email IS NOT NULL;
-                IF FOUND THEN
-                        PERFORM pg_notify('bokvar_outbox', '');
-                END IF;
+                WHERE send AND (c.type <> 'smtp' OR tm.email IS NOT NULL)
+                RETURNING 1
+        )
+        SELECT (SELECT count(*) FROM e), (SELECT count(*) FROM o) INTO n, sent;
+        IF sent > 0 THEN
+                PERFORM pg_notify('bokvar_outbox', '');
         END IF;
-        DROP TABLE task_new_event;
         RETURN n;
 END;
 $$;
@@ -992,9 +1070,11 @@ $$;
 -- scores (004's rules): a household reaching outreach or urgent without an
 -- open task gets one, routed and assigned in one statement; a rising class
 -- escalates the open task, a falling one is noted on it. Only a person
--- closes a task. A new task takes its household's number of children
--- (007's worklist order) in the same statement: 007's row trigger, which
--- looked each one up, goes (this is the one place tasks are opened).
+-- closes a task. A new task takes its household's children (NULL:
+-- unknown) and the date up to which an eviction is scheduled (009's
+-- eviction_until(): the latest pending) for the worklist's order in the
+-- same statement: 007's row trigger (redefined by 009), which looked each
+-- one up, goes (this is the one place tasks are opened).
 CREATE OR REPLACE FUNCTION bokvar.tasks_sync(p_households bigint[], p_today date DEFAULT current_date) RETURNS void
 LANGUAGE plpgsql SET random_page_cost = 1.1 SET plan_cache_mode = force_custom_plan AS $$
 DECLARE
@@ -1002,7 +1082,7 @@ DECLARE
 BEGIN
         CREATE TEMP TABLE task_scope ON COMMIT DROP AS
         SELECT s.household_id, s.class, s.score, s.next_deadline, t.id AS task_id, t.class AS task_class,
-               t.top_class, coalesce(h.children, 0) AS children
+               t.top_class, h.children
         FROM (SELECT DISTINCT u FROM unnest(p_households) u) x(id)
         JOIN bokvar.score s ON s.household_id = x.id
         JOIN bokvar.household h ON h.id = x.id
@@ -1036,22 +1116,32 @@ BEGIN
                 CROSS JOIN LATERAL generate_series(0, (SELECT count(*) FROM new WHERE new.team = tm.name) - 1) j
         ), created AS (
                 INSERT INTO bokvar.task (household_id, class, opened_class, top_class, score, team, assignee, deadline,
-                                         legal_deadline, due, household_children)
+                                         legal_deadline, due, household_children, eviction_until)
                 SELECT n.household_id, n.class, n.class, n.class, n.score, coalesce(n.team, 'unrouted'), sl.cw,
                        n.next_deadline, n.next_deadline,
                        greatest(p_today, least(n.next_deadline - st.lead_days,
                                                p_today + CASE WHEN n.class = 'urgent' THEN st.service_urgent_days
                                                               ELSE st.service_outreach_days END)),
-                       n.children
+                       n.children, e.until
                 FROM numbered n
                 CROSS JOIN bokvar.task_settings st
                 LEFT JOIN slots sl ON sl.team = n.team AND sl.k = n.k
+                LEFT JOIN (SELECT p.household_id, max(p.eviction_date) AS until FROM bokvar.eviction_pending p
+                           WHERE p.household_id IN (SELECT household_id FROM new)
+                           GROUP BY p.household_id) e ON e.household_id = n.household_id
                 ON CONFLICT (household_id) WHERE status = 'open' DO NOTHING
                 RETURNING id
         )
         SELECT array_agg(id) INTO ids FROM created;
         IF ids IS NOT NULL THEN
                 PERFORM bokvar.task_events(ids, 'created', 'bokvar');
+        END IF;
+
+        -- The households had no open task (the first scoring, mostly): no
+        -- task to follow.
+        IF NOT EXISTS (SELECT 1 FROM task_scope sc WHERE sc.task_id IS NOT NULL) THEN
+                DROP TABLE task_scope;
+                RETURN;
         END IF;
 
         -- A higher class than the task has seen: escalate, due sooner. The
@@ -1105,6 +1195,69 @@ DROP FUNCTION bokvar.task_children();
 DROP FUNCTION bokvar.route(text, text, text);
 DROP FUNCTION bokvar.task_payload(bokvar.task, text, text, timestamptz);
 DROP FUNCTION bokvar.norm_word(text);
+
+-- ---------------------------------------------------------------------
+-- 009's split, again: the new home's postal code, city and landlord, with
+-- the words routing compares, are its home's (the signals there are at its
+-- address), each where the person's signals name one; 009 normalised the
+-- latest signal's postal code in SQL (norm_word, which is C's now: the
+-- ingest's words are made as records are read). The rest is 009's.
+CREATE OR REPLACE FUNCTION bokvar.household_split_as(p_household bigint, p_person text, p_by text) RETURNS jsonb
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp, "bokvar: elevated" AS $$
+DECLARE
+        c bigint;
+        n integer;
+BEGIN
+        PERFORM pg_advisory_xact_lock(7243155002);
+        PERFORM 1 FROM bokvar.household WHERE id = p_household FOR UPDATE;
+        IF NOT FOUND THEN
+                RAISE EXCEPTION 'no household %', p_household USING ERRCODE = 'no_data_found';
+        END IF;
+        IF NOT EXISTS (SELECT 1 FROM bokvar.signal WHERE household_id = p_household AND person_id = p_person) THEN
+                RAISE EXCEPTION 'household % has no signal about anyone with that identity number', p_household
+                        USING ERRCODE = 'no_data_found';
+        END IF;
+        IF NOT EXISTS (SELECT 1 FROM bokvar.signal WHERE household_id = p_household
+                                                     AND person_id IS DISTINCT FROM p_person) THEN
+                RAISE EXCEPTION 'every signal of household % is about that person: there is nothing to split it from',
+                        p_household USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+
+        INSERT INTO bokvar.household (postal_code, city, city_key, landlord, landlord_key, first_signal_at,
+                                      last_signal_at)
+        SELECT CASE WHEN bool_or(s.postal_code IS NOT NULL) THEN h.postal_code END,
+               CASE WHEN bool_or(s.city IS NOT NULL) THEN h.city END,
+               CASE WHEN bool_or(s.city IS NOT NULL) THEN h.city_key END,
+               CASE WHEN bool_or(s.landlord IS NOT NULL) THEN h.landlord END,
+               CASE WHEN bool_or(s.landlord IS NOT NULL) THEN h.landlord_key END,
+               min(s.occurred_at), max(s.occurred_at)
+        FROM bokvar.signal s JOIN bokvar.household h ON h.id = s.household_id
+        WHERE s.household_id = p_household AND s.person_id = p_person
+        GROUP BY h.id
+        RETURNING id INTO c;
+        UPDATE bokvar.signal_version v SET household_id = c
+        FROM bokvar.signal s
+        WHERE s.household_id = p_household AND s.person_id = p_person AND v.feed = s.feed
+          AND v.external_id = s.external_id;
+        UPDATE bokvar.signal SET household_id = c WHERE household_id = p_household AND person_id = p_person;
+        GET DIAGNOSTICS n = ROW_COUNT;
+        INSERT INTO bokvar.household_person AS hp (person_id, household_id, split_from) VALUES (p_person, c, p_household)
+        ON CONFLICT (person_id) DO UPDATE SET household_id = excluded.household_id, split_from = excluded.split_from;
+        UPDATE bokvar.household h SET first_signal_at = x.first_at, last_signal_at = x.last_at, updated_at = now()
+        FROM (SELECT min(occurred_at) AS first_at, max(occurred_at) AS last_at FROM bokvar.signal
+              WHERE household_id = p_household) x
+        WHERE h.id = p_household;
+
+        PERFORM bokvar.household_children_settle(ARRAY[p_household, c]);
+        PERFORM bokvar.score_apply(ARRAY[p_household, c], current_date);
+        PERFORM bokvar.tasks_follow_households(ARRAY[p_household, c]);
+        INSERT INTO bokvar.audit_log (actor, action, subject, detail)
+        VALUES (p_by, 'household.split', p_household::text,
+                jsonb_build_object('new_household', c, 'signals', n, 'session_user', session_user));
+        RETURN bokvar.household_now(p_household)
+               || jsonb_build_object('new', bokvar.household_now(c), 'signals', n);
+END;
+$$;
 
 -- ---------------------------------------------------------------------
 -- Privileges (006's model): an operator's retry of quarantined rows is
@@ -1176,10 +1329,11 @@ BEGIN
 END;
 $$;
 
--- 007's access_grant(), which adds the web's functions, again: a notice
--- registered by hand comes through the web service alone, which reads it
--- by the ingest's rules first (the one change).
-CREATE OR REPLACE FUNCTION bokvar.access_grant(p_function text, p_role name) RETURNS text[]
+-- 007's access_grant() (access_grant_web since 008, which wraps it), which
+-- adds the web's functions, again: a notice registered by hand comes
+-- through the web service alone, which reads it by the ingest's rules
+-- first (the one change).
+CREATE OR REPLACE FUNCTION bokvar.access_grant_web(p_function text, p_role name) RETURNS text[]
 LANGUAGE plpgsql AS $$
 DECLARE
         notes text[] := bokvar.access_grant_people(p_function, p_role);
@@ -1206,5 +1360,5 @@ REVOKE EXECUTE ON FUNCTION bokvar.stage_create(), bokvar.stage_table(), bokvar.s
         bokvar.home_key(text, text),
         bokvar.ingest_quarantine(text, bigint), bokvar.quarantine_retry_rows(text),
         bokvar.quarantine_retry_fetch(text, bokvar.feed_source, bigint, bigint[]), bokvar.quarantine_retried(text, jsonb),
-        bokvar.score_chunk(), bokvar.prefix_patterns(text[]), bokvar.route_all(bigint[])
+        bokvar.score_chunk(), bokvar.score_sql(integer, boolean, boolean), bokvar.prefix_patterns(text[]), bokvar.route_all(bigint[])
         FROM PUBLIC;
