@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "bokvar/basic/exit-status.h"
+#include "bokvar/basic/l10n.h"
 #include "bokvar/basic/json-tree.h"
 #include "bokvar/basic/json-writer.h"
 #include "bokvar/basic/util.h"
@@ -133,30 +134,36 @@ static int read_json(const char *path, struct signal_row *row) {
 
 /* What the ingest found wrong, field by field, in its own words. */
 static void print_problems(const struct notice_problem *p, size_t n) {
+        char count[24];
+
         for (size_t i = 0; i < n; i++)
                 fprintf(stderr, "bokvarctl signal add: %s%s%s\n",
                         p[i].field >= 0 ? canonical_field_names[p[i].field] : "", p[i].field >= 0 ? ": " : "",
                         p[i].problem);
-        fprintf(stderr, "bokvarctl signal add: the notice is not registered (%zu problem%s).\n", n, n == 1 ? "" : "s");
+        snprintf(count, sizeof count, "%zu", n);
+        fputs("bokvarctl signal add: ", stderr);
+        ctl_sentence(stderr, l10n_ngettext("the notice is not registered (%s problem).",
+                                           "the notice is not registered (%s problems).", n), count);
 }
 
 static int print_registered(struct ctl *ctl, PGresult *res) {
         bool yours = streq(PQgetvalue(res, 0, 4), "t");
+        const char *signal = PQgetvalue(res, 0, 0), *household = PQgetvalue(res, 0, 1);
 
         if (ctl->json) {
                 output_record(stdout, res, 0, true);
                 return EXIT_OK;
         }
         if (yours && !PQgetisnull(res, 0, 2))
-                printf("Registered as signal %s: household %s, task %s of team %s.\n", PQgetvalue(res, 0, 0),
-                       PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3));
+                ctl_sentence(stdout, _("Registered as signal %s: household %s, task %s of team %s."), signal,
+                             household, PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3));
         else if (yours)
-                printf("Registered as signal %s: household %s, which has no open task.\n", PQgetvalue(res, 0, 0),
-                       PQgetvalue(res, 0, 1));
+                ctl_sentence(stdout, _("Registered as signal %s: household %s, which has no open task."), signal,
+                             household);
         else
-                printf("Registered as signal %s. Its household has no open task of your teams, so it is not yours "
-                       "to see.\n",
-                       PQgetvalue(res, 0, 0));
+                ctl_sentence(stdout, _("Registered as signal %s. Its household has no open task of your teams, so it "
+                                       "is not yours to see."),
+                             signal);
         return EXIT_OK;
 }
 

@@ -181,28 +181,42 @@ static int outside_area(struct stage *s, int *k) {
         return 0;
 }
 
+/* After a record is mapped (k: 0 to stage, 1 to quarantine): one outside
+ * a regional feed's area is counted and goes no further; one to stage is
+ * written whole; one to quarantine gets its row begun with the reason, and
+ * the caller adds what it knows of the record. 1 when the record is done,
+ * 0 when the caller goes on, negative errno. */
+static int stage_mapped(struct stage *s, unsigned line, int k) {
+        struct buf *b = &s->out;
+        int o = outside_area(s, &k);
+
+        if (o != 0)
+                return o;
+        if (put_row_start(b, ++s->rows, line) < 0)
+                return -ENOMEM;
+        if (k == 0)
+                return put_signal(b, &s->row) < 0 || put_nulls(b, 5) < 0 || buf_putc(b, '\n') < 0 ? -ENOMEM : 1;
+        s->quarantined++;
+        if (put_nulls(b, 18) < 0 || put_text(b, s->row.reason.data) < 0 || buf_putc(b, '\t') < 0)
+                return -ENOMEM;
+        return 0;
+}
+
 static int stage_fields(void *userdata, unsigned line, char *const *fields, size_t n) {
         struct stage *s = userdata;
         struct buf *b = &s->out;
-        int k, o;
+        int k;
 
         if ((k = ensure_mapping(s)) < 0)
                 return k;
         k = mapping_map_fields(s->mapping, fields, n, &s->row);
         if (k < 0)
                 return k;
-        if ((o = outside_area(s, &k)) != 0)
-                return o < 0 ? o : 0;
-        if (put_row_start(b, ++s->rows, line) < 0)
-                return -ENOMEM;
-        if (k == 0)
-                return put_signal(b, &s->row) < 0 || put_nulls(b, 5) < 0 || buf_putc(b, '\n') < 0 ? -ENOMEM : 0;
+        if ((k = stage_mapped(s, line, k)) != 0)
+                return k < 0 ? k : 0;
 
-        /* Quarantined: the reason, the record written back as a CSV line,
-         * its fields for a retry, and what operators see of it. */
-        s->quarantined++;
-        if (put_nulls(b, 18) < 0 || put_text(b, s->row.reason.data) < 0 || buf_putc(b, '\t') < 0)
-                return -ENOMEM;
+        /* Quarantined: after the reason, the record written back as a CSV
+         * line, its fields for a retry, and what operators see of it. */
         {
                 _cleanup_(buf_free) struct buf line_text = {};
 
@@ -233,25 +247,19 @@ static int stage_fields(void *userdata, unsigned line, char *const *fields, size
 static int stage_json(void *userdata, unsigned line, const char *text, size_t len) {
         struct stage *s = userdata;
         struct buf *b = &s->out;
-        int k, o;
+        int k;
 
         if ((k = ensure_mapping(s)) < 0)
                 return k;
         k = mapping_map_json(s->mapping, text, len, &s->row);
         if (k < 0)
                 return k;
-        if ((o = outside_area(s, &k)) != 0)
-                return o < 0 ? o : 0;
-        if (put_row_start(b, ++s->rows, line) < 0)
-                return -ENOMEM;
-        if (k == 0)
-                return put_signal(b, &s->row) < 0 || put_nulls(b, 5) < 0 || buf_putc(b, '\n') < 0 ? -ENOMEM : 0;
+        if ((k = stage_mapped(s, line, k)) != 0)
+                return k < 0 ? k : 0;
 
-        /* Quarantined: the reason, the document (its own raw), and what
-         * operators see of it. */
-        s->quarantined++;
-        if (put_nulls(b, 18) < 0 || put_text(b, s->row.reason.data) < 0 || buf_puts(b, "\t\\N\t\\N\t") < 0 ||
-            copy_text(b, text, len) < 0 || buf_putc(b, '\t') < 0)
+        /* Quarantined: after the reason, the document (its own raw), and
+         * what operators see of it. */
+        if (buf_puts(b, "\\N\t\\N\t") < 0 || copy_text(b, text, len) < 0 || buf_putc(b, '\t') < 0)
                 return -ENOMEM;
         {
                 _cleanup_(buf_free) struct buf masked = {};

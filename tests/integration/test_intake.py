@@ -224,6 +224,11 @@ class HandRegistered(TestCase):
         self.assertIn("children: children 'two' is not a whole number of 0 or more", p.stderr)
         self.assertIn('(2 problems)', p.stderr)
         self.assertNotIn(wrong, p.stderr + p.stdout)
+        # The outcome in the caseworker's language (the reasons stay the ingest's own words).
+        p = ctl('--lang', 'sv', 'signal', 'add', '--kind', 'termination_notice', '--occurred-at', day(-2),
+                '--person-id', '-', env=self.db.as_login(self.cw), check=False, input=wrong + '\n')
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertIn('underrättelsen registreras inte (1 fel)', p.stderr)
         self.assertEqual(self.db.value('SELECT count(*) FROM bokvar.signal'), '0')
         # An identity number on the command line is refused before anything.
         p = self.add('--kind', 'arrears', '--occurred-at', day(0), '--person-id', person(20))
