@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* bokvarctl signal add: a notice that came by letter or e-mail, registered
- * by hand. It takes the path of bokvar-web's form (web/notice.c): the
+ * by hand. It takes the path of bokvar-web's form (web/notice-form.c): the
  * fields read and validated by the ingest's rules for every feed's row
  * (ingest/notice.h, the same code and the same reasons, every one at
  * once), then bokvar.signal_register(), which merges it as the feeds'

@@ -17,7 +17,7 @@
 #include "bokvar/basic/util.h"
 #include "bokvar/basic/vocabulary.h"
 #include "bokvar/ingest/notice.h"
-#include "bokvar/web/notice.h"
+#include "bokvar/web/notice-form.h"
 #include "bokvar/web/page.h"
 #include "bokvar/web/web.h"
 

@@ -11,7 +11,7 @@
 #include "bokvar/basic/l10n.h"
 #include "bokvar/basic/labels.h"
 #include "bokvar/basic/util.h"
-#include "bokvar/web/feeds.h"
+#include "bokvar/web/feed-status.h"
 #include "bokvar/web/page.h"
 #include "bokvar/web/web.h"
 
