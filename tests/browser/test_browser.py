@@ -84,12 +84,26 @@ class Browse(unittest.TestCase):
 
     def submit(self, selector):
         """Clicks a form's button and waits for the page it leads to."""
-        from selenium.webdriver.support import expected_conditions
+        from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
         from selenium.webdriver.support.ui import WebDriverWait
         d = self.browser.driver
         old = d.find_element(By.TAG_NAME, 'html')
         d.find_element(By.CSS_SELECTOR, selector).click()
-        WebDriverWait(d, 30 * SLOW).until(expected_conditions.staleness_of(old))
+
+        def left(_):
+            # Chromium reports the old page's node either as stale or, while
+            # the new document is being swapped in, as not belonging to it.
+            try:
+                old.is_enabled()
+                return False
+            except StaleElementReferenceException:
+                return True
+            except WebDriverException as e:
+                if 'does not belong to the document' in str(e):
+                    return True
+                raise
+        WebDriverWait(d, 30 * SLOW).until(left)
+        WebDriverWait(d, 30 * SLOW).until(lambda _: d.execute_script('return document.readyState') == 'complete')
 
     def text(self):
         return self.browser.driver.find_element(By.TAG_NAME, 'body').text
