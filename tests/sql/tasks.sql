@@ -37,7 +37,7 @@
 --  11  the yearly report, 2023-2025                         households 9001-9014
 SET TimeZone = 'UTC';
 CREATE EXTENSION dblink;
-SELECT plan(236);
+SELECT plan(237);
 
 -- ---------------------------------------------------------------------
 -- Helpers.
@@ -366,6 +366,10 @@ SELECT ok((SELECT bool_and(created_at BETWEEN now() - interval '5 minutes' AND n
                            AND first_contact_at IS NULL AND closed_at IS NULL AND outcome IS NULL)
            FROM bokvar.task WHERE household_id BETWEEN 201 AND 205),
           'tasks_sync: new tasks are created now, not acknowledged, contacted or closed');
+-- The report finds closed tasks by their closing time, and only they have
+-- one: opening a task writes no entry into task_closed.
+SELECT is((SELECT pg_get_expr(i.indpred, i.indrelid) FROM pg_index i WHERE i.indexrelid = 'bokvar.task_closed'::regclass),
+          '(closed_at IS NOT NULL)', 'task_closed: an index of the closed tasks only');
 
 -- Caseworkers: anna and bo have one open task each; ties go by name.
 SELECT pg_temp.hh(209, '60201');
