@@ -49,7 +49,8 @@ static void check_language(const char *lang) {
                                                  lists[l].what, lists[l].names[j], lists[l].names[i], label);
                 }
         if (l10n_misses() != before)
-                fail_msg("%s: %lu lookups of a label found no translation", lang, l10n_misses() - before);
+                fail_msg("%s: %lu lookups of a label found no translation", lang ? lang : "English",
+                         l10n_misses() - before);
         l10n_use(NULL);
 }
 
