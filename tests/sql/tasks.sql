@@ -37,7 +37,7 @@
 --  11  the yearly report, 2023-2025                         households 9001-9014
 SET TimeZone = 'UTC';
 CREATE EXTENSION dblink;
-SELECT plan(237);
+SELECT plan(239);
 
 -- ---------------------------------------------------------------------
 -- Helpers.
@@ -1235,6 +1235,17 @@ SELECT is(bokvar.report(2022) - 'signals_by_month' - 'tasks_opened_by_month' - '
         "missed_cases": 0, "missed_no_task": [], "missed_no_contact": [],
         "median_days_signal_to_contact": null, "contact_before_deadline_share": null}$$::jsonb,
           'report of a year without anything: zeros, empty lists, no median, share or rate');
+
+-- 013: the outbox's pages keep room for a claim's new versions, so that a
+-- claim, which changes no indexed column, writes no index entry (a HOT
+-- update); the outcome, which changes status, cannot be one.
+BEGIN;
+INSERT INTO bokvar.outbox (event_id, task_id, kind, channel, payload)
+SELECT 'evt_hot_' || g, 0, 'opened', 'hot', jsonb_build_object('n', g, 'pad', repeat('x', 300)) FROM generate_series(1, 40) g;
+SELECT is((SELECT count(*)::integer FROM bokvar.outbox_claim('hot', 40, 60, '[]', '{hot}')), 40, 'claim of 40 new rows');
+SELECT is((SELECT n_tup_hot_upd::integer FROM pg_stat_xact_user_tables WHERE relid = 'bokvar.outbox'::regclass), 40,
+          '... each a HOT update (fillfactor 45: its page had room)');
+ROLLBACK;
 
 SELECT FROM (SELECT dblink_disconnect(name) FROM pg_temp.conn) x;
 SELECT * FROM finish();
