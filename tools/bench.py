@@ -459,7 +459,13 @@ def dispatch_run(db, daemon, log, trickle, trickle_path, receiver, n):
     per event while it drained."""
     t0 = time.time()
     cpu = cpu_seconds(receiver.pid)
-    while value("SELECT count(*) FROM bokvar.outbox WHERE status <> 'delivered'", db) != '0':
+    # Asked of the outbox's partial indexes: a count(*) of the rows not
+    # delivered read the whole table every half second, a fifth of a core
+    # of the backend during the drain (pg_stat_statements, 6 to 10 s of a
+    # 32 to 40 s drain), taken from bokvard's side of the machine and not
+    # from the reference's.
+    while value("SELECT EXISTS (SELECT 1 FROM bokvar.outbox WHERE status = 'pending') "
+                "OR EXISTS (SELECT 1 FROM bokvar.outbox WHERE status = 'dead')", db) != 'f':
         if daemon.poll() is not None:
             sys.exit(f'bokvard stopped: {open(log.name).read()}')
         time.sleep(0.5)
