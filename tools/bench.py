@@ -432,7 +432,7 @@ def bench_dispatch(n=100000, trickle=100, concurrency=16):
     daemon = subprocess.Popen([BOKVARD, '--config', config, '--log-target=console'], stdout=log,
                               stderr=subprocess.STDOUT, env=env)
     try:
-        drained, rss, cpu = dispatch_run(db, daemon, log, trickle, trickle_path, receiver, n)
+        drained, rss, cpu, own_cpu = dispatch_run(db, daemon, log, trickle, trickle_path, receiver, n)
     finally:
         if daemon.poll() is None:
             daemon.kill()
@@ -461,6 +461,7 @@ dispatch benchmark: {n} task events due, one webhook channel, concurrency {concu
   bokvard, claim + sign + POST + record, first to last arrival  {rate:8.0f} events/s   ({drained:.1f} s to drain)
   ratio                                                     {rate / capacity:8.2f}   (against each: {rate / refs[0]:.2f}, {rate / refs[1]:.2f}; target >= 0.7)
   receiver CPU per request: wrk {ref_cpus[0] * 1e6:.0f} / {ref_cpus[1] * 1e6:.0f} us, bokvard {cpu * 1e6:.0f} us
+  bokvard's own CPU per event while it drained              {own_cpu * 1e6:8.0f} us
   deliveries received {got['deliveries']}, verified {got['verified']}, distinct events {got['ids']}, over {got['connections']} connections
   latency, ingest commit to webhook arrival, {len(latency)} single signals:
     p50 {percentile(latency, 0.5) * 1000:6.0f} ms   p99 {percentile(latency, 0.99) * 1000:6.0f} ms   max {max(latency) * 1000:6.0f} ms   (target p99 < 1 s)
@@ -472,10 +473,11 @@ dispatch benchmark: {n} task events due, one webhook channel, concurrency {concu
 
 def dispatch_run(db, daemon, log, trickle, trickle_path, receiver, n):
     """Waits for the outbox to drain, then sends the trickle; returns the
-    seconds to drain, bokvard's peak RSS in KiB and the receiver's CPU time
-    per event while it drained."""
+    seconds to drain, bokvard's peak RSS in KiB, and the receiver's and
+    bokvard's own CPU time per event while it drained."""
     t0 = time.time()
     cpu = cpu_seconds(receiver.pid)
+    own_cpu = cpu_seconds(daemon.pid)
     # Asked of the outbox's partial indexes: a count(*) of the rows not
     # delivered read the whole table every half second, a fifth of a core
     # of the backend during the drain (pg_stat_statements, 6 to 10 s of a
@@ -488,6 +490,7 @@ def dispatch_run(db, daemon, log, trickle, trickle_path, receiver, n):
         time.sleep(0.5)
     drained = time.time() - t0
     cpu = (cpu_seconds(receiver.pid) - cpu) / n
+    own_cpu = (cpu_seconds(daemon.pid) - own_cpu) / n
 
     # The trickle: one new household at a time, each one signal.
     for k in range(trickle):
@@ -506,7 +509,7 @@ def dispatch_run(db, daemon, log, trickle, trickle_path, receiver, n):
     daemon.send_signal(signal.SIGTERM)
     daemon.wait(timeout=60)
     log.close()
-    return drained, rss, cpu
+    return drained, rss, cpu, own_cpu
 
 
 def web_feed(path, n, today):
