@@ -2,6 +2,7 @@
 /* libcurl multi socket interface driven by sd-event. */
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <time.h>
@@ -16,7 +17,16 @@ struct curl_glue {
         sd_event *event;
         CURLM *multi;
         sd_event_source *timer;
+        /* Easy handles given back, reset, for the next transfers: a new
+         * handle for every transfer cost more CPU than the transfer. */
+        CURL **pool;
+        size_t n_pool, n_pool_allocated, pool_max;
+        size_t kept;               /* curl_glue_keep_connections()'s n, or SIZE_MAX */
 };
+
+/* Easy handles kept for reuse until curl_glue_keep_connections() says how
+ * many transfers run at once. */
+#define POOL_DEFAULT 16
 
 /* What a transfer's CURLOPT_PRIVATE points at. */
 struct transfer {
@@ -149,18 +159,31 @@ int curl_glue_new(sd_event *event, struct curl_glue **ret) {
                 curl_glue_free(g);
                 return -EINVAL;
         }
+        g->pool_max = POOL_DEFAULT;
+        g->kept = SIZE_MAX;
         *ret = g;
         return 0;
 }
 
 void curl_glue_keep_connections(struct curl_glue *g, size_t n) {
+        /* Called before every round of sends: only a change is passed on. */
+        if (n == g->kept)
+                return;
+        g->kept = n;
         /* And room for the feeds', which share the multi handle. */
         (void) curl_multi_setopt(g->multi, CURLMOPT_MAXCONNECTS, (long) MIN(n + 16, (size_t) LONG_MAX));
+        g->pool_max = n;
+        while (g->n_pool > g->pool_max)
+                curl_easy_cleanup(g->pool[--g->n_pool]);
 }
 
 struct curl_glue *curl_glue_free(struct curl_glue *g) {
         if (!g)
                 return NULL;
+        /* Easy handles before the multi handle, as libcurl asks. */
+        while (g->n_pool > 0)
+                curl_easy_cleanup(g->pool[--g->n_pool]);
+        free(g->pool);
         if (g->multi)
                 curl_multi_cleanup(g->multi);
         sd_event_source_disable_unref(g->timer);
@@ -193,15 +216,10 @@ void curl_glue_remove(struct curl_glue *g, CURL *easy) {
         free(t);
 }
 
-int curl_glue_easy_new(const char *url, usec_t timeout, usec_t connect_timeout, const char *ca_file, CURL **ret) {
-        CURL *e = curl_easy_init();
-
-        if (!e)
-                return -ENOMEM;
-        if (curl_easy_setopt(e, CURLOPT_URL, url) != CURLE_OK) {
-                curl_easy_cleanup(e);
+/* What every transfer has, on a new or a reset handle. */
+static int easy_setup(CURL *e, const char *url, usec_t timeout, usec_t connect_timeout, const char *ca_file) {
+        if (curl_easy_setopt(e, CURLOPT_URL, url) != CURLE_OK)
                 return -EINVAL;
-        }
         (void) curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
         (void) curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long) (timeout / USEC_PER_MSEC));
         (void) curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long) (connect_timeout / USEC_PER_MSEC));
@@ -215,6 +233,53 @@ int curl_glue_easy_new(const char *url, usec_t timeout, usec_t connect_timeout, 
         (void) curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
         if (ca_file)
                 (void) curl_easy_setopt(e, CURLOPT_CAINFO, ca_file);
+        return 0;
+}
+
+int curl_glue_easy_new(const char *url, usec_t timeout, usec_t connect_timeout, const char *ca_file, CURL **ret) {
+        CURL *e = curl_easy_init();
+        int r;
+
+        if (!e)
+                return -ENOMEM;
+        r = easy_setup(e, url, timeout, connect_timeout, ca_file);
+        if (r < 0) {
+                curl_easy_cleanup(e);
+                return r;
+        }
         *ret = e;
         return 0;
+}
+
+int curl_glue_easy_get(struct curl_glue *g, const char *url, usec_t timeout, usec_t connect_timeout,
+                       const char *ca_file, CURL **ret) {
+        CURL *e;
+        int r;
+
+        if (g->n_pool == 0)
+                return curl_glue_easy_new(url, timeout, connect_timeout, ca_file, ret);
+        e = g->pool[--g->n_pool];
+        r = easy_setup(e, url, timeout, connect_timeout, ca_file);
+        if (r < 0) {
+                curl_glue_easy_put(g, e);
+                return r;
+        }
+        *ret = e;
+        return 0;
+}
+
+void curl_glue_easy_put(struct curl_glue *g, CURL *easy) {
+        if (!easy)
+                return;
+        /* Every option back to its default (the header list, the body, the
+         * error buffer, the callbacks, the credentials): the next transfer
+         * sets its own. What stays is what libcurl keeps for the next
+         * transfer anyway (its DNS and TLS session caches); connections
+         * are the multi handle's. */
+        curl_easy_reset(easy);
+        if (g->n_pool >= g->pool_max || !GREEDY_REALLOC(g->pool, g->n_pool_allocated, g->n_pool + 1)) {
+                curl_easy_cleanup(easy);
+                return;
+        }
+        g->pool[g->n_pool++] = easy;
 }

@@ -154,8 +154,9 @@ struct delivery {
         size_t sent;
         struct buf answer;
         char error[CURL_ERROR_SIZE];
+        struct curl_glue *glue;          /* the easy handle's pool */
         /* While in flight: */
-        struct curl_glue *glue;
+        bool started;
         delivery_done_fn done;
         void *userdata;
 };
@@ -165,10 +166,9 @@ struct delivery *delivery_free(struct delivery *dl) {
                 return NULL;
         /* Out of the multi handle first: libcurl must not touch the handle,
          * or what it points into, once they are freed. */
-        if (dl->glue)
+        if (dl->started)
                 curl_glue_remove(dl->glue, dl->easy);
-        if (dl->easy)
-                curl_easy_cleanup(dl->easy);
+        curl_glue_easy_put(dl->glue, dl->easy);
         curl_slist_free_all(dl->headers);
         curl_slist_free_all(dl->rcpt);
         config_unref(dl->config);
@@ -271,14 +271,15 @@ static int setup_smtp(struct delivery *dl, const char *recipient, const char *su
         return 0;
 }
 
-int delivery_new(struct config *config, const struct channel_config *ch, const struct delivery_request *req,
-                 struct delivery **ret) {
+int delivery_new(struct curl_glue *glue, struct config *config, const struct channel_config *ch,
+                 const struct delivery_request *req, struct delivery **ret) {
         _cleanup_(delivery_freep) struct delivery *dl = NULL;
         int r;
 
         dl = calloc(1, sizeof *dl);
         if (!dl)
                 return -ENOMEM;
+        dl->glue = glue;
         dl->config = config_ref(config);
         dl->channel = ch;
         dl->id = req->outbox_id;
@@ -286,7 +287,8 @@ int delivery_new(struct config *config, const struct channel_config *ch, const s
         dl->event_id = strdup(req->event_id);
         if (!dl->event_id)
                 return -ENOMEM;
-        r = curl_glue_easy_new(ch->url, ch->timeout, MIN(ch->timeout, 10 * USEC_PER_SEC), ch->ca_file, &dl->easy);
+        r = curl_glue_easy_get(glue, ch->url, ch->timeout, MIN(ch->timeout, 10 * USEC_PER_SEC), ch->ca_file,
+                               &dl->easy);
         if (r < 0)
                 return r;
         (void) curl_easy_setopt(dl->easy, CURLOPT_ERRORBUFFER, dl->error);
@@ -305,15 +307,15 @@ int delivery_new(struct config *config, const struct channel_config *ch, const s
 
 static void on_done(CURL *easy, CURLcode result, void *userdata);
 
-int delivery_start(struct delivery *dl, struct curl_glue *glue, delivery_done_fn done, void *userdata) {
+int delivery_start(struct delivery *dl, delivery_done_fn done, void *userdata) {
         int r;
 
         dl->done = done;
         dl->userdata = userdata;
-        r = curl_glue_add(glue, dl->easy, on_done, dl);
+        r = curl_glue_add(dl->glue, dl->easy, on_done, dl);
         if (r < 0)
                 return r;
-        dl->glue = glue;
+        dl->started = true;
         return 0;
 }
 
@@ -334,7 +336,7 @@ static void on_done(CURL *easy, CURLcode result, void *userdata) {
         size_t l;
 
         /* curl_glue took the handle out of the multi handle already. */
-        dl->glue = NULL;
+        dl->started = false;
         (void) curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
         v = smtp ? delivery_verdict_smtp(result, status) : delivery_verdict_http(result, status);
         if (v == DELIVERY_OK)

@@ -696,7 +696,7 @@ static void send_claimed(struct dispatcher *d, const struct claimed *cl) {
                 unsendable(d, cl->id, cl->event_id, cl->channel, "an e-mail without a recipient (the team has no email)");
                 return;
         }
-        r = delivery_new(d->config, ch,
+        r = delivery_new(d->glue, d->config, ch,
                          &(const struct delivery_request){
                                  .outbox_id = cl->id,
                                  .attempt = cl->attempt,
@@ -710,7 +710,7 @@ static void send_claimed(struct dispatcher *d, const struct claimed *cl) {
         if (r >= 0)
                 r = inflight_reserve(d);
         if (r >= 0)
-                r = delivery_start(dl, d->glue, on_delivery_done, d);
+                r = delivery_start(dl, on_delivery_done, d);
         if (r >= 0) {
                 d->inflight[d->n_inflight++] = TAKE_PTR(dl);
                 return;

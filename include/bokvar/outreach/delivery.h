@@ -39,7 +39,8 @@ enum delivery_verdict delivery_verdict_smtp(CURLcode result, long code);
 
 /* One send of one claimed outbox row on one channel.
  *
- * What it owns: the libcurl easy handle and everything the handle points
+ * What it owns: the libcurl easy handle (taken from glue's pool, and given
+ * back, reset, by delivery_free()) and everything the handle points
  * into (the header and recipient lists, the body, the error buffer, the
  * answer kept for the operator), and a reference on the configuration the
  * channel belongs to, so that a reload during the send frees nothing it
@@ -51,7 +52,7 @@ enum delivery_verdict delivery_verdict_smtp(CURLcode result, long code);
  * inside delivery_start(), and at most once; by then the transfer is over
  * and done may free the delivery. delivery_free() on a delivery in flight
  * stops the transfer first, and done is then never called; so the glue a
- * delivery was started on must outlive it. */
+ * delivery was made on must outlive it. */
 struct delivery;
 
 /* A claimed outbox row, as far as a send needs it; borrowed. */
@@ -79,16 +80,17 @@ struct delivery_outcome {
 
 typedef void (*delivery_done_fn)(struct delivery *dl, const struct delivery_outcome *outcome, void *userdata);
 
-/* Writes the request for channel ch (one of config's): a webhook is signed now,
+/* Writes the request for channel ch (one of config's), to be sent on glue:
+ * a webhook is signed now,
  * with this attempt's time; an e-mail is written now, with this date.
  * -ENOKEY: the channel's webhook key is not loaded; -EINVAL: the request
  * cannot be written (the URL, or a header value); -ENOMEM; -EIO. */
-int delivery_new(struct config *config, const struct channel_config *ch, const struct delivery_request *req,
-                 struct delivery **ret);
-/* Starts the transfer on glue; done tells how it ended. The verdict is
+int delivery_new(struct curl_glue *glue, struct config *config, const struct channel_config *ch,
+                 const struct delivery_request *req, struct delivery **ret);
+/* Starts the transfer on delivery_new()'s glue; done tells how it ended. The verdict is
  * delivery_verdict_http() or _smtp()'s, except that a retry on the last
  * attempt allowed (tasks.max_attempts) is dead, as the database records it.
  * Nothing is in flight when this fails. */
-int delivery_start(struct delivery *dl, struct curl_glue *glue, delivery_done_fn done, void *userdata);
+int delivery_start(struct delivery *dl, delivery_done_fn done, void *userdata);
 struct delivery *delivery_free(struct delivery *dl);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct delivery *, delivery_free);
