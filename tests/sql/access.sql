@@ -490,11 +490,15 @@ SELECT set_eq($$SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespac
                     'bokvar.signal_register(jsonb)', 'bokvar.task_move_team(bigint,text,text,text)',
                     'bokvar.household_children_set(bigint,integer,text,text)', 'bokvar.web_feeds()',
                     'bokvar.web_dead_letters(integer)', 'bokvar.web_outbox_retry(bigint)',
-                    'bokvar.household_merge_as(bigint,bigint,text)', 'bokvar.household_split_as(bigint,text,text)'],
+                    'bokvar.household_merge_as(bigint,bigint,text)', 'bokvar.household_split_as(bigint,text,text)',
+                    'bokvar.task_household_exists()', 'bokvar.event_task_exists()', 'bokvar.household_without_tasks()',
+                    'bokvar.task_without_events()', 'bokvar.task_household_moved()', 'bokvar.event_task_moved()',
+                    'bokvar.id_renumbered()'],
               'elevated: the report, the rules preview, the purge, the access log, the retry and the subject copy, '
               '(007) a notice''s ingest, a task''s move to another team, a household''s children, (008) the '
               'quarantine''s count by feed, the dead letters and their retry by a coordinator, and (009) the '
-              'writes of a merge and a split, after their checks as the person');
+              'writes of a merge and a split, after their checks as the person, and (013) the checks of a task''s '
+              'household and an event''s task, which see every row');
 SELECT is_empty($$SELECT p.oid::regprocedure FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
                   WHERE n.nspname = 'bokvar' AND p.prosecdef AND p.proowner <> n.nspowner$$,
                 'every one of them belongs to the schema''s owner');

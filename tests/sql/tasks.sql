@@ -35,9 +35,10 @@
 --   9  the worklist's order                                 households 1001-1010
 --  10  one open task per household, two sessions at once    households 1101-1102
 --  11  the yearly report, 2023-2025                         households 9001-9014
+--  12  a task's household and an event's task (013)        households 1201-1203
 SET TimeZone = 'UTC';
 CREATE EXTENSION dblink;
-SELECT plan(237);
+SELECT plan(251);
 
 -- ---------------------------------------------------------------------
 -- Helpers.
@@ -1235,6 +1236,57 @@ SELECT is(bokvar.report(2022) - 'signals_by_month' - 'tasks_opened_by_month' - '
         "missed_cases": 0, "missed_no_task": [], "missed_no_contact": [],
         "median_days_signal_to_contact": null, "contact_before_deadline_share": null}$$::jsonb,
           'report of a year without anything: zeros, empty lists, no median, share or rate');
+
+-- =====================================================================
+-- 12. A task's household and an event's task exist, checked once per
+-- statement (013's triggers, where 004 had foreign keys): an insert, a
+-- move or a delete that would break either fails whole, as
+-- foreign_key_violation, and what keeps them whole still goes.
+
+SELECT pg_temp.hh(1201);
+SELECT pg_temp.hh(1202);
+SELECT pg_temp.hh(1203);
+CREATE FUNCTION pg_temp.task_for(p_household bigint) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+        SELECT format($f$INSERT INTO bokvar.task (household_id, class, opened_class, top_class, score, team, due)
+                         VALUES (%s, 'outreach', 'outreach', 'outreach', 60, 'central', DATE '2026-03-20')$f$, p_household)
+$$;
+SELECT lives_ok(pg_temp.task_for(1201), 'a task for a household that exists');
+SELECT throws_ok(pg_temp.task_for(1299), '23503', 'a task refers to a household that does not exist',
+                 'a task for a household that does not exist: refused');
+SELECT throws_ok($$INSERT INTO bokvar.task (household_id, class, opened_class, top_class, score, team, due)
+                   SELECT h, 'outreach', 'outreach', 'outreach', 60, 'central', DATE '2026-03-20'
+                   FROM unnest(ARRAY[1202, 1298]) h$$, '23503', NULL,
+                 'one missing household among several: the whole statement is refused');
+SELECT is((SELECT count(*) FROM bokvar.task WHERE household_id IN (1202, 1298)), 0::bigint,
+          '... and none of its tasks is there');
+SELECT throws_ok($$UPDATE bokvar.task SET household_id = 1297 WHERE household_id = 1201$$, '23503',
+                 'a task refers to a household that does not exist', 'a task moved to a household that does not exist: refused');
+SELECT lives_ok($$UPDATE bokvar.task SET household_id = 1202 WHERE household_id = 1201$$,
+                'a task moved to a household that exists (a merge)');
+SELECT throws_ok($$DELETE FROM bokvar.household WHERE id IN (1202, 1203)$$, '23503',
+                 'a household that has tasks cannot be deleted', 'a household with a task: not deleted');
+SELECT is((SELECT count(*) FROM bokvar.household WHERE id IN (1202, 1203)), 2::bigint,
+          '... nor the other household deleted in the same statement');
+SELECT lives_ok($$DELETE FROM bokvar.household WHERE id IN (1201, 1203)$$, 'households without tasks: deleted');
+SELECT is(bokvar.task_events(ARRAY(SELECT id FROM bokvar.task WHERE household_id = 1202), 'created', 'bokvar'), 1,
+          'an event for a task that exists');
+SELECT throws_ok($$INSERT INTO bokvar.task_event (task_id, event_id, kind, by)
+                   VALUES ((SELECT max(id) + 1000 FROM bokvar.task), 'evt_orphan', 'created', 'bokvar')$$, '23503',
+                 'a task event refers to a task that does not exist', 'an event for a task that does not exist: refused');
+SELECT throws_ok($$DELETE FROM bokvar.task WHERE household_id = 1202$$, '23503',
+                 'a task that has events cannot be deleted', 'a task with events: not deleted');
+
+-- 014: the outbox's pages keep room for a claim's new versions, so that a
+-- claim, which changes no indexed column, writes no index entry (a HOT
+-- update); the outcome, which changes status, cannot be one.
+BEGIN;
+INSERT INTO bokvar.outbox (event_id, task_id, kind, channel, payload)
+SELECT 'evt_hot_' || g, 0, 'opened', 'hot', jsonb_build_object('n', g, 'pad', repeat('x', 300)) FROM generate_series(1, 40) g;
+SELECT is((SELECT count(*)::integer FROM bokvar.outbox_claim('hot', 40, 60, '[]', '{hot}')), 40, 'claim of 40 new rows');
+SELECT is((SELECT n_tup_hot_upd::integer FROM pg_stat_xact_user_tables WHERE relid = 'bokvar.outbox'::regclass), 40,
+          '... each a HOT update (fillfactor 45: its page had room)');
+ROLLBACK;
 
 SELECT FROM (SELECT dblink_disconnect(name) FROM pg_temp.conn) x;
 SELECT * FROM finish();
