@@ -19,7 +19,7 @@
 --   8  rescore_all: once a day, forced, leaving the window (signals, scores cleared first)
 --   9  rules_diff against what loading then does          (signals, scores cleared first)
 BEGIN;
-SELECT plan(151);
+SELECT plan(155);
 
 -- Rulesets loaded by this file, by a name of its own.
 CREATE TEMP TABLE rs (name text PRIMARY KEY, version integer NOT NULL, j jsonb NOT NULL);
@@ -704,6 +704,22 @@ SELECT results_eq($$SELECT household_id, from_class::text, to_class::text, from_
                   'rules_diff predicted exactly the classes and scores that loading and rescoring produced');
 SELECT results_eq($$SELECT * FROM pg_temp.stored() ORDER BY 1$$, $$SELECT * FROM pg_temp.expected('2026-03-10') ORDER BY 1$$,
                   'every score now is the one computed under the new version, and carries that version');
+
+-- Statistics before a large scoring (013's stats_refresh): a table whose
+-- statistics say it is empty while it has pages, as a vacuum after a
+-- rolled-back load leaves it, is analyzed; one whose statistics are fresh
+-- is not; nor a small table.
+CREATE TABLE pg_temp.stats_probe AS SELECT g AS id, repeat('x', 40) AS pad FROM generate_series(1, 20000) g;
+ANALYZE pg_temp.stats_probe;
+SELECT is(bokvar.stats_refresh(ARRAY['pg_temp.stats_probe']::regclass[]), 0, 'fresh statistics: not analyzed again');
+UPDATE pg_class SET reltuples = 0 WHERE oid = 'pg_temp.stats_probe'::regclass;
+SELECT is(bokvar.stats_refresh(ARRAY['pg_temp.stats_probe']::regclass[]), 1,
+          'statistics of no rows over pages that hold 20 000: analyzed');
+SELECT is((SELECT reltuples::integer FROM pg_class WHERE oid = 'pg_temp.stats_probe'::regclass), 20000,
+          '... and the planner counts 20 000 rows again');
+INSERT INTO pg_temp.stats_probe SELECT g, repeat('x', 40) FROM generate_series(20001, 200000) g;
+SELECT is(bokvar.stats_refresh(ARRAY['pg_temp.stats_probe']::regclass[]), 1,
+          'grown tenfold since its statistics (in this transaction): analyzed, its own rows counted');
 
 SELECT * FROM finish();
 ROLLBACK;
