@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -11,72 +12,28 @@
 
 #define ANSWER_KEEP 200   /* bytes of a refusal kept for the operator */
 
-/* SHA-256, fetched once: OpenSSL 3's HMAC() looks up the MAC and the
- * digest by name, under locks, on every call, which cost more CPU than the
- * hashing of a webhook. Reachable until exit, never freed. */
-static const EVP_MD *sha256(void) {
-        static EVP_MD *md;
+int webhook_signature(const unsigned char *key, size_t key_size, const char *id, int64_t timestamp, const char *body,
+                      size_t body_len, char out[static WEBHOOK_SIGNATURE_MAX]) {
+        unsigned char mac[EVP_MAX_MD_SIZE];
+        unsigned mac_len = 0;
+        struct buf msg = {};
+        int r = -ENOMEM;
 
-        if (!md)
-                md = EVP_MD_fetch(NULL, "SHA256", NULL);
-        return md;
-}
-
-#define SHA256_BLOCK 64
-
-/* HMAC-SHA256 (RFC 2104) of "<id>.<timestamp>.<body>", hashed in pieces. */
-static int hmac_sha256(const unsigned char *key, size_t key_size, const char *id, int64_t timestamp,
-                       const char *body, size_t body_len, unsigned char mac[static 32]) {
-        const EVP_MD *md = sha256();
-        unsigned char pad[SHA256_BLOCK] = {}, inner[32];
-        unsigned len = 0;
-        char ts[32];
-        EVP_MD_CTX *c;
-        int r = -EIO;
-
-        if (!md)
-                return -EIO;
-        c = EVP_MD_CTX_new();
-        if (!c)
-                return -ENOMEM;
-        /* A key longer than a block is its digest. */
-        if (key_size > SHA256_BLOCK) {
-                if (!EVP_Digest(key, key_size, pad, &len, md, NULL) || len != 32)
-                        goto out;
-        } else
-                memcpy(pad, key, key_size);
-        for (size_t i = 0; i < sizeof pad; i++)
-                pad[i] ^= 0x36;
-        (void) snprintf(ts, sizeof ts, ".%" PRId64 ".", timestamp);
-        if (!EVP_DigestInit_ex(c, md, NULL) || !EVP_DigestUpdate(c, pad, sizeof pad) ||
-            !EVP_DigestUpdate(c, id, strlen(id)) || !EVP_DigestUpdate(c, ts, strlen(ts)) ||
-            !EVP_DigestUpdate(c, body, body_len) || !EVP_DigestFinal_ex(c, inner, &len) || len != 32)
+        if (buf_printf(&msg, "%s.%" PRId64 ".", id, timestamp) < 0 || buf_put(&msg, body, body_len) < 0)
                 goto out;
-        /* From the inner pad to the outer one. */
-        for (size_t i = 0; i < sizeof pad; i++)
-                pad[i] ^= 0x36 ^ 0x5c;
-        if (!EVP_DigestInit_ex(c, md, NULL) || !EVP_DigestUpdate(c, pad, sizeof pad) ||
-            !EVP_DigestUpdate(c, inner, sizeof inner) || !EVP_DigestFinal_ex(c, mac, &len) || len != 32)
+        r = -EIO;
+        if (!HMAC(EVP_sha256(), key, (int) key_size, (const unsigned char *) msg.data, msg.len, mac, &mac_len) ||
+            mac_len != 32)
+                goto out;
+        /* 32 bytes are 44 characters of base64. */
+        memcpy(out, "v1,", 3);
+        if (EVP_EncodeBlock((unsigned char *) out + 3, mac, (int) mac_len) != 44)
                 goto out;
         r = 0;
 out:
-        EVP_MD_CTX_free(c);
-        explicit_bzero(pad, sizeof pad);
-        explicit_bzero(inner, sizeof inner);
-        return r;
-}
-
-int webhook_signature(const unsigned char *key, size_t key_size, const char *id, int64_t timestamp, const char *body,
-                      size_t body_len, char out[static WEBHOOK_SIGNATURE_MAX]) {
-        unsigned char mac[32];
-        int r;
-
-        r = hmac_sha256(key, key_size, id, timestamp, body, body_len, mac);
-        if (r < 0)
-                return r;
-        /* 32 bytes are 44 characters of base64. */
-        memcpy(out, "v1,", 3);
-        r = EVP_EncodeBlock((unsigned char *) out + 3, mac, (int) sizeof mac) != 44 ? -EIO : 0;
+        if (msg.data)
+                explicit_bzero(msg.data, msg.cap);
+        buf_free(&msg);
         explicit_bzero(mac, sizeof mac);
         return r;
 }
