@@ -129,6 +129,15 @@ def timed(cmd, **kw):
     return time.monotonic() - t0, p
 
 
+def bokvard_once(config):
+    """bokvard --once under /usr/bin/time: wall seconds, peak RSS in KiB, its log."""
+    wall, p = timed(['/usr/bin/time', '-f', 'maxrss_kib=%M', BOKVARD, '--config', config, '--once',
+                     '--log-target=console'], capture_output=True, text=True)
+    if p.returncode != 0:
+        sys.exit(f'bokvard failed:\n{p.stderr}')
+    return wall, int(re.search(r'maxrss_kib=(\d+)', p.stderr).group(1)), p.stderr
+
+
 def bench_ingest(n=1000000, households=300000):
     work = tempfile.mkdtemp(prefix='bokvar-bench-')
     path = os.path.join(work, 'feed.csv')
@@ -157,11 +166,7 @@ def bench_ingest(n=1000000, households=300000):
     with open(config, 'w') as f:
         f.write(FEED.format(db='bench', path=path) + KEEP)
     psql('CHECKPOINT', 'bench', admin=True)
-    wall, p = timed(['/usr/bin/time', '-f', 'maxrss_kib=%M', BOKVARD, '--config', config, '--once',
-                     '--log-target=console'], capture_output=True, text=True)
-    if p.returncode != 0:
-        sys.exit(f'bokvard failed:\n{p.stderr}')
-    rss = int(re.search(r'maxrss_kib=(\d+)', p.stderr).group(1))
+    wall, rss, stderr = bokvard_once(config)
     refs.append(reference())
     ref = median(refs)
     signals = int(value('SELECT count(*) FROM bokvar.signal', 'bench'))
@@ -176,7 +181,7 @@ ingest benchmark: {n} rows, {size / 1e6:.0f} MB, Windows-1252 CSV as a file feed
   bokvard peak RSS                                          {rss / 1024:8.1f} MiB   (target < 32)
   result: {signals} signals, {homes} households, {quarantined} quarantined
 ''')
-    for line in p.stderr.splitlines():
+    for line in stderr.splitlines():
         if line.startswith('Feed bench:'):
             print('  ' + line)
     figure(f'ingest {n} rows / \\copy into a keyed table', wall, 's', refs, '<= 3 (aim 2)')
@@ -190,11 +195,7 @@ ingest benchmark: {n} rows, {size / 1e6:.0f} MB, Windows-1252 CSV as a file feed
     config = os.path.join(work, 'small.yaml')
     with open(config, 'w') as f:
         f.write(FEED.format(db='bench_small', path=small) + KEEP)
-    _, p = timed(['/usr/bin/time', '-f', 'maxrss_kib=%M', BOKVARD, '--config', config, '--once',
-                  '--log-target=console'], capture_output=True, text=True)
-    if p.returncode != 0:
-        sys.exit(f'bokvard failed:\n{p.stderr}')
-    rss_small = int(re.search(r'maxrss_kib=(\d+)', p.stderr).group(1))
+    _, rss_small, _ = bokvard_once(config)
     print(f'  bokvard peak RSS at {n // 10} rows: {rss_small / 1024:.1f} MiB; at {n}: {rss / 1024:.1f} MiB '
           f'(ratio {rss / rss_small:.2f})\n')
     figure(f'bokvard peak RSS, ingest of {n} rows / of {n // 10}', rss / rss_small, 'ratio', None, 'flat (1)')
