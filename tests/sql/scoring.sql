@@ -19,7 +19,7 @@
 --   8  rescore_all: once a day, forced, leaving the window (signals, scores cleared first)
 --   9  rules_diff against what loading then does          (signals, scores cleared first)
 BEGIN;
-SELECT plan(155);
+SELECT plan(158);
 
 -- Rulesets loaded by this file, by a name of its own.
 CREATE TEMP TABLE rs (name text PRIMARY KEY, version integer NOT NULL, j jsonb NOT NULL);
@@ -720,6 +720,22 @@ SELECT is((SELECT reltuples::integer FROM pg_class WHERE oid = 'pg_temp.stats_pr
 INSERT INTO pg_temp.stats_probe SELECT g, repeat('x', 40) FROM generate_series(20001, 200000) g;
 SELECT is(bokvar.stats_refresh(ARRAY['pg_temp.stats_probe']::regclass[]), 1,
           'grown tenfold since its statistics (in this transaction): analyzed, its own rows counted');
+
+-- 016: a rescore that changes a stored score rewrites it on its page (a
+-- HOT update: no index of score holds the score or the class, and new
+-- pages keep room, fillfactor 85).
+SELECT pg_temp.ruleset('hot', '[{"name": "arrears", "points": 10, "when": {"_": 0, "kind": ["arrears"]}},
+                                {"name": "notice", "points": 50, "when": {"_": 0, "kind": ["termination_notice"]}}]');
+INSERT INTO bokvar.household (id, children) VALUES (391, 0);
+SELECT pg_temp.sig(3911, 391, 'arrears', 5);
+SELECT is(bokvar.score_apply(ARRAY[391::bigint], '2026-03-10'), 1, 'HOT: a first score');
+CREATE TEMP TABLE hot_before AS
+SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_xact_user_tables WHERE relid = 'bokvar.score'::regclass;
+SELECT pg_temp.sig(3912, 391, 'termination_notice', 3);
+SELECT is(bokvar.score_apply(ARRAY[391::bigint], '2026-03-10'), 1, '... a new signal changes it');
+SELECT results_eq($$SELECT (x.n_tup_upd - b.n_tup_upd)::integer, (x.n_tup_hot_upd - b.n_tup_hot_upd)::integer
+                    FROM pg_stat_xact_user_tables x, hot_before b WHERE x.relid = 'bokvar.score'::regclass$$,
+                  $$VALUES (1, 1)$$, '... one update of the stored score, and a HOT one (no index entry written)');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -38,7 +38,7 @@
 --  12  a task's household and an event's task (013)        households 1201-1203
 SET TimeZone = 'UTC';
 CREATE EXTENSION dblink;
-SELECT plan(251);
+SELECT plan(254);
 
 -- ---------------------------------------------------------------------
 -- Helpers.
@@ -1293,6 +1293,17 @@ SELECT is((SELECT (x.n_tup_hot_upd - b.n_tup_hot_upd)::integer
            FROM pg_stat_xact_user_tables x, hot_before b WHERE x.relid = 'bokvar.outbox'::regclass), 40,
           '... each a HOT update (fillfactor 45: its page had room)');
 ROLLBACK;
+
+-- 016: event ids in the order they are made ('evt_', the microsecond in
+-- 14 hex digits, 18 random ones): the tasks this file opened.
+SELECT is((SELECT count(*)::integer FROM bokvar.task_event WHERE kind = 'created' AND by = 'bokvar'
+           AND event_id !~ '^evt_[0-9a-f]{32}$'), 0, 'an event id is evt_ and 32 hex digits');
+SELECT is((SELECT count(*)::integer
+           FROM (SELECT left(event_id, 18) AS t, lag(left(event_id, 18)) OVER (ORDER BY id) AS p
+                 FROM bokvar.task_event WHERE kind = 'created' AND by = 'bokvar') x
+           WHERE x.t < x.p), 0, '... and a later event''s id never sorts before an earlier one''s');
+SELECT cmp_ok((SELECT count(*)::integer FROM bokvar.task_event WHERE kind = 'created' AND by = 'bokvar'), '>', 20,
+              '... over the tasks this file opened');
 
 SELECT FROM (SELECT dblink_disconnect(name) FROM pg_temp.conn) x;
 SELECT * FROM finish();
