@@ -10,6 +10,9 @@
 -- latest row, in one join to the stage (015 joined it three times: the
 -- latest row with a postal code, with children, with a landlord); a key
 -- whose latest row lacks one of them reads the earlier row that has it.
+-- ingest_home_facts finds the homes of more than one key by counting keys
+-- per home (015 numbered them in a window, a sort of every key), and the
+-- stage's statistics are taken of the columns plans join and group by.
 -- The rules are 010's, unchanged; the results are 015's.
 
 -- 015's, with the duplicates searched only where C did not see the ids
@@ -59,7 +62,9 @@ BEGIN
         ELSE
                 CREATE TEMP TABLE ingest_known (seq integer, same boolean) ON COMMIT DROP;
         END IF;
-        ANALYZE pg_temp.stage, ingest_known;
+        -- The stage's statistics for what the plans below join and group
+        -- by (all of its columns took twice as long).
+        ANALYZE pg_temp.stage (seq, external_id, person_id, address_key), ingest_known;
 
         PERFORM bokvar.match_households();
 
@@ -117,6 +122,9 @@ LANGUAGE plpgsql AS $$
 DECLARE
         first_id bigint;
         n_new bigint;
+        from_earlier_postal boolean;
+        from_earlier_landlord boolean;
+        from_earlier_children boolean;
 BEGIN
         PERFORM pg_advisory_xact_lock(7243155002);
 
@@ -161,17 +169,20 @@ BEGIN
         LEFT JOIN bokvar.household ph ON ph.id = hp.household_id
         LEFT JOIN bokvar.household h ON h.address_key = a.address_key
         LEFT JOIN bokvar.household_alias al ON al.address_key = a.address_key;
-        IF EXISTS (SELECT 1 FROM ingest_keys WHERE earlier_postal IS NOT NULL) THEN
+        SELECT bool_or(earlier_postal IS NOT NULL), bool_or(earlier_landlord IS NOT NULL),
+               bool_or(earlier_children IS NOT NULL)
+        INTO from_earlier_postal, from_earlier_landlord, from_earlier_children FROM ingest_keys;
+        IF from_earlier_postal THEN
                 UPDATE ingest_keys k SET postal_code = p.postal_key, city = p.city, city_key = p.city_key
                 FROM pg_temp.stage p
                 WHERE k.earlier_postal IS NOT NULL AND p.seq = (k.earlier_postal & 4294967295)::integer;
         END IF;
-        IF EXISTS (SELECT 1 FROM ingest_keys WHERE earlier_landlord IS NOT NULL) THEN
+        IF from_earlier_landlord THEN
                 UPDATE ingest_keys k SET landlord = l.landlord, landlord_key = l.landlord_key, landlord_at = l.occurred_at
                 FROM pg_temp.stage l
                 WHERE k.earlier_landlord IS NOT NULL AND l.seq = (k.earlier_landlord & 4294967295)::integer;
         END IF;
-        IF EXISTS (SELECT 1 FROM ingest_keys WHERE earlier_children IS NOT NULL) THEN
+        IF from_earlier_children THEN
                 UPDATE ingest_keys k SET children = c.children, children_at = c.occurred_at
                 FROM pg_temp.stage c
                 WHERE k.earlier_children IS NOT NULL AND c.seq = (k.earlier_children & 4294967295)::integer;
@@ -238,28 +249,28 @@ BEGIN
         -- Per home, what its rows say, merged over its keys: each value the
         -- latest one given. A home of one key (most) takes that key's values
         -- as they are: the ordered aggregates sort each home's rows apart,
-        -- seven sorts a home.
+        -- seven sorts a home. The homes of more than one key are found by
+        -- counting the keys of each (015 counted them in a window, which
+        -- sorted every key by its home).
         CREATE TEMP TABLE ingest_home_facts ON COMMIT DROP AS
-        WITH j AS MATERIALIZED (
-                SELECT h.household_id, k.first_at, k.last_at, k.postal_code, k.city, k.city_key, k.landlord,
-                       k.landlord_key, k.landlord_at, k.children, k.children_at,
-                       count(*) OVER (PARTITION BY h.household_id) AS keys
-                FROM ingest_keys k JOIN ingest_home h ON h.k = k.k)
-        SELECT household_id, first_at, last_at, postal_code, city,
-               CASE WHEN city IS NOT NULL THEN city_key END AS city_key, landlord,
-               CASE WHEN landlord IS NOT NULL THEN landlord_key END AS landlord_key, children, children_at
-        FROM j WHERE keys = 1
+        WITH multi AS MATERIALIZED (
+                SELECT household_id FROM ingest_home GROUP BY household_id HAVING count(*) > 1)
+        SELECT h.household_id, k.first_at, k.last_at, k.postal_code, k.city,
+               CASE WHEN k.city IS NOT NULL THEN k.city_key END AS city_key, k.landlord,
+               CASE WHEN k.landlord IS NOT NULL THEN k.landlord_key END AS landlord_key, k.children, k.children_at
+        FROM ingest_keys k JOIN ingest_home h ON h.k = k.k
+        WHERE NOT EXISTS (SELECT 1 FROM multi m WHERE m.household_id = h.household_id)
         UNION ALL
-        SELECT j.household_id, min(j.first_at), max(j.last_at),
-               (array_agg(j.postal_code ORDER BY j.last_at DESC) FILTER (WHERE j.postal_code IS NOT NULL))[1],
-               (array_agg(j.city ORDER BY j.last_at DESC) FILTER (WHERE j.city IS NOT NULL))[1],
-               (array_agg(j.city_key ORDER BY j.last_at DESC) FILTER (WHERE j.city IS NOT NULL))[1],
-               (array_agg(j.landlord ORDER BY j.landlord_at DESC) FILTER (WHERE j.landlord IS NOT NULL))[1],
-               (array_agg(j.landlord_key ORDER BY j.landlord_at DESC) FILTER (WHERE j.landlord IS NOT NULL))[1],
-               (array_agg(j.children ORDER BY j.children_at DESC) FILTER (WHERE j.children IS NOT NULL))[1],
-               max(j.children_at)
-        FROM j WHERE keys > 1
-        GROUP BY j.household_id;
+        SELECT h.household_id, min(k.first_at), max(k.last_at),
+               (array_agg(k.postal_code ORDER BY k.last_at DESC) FILTER (WHERE k.postal_code IS NOT NULL))[1],
+               (array_agg(k.city ORDER BY k.last_at DESC) FILTER (WHERE k.city IS NOT NULL))[1],
+               (array_agg(k.city_key ORDER BY k.last_at DESC) FILTER (WHERE k.city IS NOT NULL))[1],
+               (array_agg(k.landlord ORDER BY k.landlord_at DESC) FILTER (WHERE k.landlord IS NOT NULL))[1],
+               (array_agg(k.landlord_key ORDER BY k.landlord_at DESC) FILTER (WHERE k.landlord IS NOT NULL))[1],
+               (array_agg(k.children ORDER BY k.children_at DESC) FILTER (WHERE k.children IS NOT NULL))[1],
+               max(k.children_at)
+        FROM multi m JOIN ingest_home h ON h.household_id = m.household_id JOIN ingest_keys k ON k.k = h.k
+        GROUP BY h.household_id;
 
         INSERT INTO bokvar.household (id, address_key, postal_code, city, city_key, landlord, landlord_key, children,
                                       children_at, first_signal_at, last_signal_at)
