@@ -628,7 +628,7 @@ SELECT results_eq($$SELECT h.address_key COLLATE "default", h.postal_code, h.cit
 
 -- ---------------------------------------------------------------------
 -- A delivery whose external ids C read strictly ascending (feed f4,
--- "ids_ascending" in the mapping, 016): no search for a record twice. A
+-- "ids_ascending" in the mapping, 017): no search for a record twice. A
 -- home's latest row without postal code, children or landlord: the home
 -- takes each from the latest row that has it.
 SELECT results_eq($$SELECT etag FROM bokvar.feed_claim('f4', 'landlord', true)$$, $$VALUES (NULL::text)$$, 'feed_claim of f4');

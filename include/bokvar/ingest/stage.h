@@ -23,7 +23,7 @@
  *   - ids_ascending (stage_ids_ascending()) holds only when the external
  *     ids of the signals, in seq order, are strictly ascending as bytes
  *     (COLLATE "C"): then no record is staged twice, and the SQL need
- *     not look for the same record twice (sql/016_ingest_latest.sql).
+ *     not look for the same record twice (sql/017_ingest_latest.sql).
  *
  * Memory is the longest record's, never the body's. */
 #pragma once
