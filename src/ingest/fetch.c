@@ -380,10 +380,12 @@ static void ingest(struct round *r) {
                 r->more = t->end == TRANSFER_OK && r->drop_next + 1 < r->scan.n_files;
 
         /* The rows come typed and validated: of the mapping, the SQL needs
-         * the feed's source alone. */
+         * the feed's source alone; and whether it need look for a record
+         * staged twice. */
         json_writer_init(&w, &mapping);
         json_object_begin(&w);
         json_key_string(&w, "source", feed_source_names[f->source]);
+        json_key_bool(&w, "ids_ascending", stage_ids_ascending(&t->stage));
         json_object_end(&w);
         if (json_writer_finish(&w) < 0 || fetch_to_json(r, next, &fetch) < 0) {
                 round_abort(r, "out of memory");

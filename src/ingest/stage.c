@@ -134,6 +134,21 @@ static int put_signal(struct buf *b, const struct signal_row *row) {
         return 0;
 }
 
+/* Keeps the order of the signals' external ids: a fetch sorted by them
+ * (most exports are) has no record twice, which the SQL then need not
+ * search for. strcmp() orders bytes as COLLATE "C" does. */
+static int track_id_order(struct stage *s, const char *id) {
+        if (s->ids_unordered)
+                return 0;
+        if (!id || (s->has_last_id && strcmp(id, s->last_id.data ? s->last_id.data : "") <= 0)) {
+                s->ids_unordered = true;
+                return 0;
+        }
+        buf_clear(&s->last_id);
+        s->has_last_id = true;
+        return buf_puts(&s->last_id, id);
+}
+
 void stage_init(struct stage *s, const struct feed_config *feed, day_t today) {
         s->feed = feed;
         s->today = today;
@@ -195,7 +210,10 @@ static int stage_mapped(struct stage *s, unsigned line, int k) {
         if (put_row_start(b, ++s->rows, line) < 0)
                 return -ENOMEM;
         if (k == 0)
-                return put_signal(b, &s->row) < 0 || put_nulls(b, 5) < 0 || buf_putc(b, '\n') < 0 ? -ENOMEM : 1;
+                return track_id_order(s, s->row.text[FIELD_EXTERNAL_ID]) < 0 || put_signal(b, &s->row) < 0 ||
+                                       put_nulls(b, 5) < 0 || buf_putc(b, '\n') < 0
+                               ? -ENOMEM
+                               : 1;
         s->quarantined++;
         if (put_nulls(b, 18) < 0 || put_text(b, s->row.reason.data) < 0 || buf_putc(b, '\t') < 0)
                 return -ENOMEM;
@@ -305,5 +323,7 @@ void stage_done(struct stage *s) {
         s->next = mfree(s->next);
         s->mapping = mapping_free(s->mapping);
         signal_row_done(&s->row);
+        buf_free(&s->last_id);
+        s->has_last_id = s->ids_unordered = false;
         s->rows = s->quarantined = s->filtered = 0;
 }

@@ -61,6 +61,30 @@ class Http(TestCase):
         self.srv.stop()
         super().tearDown()
 
+    def test_same_record_twice_in_a_delivery(self):
+        # The daemon tells the SQL when the external ids came strictly
+        # ascending, and only then is no duplicate searched for: a record
+        # repeated right after itself, or after others, is still one
+        # signal, from its last line; ascending ids are each one signal.
+        rows = [('A1', 'arrears', '2026-11-01', PNR[0], 'Storgatan 12 B', '602 23', '2', '100'),
+                ('A1', 'arrears', '2026-11-02', PNR[0], 'Storgatan 12 B', '602 23', '2', '200'),
+                ('A3', 'arrears', '2026-11-03', PNR[1], 'Kungsgatan 5', '602 32', '0', '300'),
+                ('A2', 'arrears', '2026-11-04', PNR[2], 'Hagagatan 40', '603 66', '1', '400'),
+                ('A3', 'arrears', '2026-11-05', PNR[1], 'Kungsgatan 5', '602 32', '0', '500')]
+        self.srv.serve('/a.csv', body=csv_rows(rows))
+        self.srv.serve('/b.csv', body=csv_rows([('B1', 'arrears', '2026-11-01', PNR[3], 'Torget 1', '602 40', '', '1'),
+                                                ('B10', 'arrears', '2026-11-02', PNR[3], 'Torget 1', '602 40', '', '2'),
+                                                ('B2', 'arrears', '2026-11-03', PNR[3], 'Torget 1', '602 40', '', '3')]))
+        cfg = self.config('feeds:\n' + csv_feed('a', self.srv.url('/a.csv')) + csv_feed('b', self.srv.url('/b.csv')))
+        status, out = self.once(cfg)
+        self.assertEqual(status, 0, out)
+        self.assertIn('Feed a: 5 rows, 3 accepted, 0 updated, 2 duplicate, 0 quarantined', out)
+        self.assertIn('Feed b: 3 rows, 3 accepted, 0 updated, 0 duplicate, 0 quarantined', out)
+        self.assertEqual(self.db.query("SELECT external_id, amount, line FROM bokvar.signal WHERE feed = 'a' "
+                                       "ORDER BY external_id"),
+                         [['A1', '200.00', '3'], ['A2', '400.00', '5'], ['A3', '500.00', '6']])
+        self.assertEqual(self.db.value("SELECT count(*) FROM bokvar.signal WHERE feed = 'b'"), '3')
+
     def test_conditional_get_and_changed_records(self):
         self.srv.serve('/a.csv', body=V1, etag='"v1"', last_modified='Sat, 21 Nov 2026 10:00:00 GMT')
         cfg = self.config('feeds:\n' + csv_feed('a', self.srv.url('/a.csv')))

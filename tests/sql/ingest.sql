@@ -22,7 +22,7 @@
 BEGIN;
 -- The helpers below name pg_temp.stage, which each fetch makes anew.
 SET LOCAL check_function_bodies = off;
-SELECT plan(91);
+SELECT plan(97);
 
 -- What each call returned, by step.
 CREATE TEMP TABLE result (step text PRIMARY KEY, r jsonb);
@@ -625,6 +625,53 @@ SELECT results_eq($$SELECT h.address_key COLLATE "default", h.postal_code, h.cit
                    WHERE h.id = (SELECT household_id FROM bokvar.household_person WHERE person_id = '199001013219')$$,
                   $$VALUES ('KUNGSGATAN7|75360|', '75360', 'Uppsala')$$,
                   'f3: a new home has the postal code and city of its address');
+
+-- ---------------------------------------------------------------------
+-- A delivery whose external ids C read strictly ascending (feed f4,
+-- "ids_ascending" in the mapping, 017): no search for a record twice. A
+-- home's latest row without postal code, children or landlord: the home
+-- takes each from the latest row that has it.
+SELECT results_eq($$SELECT etag FROM bokvar.feed_claim('f4', 'landlord', true)$$, $$VALUES (NULL::text)$$, 'feed_claim of f4');
+SELECT bokvar.stage_create();
+SELECT pg_temp.ok(1, 2, 'D1', 'arrears', '2026-05-01', NULL, '196711245672', 'Ringvägen 9', '753 70', 'Uppsala', NULL, 3,
+                  100.00, 1, 'Bostader AB', 'RINGVÄGEN9|75370|', '75370');
+SELECT pg_temp.ok(2, 3, 'D2', 'arrears', '2026-05-02', NULL, '196711245672', 'Ringvägen 9', NULL, NULL, NULL, 2,
+                  200.00, 2, 'Hem AB', 'RINGVÄGEN9|75370|', NULL);
+SELECT pg_temp.ok(3, 4, 'D3', 'arrears', '2026-05-04', NULL, '196711245672', 'Ringvägen 9', NULL, NULL, NULL, NULL,
+                  300.00, 3, NULL, 'RINGVÄGEN9|75370|', NULL);
+SELECT pg_temp.ok(4, 5, 'D4', 'arrears', '2026-05-03', NULL, '194108296416', 'Ringvägen 11', '753 70', 'Uppsala', NULL, 1,
+                  400.00, 1, 'Bostader AB', 'RINGVÄGEN11|75370|', '75370');
+INSERT INTO result SELECT 'f4', bokvar.ingest_fetch('f4', '{"source": "landlord", "ids_ascending": true}',
+        pg_temp.fetch_info($${"url": "file:///feeds/f4.csv", "header": ["Ärende"]}$$));
+SELECT bokvar.ingest_cleanup();
+SELECT is((SELECT r - 'fetch_id' FROM result WHERE step = 'f4'),
+          '{"rows_read": 4, "accepted": 4, "updated": 0, "duplicate": 0, "quarantined": 0, "not_modified": false}'::jsonb,
+          'f4: ids ascending, four rows accepted');
+SELECT results_eq($$SELECT h.address_key COLLATE "default", h.postal_code, h.city, h.city_key, h.landlord, h.landlord_key,
+                          h.children, h.children_at, h.first_signal_at, h.last_signal_at
+                   FROM bokvar.household h WHERE h.address_key LIKE 'RINGVÄGEN%' ORDER BY h.address_key COLLATE "C"$$,
+        $$VALUES ('RINGVÄGEN11|75370|', '75370', 'Uppsala', 'UPPSALA', 'Bostader AB', 'BOSTADERAB', 1, DATE '2026-05-03',
+                  DATE '2026-05-03', DATE '2026-05-03'),
+                 ('RINGVÄGEN9|75370|', '75370', 'Uppsala', 'UPPSALA', 'Hem AB', 'HEMAB', 2, DATE '2026-05-02',
+                  DATE '2026-05-01', DATE '2026-05-04')$$,
+        'f4: a home whose latest row lacks them takes postal code and city, landlord, children from the latest rows that have them');
+
+-- The same record twice under "ids_ascending" (which C never sends for
+-- it): the ingest fails, nothing is ingested twice.
+SELECT bokvar.stage_create();
+SELECT pg_temp.ok(1, 2, 'D5', 'arrears', '2026-05-05', NULL, '194108296416', 'Ringvägen 11', '753 70', 'Uppsala', NULL, 1,
+                  500.00, 1, NULL, 'RINGVÄGEN11|75370|', '75370');
+SELECT pg_temp.ok(2, 3, 'D5', 'arrears', '2026-05-06', NULL, '194108296416', 'Ringvägen 11', '753 70', 'Uppsala', NULL, 1,
+                  600.00, 1, NULL, 'RINGVÄGEN11|75370|', '75370');
+SELECT throws_ok($$SELECT bokvar.ingest_fetch('f4', '{"source": "landlord", "ids_ascending": true}',
+                          pg_temp.fetch_info('{"url": "file:///feeds/f4.csv", "header": ["Ärende"]}'))$$,
+                 '23505', NULL, 'f4: a record twice where C said the ids ascend fails the ingest');
+SELECT is((SELECT count(*)::integer FROM bokvar.signal WHERE external_id = 'D5'), 0, 'f4: and ingests nothing of it');
+SELECT results_eq($$SELECT r - 'fetch_id' FROM (SELECT bokvar.ingest_fetch('f4', '{"source": "landlord"}',
+                          pg_temp.fetch_info('{"url": "file:///feeds/f4.csv", "header": ["Ärende"]}')) r) x$$,
+                  $$VALUES ('{"rows_read": 2, "accepted": 1, "updated": 0, "duplicate": 1, "quarantined": 0, "not_modified": false}'::jsonb)$$,
+                  'f4: without it, the last of the two counts');
+SELECT bokvar.ingest_cleanup();
 
 -- feed_claim without waiting on a feed nobody holds, and a feed whose
 -- configured source changed.

@@ -19,7 +19,11 @@
  *     raw text), fields (CSV) or doc (JSON) for a retry under a mended
  *     mapping, and masked (what operators see without reading personal
  *     data, mapping.h; NULL for an unreadable record); its typed columns
- *     are NULL.
+ *     are NULL;
+ *   - ids_ascending (stage_ids_ascending()) holds only when the external
+ *     ids of the signals, in seq order, are strictly ascending as bytes
+ *     (COLLATE "C"): then no record is staged twice, and the SQL need
+ *     not look for the same record twice (sql/017_ingest_latest.sql).
  *
  * Memory is the longest record's, never the body's. */
 #pragma once
@@ -49,6 +53,9 @@ struct stage {
         uint64_t quarantined;  /* ... of which are to be quarantined */
         uint64_t filtered;     /* records outside a regional feed's area (only:): read, never staged */
         char *next;            /* JSON paging: the next page's URL or cursor */
+        struct buf last_id;    /* the external id of the last signal staged, */
+        bool has_last_id;      /* ... once there was one */
+        bool ids_unordered;    /* a signal's external id was not above the one before */
         struct mapping *mapping;
         struct signal_row row;
 };
@@ -61,5 +68,12 @@ void stage_init(struct stage *s, const struct feed_config *feed, day_t today);
  * record already read (a quarantined row retried) is staged through them
  * too, its fetch's header first. */
 extern const struct reader_ops stage_reader_ops;
+
+/* Whether the external ids of the signals staged so far are strictly
+ * ascending (true for none or one): the same record is then not twice in
+ * the fetch. */
+static inline bool stage_ids_ascending(const struct stage *s) {
+        return !s->ids_unordered;
+}
 
 void stage_done(struct stage *s);
