@@ -1294,7 +1294,7 @@ SELECT is((SELECT (x.n_tup_hot_upd - b.n_tup_hot_upd)::integer
           '... each a HOT update (fillfactor 45: its page had room)');
 ROLLBACK;
 
--- 016: a claimer's next claim in the session reads on from where its last
+-- 018: a claimer's next claim in the session reads on from where its last
 -- one ended; a row due behind that point (given back here) is claimed when
 -- fewer rows follow than asked for, and first again once the claimer last
 -- read from the start more than a second ago.
