@@ -433,7 +433,7 @@ def bench_dispatch(n=100000, trickle=100, concurrency=16):
     daemon = subprocess.Popen([BOKVARD, '--config', config, '--log-target=console'], stdout=log,
                               stderr=subprocess.STDOUT, env=env)
     try:
-        drained, rss, cpu, own_cpu = dispatch_run(db, daemon, log, trickle, trickle_path, receiver, n)
+        drained, rss, cpu, own_cpu, backend_cpu = dispatch_run(db, daemon, log, trickle, trickle_path, receiver, n)
     finally:
         if daemon.poll() is None:
             daemon.kill()
@@ -463,6 +463,7 @@ dispatch benchmark: {n} task events due, one webhook channel, concurrency {concu
   ratio                                                     {rate / capacity:8.2f}   (against each: {rate / refs[0]:.2f}, {rate / refs[1]:.2f}; target >= 0.7)
   receiver CPU per request: wrk {ref_cpus[0] * 1e6:.0f} / {ref_cpus[1] * 1e6:.0f} us, bokvard {cpu * 1e6:.0f} us
   bokvard's own CPU per event while it drained              {own_cpu * 1e6:8.0f} us
+  its PostgreSQL backend's CPU per event                    {backend_cpu * 1e6:8.0f} us
   deliveries received {got['deliveries']}, verified {got['verified']}, distinct events {got['ids']}, over {got['connections']} connections
   latency, ingest commit to webhook arrival, {len(latency)} single signals:
     p50 {percentile(latency, 0.5) * 1000:6.0f} ms   p99 {percentile(latency, 0.99) * 1000:6.0f} ms   max {max(latency) * 1000:6.0f} ms   (target p99 < 1 s)
@@ -474,8 +475,9 @@ dispatch benchmark: {n} task events due, one webhook channel, concurrency {concu
 
 def dispatch_run(db, daemon, log, trickle, trickle_path, receiver, n):
     """Waits for the outbox to drain, then sends the trickle; returns the
-    seconds to drain, bokvard's peak RSS in KiB, and the receiver's and
-    bokvard's own CPU time per event while it drained."""
+    seconds to drain, bokvard's peak RSS in KiB, and the receiver's,
+    bokvard's own and its dispatcher's backend's CPU time per event while
+    it drained."""
     t0 = time.time()
     cpu = cpu_seconds(receiver.pid)
     own_cpu = cpu_seconds(daemon.pid)
@@ -492,6 +494,10 @@ def dispatch_run(db, daemon, log, trickle, trickle_path, receiver, n):
     drained = time.time() - t0
     cpu = (cpu_seconds(receiver.pid) - cpu) / n
     own_cpu = (cpu_seconds(daemon.pid) - own_cpu) / n
+    # The dispatcher's PostgreSQL backend, all of whose work since bokvard
+    # started is this drain (a connection of its own, on this machine).
+    backend = value("SELECT pid FROM pg_stat_activity WHERE application_name = 'bokvard-dispatch'", db)
+    backend_cpu = cpu_seconds(int(backend)) / n if backend else float('nan')
 
     # The trickle: one new household at a time, each one signal.
     for k in range(trickle):
@@ -510,7 +516,7 @@ def dispatch_run(db, daemon, log, trickle, trickle_path, receiver, n):
     daemon.send_signal(signal.SIGTERM)
     daemon.wait(timeout=60)
     log.close()
-    return drained, rss, cpu, own_cpu
+    return drained, rss, cpu, own_cpu, backend_cpu
 
 
 def web_feed(path, n, today):

@@ -17,6 +17,7 @@ struct curl_glue {
         sd_event *event;
         CURLM *multi;
         sd_event_source *timer;
+        sd_event_source *now;      /* libcurl's "at once": a defer source, no timerfd */
         /* Easy handles given back, reset, for the next transfers: a new
          * handle for every transfer cost more CPU than the transfer. */
         CURL **pool;
@@ -116,6 +117,20 @@ static int on_timer(sd_event_source *s _unused_, uint64_t usec _unused_, void *u
         return 0;
 }
 
+static int on_now(sd_event_source *s, void *userdata) {
+        return on_timer(s, 0, userdata);
+}
+
+/* How late a timeout of timeout_ms may fire: a sixteenth of it, at most
+ * 250 ms. libcurl's long timeouts are limits (a transfer's 30 s), where a
+ * little late does no harm, and a coarse accuracy lets sd-event keep its
+ * timerfd as it is when libcurl moves the timeout by a few milliseconds, as
+ * it does for every transfer started or finished. Short ones stay close;
+ * never 0, which would mean sd-event's default of 250 ms. */
+static usec_t timer_accuracy(long timeout_ms) {
+        return MAX(MIN((usec_t) timeout_ms * USEC_PER_MSEC / 16, 250 * USEC_PER_MSEC), (usec_t) 1);
+}
+
 /* libcurl wants to be called after timeout_ms (-1: never, 0: at once). */
 static int timer_cb(CURLM *multi _unused_, long timeout_ms, void *userdata) {
         struct curl_glue *g = userdata;
@@ -123,19 +138,29 @@ static int timer_cb(CURLM *multi _unused_, long timeout_ms, void *userdata) {
 
         if (timeout_ms < 0)
                 return g->timer && sd_event_source_set_enabled(g->timer, SD_EVENT_OFF) < 0 ? -1 : 0;
+        if (timeout_ms == 0) {
+                /* Every transfer added asks for this: on the next iteration
+                 * of the loop, without arming and reading the timerfd. The
+                 * timer stays as it is; libcurl asks again after. */
+                if (!g->now) {
+                        if (sd_event_add_defer(g->event, &g->now, on_now, g) < 0)
+                                return -1;
+                        (void) sd_event_source_set_description(g->now, "curl-now");
+                }
+                return sd_event_source_set_enabled(g->now, SD_EVENT_ONESHOT) < 0 ? -1 : 0;
+        }
         if (sd_event_now(g->event, CLOCK_MONOTONIC, &now) < 0)
                 return -1;
         /* Round up, so that the timer never fires before libcurl expects. */
         now += (uint64_t) timeout_ms * USEC_PER_MSEC + USEC_PER_MSEC - 1;
         if (g->timer) {
                 if (sd_event_source_set_time(g->timer, now) < 0 ||
+                    sd_event_source_set_time_accuracy(g->timer, timer_accuracy(timeout_ms)) < 0 ||
                     sd_event_source_set_enabled(g->timer, SD_EVENT_ONESHOT) < 0)
                         return -1;
                 return 0;
         }
-        /* Accuracy 1µs: 0 would mean sd-event's default of 250ms, and
-         * libcurl's "at once" would wait that long. */
-        if (sd_event_add_time(g->event, &g->timer, CLOCK_MONOTONIC, now, 1, on_timer, g) < 0)
+        if (sd_event_add_time(g->event, &g->timer, CLOCK_MONOTONIC, now, timer_accuracy(timeout_ms), on_timer, g) < 0)
                 return -1;
         (void) sd_event_source_set_description(g->timer, "curl-timer");
         return 0;
@@ -187,6 +212,7 @@ struct curl_glue *curl_glue_free(struct curl_glue *g) {
         if (g->multi)
                 curl_multi_cleanup(g->multi);
         sd_event_source_disable_unref(g->timer);
+        sd_event_source_disable_unref(g->now);
         sd_event_unref(g->event);
         return mfree(g);
 }

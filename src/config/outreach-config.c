@@ -45,6 +45,7 @@ void outreach_config_done(struct outreach_config *o) {
                 if (c->key)
                         explicit_bzero(c->key, c->key_size);
                 free(c->key);
+                EVP_MAC_CTX_free(c->signer);
                 free(c->from);
                 secret_done(&c->username);
                 secret_done(&c->password);
@@ -238,6 +239,12 @@ static int decode_webhook_key(const struct yreader *r, const struct ynode *n, st
         if (c->key_size < 16)
                 return y_error(r, n, "channel '%s': the webhook key is %zu bytes; use at least 16 (24 to 64 is usual)",
                                c->name, c->key_size);
+        k = hmac_sha256_key(c->key, c->key_size, &c->signer);
+        if (k == -ENOMEM)
+                return k;
+        if (k < 0)
+                return y_error(r, n, "channel '%s': libcrypto cannot make an HMAC-SHA256 key of the secret credential '%s'",
+                               c->name, c->secret.name);
         return 0;
 }
 

@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
@@ -48,12 +47,23 @@ static int random_bytes(void *p, size_t n) {
 
 int csrf_key_init(struct csrf_key *k, const void *secret, size_t size) {
         unsigned int len = 0;
+        int r;
 
+        *k = (struct csrf_key){};
         if (!secret)
-                return random_bytes(k->key, sizeof k->key);
-        if (!EVP_Digest(secret, size, k->key, &len, EVP_sha256(), NULL) || len != sizeof k->key)
-                return -EIO;
-        return 0;
+                r = random_bytes(k->key, sizeof k->key);
+        else
+                r = EVP_Digest(secret, size, k->key, &len, EVP_sha256(), NULL) && len == sizeof k->key ? 0 : -EIO;
+        if (r >= 0)
+                r = hmac_sha256_key(k->key, sizeof k->key, &k->mac);
+        if (r < 0)
+                csrf_key_done(k);
+        return r;
+}
+
+void csrf_key_done(struct csrf_key *k) {
+        EVP_MAC_CTX_free(k->mac);
+        explicit_bzero(k, sizeof *k);
 }
 
 int session_new(char ret[static CSRF_TOKEN_SIZE]) {
@@ -80,21 +90,22 @@ int session_cookie(const char *s, char **ret) {
 }
 
 void csrf_token(const struct csrf_key *k, const char *session, const char *login, char ret[static CSRF_TOKEN_SIZE]) {
-        unsigned char mac[EVP_MAX_MD_SIZE];
-        unsigned int mac_len = 0;
-        struct buf msg = {};
+        unsigned char mac[HMAC_SHA256_SIZE];
 
         /* session and login cannot contain NUL: it separates them. */
-        if (buf_puts(&msg, session) < 0 || buf_put(&msg, "", 1) < 0 || buf_puts(&msg, login) < 0 ||
-            !HMAC(EVP_sha256(), k->key, (int) sizeof k->key, (const unsigned char *) msg.data, msg.len, mac,
-                  &mac_len) ||
-            mac_len != 32) {
+        if (!k->mac || hmac_sha256(k->mac,
+                                   (const struct iovec[]){
+                                           { .iov_base = (void *) session, .iov_len = strlen(session) },
+                                           { .iov_base = (void *) "", .iov_len = 1 },
+                                           { .iov_base = (void *) login, .iov_len = strlen(login) },
+                                   },
+                                   3, mac) < 0) {
                 /* A token nothing matches: the form is refused, never accepted. */
                 memset(ret, '!', CSRF_TOKEN_SIZE - 1);
                 ret[CSRF_TOKEN_SIZE - 1] = 0;
         } else
-                base64url(mac, 32, ret);
-        buf_free(&msg);
+                base64url(mac, sizeof mac, ret);
+        explicit_bzero(mac, sizeof mac);
 }
 
 bool csrf_check(const struct csrf_key *k, const char *session, const char *login, const char *token) {

@@ -46,7 +46,7 @@ struct web *web_free(struct web *w) {
         db_pool_free(w->pool);
         config_unref(w->config);
         sd_event_unref(w->event);
-        explicit_bzero(&w->key, sizeof w->key);
+        csrf_key_done(&w->key);
         return mfree(w);
 }
 

@@ -38,7 +38,7 @@
 --  12  a task's household and an event's task (013)        households 1201-1203
 SET TimeZone = 'UTC';
 CREATE EXTENSION dblink;
-SELECT plan(254);
+SELECT plan(258);
 
 -- ---------------------------------------------------------------------
 -- Helpers.
@@ -1304,6 +1304,28 @@ SELECT is((SELECT count(*)::integer
            WHERE x.t < x.p), 0, '... and a later event''s id never sorts before an earlier one''s');
 SELECT cmp_ok((SELECT count(*)::integer FROM bokvar.task_event WHERE kind = 'created' AND by = 'bokvar'), '>', 20,
               '... over the tasks this file opened');
+
+-- 018: a claimer's next claim in the session reads on from where its last
+-- one ended; a row due behind that point (given back here) is claimed when
+-- fewer rows follow than asked for, and first again once the claimer last
+-- read from the start more than a second ago.
+BEGIN;
+INSERT INTO bokvar.outbox (event_id, task_id, kind, channel, payload)
+SELECT 'evt_cur_' || g, 0, 'opened', 'cur', '{}' FROM generate_series(1, 5) g;
+CREATE TEMP TABLE cur ON COMMIT DROP AS
+SELECT row_number() OVER (ORDER BY id)::integer AS n, id FROM bokvar.outbox WHERE channel = 'cur';
+SELECT results_eq($$SELECT id FROM bokvar.outbox_claim('cur', 2, 60, '[]', '{cur}') ORDER BY id$$,
+                  $$SELECT id FROM cur WHERE n IN (1, 2) ORDER BY id$$, 'claim: the first one reads from the start');
+SELECT results_eq($$SELECT id FROM bokvar.outbox_claim('cur', 1, 60, '[]', '{cur}', ARRAY(SELECT id FROM cur WHERE n = 1))$$,
+                  $$SELECT id FROM cur WHERE n = 3$$, 'claim after giving the first row back: on from the last claim''s end');
+SELECT results_eq($$SELECT id FROM bokvar.outbox_claim('cur', 5, 60, '[]', '{cur}') ORDER BY id$$,
+                  $$SELECT id FROM cur WHERE n IN (1, 4, 5) ORDER BY id$$,
+                  'claim of more than follow: the rest from the start, the row given back too');
+SELECT pg_sleep(1.1);
+SELECT results_eq($$SELECT id FROM bokvar.outbox_claim('cur', 1, 60, '[]', '{cur}', ARRAY(SELECT id FROM cur WHERE n IN (1, 5)))$$,
+                  $$SELECT id FROM cur WHERE n = 1$$,
+                  'claim a second after the last read from the start: from the start again, the row given back first');
+ROLLBACK;
 
 SELECT FROM (SELECT dblink_disconnect(name) FROM pg_temp.conn) x;
 SELECT * FROM finish();

@@ -30,15 +30,24 @@ static void test_token_binds_session_and_login(void **state) {
         assert_false(csrf_check(&k, s1, "anna.k", NULL));
         assert_false(csrf_check(&k, s1, "anna.k", ""));
         assert_false(csrf_check(&k, "short", "anna.k", t));
+        csrf_key_done(&k);
+        csrf_key_done(&other);
 }
 
 static void test_key_from_secret_is_stable(void **state) {
         struct csrf_key a, b;
+        char t[CSRF_TOKEN_SIZE];
 
         (void) state;
         assert_int_equal(csrf_key_init(&a, "0123456789abcdef0123456789abcdef", 32), 0);
         assert_int_equal(csrf_key_init(&b, "0123456789abcdef0123456789abcdef", 32), 0);
         assert_memory_equal(a.key, b.key, sizeof a.key);
+        /* HMAC-SHA256(SHA-256(secret), session NUL login), base64url: as
+         * Python's hmac computes it. */
+        csrf_token(&a, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "anna.k", t);
+        assert_string_equal(t, "0mqJC4cNmcPDXF9oNMsmITAGnTP05aDdiZRTIpWHONs");
+        csrf_key_done(&a);
+        csrf_key_done(&b);
 }
 
 static void test_cookie(void **state) {

@@ -17,18 +17,24 @@ static void test_signature_matches_the_convention(void **state) {
         static const unsigned char key[] = { 0x31, 0xf2, 0x90, 0xf6, 0xbf, 0x06, 0x29, 0x8a, 0xab, 0x4f, 0x08, 0xd4,
                                              0x3c, 0x3f, 0x08, 0x2c, 0xf6, 0x48, 0xa3, 0x62, 0xda, 0x2d, 0xa4, 0xb0 };
         static const char body[] = "{\"test\": 2432232314}";
+        _cleanup_(EVP_MAC_CTX_freep) EVP_MAC_CTX *keyed = NULL;
         char sig[WEBHOOK_SIGNATURE_MAX];
 
         (void) state;
-        assert_int_equal(webhook_signature(key, sizeof key, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body,
+        assert_int_equal(hmac_sha256_key(key, sizeof key, &keyed), 0);
+        assert_int_equal(webhook_signature(keyed, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body,
                                            strlen(body), sig),
                          0);
         assert_string_equal(sig, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
         /* Any change of id, time or body changes it. */
-        assert_int_equal(webhook_signature(key, sizeof key, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265331, body,
+        assert_int_equal(webhook_signature(keyed, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265331, body,
                                            strlen(body), sig),
                          0);
         assert_string_not_equal(sig, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+        /* The keyed context is left as it was: the first message again. */
+        assert_int_equal(webhook_signature(keyed, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body, strlen(body), sig),
+                         0);
+        assert_string_equal(sig, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
 }
 
 static void test_mail_message(void **state) {

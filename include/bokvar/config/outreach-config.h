@@ -8,6 +8,7 @@
 
 #include "bokvar/basic/credential.h"
 #include "bokvar/basic/duration.h"
+#include "bokvar/basic/hmac.h"
 #include "bokvar/basic/util.h"
 #include "bokvar/basic/yamldoc.h"
 
@@ -38,6 +39,8 @@ struct channel_config {
         struct secret secret;     /* webhook: whsec_<base64 key> */
         unsigned char *key;       /* ... its key, decoded */
         size_t key_size;
+        EVP_MAC_CTX *signer;      /* ... as a keyed HMAC-SHA256 context (basic/hmac.h), made
+                                   * once with the key: each webhook is signed on a copy */
         char *from;               /* smtp */
         struct secret username, password;
         char *ca_file;

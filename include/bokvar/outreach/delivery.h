@@ -10,14 +10,16 @@
 #include <time.h>
 
 #include "bokvar/basic/curl-glue.h"
+#include "bokvar/basic/hmac.h"
 #include "bokvar/basic/util.h"
 #include "bokvar/config/config.h"
 
 /* "v1," and base64(HMAC-SHA256(key, "<id>.<timestamp>.<body>")), into out
- * (at least WEBHOOK_SIGNATURE_MAX bytes). */
+ * (at least WEBHOOK_SIGNATURE_MAX bytes); keyed is the channel's key made
+ * by hmac_sha256_key() (struct channel_config's signer), left unchanged. */
 #define WEBHOOK_SIGNATURE_MAX 64
-int webhook_signature(const unsigned char *key, size_t key_size, const char *id, int64_t timestamp, const char *body,
-                      size_t body_len, char out[static WEBHOOK_SIGNATURE_MAX]);
+int webhook_signature(const EVP_MAC_CTX *keyed, const char *id, int64_t timestamp, const char *body, size_t body_len,
+                      char out[static WEBHOOK_SIGNATURE_MAX]);
 
 /* A plain text e-mail (RFC 5322, CRLF line ends): Message-ID
  * <event_id@domain of from>, so a resent event is recognisably the same. */

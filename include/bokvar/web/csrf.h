@@ -11,17 +11,23 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "bokvar/basic/hmac.h"
+
 #define SESSION_COOKIE "__Host-bokvar"
 /* Base64url of 32 bytes, without padding, and the NUL. */
 #define CSRF_TOKEN_SIZE 44
 
 struct csrf_key {
         unsigned char key[32];
+        EVP_MAC_CTX *mac;         /* keyed with key once (basic/hmac.h); each token signed on a copy */
 };
 
 /* The key from a secret (a credential, hashed), or random when secret is
- * NULL: forms opened before a restart are then refused once, and sent again. */
+ * NULL: forms opened before a restart are then refused once, and sent again.
+ * csrf_key_done() frees what it holds. */
 int csrf_key_init(struct csrf_key *k, const void *secret, size_t size);
+/* Wipes the key and frees its context; k is empty afterwards. */
+void csrf_key_done(struct csrf_key *k);
 
 /* A new session id. */
 int session_new(char ret[static CSRF_TOKEN_SIZE]);
