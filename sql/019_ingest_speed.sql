@@ -6,8 +6,7 @@
 -- and less work between the keys and the new homes:
 --   - the new homes' ids are numbered as the keys' homes are made
 --     (ingest_home: a rank in the order of the groups), not in a table of
---     the groups joined back (ingest_new_home goes); the sequence's block is
---     taken first and given back whole when no home is new;
+--     the groups joined back (ingest_new_home goes);
 --   - each home's keys are counted there too, in the same sort: a home of
 --     one key takes its key's values without the aggregate over the homes
 --     that found the others;
@@ -137,9 +136,10 @@ BEGIN
         -- their groups (g, their addresses): ids and address keys then both
         -- grow together, and both unique indexes take the new homes at
         -- their right edge. Numbered in one pass over the keys (a rank in
-        -- g's order), without 017's table of the groups and its join; the
-        -- block is taken first and given back when no home is new.
-        first_id := nextval(pg_get_serial_sequence('bokvar.household', 'id'));
+        -- g's order), without 017's table of the groups and its join.
+        IF EXISTS (SELECT 1 FROM ingest_home2 WHERE g IS NOT NULL) THEN
+                first_id := nextval(pg_get_serial_sequence('bokvar.household', 'id'));
+        END IF;
         CREATE TEMP TABLE ingest_home ON COMMIT DROP AS
         SELECT k, coalesce(household_id, first_id - 1 + CASE WHEN g IS NOT NULL THEN dense_rank() OVER (ORDER BY g) END)
                    AS household_id,
@@ -148,9 +148,6 @@ BEGIN
         SELECT coalesce(max(household_id) - first_id + 1, 0) INTO n_new FROM ingest_home WHERE g IS NOT NULL;
         IF n_new > 0 THEN
                 PERFORM setval(pg_get_serial_sequence('bokvar.household', 'id'), first_id + n_new - 1);
-        ELSE
-                PERFORM setval(pg_get_serial_sequence('bokvar.household', 'id'), first_id, false);
-                first_id := NULL;
         END IF;
         ANALYZE ingest_home;
 
