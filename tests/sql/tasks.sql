@@ -38,7 +38,7 @@
 --  12  a task's household and an event's task (013)        households 1201-1203
 SET TimeZone = 'UTC';
 CREATE EXTENSION dblink;
-SELECT plan(258);
+SELECT plan(262);
 
 -- ---------------------------------------------------------------------
 -- Helpers.
@@ -1304,6 +1304,24 @@ SELECT is((SELECT count(*)::integer
            WHERE x.t < x.p), 0, '... and a later event''s id never sorts before an earlier one''s');
 SELECT cmp_ok((SELECT count(*)::integer FROM bokvar.task_event WHERE kind = 'created' AND by = 'bokvar'), '>', 20,
               '... over the tasks this file opened');
+
+-- 019: task_events() reads a set of ids that fills its range as the
+-- range, and any other set by its ids: an event for each task given, once,
+-- and for no task between them.
+BEGIN;
+CREATE TEMP TABLE rng ON COMMIT DROP AS
+SELECT row_number() OVER (ORDER BY id)::integer AS n, id FROM bokvar.task ORDER BY id LIMIT 4;
+SELECT is(bokvar.task_events(ARRAY(SELECT id FROM rng WHERE n <= 3), 'overdue', 'range'), 3,
+          'events for three tasks of consecutive ids');
+SELECT is(bokvar.task_events(ARRAY(SELECT id FROM rng WHERE n IN (1, 3, 1, 4)), 'overdue', 'gap'), 3,
+          'events for tasks with a gap between their ids, one given twice');
+SELECT is(bokvar.task_events(ARRAY(SELECT id FROM rng WHERE n IN (2, 3, 2)), 'overdue', 'twice'), 2,
+          'events for consecutive ids, one given twice');
+SELECT results_eq($$SELECT by, task_id FROM bokvar.task_event WHERE by IN ('range', 'gap', 'twice') ORDER BY by, task_id$$,
+                  $$SELECT 'gap', id FROM rng WHERE n IN (1, 3, 4) UNION ALL SELECT 'range', id FROM rng WHERE n <= 3
+                    UNION ALL SELECT 'twice', id FROM rng WHERE n IN (2, 3) ORDER BY 1, 2$$,
+                  '... each task given has its one event, and the task between the gap''s ids none');
+ROLLBACK;
 
 -- 018: a claimer's next claim in the session reads on from where its last
 -- one ended; a row due behind that point (given back here) is claimed when
