@@ -38,7 +38,7 @@
 --  12  a task's household and an event's task (013)        households 1201-1203
 SET TimeZone = 'UTC';
 CREATE EXTENSION dblink;
-SELECT plan(262);
+SELECT plan(264);
 
 -- ---------------------------------------------------------------------
 -- Helpers.
@@ -1304,6 +1304,31 @@ SELECT is((SELECT count(*)::integer
            WHERE x.t < x.p), 0, '... and a later event''s id never sorts before an earlier one''s');
 SELECT cmp_ok((SELECT count(*)::integer FROM bokvar.task_event WHERE kind = 'created' AND by = 'bokvar'), '>', 20,
               '... over the tasks this file opened');
+
+-- 019: tasks_sync() reads a dense set of households (a quarter of its
+-- range or more) by the range, a sparse one by each household: either
+-- way, tasks for the households given alone, with their pending eviction.
+BEGIN;
+SELECT pg_temp.hh(g) FROM generate_series(1401, 1404) g;
+SELECT pg_temp.hh(g) FROM generate_series(1470, 1471) g;
+INSERT INTO bokvar.score (household_id, score, class, ruleset_version, explanation, as_of)
+SELECT g, 60, 'outreach', 1, '[]', pg_temp.d(0) FROM unnest(ARRAY[1401, 1402, 1403, 1404, 1470, 1471]) g;
+INSERT INTO bokvar.signal (id, feed, external_id, source, kind, occurred_at, deadline, household_id, fetch_id)
+OVERRIDING SYSTEM VALUE VALUES (14011, 'enforcement', '14011', 'enforcement', 'eviction_scheduled', pg_temp.d(-1),
+                                pg_temp.d(20), 1401, 1),
+                               (14701, 'enforcement', '14701', 'enforcement', 'eviction_scheduled', pg_temp.d(-1),
+                                pg_temp.d(25), 1470, 1);
+SELECT bokvar.tasks_sync(ARRAY[1401, 1403], pg_temp.d(0));
+SELECT results_eq($$SELECT household_id, eviction_until FROM bokvar.task WHERE household_id BETWEEN 1401 AND 1404 ORDER BY 1$$,
+                  $$VALUES (1401::bigint, pg_temp.d(20)), (1403, NULL)$$,
+                  'tasks_sync of a dense set: tasks for the households given, not the others between them, '
+                  'with the eviction pending');
+SELECT bokvar.tasks_sync(ARRAY[1404, 1470], pg_temp.d(0));
+SELECT results_eq($$SELECT household_id, eviction_until FROM bokvar.task
+                    WHERE household_id BETWEEN 1401 AND 1404 OR household_id BETWEEN 1470 AND 1471 ORDER BY 1$$,
+                  $$VALUES (1401::bigint, pg_temp.d(20)), (1403, NULL), (1404, NULL), (1470, pg_temp.d(25))$$,
+                  'tasks_sync of a sparse set: the same');
+ROLLBACK;
 
 -- 019: task_events() reads a set of ids that fills its range as the
 -- range, and any other set by its ids: an event for each task given, once,
