@@ -1305,7 +1305,7 @@ SELECT is((SELECT count(*)::integer
 SELECT cmp_ok((SELECT count(*)::integer FROM bokvar.task_event WHERE kind = 'created' AND by = 'bokvar'), '>', 20,
               '... over the tasks this file opened');
 
--- 019: tasks_sync() reads a dense set of households (a quarter of its
+-- 020: tasks_sync() reads a dense set of households (a quarter of its
 -- range or more) by the range, a sparse one by each household: either
 -- way, tasks for the households given alone, with their pending eviction.
 BEGIN;
@@ -1330,7 +1330,7 @@ SELECT results_eq($$SELECT household_id, eviction_until FROM bokvar.task
                   'tasks_sync of a sparse set: the same');
 ROLLBACK;
 
--- 019: task_events() reads a set of ids that fills its range as the
+-- 020: task_events() reads a set of ids that fills its range as the
 -- range, and any other set by its ids: an event for each task given, once,
 -- and for no task between them.
 BEGIN;
