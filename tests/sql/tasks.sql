@@ -38,7 +38,7 @@
 --  12  a task's household and an event's task (013)        households 1201-1203
 SET TimeZone = 'UTC';
 CREATE EXTENSION dblink;
-SELECT plan(258);
+SELECT plan(264);
 
 -- ---------------------------------------------------------------------
 -- Helpers.
@@ -1304,6 +1304,49 @@ SELECT is((SELECT count(*)::integer
            WHERE x.t < x.p), 0, '... and a later event''s id never sorts before an earlier one''s');
 SELECT cmp_ok((SELECT count(*)::integer FROM bokvar.task_event WHERE kind = 'created' AND by = 'bokvar'), '>', 20,
               '... over the tasks this file opened');
+
+-- 020: tasks_sync() reads a dense set of households (a quarter of its
+-- range or more) by the range, a sparse one by each household: either
+-- way, tasks for the households given alone, with their pending eviction.
+BEGIN;
+SELECT pg_temp.hh(g) FROM generate_series(1401, 1404) g;
+SELECT pg_temp.hh(g) FROM generate_series(1470, 1471) g;
+INSERT INTO bokvar.score (household_id, score, class, ruleset_version, explanation, as_of)
+SELECT g, 60, 'outreach', 1, '[]', pg_temp.d(0) FROM unnest(ARRAY[1401, 1402, 1403, 1404, 1470, 1471]) g;
+INSERT INTO bokvar.signal (id, feed, external_id, source, kind, occurred_at, deadline, household_id, fetch_id)
+OVERRIDING SYSTEM VALUE VALUES (14011, 'enforcement', '14011', 'enforcement', 'eviction_scheduled', pg_temp.d(-1),
+                                pg_temp.d(20), 1401, 1),
+                               (14701, 'enforcement', '14701', 'enforcement', 'eviction_scheduled', pg_temp.d(-1),
+                                pg_temp.d(25), 1470, 1);
+SELECT bokvar.tasks_sync(ARRAY[1401, 1403], pg_temp.d(0));
+SELECT results_eq($$SELECT household_id, eviction_until FROM bokvar.task WHERE household_id BETWEEN 1401 AND 1404 ORDER BY 1$$,
+                  $$VALUES (1401::bigint, pg_temp.d(20)), (1403, NULL)$$,
+                  'tasks_sync of a dense set: tasks for the households given, not the others between them, '
+                  'with the eviction pending');
+SELECT bokvar.tasks_sync(ARRAY[1404, 1470], pg_temp.d(0));
+SELECT results_eq($$SELECT household_id, eviction_until FROM bokvar.task
+                    WHERE household_id BETWEEN 1401 AND 1404 OR household_id BETWEEN 1470 AND 1471 ORDER BY 1$$,
+                  $$VALUES (1401::bigint, pg_temp.d(20)), (1403, NULL), (1404, NULL), (1470, pg_temp.d(25))$$,
+                  'tasks_sync of a sparse set: the same');
+ROLLBACK;
+
+-- 020: task_events() reads a set of ids that fills its range as the
+-- range, and any other set by its ids: an event for each task given, once,
+-- and for no task between them.
+BEGIN;
+CREATE TEMP TABLE rng ON COMMIT DROP AS
+SELECT row_number() OVER (ORDER BY id)::integer AS n, id FROM bokvar.task ORDER BY id LIMIT 4;
+SELECT is(bokvar.task_events(ARRAY(SELECT id FROM rng WHERE n <= 3), 'overdue', 'range'), 3,
+          'events for three tasks of consecutive ids');
+SELECT is(bokvar.task_events(ARRAY(SELECT id FROM rng WHERE n IN (1, 3, 1, 4)), 'overdue', 'gap'), 3,
+          'events for tasks with a gap between their ids, one given twice');
+SELECT is(bokvar.task_events(ARRAY(SELECT id FROM rng WHERE n IN (2, 3, 2)), 'overdue', 'twice'), 2,
+          'events for consecutive ids, one given twice');
+SELECT results_eq($$SELECT by, task_id FROM bokvar.task_event WHERE by IN ('range', 'gap', 'twice') ORDER BY by, task_id$$,
+                  $$SELECT 'gap', id FROM rng WHERE n IN (1, 3, 4) UNION ALL SELECT 'range', id FROM rng WHERE n <= 3
+                    UNION ALL SELECT 'twice', id FROM rng WHERE n IN (2, 3) ORDER BY 1, 2$$,
+                  '... each task given has its one event, and the task between the gap''s ids none');
+ROLLBACK;
 
 -- 018: a claimer's next claim in the session reads on from where its last
 -- one ended; a row due behind that point (given back here) is claimed when
