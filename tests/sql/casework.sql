@@ -19,7 +19,7 @@
 SET TimeZone = 'UTC';
 SET client_min_messages = warning;
 CREATE EXTENSION dblink;
-SELECT plan(97);
+SELECT plan(101);
 
 \ir logins.psql
 
@@ -169,6 +169,53 @@ SELECT results_eq($$SELECT household_id, eviction_date FROM bokvar.household_ord
                   $$VALUES (115::bigint, NULL::date), (116, NULL), (117, NULL), (118, pg_temp.d(15))$$,
                   'a scheduled eviction counts while ahead and not cancelled or carried out since; a new date after '
                   'a cancellation counts');
+-- A cancellation the same day as the date was set ends it; one the day
+-- before does not. Dates passed are pending too (the view keeps them; the
+-- lists above look ahead).
+SELECT pg_temp.hh(119, 1);
+SELECT pg_temp.hh(120, 1);
+SELECT pg_temp.evsig(1191, 119, 'eviction_scheduled', pg_temp.d(-10), pg_temp.d(20));
+SELECT pg_temp.evsig(1192, 119, 'eviction_cancelled', pg_temp.d(-10));
+SELECT pg_temp.evsig(1201, 120, 'eviction_cancelled', pg_temp.d(-11));
+SELECT pg_temp.evsig(1202, 120, 'eviction_scheduled', pg_temp.d(-10), pg_temp.d(20));
+SELECT results_eq($$SELECT household_id, eviction_date FROM bokvar.eviction_pending WHERE household_id BETWEEN 115 AND 120
+                    ORDER BY 1, 2$$,
+                  $$VALUES (115::bigint, pg_temp.d(-1)), (118, pg_temp.d(15)), (120, pg_temp.d(20))$$,
+                  'eviction_pending: a cancellation on the day a date was set ends it, one the day before does not; '
+                  'a date passed stays pending');
+-- The view's rows are those of "no cancellation or eviction on or after
+-- the day the date was set" (009's anti-join), over random households of
+-- several schedulings, cancellations, evictions and other signals each.
+INSERT INTO bokvar.household (id, postal_code, children, last_signal_at)
+SELECT 90000 + g, '99', 0, current_date FROM generate_series(1, 300) g;
+INSERT INTO bokvar.signal (id, feed, external_id, source, kind, occurred_at, deadline, household_id, fetch_id)
+OVERRIDING SYSTEM VALUE
+SELECT 900000 + i, 'tap', 'r' || i, 'enforcement',
+       (ARRAY['eviction_scheduled', 'eviction_scheduled', 'eviction_cancelled', 'eviction_executed',
+              'eviction_application', 'arrears'])[1 + (hashint4(i) & 65535) % 6]::bokvar.signal_kind,
+       pg_temp.d(-((hashint4(i + 7) & 65535) % 60)),
+       CASE WHEN (hashint4(i + 13) & 65535) % 5 > 0 THEN pg_temp.d((hashint4(i + 13) & 65535) % 40 - 10) END,
+       90001 + (hashint4(i + 29) & 65535) % 300, 1
+FROM generate_series(1, 2000) i;
+SELECT results_eq($$SELECT household_id, eviction_date FROM bokvar.eviction_pending WHERE household_id > 90000
+                    ORDER BY 1, 2$$,
+                  $$SELECT x.household_id, x.deadline FROM bokvar.signal x
+                    WHERE x.household_id > 90000 AND x.kind = 'eviction_scheduled' AND x.deadline IS NOT NULL
+                      AND NOT EXISTS (SELECT 1 FROM bokvar.signal c
+                                      WHERE c.household_id = x.household_id
+                                        AND c.kind IN ('eviction_cancelled', 'eviction_executed')
+                                        AND c.occurred_at >= x.occurred_at)
+                    ORDER BY 1, 2$$,
+                  'eviction_pending: the same rows as "nothing cancelled or carried out on or after the day it was set", '
+                  'over 2 000 random signals of 300 households');
+SELECT cmp_ok((SELECT count(*) FROM bokvar.eviction_pending WHERE household_id > 90000), '>', 50::bigint,
+              '... of which some are pending');
+SELECT cmp_ok((SELECT count(*) FROM bokvar.signal x WHERE x.household_id > 90000 AND x.kind = 'eviction_scheduled'
+               AND x.deadline IS NOT NULL)
+              - (SELECT count(*) FROM bokvar.eviction_pending WHERE household_id > 90000), '>', 50::bigint,
+              '... and some are not');
+DELETE FROM bokvar.signal WHERE household_id > 90000;
+DELETE FROM bokvar.household WHERE id > 90000;
 SELECT ok(bokvar.priority_key('none', 1, current_date, NULL, -999999, current_date)
           < bokvar.priority_key('urgent', 9, NULL, DATE '1800-01-01', 999999, current_date),
           'priority_key: an eviction today still puts a family with children first, before the most urgent of the rest');
