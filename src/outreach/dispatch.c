@@ -26,8 +26,11 @@
 /* Looks at the outbox at least this often, should a notification be lost. */
 #define POLL_MAX (60 * USEC_PER_SEC)
 /* Rows claimed ahead of the sends, in multiples of the concurrency: a
- * round trip claims many rows at once, and sends never wait for one. */
-#define AHEAD 4
+ * round trip claims many rows at once, and sends never wait for one. A
+ * claim goes out once room for CLAIM_MIN rounds is free, so the rows still
+ * waiting (AHEAD - CLAIM_MIN - 1 rounds at least) outlast its round trip. */
+#define AHEAD 8
+#define CLAIM_MIN 2
 #define DEAD_LOG_PER_MINUTE 10
 /* How long a stop waits for the sends in flight. */
 #define STOP_GRACE (10 * USEC_PER_SEC)
@@ -552,14 +555,14 @@ static int claim_document(const struct dispatcher *d, struct buf *out) {
 
 /* One step: give back, record outcomes and claim rows ahead, or ask when
  * to look again, or finish a drain or a stop. At most one query runs at a
- * time. Claims come in batches: when the rows waiting fall to one round of
- * sends, enough for AHEAD rounds in all; outcomes go along, or alone when
- * many wait or nothing else is left to do. */
+ * time. Claims come in batches of CLAIM_MIN rounds of sends or more, up to
+ * AHEAD rounds held in all; outcomes go along, or alone when many wait or
+ * nothing else is left to do. */
 static void cycle(struct dispatcher *d) {
         unsigned concurrency = d->config->outreach.concurrency;
         unsigned held = d->n_inflight + d->n_queued;
         unsigned room = held < AHEAD * concurrency ? AHEAD * concurrency - held : 0;
-        bool claim = d->maybe_due && !d->stopped && d->n_queued <= concurrency && room > 0;
+        bool claim = d->maybe_due && !d->stopped && room >= CLAIM_MIN * concurrency;
         bool idle = d->n_inflight == 0 && d->n_queued == 0;
         bool pending = d->n_outcomes > 0 || d->n_release > 0;
 
