@@ -28,9 +28,12 @@
 /* Rows claimed ahead of the sends, in multiples of the concurrency: a
  * round trip claims many rows at once, and sends never wait for one. A
  * claim goes out once room for CLAIM_MIN rounds is free, so the rows still
- * waiting (AHEAD - CLAIM_MIN - 1 rounds at least) outlast its round trip. */
-#define AHEAD 8
-#define CLAIM_MIN 2
+ * waiting then (AHEAD - CLAIM_MIN - 1 rounds) outlast its round trip. */
+#define AHEAD 12
+#define CLAIM_MIN 4
+/* A lease covers this many rounds of the slowest sends: a row that waited
+ * longer behind sends that slow is given back, not sent (start_queued). */
+#define LEASE_ROUNDS 4
 #define DEAD_LOG_PER_MINUTE 10
 /* How long a stop waits for the sends in flight. */
 #define STOP_GRACE (10 * USEC_PER_SEC)
@@ -147,10 +150,10 @@ static usec_t longest_timeout(const struct config *c) {
         return longest;
 }
 
-/* A lease outlasts the slowest sends a claimed row may wait for and then
- * make (AHEAD rounds of them), with a margin. */
+/* A lease outlasts LEASE_ROUNDS rounds of the slowest sends, with a
+ * margin; sends as fast as usual empty the AHEAD rounds held long before. */
 static unsigned lease_seconds(const struct config *c) {
-        return (unsigned) (AHEAD * longest_timeout(c) / USEC_PER_SEC) + 10;
+        return (unsigned) (LEASE_ROUNDS * longest_timeout(c) / USEC_PER_SEC) + 10;
 }
 
 /* The queue of claimed rows. */

@@ -359,6 +359,36 @@ class Dispatch(TestCase):
         self.assertEqual(len(self.assert_every_event_arrived(hook)), n)
         self.assertEqual(len(hook.deliveries), n, 'no event was sent twice')
 
+    def test_rows_that_waited_too_long_are_given_back_not_sent(self):
+        # Twelve rounds of sends are held; a lease covers four rounds of the
+        # slowest sends and 10 s: here 4 x 3 s + 10 s = 22 s. A row starts
+        # only while its send would end within it (a timeout and 5 s to
+        # spare: 14 s after the claim). Behind sends this slow (1.5 s, one
+        # at a time) the last rows held would start later, and go out while
+        # another daemon may hold them: they are given back and claimed
+        # again instead.
+        hook = self.hook()
+        hook.delay(1.5)
+        n, latest = 12, 22 - 3 - 5
+        cfg = self.setup([row(i) for i in range(n)], hook_channel(hook, timeout='3s'), concurrency=1)
+        d = self.daemon(cfg, env=self.env)
+        d.wait_ready()
+        self.wait_delivered(n, timeout=120)
+        accepted = self.assert_every_event_arrived(hook)
+        self.assertEqual(len(hook.deliveries), n, 'no event was sent twice')
+        self.assertEqual(max(accepted.values()), 1)
+        # Each send started in time under the claim it went out under
+        # (last_attempt_at: a row given back does not count an attempt).
+        claimed = {e: float(t) for e, t in self.db.query(
+            'SELECT event_id, extract(epoch FROM last_attempt_at) FROM bokvar.outbox WHERE attempts = 1')}
+        self.assertEqual(len(claimed), n, 'one attempt each')
+        late = {dl.id: round(dl.arrived - claimed[dl.id], 1) for dl in hook.deliveries
+                if dl.arrived - claimed[dl.id] > latest + 0.75}
+        self.assertEqual(late, {}, 'started too late in its lease')
+        # Some were claimed again, after the first claim: given back.
+        first = min(claimed.values())
+        self.assertGreater(len([t for t in claimed.values() if t > first + 5]), 0, d.output())
+
     def test_two_daemons_share_one_outbox(self):
         hook = self.hook()
         hook.delay(0.05)
