@@ -38,7 +38,7 @@
 --  12  a task's household and an event's task (013)        households 1201-1203
 SET TimeZone = 'UTC';
 CREATE EXTENSION dblink;
-SELECT plan(264);
+SELECT plan(268);
 
 -- ---------------------------------------------------------------------
 -- Helpers.
@@ -1276,6 +1276,29 @@ SELECT throws_ok($$INSERT INTO bokvar.task_event (task_id, event_id, kind, by)
                  'a task event refers to a task that does not exist', 'an event for a task that does not exist: refused');
 SELECT throws_ok($$DELETE FROM bokvar.task WHERE household_id = 1202$$, '23503',
                  'a task that has events cannot be deleted', 'a task with events: not deleted');
+-- 022: many rows are checked against the stretch of the key between their
+-- least and greatest, in one pass; a gap inside it is found as an end is.
+INSERT INTO bokvar.household (id, children) SELECT g, 0 FROM generate_series(40001, 43000) g WHERE g <> 41500;
+SELECT throws_ok($$INSERT INTO bokvar.task (household_id, class, opened_class, top_class, score, team, due)
+                   SELECT h, 'outreach', 'outreach', 'outreach', 60, 'central', DATE '2026-03-20'
+                   FROM generate_series(40001, 43000) h$$, '23503',
+                 'a task refers to a household that does not exist',
+                 '3 000 tasks, one household missing in the middle of theirs: the whole statement is refused');
+SELECT lives_ok($$INSERT INTO bokvar.task (household_id, class, opened_class, top_class, score, team, due)
+                  SELECT h, 'outreach', 'outreach', 'outreach', 60, 'central', DATE '2026-03-20'
+                  FROM generate_series(40001, 43000) h WHERE h <> 41500$$,
+                '... and the 2 999 whose households exist are opened');
+DELETE FROM bokvar.task WHERE household_id = 42000;
+SELECT throws_ok($$INSERT INTO bokvar.task_event (task_id, event_id, kind, by)
+                   SELECT g, 'evt_gap_' || g, 'created', 'bokvar'
+                   FROM generate_series((SELECT min(id) FROM bokvar.task WHERE household_id > 40000),
+                                        (SELECT max(id) FROM bokvar.task WHERE household_id > 40000)) g$$, '23503',
+                 'a task event refers to a task that does not exist',
+                 'events for 2 998 tasks and one deleted among them: the whole statement is refused');
+SELECT is((SELECT count(*) FROM bokvar.task_event WHERE event_id LIKE 'evt_gap_%'), 0::bigint,
+          '... and none of its events is there');
+DELETE FROM bokvar.task WHERE household_id > 40000;
+DELETE FROM bokvar.household WHERE id > 40000;
 
 -- 014: the outbox's pages keep room for a claim's new versions, so that a
 -- claim, which changes no indexed column, writes no index entry (a HOT
