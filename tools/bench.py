@@ -258,6 +258,12 @@ def bench_score(n=1000000):
     config = os.path.join(work, 'bokvar.yaml')
     with open(config, 'w') as f:
         f.write(f'database: "dbname={db} user={OWNER} password=bench"\nrules: {rules}\n' + KEEP)
+    # Each timed step starts from a checkpoint, as the ingest's do: what the
+    # setup wrote is on disk, not written back by the checkpointer while the
+    # step runs. The step then writes a full image of each page it is the
+    # first to change (the 10 000 households' rescore: 18 800 of them, 141 MB
+    # of WAL), as any write soon after a checkpoint does.
+    psql('CHECKPOINT', db, admin=True)
     # Loading the rules scores every household for the first time.
     first, p = timed([BOKVARD, '--config', config, '--once', '--log-target=console'], capture_output=True, text=True)
     if p.returncode != 0:
@@ -272,31 +278,43 @@ def bench_score(n=1000000):
         return sql_timed('SELECT count(*) FROM (SELECT household_id, count(*), max(amount), min(deadline) '
                          'FROM bokvar.signal GROUP BY household_id) x', db)[0]
 
+    psql('CHECKPOINT', db, admin=True)
     refs = [reference()]
     full, changed = sql_timed('SELECT bokvar.rescore_all(true)', db)
     refs.append(reference())
     ref = median(refs)
 
-    # An ingest of 10 000 new signals, for as many households: what it rescores.
-    psql(f"""INSERT INTO bokvar.signal (feed, external_id, source, kind, occurred_at, amount, household_id, fetch_id)
-             SELECT 'bench', 'N' || i, 'landlord', 'arrears', current_date, 5000, i * 97 % {n} + 1, 2
-             FROM generate_series(1, 10000) i""", db)
-    # The households as the ingest hands them over: a list, not a search.
-    touched = value("SELECT array_agg(DISTINCT household_id) FROM bokvar.signal WHERE fetch_id = 2", db)
-    inc, inc_changed = sql_timed(f"SELECT bokvar.score_apply('{touched}'::bigint[])", db)
+    # An ingest of 10 000 new signals, for as many households: what it
+    # rescores. Three ingests, each for other households, and the median.
+    incs = []
+    for k, step in enumerate((97, 89, 83)):
+        psql(f"""INSERT INTO bokvar.signal (feed, external_id, source, kind, occurred_at, amount, household_id,
+                                            fetch_id)
+                 SELECT 'bench', 'N{k}-' || i, 'landlord', 'arrears', current_date, 5000, i * {step} % {n} + 1, {k + 2}
+                 FROM generate_series(1, 10000) i""", db)
+        # The households as the ingest hands them over: a list, not a search.
+        touched = value(f"SELECT array_agg(DISTINCT household_id) FROM bokvar.signal WHERE fetch_id = {k + 2}", db)
+        psql('CHECKPOINT', db, admin=True)
+        incs.append(sql_timed(f"SELECT bokvar.score_apply('{touched}'::bigint[])", db))
+    inc, inc_changed = median([t for t, _ in incs]), incs[0][1]
 
     # Opening 100 000 tasks in one call: households scored outreach or
     # urgent whose tasks are taken away first (with what refers to them).
+    # Three times over, and the median.
     k = min(100000, n)
     psql(f"""CREATE TABLE bench_reopen AS SELECT household_id FROM bokvar.task WHERE status = 'open'
-             ORDER BY household_id LIMIT {k};
-             DELETE FROM bokvar.outbox WHERE task_id IN (SELECT id FROM bokvar.task
-                                                         WHERE household_id IN (SELECT * FROM bench_reopen));
-             DELETE FROM bokvar.task_event WHERE task_id IN (SELECT id FROM bokvar.task
-                                                             WHERE household_id IN (SELECT * FROM bench_reopen));
-             DELETE FROM bokvar.task WHERE household_id IN (SELECT * FROM bench_reopen)""", db)
-    psql('VACUUM ANALYZE bokvar.task, bokvar.task_event', db)
-    reopen, _ = sql_timed('SELECT bokvar.tasks_sync(array_agg(household_id)) FROM bench_reopen', db)
+             ORDER BY household_id LIMIT {k}""", db)
+    reopens = []
+    for _ in range(3):
+        psql("""DELETE FROM bokvar.outbox WHERE task_id IN (SELECT id FROM bokvar.task
+                                                            WHERE household_id IN (SELECT * FROM bench_reopen));
+                DELETE FROM bokvar.task_event WHERE task_id IN (SELECT id FROM bokvar.task
+                                                                WHERE household_id IN (SELECT * FROM bench_reopen));
+                DELETE FROM bokvar.task WHERE household_id IN (SELECT * FROM bench_reopen)""", db)
+        psql('VACUUM ANALYZE bokvar.task, bokvar.task_event', db)
+        psql('CHECKPOINT', db, admin=True)
+        reopens.append(sql_timed('SELECT bokvar.tasks_sync(array_agg(household_id)) FROM bench_reopen', db)[0])
+    reopen = median(reopens)
     reopened = value('SELECT count(*) FROM bokvar.task WHERE household_id IN (SELECT * FROM bench_reopen)', db)
     print(f'''
 scoring benchmark: {n} households, {3 * n} signals, the rules of config/rules.yaml (load {load_before:.2f} -> {load():.2f})
@@ -304,8 +322,8 @@ scoring benchmark: {n} households, {3 * n} signals, the rules of config/rules.ya
   full rescore (rescore_all, nothing changed)               {full:8.2f} s   ({changed} changed)
   ratio                                                     {full / ref:8.2f}   (target <= 4)
   first scoring of all households (bokvard --once)          {first:8.2f} s   ({scored} above class none)
-  rescore after an ingest of 10 000 signals                 {inc:8.2f} s   ({inc_changed} changed; target < 1 s)
-  opening {k} tasks in one call (tasks_sync)           {reopen:8.2f} s   ({reopened} opened; target <= 2 s)
+  rescore after an ingest of 10 000 signals                 {inc:8.2f} s   (median of {", ".join(f"{t:.2f}" for t, _ in incs)}; the first changed {inc_changed}; target < 1 s)
+  opening {k} tasks in one call (tasks_sync)           {reopen:8.2f} s   (median of {", ".join(f"{t:.2f}" for t in reopens)}; {reopened} opened; target <= 2 s)
 ''')
     figure(f'full rescore of {n} households / GROUP BY household', full, 's', refs, '<= 4 (aim 3)')
     figure('rescore after an ingest of 10 000 signals', inc, 's', None, '< 1 s (aim 0.5)')
