@@ -15,7 +15,7 @@
 -- that stretch of the index in one pass, a join of the two; a few rows are
 -- still probed one by one. The same rows raise the same error. Measured
 -- with auto_explain (one run each, this machine): 0.17 s and 0.07 s of the
--- 100 000 tasks' call, 0.40 s and 0.19 s of a first scoring's, the bounds
+-- 100 000 tasks' call, 0.37 s and 0.19 s of a first scoring's, the bounds
 -- included.
 --
 -- signal_eviction carries the columns eviction_pending reads (kind, the
