@@ -268,7 +268,8 @@ def bench_score(n=1000000):
     # first to change (the 10 000 households' rescore: 18 800 of them, 141 MB
     # of WAL), as any write soon after a checkpoint does.
     # Loading the rules scores every household for the first time. Three
-    # times, and the median (identical runs took 24-39 s within an hour):
+    # times, and the median (identical runs on one private cluster took 24
+    # to 57 s within half an hour):
     # twice on a copy of the unscored database, dropped after, and the
     # third time on it.
     firsts = []
