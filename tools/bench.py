@@ -234,9 +234,9 @@ def sql_counted(expr, db):
     """A step's seconds, its value (expr: one value) and its work: the
     buffers it touched and the WAL it wrote, from EXPLAIN (ANALYZE, BUFFERS,
     WAL) of the step (the counters include every statement the step's
-    functions run). Unlike the seconds, the work does not move with the
-    machine's speed: two runs of a change can be compared by it whatever
-    else the machine is doing. The value comes back through a setting."""
+    functions run). Unlike the seconds, the work moves only with the plans
+    and the data: two runs of a change can be compared by it whatever else
+    the machine is doing. The value comes back through a setting."""
     script = (f"EXPLAIN (ANALYZE, BUFFERS, WAL, TIMING OFF, SUMMARY OFF, FORMAT JSON) "
               f"SELECT set_config('bench.out', ({expr})::text, false);\n"
               f"SELECT 'out:' || current_setting('bench.out');\n")
@@ -297,9 +297,8 @@ def bench_score(n=1000000):
     # of WAL), as any write soon after a checkpoint does.
     # Loading the rules scores every household for the first time. Three
     # times, and the median (identical runs on one private cluster took 24
-    # to 57 s within half an hour):
-    # twice on a copy of the unscored database, dropped after, and the
-    # third time on it.
+    # to 57 s within half an hour): twice on a copy of the unscored
+    # database, dropped after, and the third time on it.
     firsts = []
     for copy in (f'{db}_first1', f'{db}_first2', db):
         if copy != db:
