@@ -35,6 +35,13 @@ struct syncer {
         syncer_progress_fn progress_fn;
         void *userdata;
         struct progress progress;  /* of the rescore running */
+        /* A full rescore's scores, computed in two halves of the household
+         * ids at once: the pass's connection takes the first, a second
+         * connection (part) the second (bokvar.rescore_begin). */
+        struct pgconn *part;
+        char *run, *first_id, *middle_id, *last_id, *today, *query;
+        bool mine_done;            /* the pass's connection is idle */
+        enum { OTHER_RUNNING, OTHER_DONE, OTHER_FAILED, OTHER_MINE } other;
 
         bool busy;
         /* waiting jobs */
@@ -71,8 +78,20 @@ static void requeue(struct syncer *s) {
                 s->daily = true;
 }
 
+/* Forgets the full rescore's halves and closes its second connection. */
+static void split_free(struct syncer *s) {
+        s->part = pgconn_free(s->part);
+        s->run = mfree(s->run);
+        s->first_id = mfree(s->first_id);
+        s->middle_id = mfree(s->middle_id);
+        s->last_id = mfree(s->last_id);
+        s->today = mfree(s->today);
+        s->query = mfree(s->query);
+}
+
 static void finish(struct syncer *s, bool ok, const char *what) {
         s->busy = false;
+        split_free(s);
         if (!ok)
                 s->pg = pgconn_free(s->pg);   /* a fresh connection for the next job */
         if (!ok && s->retry_failed) {
@@ -139,6 +158,7 @@ static void on_rescored(struct pgconn *c _unused_, PGresult *res, void *userdata
 
         if (!ok_or_finish(s, res, "the rescore"))
                 return;
+        split_free(s);
         if (PQgetisnull(res, 0, 0))
                 l += (size_t) snprintf(s->summary + l, sizeof s->summary - l, "%sscores are up to date for today",
                                        l ? "; " : "");
@@ -152,14 +172,131 @@ static void on_rescored(struct pgconn *c _unused_, PGresult *res, void *userdata
                 finish(s, false, "cannot commit the scores");
 }
 
+static void on_part_computed(struct pgconn *c, PGresult *res, void *userdata);
+
+/* Once both halves are in score_part the scores are applied (the daily
+ * pass also notes the tasks that fell overdue); if the second connection
+ * failed, this one computes its half first. */
+static void split_next(struct syncer *s) {
+        if (!s->mine_done || s->other == OTHER_RUNNING)
+                return;
+        if (s->other == OTHER_FAILED) {
+                const char *p[5] = { s->run, s->query, s->middle_id, s->last_id, s->today };
+
+                s->other = OTHER_MINE;
+                s->mine_done = false;
+                if (pgconn_query(s->pg, "SELECT bokvar.score_part_compute($1::bigint, $2, $3::bigint + 1, $4::bigint, "
+                                 "$5::date)", 5, p, on_part_computed, s) < 0)
+                        finish(s, false, "cannot compute the scores");
+                return;
+        }
+        const char *p[2] = { s->run, s->today };
+        if (pgconn_query(s->pg, "SELECT bokvar.rescore_finish($1::bigint, $2::date), bokvar.tasks_overdue()", 2, p,
+                         on_rescored, s) < 0)
+                finish(s, false, "cannot apply the scores");
+}
+
+/* The pass's connection computed its half (or the other's). */
+static void on_part_computed(struct pgconn *c _unused_, PGresult *res, void *userdata) {
+        struct syncer *s = userdata;
+
+        if (!ok_or_finish(s, res, "computing the scores"))
+                return;
+        s->mine_done = true;
+        split_next(s);
+}
+
+/* The second connection computed its half, committed, or failed. */
+static void on_other_computed(struct pgconn *c, PGresult *res, void *userdata) {
+        struct syncer *s = userdata;
+        char line[256];
+
+        if (res && PQresultStatus(res) == PGRES_TUPLES_OK)
+                s->other = OTHER_DONE;
+        else {
+                if (res)
+                        (void) db_error_line(NULL, res, line, sizeof line);
+                log_warning("Scoring: the second connection failed (%s); the first computes every score.",
+                            res ? line : pgconn_error(c));
+                s->other = OTHER_FAILED;
+        }
+        split_next(s);
+}
+
+/* The second connection is open: it computes the upper half. */
+static void on_other_connected(struct pgconn *c, int error, void *userdata) {
+        struct syncer *s = userdata;
+        const char *p[5] = { s->run, s->query, s->middle_id, s->last_id, s->today };
+
+        /* Its statement starts after rescore_begin() took the ingest's
+         * lock: both halves read the same signals. */
+        if (error >= 0 && pgconn_query(c, "SELECT bokvar.score_part_compute($1::bigint, $2, $3::bigint + 1, "
+                                       "$4::bigint, $5::date)", 5, p, on_other_computed, s) >= 0)
+                return;
+        log_warning("Scoring: cannot use a second connection (%s); the first computes every score.",
+                    pgconn_error(c));
+        s->other = OTHER_FAILED;
+        split_next(s);
+}
+
+/* A copy of the first row's column into *ret, NULL for NULL. */
+static int value_dup(PGresult *res, int column, char **ret) {
+        *ret = PQgetisnull(res, 0, column) ? NULL : strdup(PQgetvalue(res, 0, column));
+        return *ret || PQgetisnull(res, 0, column) ? 0 : -ENOMEM;
+}
+
+/* rescore_begin() holds the ingest's lock and gave the query and the
+ * range: each connection computes half of it. */
+static void on_rescore_begun(struct pgconn *c _unused_, PGresult *res, void *userdata) {
+        struct syncer *s = userdata;
+
+        if (!ok_or_finish(s, res, "the rescore"))
+                return;
+        if (PQntuples(res) == 0) {
+                /* Today's is done: only the overdue tasks. */
+                if (pgconn_query(s->pg, "SELECT NULL::integer, bokvar.tasks_overdue()", 0, NULL, on_rescored, s) < 0)
+                        finish(s, false, "cannot note the overdue tasks");
+                return;
+        }
+        if (value_dup(res, 0, &s->run) < 0 || value_dup(res, 1, &s->first_id) < 0 ||
+            value_dup(res, 2, &s->middle_id) < 0 || value_dup(res, 3, &s->last_id) < 0 ||
+            value_dup(res, 4, &s->today) < 0 || value_dup(res, 5, &s->query) < 0) {
+                finish(s, false, "out of memory");
+                return;
+        }
+        s->mine_done = true;
+        s->other = OTHER_DONE;
+        if (!s->query) {               /* no ruleset: nothing to compute */
+                split_next(s);
+                return;
+        }
+
+        const char *p[5] = { s->run, s->query, s->first_id, s->middle_id, s->today };
+        s->mine_done = false;
+        s->other = OTHER_RUNNING;
+        if (pgconn_query(s->pg, "SELECT bokvar.score_part_compute($1::bigint, $2, $3::bigint, $4::bigint, $5::date)",
+                         5, p, on_part_computed, s) < 0) {
+                finish(s, false, "cannot compute the scores");
+                return;
+        }
+        log_info("Scoring: computing the scores on two connections.");
+        if (s->progress_fn)
+                s->progress_fn("computing the scores", s->userdata);
+        if (pgconn_new(s->event, s->config, "bokvard scoring", &s->part) < 0 ||
+            pgconn_connect(s->part, on_other_connected, s) < 0) {
+                log_warning("Scoring: cannot open a second connection (%s); the first computes every score.",
+                            s->part ? pgconn_error(s->part) : "out of memory");
+                s->other = OTHER_FAILED;
+        }
+}
+
+/* A full rescore: rescore_begin(), the halves, rescore_finish(). */
 static void rescore(struct syncer *s) {
         const char *p[1] = { s->job_force ? "t" : "f" };
 
         s->progress = (struct progress){};
-
-        /* The daily pass also notes the tasks that fell overdue. */
-        if (pgconn_query(s->pg, "SELECT bokvar.rescore_all($1::boolean), bokvar.tasks_overdue()", 1, p, on_rescored,
-                         s) < 0)
+        if (pgconn_query(s->pg, "SELECT run, first_id, middle_id, last_id, today, query "
+                         "FROM bokvar.rescore_begin($1::boolean)", 1, p, on_rescore_begun, s) < 0)
                 finish(s, false, "cannot start the rescore");
 }
 
@@ -368,6 +505,7 @@ struct syncer *syncer_free(struct syncer *s) {
                 return NULL;
         sd_event_source_disable_unref(s->timer);
         sd_event_source_disable_unref(s->retry);
+        split_free(s);
         pgconn_free(s->pg);
         config_unref(s->config);
         free(s->rules_json);

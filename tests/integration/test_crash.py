@@ -4,13 +4,16 @@
 of a large fetch, then run again, leaves every signal and every quarantined
 row exactly once; killed while it scores every household for the first
 time (in chunks, saying how far it got), then run again, leaves every
-score, history row, task and task event exactly once; two daemons polling
-the same feeds never ingest one delivery twice."""
+score, history row, task and task event exactly once; a full rescore whose
+second connection is lost is computed on the first alone, and one killed
+while both connections compute leaves nothing behind once run again; two
+daemons polling the same feeds never ingest one delivery twice."""
 
 from datetime import date, timedelta
 import os
 import random
 import signal
+import subprocess
 import time
 
 from feedserver import FeedServer
@@ -95,11 +98,9 @@ class KillNine(TestCase):
             self.assertEqual(r, [str(N), '0', str(N - bad), str(bad)])
         self.assertEqual(self.db.value('SELECT count(*) FROM bokvar.signal_version'), '0')
 
-    def test_kill_during_the_first_scoring_then_restart(self):
-        # Households enough for many chunks of the first scoring: the
-        # chunk is made small here, so that the chunks and their progress
-        # notices run with a fixture that is quick to ingest.
-        homes = 3000
+    def homes(self, homes=3000):
+        """Ingests 2 * homes households, unscored; the configuration that
+        scores them with config/rules.yaml."""
         self.write('homes.csv', 'id;kind;date;street;zip;amount\n' + ''.join(
             f'H{i};{"termination_notice" if i % 3 == 0 else "arrears"};{date.today() - timedelta(days=i % 28)};Vägen {i};'
             f'60{i % 100:03d};{i % 40 * 1000}\n'
@@ -108,11 +109,18 @@ class KillNine(TestCase):
         status, out = self.once(self.config(feeds))
         self.assertEqual(status, 0, out)
         self.assertEqual(self.db.value('SELECT count(*) FROM bokvar.household'), str(2 * homes))
+        return self.config(f'rules: {os.path.join(SOURCE_ROOT, "config", "rules.yaml")}\n'
+                           'teams:\n  - name: central\n    default: true\n    caseworkers: [anna.k, erik.l]\n'
+                           + feeds)
+
+    def test_kill_during_the_first_scoring_then_restart(self):
+        # Households enough for many chunks of the first scoring: the
+        # chunk is made small here, so that the chunks and their progress
+        # notices run with a fixture that is quick to ingest.
+        homes = 3000
+        cfg = self.homes(homes)
         self.db.query('CREATE OR REPLACE FUNCTION bokvar.score_chunk() RETURNS integer '
                       'LANGUAGE sql IMMUTABLE AS $$ SELECT 100 $$')
-        cfg = self.config(f'rules: {os.path.join(SOURCE_ROOT, "config", "rules.yaml")}\n'
-                          'teams:\n  - name: central\n    default: true\n    caseworkers: [anna.k, erik.l]\n'
-                          + feeds)
         rng = random.Random(7)
         progress = False
         scored = []
@@ -123,7 +131,8 @@ class KillNine(TestCase):
             d = self.daemon(cfg, '--once')
             d.wait_ready()
             deadline = time.monotonic() + 60 * SLOW
-            while 'rescore_all' not in self.active() and d.running():
+            steps = ('rescore_begin', 'score_part_compute', 'rescore_finish')
+            while not any(step in self.active() for step in steps) and d.running():
                 self.assertLess(time.monotonic(), deadline, d.output())
                 time.sleep(0.01)
             # The scoring runs in the database, at its speed whatever the
@@ -152,6 +161,93 @@ class KillNine(TestCase):
         self.assertEqual(tasks, [[wanted, wanted, wanted]])
         self.assertEqual(self.db.query("SELECT count(*), count(DISTINCT task_id) FROM bokvar.task_event "
                                        "WHERE kind = 'created'"), [[wanted, wanted]])
+        self.assert_scores_as_one_connection_computes_them()
+
+    def test_second_connection_lost_or_killed(self):
+        homes = 3000
+        with open(os.path.join(SOURCE_ROOT, 'config', 'rules.yaml')) as f:
+            rules = f.read()
+        self.assertIn('points: 50', rules)
+        rules2 = self.write('rules2.yaml', rules.replace('points: 50', 'points: 55', 1))
+        cfg = self.homes(homes)
+
+        # 1. The first scoring. Both halves wait for a lock this test
+        # holds; the second connection's backend is terminated meanwhile.
+        locker = self.hold('LOCK TABLE bokvar.score_part IN SHARE MODE')
+        d = self.daemon(cfg, '--once')
+        self.wait_computing(d)
+        self.db.query(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{self.db.name}' "
+                      f"AND application_name = 'bokvard scoring'")
+        self.release(locker)
+        self.assertEqual(d.wait(timeout=120), 0, d.output())
+        self.assertIn('Scoring: the second connection failed', d.output())
+        self.assertIn(f'every household rescored, {2 * homes} changed', d.output())
+        self.assertEqual(self.db.value('SELECT count(*) FROM bokvar.score'), str(2 * homes))
+        self.assert_scores_as_one_connection_computes_them()
+
+        # 2. New rules: every household rescored. bokvard is killed while
+        # both connections compute; the second one's rows outlive it.
+        with open(cfg) as f:
+            cfg2 = self.config(f.read().split('\n', 1)[1].replace(os.path.join(SOURCE_ROOT, 'config', 'rules.yaml'),
+                                                                    rules2), name='bokvar2.yaml')
+        locker = self.hold('LOCK TABLE bokvar.score_part IN SHARE MODE')
+        d = self.daemon(cfg2, '--once')
+        self.wait_computing(d)
+        d.kill9()
+        self.release(locker)
+        self.wait_backends_gone()
+        self.assertEqual(self.db.query('SELECT DISTINCT ruleset_version FROM bokvar.score'), [['1']],
+                         'the killed rescore changed no score')
+        status, out = self.once(cfg2)
+        self.assertEqual(status, 0, out)
+        # (The killed pass's version number is not used again.)
+        self.assertRegex(out, r'Scoring: computing the scores on two connections\.\n'
+                              rf'Scoring: rules version \d+ loaded; every household rescored, {2 * homes} changed')
+        self.assertEqual(self.db.query('SELECT count(*), count(DISTINCT household_id), min(ruleset_version), '
+                                       'max(ruleset_version) FROM bokvar.score'),
+                         [[str(2 * homes), str(2 * homes)]
+                          + [self.db.value('SELECT version FROM bokvar.ruleset_active')] * 2])
+        self.assertNotEqual(self.db.value('SELECT version FROM bokvar.ruleset_active'), '1')
+        # Each household's history has at most one row a version.
+        self.assertEqual(self.db.value('SELECT count(*) FROM (SELECT household_id, ruleset_version '
+                                       'FROM bokvar.score_history GROUP BY 1, 2 HAVING count(*) > 1) x'), '0')
+        self.assertEqual(self.db.query("SELECT count(*), count(DISTINCT task_id) FROM bokvar.task_event "
+                                       "WHERE kind = 'created'"),
+                         self.db.query('SELECT count(*), count(DISTINCT id) FROM bokvar.task'))
+        self.assert_scores_as_one_connection_computes_them()
+
+    def assert_scores_as_one_connection_computes_them(self):
+        """Nothing left in score_part, and a rescore of every household on
+        one connection (score_apply computing the query itself) finds no
+        score to change."""
+        self.assertEqual(self.db.value('SELECT count(*) FROM bokvar.score_part'), '0')
+        self.assertEqual(self.db.value('SELECT bokvar.score_apply(NULL)'), '0')
+
+    def hold(self, sql):
+        """A session that holds what sql takes until release()."""
+        p = subprocess.Popen(['psql', '-XAtq', '-v', 'ON_ERROR_STOP=1', '-d', self.db.name], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True)
+        p.stdin.write(f'BEGIN;\n{sql};\nSELECT 1;\n')
+        p.stdin.flush()
+        self.assertEqual(p.stdout.readline().strip(), '1')
+        return p
+
+    def release(self, p):
+        p.stdin.write('COMMIT;\n')
+        p.stdin.close()
+        p.wait(timeout=30)
+
+    def wait_computing(self, daemon, timeout=60):
+        """Until both of bokvard's connections wait in score_part_compute."""
+        deadline = time.monotonic() + timeout * SLOW
+        while time.monotonic() < deadline:
+            if self.db.value(f"SELECT count(*) FROM pg_stat_activity WHERE datname = '{self.db.name}' "
+                             f"AND pid <> pg_backend_pid() AND query LIKE '%score_part_compute%' "
+                             f"AND wait_event_type = 'Lock'") == '2':
+                return
+            self.assertTrue(daemon.running(), daemon.output())
+            time.sleep(0.02)
+        raise AssertionError(f'bokvard did not compute on two connections; it said:\n{daemon.output()}')
 
     def active(self):
         return self.db.value(f"SELECT string_agg(query, ' ') FROM pg_stat_activity "

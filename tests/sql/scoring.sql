@@ -19,7 +19,7 @@
 --   8  rescore_all: once a day, forced, leaving the window (signals, scores cleared first)
 --   9  rules_diff against what loading then does          (signals, scores cleared first)
 BEGIN;
-SELECT plan(158);
+SELECT plan(171);
 
 -- Rulesets loaded by this file, by a name of its own.
 CREATE TEMP TABLE rs (name text PRIMARY KEY, version integer NOT NULL, j jsonb NOT NULL);
@@ -634,6 +634,36 @@ SELECT results_eq($$SELECT household_id, next_deadline FROM bokvar.score WHERE h
                   'a household whose signals left the window keeps no next deadline (404''s 26 September has passed)');
 SELECT results_eq($$SELECT * FROM pg_temp.stored() ORDER BY 1$$, $$SELECT * FROM pg_temp.expected('2026-10-01') ORDER BY 1$$,
                   'rescore_all on 1 October: every stored score is the one computed for the day');
+-- The same rescore in three steps, as bokvard runs it with the halves on
+-- two connections: household 122 in the lower half of the ids, 402 and 403
+-- (the others' signals have left the window) in the upper.
+SELECT pg_temp.sig(1221, 122, 'termination_notice', 1);
+SELECT pg_temp.sig(4023, 402, 'arrears', 2);
+CREATE TEMP TABLE split AS SELECT * FROM bokvar.rescore_begin(false, '2026-10-02');
+SELECT results_eq($$SELECT first_id, last_id, today, query IS NOT NULL FROM split$$,
+                  $$SELECT min(id), max(id), DATE '2026-10-02', true FROM bokvar.household$$,
+                  'rescore_begin on a new day: the range of household ids, the day, the query');
+SELECT ok((SELECT 122 <= middle_id AND middle_id < 401 FROM split), '... and the middle of the range');
+SELECT is((SELECT bokvar.score_part_compute(run, query, middle_id + 1, last_id, today) FROM split), 2::bigint,
+          'score_part_compute: the upper half, computed first (as the second connection may be)');
+SELECT is((SELECT bokvar.score_part_compute(run, query, first_id, middle_id, today) FROM split), 1::bigint,
+          'score_part_compute: the lower half');
+SELECT is((SELECT bokvar.rescore_finish(run, today) FROM split), 2, 'rescore_finish: 122 is new, 402 has a new signal');
+SELECT results_eq($$SELECT * FROM pg_temp.stored() ORDER BY 1$$, $$SELECT * FROM pg_temp.expected('2026-10-02') ORDER BY 1$$,
+                  'rescore in halves on 2 October: every stored score is the one computed for the day');
+SELECT is((SELECT count(*)::integer FROM bokvar.score_part), 0, 'rescore_finish: score_part emptied');
+SELECT is((SELECT full_rescore_as_of FROM bokvar.scoring_state), DATE '2026-10-02', 'rescore_finish: the day is recorded');
+SELECT is((SELECT count(*)::integer FROM bokvar.rescore_begin(false, '2026-10-02')), 0,
+          'rescore_begin: no row the same day');
+SELECT is(bokvar.rescore_all(true, '2026-10-02'), 0, 'rescore_all forced after it, on one connection: nothing changed');
+-- Rows a killed pass left behind (another run's) are not read, and go.
+INSERT INTO bokvar.score_part VALUES (1, 122, 999, 'urgent', NULL, 1, '[]');
+TRUNCATE split;
+INSERT INTO split SELECT * FROM bokvar.rescore_begin(true, '2026-10-02');
+SELECT is((SELECT bokvar.score_part_compute(run, query, first_id, last_id, today) FROM split), 3::bigint,
+          'score_part_compute: the whole range on one connection');
+SELECT is((SELECT bokvar.rescore_finish(run, today) FROM split), 0, 'rescore_finish: another run''s rows are not read');
+SELECT is((SELECT count(*)::integer FROM bokvar.score_part), 0, '... and are gone after');
 
 -- =====================================================================
 -- 9. rules_diff: what a candidate ruleset would change, and what loading it does.
