@@ -31,6 +31,27 @@ AS_OWNER = {'PGUSER': OWNER, 'PGPASSWORD': 'bench'}
 # The generated data spans more than a year: kept, so that the daily purge of
 # bokvard --once measures nothing but its own scan.
 KEEP = 'retention: { signals_without_task: 100y, households_with_tasks: 100y }\n'
+# The scoring benchmark's teams, as a municipality has them: areas by
+# postal code (the households' are 600 00-609 99), a default team, and
+# caseworkers in each, so that its tasks are routed and assigned as in
+# service (without teams every task went unrouted and nobody's).
+TEAMS = '''teams:
+  - name: norr
+    postal_codes: ["600", "601"]
+    caseworkers: [bench.a1, bench.a2, bench.a3]
+  - name: centrum
+    postal_codes: ["602", "603"]
+    caseworkers: [bench.b1, bench.b2]
+  - name: syd
+    postal_codes: ["604", "605", "606"]
+    caseworkers: [bench.c1, bench.c2, bench.c3, bench.c4]
+  - name: vast
+    postal_codes: ["607"]
+    caseworkers: [bench.d1]
+  - name: central
+    default: true
+    caseworkers: [bench.e1, bench.e2]
+'''
 
 
 def psql(sql, db, admin=False):
@@ -287,7 +308,7 @@ def bench_score(n=1000000):
     def config_for(name):
         path = os.path.join(work, f'{name}.yaml')
         with open(path, 'w') as f:
-            f.write(f'database: "dbname={name} user={OWNER} password=bench"\nrules: {rules}\n' + KEEP)
+            f.write(f'database: "dbname={name} user={OWNER} password=bench"\nrules: {rules}\n' + TEAMS + KEEP)
         return path
 
     # Each timed step starts from a checkpoint, as the ingest's do: what the
