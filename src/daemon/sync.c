@@ -174,6 +174,16 @@ static void on_rescored(struct pgconn *c _unused_, PGresult *res, void *userdata
 
 static void on_part_computed(struct pgconn *c, PGresult *res, void *userdata);
 
+/* Sends the query over the lower half of the ids (first to middle) or the
+ * upper (after the middle to last) on c. */
+static int compute_half(struct syncer *s, struct pgconn *c, bool upper, pgconn_result_fn done) {
+        const char *p[6] = { s->run, s->query, upper ? s->middle_id : s->first_id, upper ? "1" : "0",
+                             upper ? s->last_id : s->middle_id, s->today };
+
+        return pgconn_query(c, "SELECT bokvar.score_part_compute($1::bigint, $2, $3::bigint + $4::integer, "
+                            "$5::bigint, $6::date)", 6, p, done, s);
+}
+
 /* Once both halves are in score_part the scores are applied (the daily
  * pass also notes the tasks that fell overdue); if the second connection
  * failed, this one computes its half first. */
@@ -181,12 +191,9 @@ static void split_next(struct syncer *s) {
         if (!s->mine_done || s->other == OTHER_RUNNING)
                 return;
         if (s->other == OTHER_FAILED) {
-                const char *p[5] = { s->run, s->query, s->middle_id, s->last_id, s->today };
-
                 s->other = OTHER_MINE;
                 s->mine_done = false;
-                if (pgconn_query(s->pg, "SELECT bokvar.score_part_compute($1::bigint, $2, $3::bigint + 1, $4::bigint, "
-                                 "$5::date)", 5, p, on_part_computed, s) < 0)
+                if (compute_half(s, s->pg, true, on_part_computed) < 0)
                         finish(s, false, "cannot compute the scores");
                 return;
         }
@@ -226,12 +233,10 @@ static void on_other_computed(struct pgconn *c, PGresult *res, void *userdata) {
 /* The second connection is open: it computes the upper half. */
 static void on_other_connected(struct pgconn *c, int error, void *userdata) {
         struct syncer *s = userdata;
-        const char *p[5] = { s->run, s->query, s->middle_id, s->last_id, s->today };
 
         /* Its statement starts after rescore_begin() took the ingest's
          * lock: both halves read the same signals. */
-        if (error >= 0 && pgconn_query(c, "SELECT bokvar.score_part_compute($1::bigint, $2, $3::bigint + 1, "
-                                       "$4::bigint, $5::date)", 5, p, on_other_computed, s) >= 0)
+        if (error >= 0 && compute_half(s, c, true, on_other_computed) >= 0)
                 return;
         log_warning("Scoring: cannot use a second connection (%s); the first computes every score.",
                     pgconn_error(c));
@@ -270,12 +275,9 @@ static void on_rescore_begun(struct pgconn *c _unused_, PGresult *res, void *use
                 split_next(s);
                 return;
         }
-
-        const char *p[5] = { s->run, s->query, s->first_id, s->middle_id, s->today };
         s->mine_done = false;
         s->other = OTHER_RUNNING;
-        if (pgconn_query(s->pg, "SELECT bokvar.score_part_compute($1::bigint, $2, $3::bigint, $4::bigint, $5::date)",
-                         5, p, on_part_computed, s) < 0) {
+        if (compute_half(s, s->pg, false, on_part_computed) < 0) {
                 finish(s, false, "cannot compute the scores");
                 return;
         }
