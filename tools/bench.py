@@ -205,7 +205,15 @@ ingest benchmark: {n} rows, {size / 1e6:.0f} MB, Windows-1252 CSV as a file feed
     for line in stderr.splitlines():
         if line.startswith('Feed bench:'):
             print('  ' + line)
+    floor = ingest_writes(work)
+    print(f'''  the writes alone, into copies of the tables (how far above them the matching and its joins are):
+    the typed rows into the staging table (\\copy)           {floor['stage']:8.2f} s
+    the signals into a table of bokvar.signal's indexes     {floor['signals']:8.2f} s
+    the households and their people likewise                {floor['homes']:8.2f} s
+    together, against the reference                         {floor['total']:8.2f} s = {floor['total'] / ref:.2f} x
+''')
     figure(f'ingest {n} rows / \\copy into a keyed table', wall, 's', refs, '<= 3 (aim 2)')
+    figure('  of it the writes alone / \\copy', floor['total'], 's', refs, '(the floor)')
     figure('bokvard peak RSS, ingest', rss / 1024, 'MiB', None, '< 32')
 
     # The same feed at a tenth of the size: the peak RSS is bounded by the
@@ -220,6 +228,48 @@ ingest benchmark: {n} rows, {size / 1e6:.0f} MB, Windows-1252 CSV as a file feed
     print(f'  bokvard peak RSS at {n // 10} rows: {rss_small / 1024:.1f} MiB; at {n}: {rss / 1024:.1f} MiB '
           f'(ratio {rss / rss_small:.2f})\n')
     figure(f'bokvard peak RSS, ingest of {n} rows / of {n // 10}', rss / rss_small, 'ratio', None, 'flat (1)')
+
+
+def ingest_writes(work, db='bench'):
+    """What any ingest of the benchmark's rows writes, without the SQL
+    between the writes: the typed rows into the staging table by COPY, as
+    bokvard sends them, then the signals, the households and their people
+    into empty copies of their tables (columns, defaults, constraints and
+    indexes) from the rows the ingest wrote. Each from a checkpoint, as
+    superuser; the copies are dropped after. Seconds of each step."""
+    path = os.path.join(work, 'stage.copy')
+    cols = ('seq, line, external_id, kind, occurred_at, deadline, person_id, name, address, postal_code, city, '
+            'apartment, children, amount, months_in_arrears, landlord, address_key, postal_key, city_key, '
+            'landlord_key')
+    signal_cols = ('feed, external_id, source, kind, occurred_at, deadline, person_id, name, address, postal_code, '
+                   'city, apartment, children, amount, months_in_arrears, landlord, household_id, fetch_id, line')
+
+    def admin_timed(*commands):
+        psql('CHECKPOINT', db, admin=True)
+        args = ['psql', '-XAtq', '-v', 'ON_ERROR_STOP=1', '-d', db]
+        for c in commands:
+            args += ['-c', c]
+        return timed(args, check=True, stdout=subprocess.DEVNULL)[0]
+
+    # The staged rows as C stages them: the household's keys are the ones
+    # C made for the row (address, postal code, city, landlord).
+    subprocess.run(['psql', '-XAtq', '-v', 'ON_ERROR_STOP=1', '-d', db, '-c',
+                    f"\\copy (SELECT row_number() OVER (ORDER BY s.id)::integer, s.line, s.external_id, s.kind, "
+                    f"s.occurred_at, s.deadline, s.person_id, s.name, s.address, s.postal_code, s.city, s.apartment, "
+                    f"s.children, s.amount, s.months_in_arrears, s.landlord, h.address_key, h.postal_code, "
+                    f"h.city_key, h.landlord_key FROM bokvar.signal s JOIN bokvar.household h "
+                    f"ON h.id = s.household_id) TO '{path}'"], check=True, stdout=subprocess.DEVNULL)
+    stage = admin_timed("SET temp_buffers = '256MB'", 'BEGIN', 'SELECT bokvar.stage_table()',
+                        f"\\copy stage ({cols}) FROM '{path}'", 'ROLLBACK')
+    os.unlink(path)
+    psql('CREATE TABLE bench_floor_signal (LIKE bokvar.signal INCLUDING ALL); '
+         'CREATE TABLE bench_floor_household (LIKE bokvar.household INCLUDING ALL); '
+         'CREATE TABLE bench_floor_person (LIKE bokvar.household_person INCLUDING ALL)', db, admin=True)
+    signals = admin_timed(f'INSERT INTO bench_floor_signal ({signal_cols}) SELECT {signal_cols} FROM bokvar.signal')
+    homes = (admin_timed('INSERT INTO bench_floor_household SELECT * FROM bokvar.household ORDER BY id') +
+             admin_timed('INSERT INTO bench_floor_person SELECT * FROM bokvar.household_person ORDER BY person_id'))
+    psql('DROP TABLE bench_floor_signal, bench_floor_household, bench_floor_person', db, admin=True)
+    return {'stage': stage, 'signals': signals, 'homes': homes, 'total': stage + signals + homes}
 
 
 class Session:
@@ -277,6 +327,33 @@ def sql_counted(expr, db):
 def work_text(w):
     return (f"{w['buffers'] / 1e3:.0f}k buffers, {w['wal_records'] / 1e3:.0f}k WAL records "
             f"({w['wal_fpi'] / 1e3:.1f}k full pages, {w['wal_bytes'] / 1e6:.0f} MB)")
+
+
+def tasks_writes(db):
+    """What opening the benchmark's tasks writes, without the SQL around
+    it: the tasks and their events as tasks_sync() left them, taken away as
+    before each opening and inserted again as they are, in one transaction
+    (as superuser: row-level security is not checked; the triggers run).
+    Seconds of the tasks' INSERT, the events' and the COMMIT, from psql's
+    timing."""
+    psql("""CREATE TABLE bench_floor_task AS SELECT * FROM bokvar.task
+            WHERE household_id IN (SELECT * FROM bench_reopen) AND status = 'open';
+            CREATE TABLE bench_floor_event AS SELECT * FROM bokvar.task_event
+            WHERE task_id IN (SELECT id FROM bench_floor_task);
+            DELETE FROM bokvar.outbox WHERE task_id IN (SELECT id FROM bench_floor_task);
+            DELETE FROM bokvar.task_event WHERE task_id IN (SELECT id FROM bench_floor_task);
+            DELETE FROM bokvar.task WHERE id IN (SELECT id FROM bench_floor_task)""", db, admin=True)
+    psql('VACUUM ANALYZE bokvar.task, bokvar.task_event', db, admin=True)
+    psql('CHECKPOINT', db, admin=True)
+    script = ('\\timing on\nBEGIN;\n'
+              'INSERT INTO bokvar.task OVERRIDING SYSTEM VALUE SELECT * FROM bench_floor_task;\n'
+              'INSERT INTO bokvar.task_event OVERRIDING SYSTEM VALUE SELECT * FROM bench_floor_event;\n'
+              'COMMIT;\n')
+    out = subprocess.run(['psql', '-X', '-v', 'ON_ERROR_STOP=1', '-d', db], input=script, capture_output=True,
+                         text=True, check=True).stdout
+    _, tasks, events, commit = (float(t) / 1000 for t in re.findall(r'Time: ([\d.]+) ms', out))
+    psql('DROP TABLE bench_floor_task, bench_floor_event', db, admin=True)
+    return {'tasks': tasks, 'events': events, 'commit': commit, 'total': tasks + events + commit}
 
 
 def bench_score(n=1000000):
@@ -381,6 +458,7 @@ def bench_score(n=1000000):
         reopens.append(sql_counted('SELECT bokvar.tasks_sync(array_agg(household_id)) FROM bench_reopen', db))
     reopen = median([t for t, _, _ in reopens])
     reopened = value('SELECT count(*) FROM bokvar.task WHERE household_id IN (SELECT * FROM bench_reopen)', db)
+    floor = tasks_writes(db)
     print(f'''
 scoring benchmark: {n} households, {3 * n} signals, the rules of config/rules.yaml (load {load_before:.2f} -> {load():.2f})
   reference, GROUP BY household over the signals            {ref:8.2f} s   (median of {refs[0]:.2f} before, {refs[1]:.2f} after)
@@ -389,6 +467,7 @@ scoring benchmark: {n} households, {3 * n} signals, the rules of config/rules.ya
   first scoring of all households (bokvard --once)          {first:8.2f} s   (median of {", ".join(f"{t:.2f}" for t in firsts)}; {scored} above class none)
   rescore after an ingest of 10 000 signals                 {inc:8.2f} s   (median of {", ".join(f"{t:.2f}" for t, _, _ in incs)}; the first changed {inc_changed}; target < 1 s)
   opening {k} tasks in one call (tasks_sync)           {reopen:8.2f} s   (median of {", ".join(f"{t:.2f}" for t, _, _ in reopens)}; {reopened} opened; target <= 2 s)
+  {'  of it the writes alone (the same rows, inserted again)':58s}{floor['total']:8.2f} s   (tasks {floor['tasks']:.2f}, their events {floor['events']:.2f}, commit {floor['commit']:.2f})
   their work, which does not move with the machine's speed (each call):
     full rescore                  {work_text(full_work)}
     rescore of 10 000 households  {"; ".join(work_text(w) for _, _, w in incs)}
@@ -398,6 +477,7 @@ scoring benchmark: {n} households, {3 * n} signals, the rules of config/rules.ya
     figure('rescore after an ingest of 10 000 signals', inc, 's', None, '< 1 s (aim 0.5)')
     figure(f'first scoring of {n} households, tasks included', first, 's', None, '<= 30 s')
     figure(f'opening {k} tasks in one call', reopen, 's', None, '<= 2 s')
+    figure('  of it the writes alone', floor['total'], 's', None, '(the floor)')
 
 
 HOOKSERVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'pylib', 'hookserver.py')
