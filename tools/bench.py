@@ -253,12 +253,11 @@ def ingest_writes(work, db='bench'):
 
     # The staged rows as C stages them: the household's keys are the ones
     # C made for the row (address, postal code, city, landlord).
-    subprocess.run(['psql', '-XAtq', '-v', 'ON_ERROR_STOP=1', '-d', db, '-c',
-                    f"\\copy (SELECT row_number() OVER (ORDER BY s.id)::integer, s.line, s.external_id, s.kind, "
-                    f"s.occurred_at, s.deadline, s.person_id, s.name, s.address, s.postal_code, s.city, s.apartment, "
-                    f"s.children, s.amount, s.months_in_arrears, s.landlord, h.address_key, h.postal_code, "
-                    f"h.city_key, h.landlord_key FROM bokvar.signal s JOIN bokvar.household h "
-                    f"ON h.id = s.household_id) TO '{path}'"], check=True, stdout=subprocess.DEVNULL)
+    psql(f"\\copy (SELECT row_number() OVER (ORDER BY s.id)::integer, s.line, s.external_id, s.kind, "
+         f"s.occurred_at, s.deadline, s.person_id, s.name, s.address, s.postal_code, s.city, s.apartment, "
+         f"s.children, s.amount, s.months_in_arrears, s.landlord, h.address_key, h.postal_code, h.city_key, "
+         f"h.landlord_key FROM bokvar.signal s JOIN bokvar.household h ON h.id = s.household_id) TO '{path}'",
+         db, admin=True)
     stage = admin_timed("SET temp_buffers = '256MB'", 'BEGIN', 'SELECT bokvar.stage_table()',
                         f"\\copy stage ({cols}) FROM '{path}'", 'ROLLBACK')
     os.unlink(path)

@@ -158,7 +158,7 @@ static void on_rescored(struct pgconn *c _unused_, PGresult *res, void *userdata
 
         if (!ok_or_finish(s, res, "the rescore"))
                 return;
-        split_free(s);
+        split_free(s);     /* the commit and the purge need no second connection */
         if (PQgetisnull(res, 0, 0))
                 l += (size_t) snprintf(s->summary + l, sizeof s->summary - l, "%sscores are up to date for today",
                                        l ? "; " : "");
@@ -244,12 +244,6 @@ static void on_other_connected(struct pgconn *c, int error, void *userdata) {
         split_next(s);
 }
 
-/* A copy of the first row's column into *ret, NULL for NULL. */
-static int value_dup(PGresult *res, int column, char **ret) {
-        *ret = PQgetisnull(res, 0, column) ? NULL : strdup(PQgetvalue(res, 0, column));
-        return *ret || PQgetisnull(res, 0, column) ? 0 : -ENOMEM;
-}
-
 /* rescore_begin() holds the ingest's lock and gave the query and the
  * range: each connection computes half of it. */
 static void on_rescore_begun(struct pgconn *c _unused_, PGresult *res, void *userdata) {
@@ -263,15 +257,15 @@ static void on_rescore_begun(struct pgconn *c _unused_, PGresult *res, void *use
                         finish(s, false, "cannot note the overdue tasks");
                 return;
         }
-        if (value_dup(res, 0, &s->run) < 0 || value_dup(res, 1, &s->first_id) < 0 ||
-            value_dup(res, 2, &s->middle_id) < 0 || value_dup(res, 3, &s->last_id) < 0 ||
-            value_dup(res, 4, &s->today) < 0 || value_dup(res, 5, &s->query) < 0) {
-                finish(s, false, "out of memory");
-                return;
-        }
-        s->mine_done = true;
-        s->other = OTHER_DONE;
+        char **values[] = { &s->run, &s->first_id, &s->middle_id, &s->last_id, &s->today, &s->query };
+        for (int i = 0; i < (int) ELEMENTSOF(values); i++)
+                if (!(*values[i] = db_value_or_null(res, 0, i)) && !PQgetisnull(res, 0, i)) {
+                        finish(s, false, "out of memory");
+                        return;
+                }
         if (!s->query) {               /* no ruleset: nothing to compute */
+                s->mine_done = true;
+                s->other = OTHER_DONE;
                 split_next(s);
                 return;
         }

@@ -46,6 +46,10 @@ void db_connect_params(const struct config *c, const char *application_name, con
         values[n] = NULL;
 }
 
+char *db_value_or_null(const PGresult *res, int row, int column) {
+        return PQgetisnull(res, row, column) ? NULL : strdup(PQgetvalue(res, row, column));
+}
+
 const char *db_error_line(PGconn *conn, const PGresult *res, char *buf, size_t size) {
         const char *m = res ? PQresultErrorMessage(res) : NULL;
         size_t l;

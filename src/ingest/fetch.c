@@ -177,10 +177,6 @@ static void on_begun(struct pgconn *c _unused_, PGresult *res, void *userdata) {
                 round_abort(r, "cannot claim the feed");
 }
 
-static char *value_or_null(PGresult *res, int col) {
-        return PQgetisnull(res, 0, col) ? NULL : strdup(PQgetvalue(res, 0, col));
-}
-
 static void on_claimed(struct pgconn *c _unused_, PGresult *res, void *userdata) {
         struct round *r = userdata;
         struct fetch_result skipped = { .feed = r->name, .ok = true, .skipped = true };
@@ -198,9 +194,9 @@ static void on_claimed(struct pgconn *c _unused_, PGresult *res, void *userdata)
                 round_finish(r, &skipped, ROUND_SKIPPED);
                 return;
         }
-        replace_string(&r->etag, value_or_null(res, 0));
-        replace_string(&r->last_modified, value_or_null(res, 1));
-        replace_string(&r->cursor, r->cfg->drop ? NULL : value_or_null(res, 2));
+        replace_string(&r->etag, db_value_or_null(res, 0, 0));
+        replace_string(&r->last_modified, db_value_or_null(res, 0, 1));
+        replace_string(&r->cursor, r->cfg->drop ? NULL : db_value_or_null(res, 0, 2));
         r->failures = atoi(PQgetvalue(res, 0, 4));
         /* The database's day, which identity numbers are read against. */
         r->today = (day_t) atoi(PQgetvalue(res, 0, 6));

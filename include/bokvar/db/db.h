@@ -36,3 +36,6 @@ int db_exec_script(PGconn *conn, const char *sql);
 
 /* The first line of the last error of conn or res, for one-line messages. */
 const char *db_error_line(PGconn *conn, const PGresult *res, char *buf, size_t size);
+
+/* A copy of a value of res, NULL for SQL NULL (and when out of memory). */
+char *db_value_or_null(const PGresult *res, int row, int column);
