@@ -150,6 +150,88 @@ def timed(cmd, **kw):
     return time.monotonic() - t0, p
 
 
+class StatementLog:
+    """Where a run's time went, from the same run: the statements of one
+    database that took `ms` or longer, each with the longer ones it ran
+    inside it (PL/pgSQL's), read back from the server's log. auto_explain
+    without analyze times each statement and nothing more (no per-node
+    instrumentation); log_min_duration_statement adds the COPYs, which it
+    does not see. Only the database's own sessions log."""
+
+    SETTINGS = ('session_preload_libraries', 'auto_explain.log_min_duration', 'auto_explain.log_nested_statements',
+                'log_min_duration_statement')
+    PREFIX = re.compile(r'^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+ \S+ \[(\d+)\] \S* ?(LOG|CONTEXT|DETAIL|STATEMENT):  ',
+                        re.M)
+
+    def __init__(self, db, ms=250):
+        self.db = db
+        # The throwaway cluster's one line: its log file is the last column.
+        self.path = subprocess.run(['pg_lsclusters', '-h'], capture_output=True, text=True,
+                                   check=True).stdout.split()[-1]
+        for name, v in zip(self.SETTINGS, ('auto_explain', ms, 'on', ms)):
+            psql(f"ALTER DATABASE {db} SET {name} = '{v}'", 'postgres', admin=True)
+        self.offset = os.path.getsize(self.path)
+
+    def stop(self):
+        """The roots, each (seconds, label, count, children), in the order they ended."""
+        for name in self.SETTINGS:
+            psql(f'ALTER DATABASE {self.db} RESET {name}', 'postgres', admin=True)
+        with open(self.path, encoding='utf-8', errors='replace') as f:
+            f.seek(self.offset)
+            text = f.read()
+        starts = list(self.PREFIX.finditer(text))
+        entries = []          # [pid, seconds, label, depth]
+        for i, m in enumerate(starts):
+            body = text[m.end():starts[i + 1].start() if i + 1 < len(starts) else len(text)]
+            pid, kind = m.group(1), m.group(2)
+            if kind == 'CONTEXT':
+                # The calls around the last entry of this backend: its depth.
+                for e in reversed(entries):
+                    if e[0] == pid:
+                        e[3] = len(re.findall(r'^\s*(?:PL/pgSQL|SQL) function', body, re.M))
+                        break
+                continue
+            d = re.match(r'duration: ([\d.]+) ms  (plan:\s*Query Text: |statement: |execute [^:]*: )(.*)', body, re.S)
+            if kind != 'LOG' or not d or (not d.group(2).startswith('plan') and not d.group(3).startswith('COPY')):
+                continue
+            label = ' '.join(d.group(3).split('\n')[0].split())
+            entries.append([pid, float(d.group(1)) / 1000, label[:64], 0])
+        # A statement ends after those it ran: the deeper entries of the
+        # same backend just before it are inside it.
+        pending = {}
+        roots = []
+        for pid, s, label, depth in entries:
+            stack = pending.setdefault(pid, [])
+            inner = []
+            while stack and stack[-1][0] > depth:
+                inner.insert(0, stack.pop()[1])
+            node = (s, label, 1, inner)
+            stack.append((depth, node))
+            if depth == 0:
+                roots.append(node)
+        for stack in pending.values():
+            roots.extend(node for depth, node in stack if depth > 0)
+        return roots
+
+    @staticmethod
+    def lines(nodes, indent=4):
+        """Text lines; siblings of the same statement added up (xN)."""
+        merged = {}
+        for s, label, n, inner in nodes:
+            m = merged.setdefault(label, [0.0, 0, []])
+            m[0] += s
+            m[1] += n
+            m[2] += inner
+        out = []
+        for label, (s, n, inner) in merged.items():
+            out.append(f'{" " * indent}{s:7.2f} s  {label}{f"  (x{n}, added up)" if n > 1 else ""}')
+            out += StatementLog.lines(inner, indent + 2)
+            rest = s - sum(c[0] for c in inner)
+            if inner and rest >= 0.05:
+                out.append(f'{" " * (indent + 2)}{rest:7.2f} s  (the rest: shorter statements, and its own)')
+        return out
+
+
 def bokvard_once(config):
     """bokvard --once under /usr/bin/time: wall seconds, peak RSS in KiB, its log."""
     wall, p = timed(['/usr/bin/time', '-f', 'maxrss_kib=%M', BOKVARD, '--config', config, '--once',
@@ -187,7 +269,9 @@ def bench_ingest(n=1000000, households=300000):
     with open(config, 'w') as f:
         f.write(FEED.format(db='bench', path=path) + KEEP)
     psql('CHECKPOINT', 'bench', admin=True)
+    statements = StatementLog('bench')
     wall, rss, stderr = bokvard_once(config)
+    went = statements.stop()
     refs.append(reference())
     ref = median(refs)
     signals = int(value('SELECT count(*) FROM bokvar.signal', 'bench'))
@@ -205,6 +289,8 @@ ingest benchmark: {n} rows, {size / 1e6:.0f} MB, Windows-1252 CSV as a file feed
     for line in stderr.splitlines():
         if line.startswith('Feed bench:'):
             print('  ' + line)
+    print("  where bokvard's run went: each statement of 0.25 s or more, with those it ran (the server's log)")
+    print('\n'.join(StatementLog.lines(went)) + '\n')
     floor = ingest_writes(work)
     print(f'''  the writes alone, into copies of the tables (how far above them the matching and its joins are):
     the typed rows into the staging table (\\copy)           {floor['stage']:8.2f} s
@@ -397,12 +483,15 @@ def bench_score(n=1000000):
     # to 57 s within half an hour): twice on a copy of the unscored
     # database, dropped after, and the third time on it.
     firsts = []
+    went = []
     for copy in (f'{db}_first1', f'{db}_first2', db):
         if copy != db:
             psql(f'CREATE DATABASE {copy} TEMPLATE {db} OWNER {OWNER} STRATEGY FILE_COPY', 'postgres', admin=True)
         psql('CHECKPOINT', db, admin=True)
+        statements = StatementLog(copy) if copy == db else None
         t, p = timed([BOKVARD, '--config', config_for(copy), '--once', '--log-target=console'],
                      capture_output=True, text=True)
+        went = statements.stop() if statements else went
         if p.returncode != 0:
             sys.exit(f'bokvard failed:\n{p.stderr}')
         firsts.append(t)
@@ -471,7 +560,8 @@ scoring benchmark: {n} households, {3 * n} signals, the rules of config/rules.ya
     full rescore                  {work_text(full_work)}
     rescore of 10 000 households  {"; ".join(work_text(w) for _, _, w in incs)}
     opening {k:<6} tasks          {"; ".join(work_text(w) for _, _, w in reopens)}
-''')
+  where the third first scoring went: each statement of 0.25 s or more, with those it ran (the server's log)''')
+    print('\n'.join(StatementLog.lines(went)) + '\n')
     figure(f'full rescore of {n} households / GROUP BY household', full, 's', refs, '<= 4 (aim 3)')
     figure('rescore after an ingest of 10 000 signals', inc, 's', None, '< 1 s (aim 0.5)')
     figure(f'first scoring of {n} households, tasks included', first, 's', None, '<= 30 s')
