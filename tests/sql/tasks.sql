@@ -38,7 +38,7 @@
 --  12  a task's household and an event's task (013)        households 1201-1203
 SET TimeZone = 'UTC';
 CREATE EXTENSION dblink;
-SELECT plan(268);
+SELECT plan(270);
 
 -- ---------------------------------------------------------------------
 -- Helpers.
@@ -1394,6 +1394,51 @@ SELECT pg_sleep(1.1);
 SELECT results_eq($$SELECT id FROM bokvar.outbox_claim('cur', 1, 60, '[]', '{cur}', ARRAY(SELECT id FROM cur WHERE n IN (1, 5)))$$,
                   $$SELECT id FROM cur WHERE n = 1$$,
                   'claim a second after the last read from the start: from the start again, the row given back first');
+ROLLBACK;
+
+-- 027: new tasks routed once for each set of words, and met by no more
+-- slots than can be theirs. The same teams as route_team() gives each
+-- household, and the same caseworkers as handing the tasks out one at a
+-- time, in order, each to the one in its team with the fewest open tasks
+-- (ties by name), with anna far ahead of bo; words repeated, and missing.
+BEGIN;
+UPDATE bokvar.task SET assignee = 'anna' WHERE status = 'open' AND assignee = 'bo';
+SELECT pg_temp.hh(1300 + g, CASE g % 4 WHEN 0 THEN NULL WHEN 1 THEN '60201' WHEN 2 THEN '60234' ELSE '11122' END,
+                  CASE WHEN g % 3 = 0 THEN 'Norrköping' END, CASE WHEN g % 5 = 0 THEN 'Hyresbostäder AB' END)
+FROM generate_series(1, 40) g;
+INSERT INTO bokvar.score (household_id, score, class, ruleset_version, explanation, as_of)
+SELECT 1300 + g, 50 + g, (ARRAY['outreach', 'urgent', 'watch'])[g % 3 + 1]::bokvar.risk_class, 1, '[]', pg_temp.d(0)
+FROM generate_series(1, 40) g;
+CREATE TEMP TABLE handed (household_id bigint, team text, assignee text) ON COMMIT DROP;
+DO $$
+DECLARE
+        r record;
+        who text;
+BEGIN
+        CREATE TEMP TABLE handed_load ON COMMIT DROP AS
+        SELECT tm.name AS team, cw, (SELECT count(*) FROM bokvar.task o WHERE o.status = 'open' AND o.assignee = cw) AS n
+        FROM bokvar.team tm, unnest(tm.caseworkers) cw;
+        FOR r IN SELECT s.household_id, coalesce(rt.team, 'unrouted') AS team
+                 FROM bokvar.score s
+                 JOIN bokvar.household h ON h.id = s.household_id
+                 LEFT JOIN LATERAL bokvar.route_team(h.postal_code, h.city_key, h.landlord_key) rt ON true
+                 WHERE s.household_id BETWEEN 1301 AND 1340 AND s.class IN ('outreach', 'urgent')
+                 ORDER BY s.class DESC, s.household_id LOOP
+                SELECT l.cw INTO who FROM handed_load l WHERE l.team = r.team ORDER BY l.n, l.cw LIMIT 1;
+                UPDATE handed_load SET n = n + 1 WHERE team = r.team AND cw = who;
+                INSERT INTO handed VALUES (r.household_id, r.team, who);
+        END LOOP;
+END $$;
+SELECT bokvar.tasks_sync(ARRAY(SELECT generate_series(1301, 1340)::bigint), pg_temp.d(0));
+SELECT results_eq($$SELECT household_id, team, assignee FROM bokvar.task WHERE household_id BETWEEN 1301 AND 1340
+                    ORDER BY 1$$,
+                  $$SELECT household_id, team, assignee FROM handed ORDER BY 1$$,
+                  'tasks_sync: a new task''s team is route_team()''s for its household, its caseworker the one the '
+                  'tasks handed out one at a time give it');
+SELECT ok((SELECT count(*) FILTER (WHERE assignee = 'bo') > count(*) FILTER (WHERE assignee = 'anna')
+                  AND count(DISTINCT team) >= 4 AND count(*) FILTER (WHERE assignee IS NULL) > 0
+           FROM bokvar.task WHERE household_id BETWEEN 1301 AND 1340),
+          '... bo, far behind, caught up first; four teams or more, one of them without caseworkers');
 ROLLBACK;
 
 SELECT FROM (SELECT dblink_disconnect(name) FROM pg_temp.conn) x;
