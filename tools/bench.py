@@ -163,7 +163,7 @@ class StatementLog:
     PREFIX = re.compile(r'^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+ \S+ \[(\d+)\] \S* ?(LOG|CONTEXT|DETAIL|STATEMENT):  ',
                         re.M)
 
-    def __init__(self, db, ms=250):
+    def __init__(self, db, ms=100):
         self.db = db
         # The throwaway cluster's one line: its log file is the last column.
         self.path = subprocess.run(['pg_lsclusters', '-h'], capture_output=True, text=True,
@@ -194,7 +194,7 @@ class StatementLog:
             d = re.match(r'duration: ([\d.]+) ms  (plan:\s*Query Text: |statement: |execute [^:]*: )(.*)', body, re.S)
             if kind != 'LOG' or not d or (not d.group(2).startswith('plan') and not d.group(3).startswith('COPY')):
                 continue
-            label = ' '.join(d.group(3).split('\n')[0].split())
+            label = ' '.join(next((t for t in d.group(3).split('\n') if t.strip()), '').split())
             entries.append([pid, float(d.group(1)) / 1000, label[:64], 0])
         # A statement ends after those it ran: the deeper entries of the
         # same backend just before it are inside it.
@@ -289,7 +289,7 @@ ingest benchmark: {n} rows, {size / 1e6:.0f} MB, Windows-1252 CSV as a file feed
     for line in stderr.splitlines():
         if line.startswith('Feed bench:'):
             print('  ' + line)
-    print("  where bokvard's run went: each statement of 0.25 s or more, with those it ran (the server's log)")
+    print("  where bokvard's run went: each statement of 0.1 s or more, with those it ran (the server's log)")
     print('\n'.join(StatementLog.lines(went)) + '\n')
     floor = ingest_writes(work)
     print(f'''  the writes alone, into copies of the tables (how far above them the matching and its joins are):
@@ -560,7 +560,7 @@ scoring benchmark: {n} households, {3 * n} signals, the rules of config/rules.ya
     full rescore                  {work_text(full_work)}
     rescore of 10 000 households  {"; ".join(work_text(w) for _, _, w in incs)}
     opening {k:<6} tasks          {"; ".join(work_text(w) for _, _, w in reopens)}
-  where the third first scoring went: each statement of 0.25 s or more, with those it ran (the server's log)''')
+  where the third first scoring went: each statement of 0.1 s or more, with those it ran (the server's log)''')
     print('\n'.join(StatementLog.lines(went)) + '\n')
     figure(f'full rescore of {n} households / GROUP BY household', full, 's', refs, '<= 4 (aim 3)')
     figure('rescore after an ingest of 10 000 signals', inc, 's', None, '< 1 s (aim 0.5)')
