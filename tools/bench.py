@@ -165,6 +165,8 @@ class StatementLog:
 
     def __init__(self, db, ms=100):
         self.db = db
+        self.ms = ms
+        self.roots = []
         # The throwaway cluster's one line: its log file is the last column.
         self.path = subprocess.run(['pg_lsclusters', '-h'], capture_output=True, text=True,
                                    check=True).stdout.split()[-1]
@@ -173,7 +175,8 @@ class StatementLog:
         self.offset = os.path.getsize(self.path)
 
     def stop(self):
-        """The roots, each (seconds, label, count, children), in the order they ended."""
+        """Reads the log since __init__ into roots, each (seconds, label,
+        children), in the order they ended."""
         for name in self.SETTINGS:
             psql(f'ALTER DATABASE {self.db} RESET {name}', 'postgres', admin=True)
         with open(self.path, encoding='utf-8', errors='replace') as f:
@@ -205,22 +208,27 @@ class StatementLog:
             inner = []
             while stack and stack[-1][0] > depth:
                 inner.insert(0, stack.pop()[1])
-            node = (s, label, 1, inner)
+            node = (s, label, inner)
             stack.append((depth, node))
             if depth == 0:
                 roots.append(node)
         for stack in pending.values():
             roots.extend(node for depth, node in stack if depth > 0)
-        return roots
+        self.roots = roots
+
+    def report(self, what):
+        """The tree as text under a heading."""
+        return (f'  where {what} went: each statement of {self.ms / 1000:g} s or more, with those it ran '
+                f"(the server's log)\n" + '\n'.join(self.lines(self.roots)) + '\n')
 
     @staticmethod
     def lines(nodes, indent=4):
         """Text lines; siblings of the same statement added up (xN)."""
         merged = {}
-        for s, label, n, inner in nodes:
+        for s, label, inner in nodes:
             m = merged.setdefault(label, [0.0, 0, []])
             m[0] += s
-            m[1] += n
+            m[1] += 1
             m[2] += inner
         out = []
         for label, (s, n, inner) in merged.items():
@@ -271,7 +279,7 @@ def bench_ingest(n=1000000, households=300000):
     psql('CHECKPOINT', 'bench', admin=True)
     statements = StatementLog('bench')
     wall, rss, stderr = bokvard_once(config)
-    went = statements.stop()
+    statements.stop()
     refs.append(reference())
     ref = median(refs)
     signals = int(value('SELECT count(*) FROM bokvar.signal', 'bench'))
@@ -289,8 +297,7 @@ ingest benchmark: {n} rows, {size / 1e6:.0f} MB, Windows-1252 CSV as a file feed
     for line in stderr.splitlines():
         if line.startswith('Feed bench:'):
             print('  ' + line)
-    print("  where bokvard's run went: each statement of 0.1 s or more, with those it ran (the server's log)")
-    print('\n'.join(StatementLog.lines(went)) + '\n')
+    print(statements.report("bokvard's run"))
     floor = ingest_writes(work)
     print(f'''  the writes alone, into copies of the tables (how far above them the matching and its joins are):
     the typed rows into the staging table (\\copy)           {floor['stage']:8.2f} s
@@ -483,15 +490,16 @@ def bench_score(n=1000000):
     # to 57 s within half an hour): twice on a copy of the unscored
     # database, dropped after, and the third time on it.
     firsts = []
-    went = []
     for copy in (f'{db}_first1', f'{db}_first2', db):
         if copy != db:
             psql(f'CREATE DATABASE {copy} TEMPLATE {db} OWNER {OWNER} STRATEGY FILE_COPY', 'postgres', admin=True)
         psql('CHECKPOINT', db, admin=True)
-        statements = StatementLog(copy) if copy == db else None
+        if copy == db:
+            statements = StatementLog(copy)
         t, p = timed([BOKVARD, '--config', config_for(copy), '--once', '--log-target=console'],
                      capture_output=True, text=True)
-        went = statements.stop() if statements else went
+        if copy == db:
+            statements.stop()
         if p.returncode != 0:
             sys.exit(f'bokvard failed:\n{p.stderr}')
         firsts.append(t)
@@ -560,8 +568,8 @@ scoring benchmark: {n} households, {3 * n} signals, the rules of config/rules.ya
     full rescore                  {work_text(full_work)}
     rescore of 10 000 households  {"; ".join(work_text(w) for _, _, w in incs)}
     opening {k:<6} tasks          {"; ".join(work_text(w) for _, _, w in reopens)}
-  where the third first scoring went: each statement of 0.1 s or more, with those it ran (the server's log)''')
-    print('\n'.join(StatementLog.lines(went)) + '\n')
+''')
+    print(statements.report('the third first scoring'))
     figure(f'full rescore of {n} households / GROUP BY household', full, 's', refs, '<= 4 (aim 3)')
     figure('rescore after an ingest of 10 000 signals', inc, 's', None, '< 1 s (aim 0.5)')
     figure(f'first scoring of {n} households, tasks included', first, 's', None, '<= 30 s')
