@@ -226,7 +226,11 @@ static int setup_webhook(struct delivery *dl) {
         (void) snprintf(line, sizeof line, "webhook-signature: %s", sig);
         r = r < 0 ? r : add_header(&dl->headers, line);
         r = r < 0 ? r : add_header(&dl->headers, "Content-Type: application/json");
+        /* Neither libcurl's "Expect: 100-continue" (a round trip before a
+         * large body) nor its Accept of any type (what no Accept means
+         * anyway): a receiver parses every header of every event. */
         r = r < 0 ? r : add_header(&dl->headers, "Expect:");
+        r = r < 0 ? r : add_header(&dl->headers, "Accept:");
         explicit_bzero(sig, sizeof sig);
         explicit_bzero(line, sizeof line);
         if (r < 0)

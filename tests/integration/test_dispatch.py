@@ -191,6 +191,10 @@ class Dispatch(TestCase):
             self.assertEqual(data['children'], int(children) if children else None, 'null when nobody said')
             self.assertIn('termination-notice', data['rules'])
             self.assertEqual(d.headers.get('Content-Type'), 'application/json')
+            # Only what a receiver needs: no libcurl Accept or Expect.
+            self.assertEqual(sorted(k.lower() for k in d.headers.keys()),
+                             ['content-length', 'content-type', 'host', 'user-agent', 'webhook-id',
+                              'webhook-signature', 'webhook-timestamp'])
             self.assertEqual(d.path, '/bokvar')
         self.assert_no_personal_data(''.join(d.body_bytes.decode() for d in hook.deliveries), n)
         # Routing: postal codes 603.. go to norr, the rest to the default team.
