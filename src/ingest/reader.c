@@ -2,6 +2,7 @@
 /* Record boundaries in CSV, NDJSON and JSON bodies, found as bytes arrive. */
 #include <errno.h>
 #include <iconv.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,15 @@ struct reader {
 
         /* CSV */
         iconv_t cd;
+        /* A single-byte encoding's bytes as UTF-8, as iconv converts each
+         * (length 0: a byte it rejects). Most exports that are not UTF-8
+         * are in one (Windows-1252, ISO-8859-1), and their records are
+         * decoded by this table rather than by a call of iconv() each. */
+        bool by_table;
+        bool ascii_same;          /* ... and it keeps ASCII as it is */
+        unsigned char table_len[256];
+        char table[256][4];
+        bool stops[256];          /* line ends and the quote: what a record's scan looks for */
         struct buf decoded;
         struct buf field_text;
         size_t field_start[MAX_FIELDS];
@@ -205,6 +215,22 @@ static int csv_split(struct reader *r, const char *s, size_t len) {
         return (int) n;
 }
 
+/* How many bytes of s[0, n) are ASCII, eight at a time. */
+static size_t ascii_prefix(const char *s, size_t n) {
+        size_t i = 0;
+
+        for (; i + 8 <= n; i += 8) {
+                uint64_t w;
+
+                memcpy(&w, s + i, 8);
+                if (w & UINT64_C(0x8080808080808080))
+                        break;
+        }
+        while (i < n && (unsigned char) s[i] < 0x80)
+                i++;
+        return i;
+}
+
 /* Converts the record to UTF-8 (or checks that it is): 1, or 0 with what
  * is wrong in problem. */
 static int csv_decode(struct reader *r, const char *raw, size_t len, const char **ret, size_t *ret_len,
@@ -230,6 +256,31 @@ static int csv_decode(struct reader *r, const char *raw, size_t len, const char 
                 if (buf_reserve(&r->decoded, len * 4 + 4) < 0)
                         return -ENOMEM;
                 out = r->decoded.data;
+                if (r->by_table) {
+                        for (size_t i = 0; i < len; i++) {
+                                unsigned char c = (unsigned char) raw[i];
+
+                                if (c < 0x80 && r->ascii_same) {
+                                        size_t run = ascii_prefix(raw + i, len - i);
+
+                                        memcpy(out, raw + i, run);
+                                        out += run;
+                                        i += run - 1;
+                                        continue;
+                                }
+                                if (r->table_len[c] == 0) {
+                                        (void) snprintf(problem, size, "byte %zu of the record (0x%02X) is not valid %s",
+                                                        i + 1, c, enc);
+                                        return 0;
+                                }
+                                memcpy(out, r->table[c], 4);
+                                out += r->table_len[c];
+                        }
+                        r->decoded.len = (size_t) (out - r->decoded.data);
+                        *ret = r->decoded.data;
+                        *ret_len = r->decoded.len;
+                        return 1;
+                }
                 outl = r->decoded.cap - 1;
                 (void) iconv(r->cd, NULL, NULL, NULL, NULL);
                 if (iconv(r->cd, &in, &inl, &out, &outl) == (size_t) -1) {
@@ -242,6 +293,49 @@ static int csv_decode(struct reader *r, const char *raw, size_t len, const char 
                 *ret_len = r->decoded.len;
                 return 1;
         }
+}
+
+/* Whether the encoding converts byte by byte, each byte to one character
+ * or to an error, the same alone as in a run (no state, no multi-byte
+ * sequences): then its table is read off iconv, one byte at a time. */
+static void csv_make_table(struct reader *r) {
+        char all_in[256], all_out[256 * 4], expect[256 * 4], *in, *out;
+        size_t n_in = 0, n_expect = 0, inl, outl;
+
+        for (unsigned b = 0; b < 256; b++) {
+                char byte = (char) b, got[16];
+
+                in = &byte;
+                inl = 1;
+                out = got;
+                outl = sizeof got;
+                (void) iconv(r->cd, NULL, NULL, NULL, NULL);
+                if (iconv(r->cd, &in, &inl, &out, &outl) == (size_t) -1) {
+                        if (errno != EILSEQ)
+                                return;     /* the start of a longer sequence */
+                        r->table_len[b] = 0;
+                        continue;
+                }
+                if (iconv(r->cd, NULL, NULL, &out, &outl) == (size_t) -1 || out == got || out - got > 4)
+                        return;
+                r->table_len[b] = (unsigned char) (out - got);
+                memcpy(r->table[b], got, r->table_len[b]);
+                memcpy(expect + n_expect, got, r->table_len[b]);
+                n_expect += r->table_len[b];
+                all_in[n_in++] = byte;
+        }
+        in = all_in;
+        inl = n_in;
+        out = all_out;
+        outl = sizeof all_out;
+        (void) iconv(r->cd, NULL, NULL, NULL, NULL);
+        if (iconv(r->cd, &in, &inl, &out, &outl) == (size_t) -1 || iconv(r->cd, NULL, NULL, &out, &outl) == (size_t) -1)
+                return;
+        r->by_table = (size_t) (out - all_out) == n_expect && memcmp(all_out, expect, n_expect) == 0;
+        r->ascii_same = true;
+        for (unsigned b = 0; b < 0x80; b++)
+                if (r->table_len[b] != 1 || (unsigned char) r->table[b][0] != b)
+                        r->ascii_same = false;
 }
 
 /* Without a header, columns are named by number: "1", "2", ... */
@@ -429,18 +523,30 @@ static int csv_feed(struct reader *r, const char *data, size_t n) {
                         r->in_quotes = true;
                         r->field_begins = false;
                         run = i + 1;
-                } else if (c == delim) {
-                        r->field_begins = true;
-                        run = i + 1;
-                } else if (c == ' ' || c == '\t')
-                        run = i + 1;
-                else {
-                        /* Ordinary bytes up to the next one that matters, in one go. */
-                        r->field_begins = false;
-                        for (run = i + 1; run < n && !is_line_end(data[run]) && data[run] != delim &&
-                                          data[run] != ' ' && data[run] != '\t';
-                             run++)
-                                ;
+                } else {
+                        /* Up to the line's end or a quote that opens a
+                         * field, in one go. Whether a field has begun at
+                         * a quote is told by the bytes before it: a
+                         * delimiter and spaces (begun), spaces alone (as
+                         * before them), or any other byte (not). */
+                        size_t from = i, back;
+
+                        for (run = i;;) {
+                                while (run < n && !r->stops[(unsigned char) data[run]])
+                                        run++;
+                                for (back = run; back > from && data[back - 1] != delim &&
+                                                 (data[back - 1] == ' ' || data[back - 1] == '\t');
+                                     back--)
+                                        ;
+                                if (back > from)
+                                        r->field_begins = data[back - 1] == delim;
+                                if (run < n && data[run] == quote && !r->field_begins) {
+                                        /* A quote inside a field's text is text. */
+                                        from = ++run;
+                                        continue;
+                                }
+                                break;
+                        }
                 }
                 if ((k = csv_append(r, data + i, run - i)) < 0)
                         return k;
@@ -567,7 +673,10 @@ int reader_new(const struct feed_config *f, const struct reader_ops *ops, void *
                 r->cd = iconv_open("UTF-8", f->csv.encoding);
                 if (r->cd == (iconv_t) -1)
                         return -errno;
+                csv_make_table(r);
         }
+        r->stops[(unsigned char) '\n'] = r->stops[(unsigned char) '\r'] = true;
+        r->stops[(unsigned char) f->csv.quote] = true;
         if (f->format == FEED_FORMAT_JSON) {
                 r->records_path = split_path(f->records);
                 r->next_path = f->paging.next ? split_path(f->paging.next) : NULL;

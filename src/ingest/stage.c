@@ -8,21 +8,18 @@
 #include "bokvar/ingest/stage.h"
 
 /* COPY's text format: backslash, tab, newline and carriage return escaped. */
+static const char copy_escape[256] = { ['\\'] = '\\', ['\t'] = 't', ['\n'] = 'n', ['\r'] = 'r' };
+
 static int copy_text(struct buf *b, const char *s, size_t n) {
         size_t start = 0;
 
         if (buf_reserve(b, n * 2) < 0)
                 return -ENOMEM;
         for (size_t i = 0; i < n; i++) {
-                char e;
+                char e = copy_escape[(unsigned char) s[i]];
 
-                switch (s[i]) {
-                case '\\': e = '\\'; break;
-                case '\t': e = 't'; break;
-                case '\n': e = 'n'; break;
-                case '\r': e = 'r'; break;
-                default: continue;
-                }
+                if (!e)
+                        continue;
                 memcpy(b->data + b->len, s + start, i - start);
                 b->len += i - start;
                 b->data[b->len++] = '\\';
@@ -61,10 +58,24 @@ static int copy_array_element(struct buf *b, const char *s) {
 }
 
 /* A column: tab before it, \N for NULL. */
-static int put_text(struct buf *b, const char *s) {
+static int put_text_n(struct buf *b, const char *s, size_t n) {
         if (buf_putc(b, '\t') < 0)
                 return -ENOMEM;
-        return s ? copy_text(b, s, strlen(s)) : buf_puts(b, "\\N");
+        return s ? copy_text(b, s, n) : buf_puts(b, "\\N");
+}
+
+static int put_text(struct buf *b, const char *s) {
+        return put_text_n(b, s, s ? strlen(s) : 0);
+}
+
+/* A field of the row, whose length its storage knows. */
+static int put_field(struct buf *b, const struct signal_row *row, enum canonical_field f) {
+        return put_text_n(b, row->text[f], row->text[f] ? row->storage[f].len : 0);
+}
+
+/* One of the row's normalised words, or NULL. */
+static int put_word(struct buf *b, bool has, const struct buf *w) {
+        return put_text_n(b, has ? (w->data ? w->data : "") : NULL, has ? w->len : 0);
 }
 
 static int put_nulls(struct buf *b, unsigned n) {
@@ -113,23 +124,23 @@ static int put_row_start(struct buf *b, uint64_t seq, unsigned line) {
 
 /* The typed columns of a signal, from external_id to landlord_key. */
 static int put_signal(struct buf *b, const struct signal_row *row) {
-        const char *const *t = row->text;
         char amount[24];
 
-        if (put_text(b, t[FIELD_EXTERNAL_ID]) < 0 || buf_putc(b, '\t') < 0 ||
+        if (put_field(b, row, FIELD_EXTERNAL_ID) < 0 || buf_putc(b, '\t') < 0 ||
             buf_puts(b, signal_kind_names[row->kind]) < 0 ||
             put_day(b, row->occurred_at) < 0 || put_day(b, row->deadline) < 0 ||
-            put_text(b, row->person_id[0] ? row->person_id : NULL) < 0 || put_text(b, t[FIELD_NAME]) < 0 ||
-            put_text(b, t[FIELD_ADDRESS]) < 0 || put_text(b, t[FIELD_POSTAL_CODE]) < 0 ||
-            put_text(b, t[FIELD_CITY]) < 0 || put_text(b, t[FIELD_APARTMENT]) < 0 || put_int(b, row->children) < 0 ||
+            put_text(b, row->person_id[0] ? row->person_id : NULL) < 0 || put_field(b, row, FIELD_NAME) < 0 ||
+            put_field(b, row, FIELD_ADDRESS) < 0 || put_field(b, row, FIELD_POSTAL_CODE) < 0 ||
+            put_field(b, row, FIELD_CITY) < 0 || put_field(b, row, FIELD_APARTMENT) < 0 ||
+            put_int(b, row->children) < 0 ||
             (row->amount < 0 ? buf_puts(b, "\t\\N")
                              : buf_putc(b, '\t') < 0 ? -ENOMEM
                                                      : buf_puts(b, canonical_amount_format(row->amount, amount))) < 0 ||
-            put_int(b, row->months_in_arrears) < 0 || put_text(b, t[FIELD_LANDLORD]) < 0 ||
-            put_text(b, row->has_address_key ? row->address_key.data : NULL) < 0 ||
-            put_text(b, row->has_postal_key ? row->postal_key.data : NULL) < 0 ||
-            put_text(b, row->has_city_key ? row->city_key.data : NULL) < 0 ||
-            put_text(b, row->has_landlord_key ? row->landlord_key.data : NULL) < 0)
+            put_int(b, row->months_in_arrears) < 0 || put_field(b, row, FIELD_LANDLORD) < 0 ||
+            put_word(b, row->has_address_key, &row->address_key) < 0 ||
+            put_word(b, row->has_postal_key, &row->postal_key) < 0 ||
+            put_word(b, row->has_city_key, &row->city_key) < 0 ||
+            put_word(b, row->has_landlord_key, &row->landlord_key) < 0)
                 return -ENOMEM;
         return 0;
 }

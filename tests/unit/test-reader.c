@@ -2,6 +2,7 @@
 /* Record boundaries in CSV, NDJSON and JSON bodies: what each kind of input
  * gives, and that it gives the same whichever way the bytes are split. */
 #include <errno.h>
+#include <iconv.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -134,6 +135,51 @@ static void test_csv_windows_1252_and_bom(void **state) {
         EXPECT(&u, "\xef\xbb\xbfid;x\n1;\xc3\n",
                "H id|x\n"
                "E2 invalid UTF-8 at byte 3 of the record (0xC3); is csv.encoding right? <1;\\xC3>\n");
+}
+
+/* Single-byte encodings are decoded by a table read off iconv, others by
+ * iconv itself: every byte a record may hold gives what iconv gives. */
+static void test_csv_encodings(void **state) {
+        static const char *const single[] = { "WINDOWS-1252", "ISO-8859-1", "ISO-8859-15", "CP850", "KOI8-R",
+                                              "WINDOWS-1251" };
+
+        (void) state;
+        for (size_t e = 0; e < ELEMENTSOF(single); e++) {
+                struct feed_config f = csv(';', single[e]);
+                struct buf input = {}, want = {};
+                iconv_t cd = iconv_open("UTF-8", single[e]);
+
+                assert_true(cd != (iconv_t) -1);
+                (void) buf_puts(&input, "id;text\n");
+                (void) buf_puts(&want, "H id|text\n");
+                for (unsigned b = 0x01, line = 2; b <= 0xff; b++) {
+                        char in[] = { 'x', (char) b, 'y' }, out[16], *pi = in, *po = out;
+                        size_t il = sizeof in, ol = sizeof out;
+
+                        if (b == ';' || b == '\n' || b == '\r' || b == '"' || b == ' ' || b == '\t')
+                                continue;
+                        (void) buf_printf(&input, "%u;x%cy\n", b, (char) b);
+                        if (iconv(cd, &pi, &il, &po, &ol) == (size_t) -1)
+                                (void) buf_printf(&want, "E%u byte %zu of the record (0x%02X) is not valid %s <%u;x\\x%02Xy>\n",
+                                                  line, strlen("255;x") - (b < 100) - (b < 10) + 1, b, single[e], b,
+                                                  b);
+                        else
+                                (void) buf_printf(&want, "F%u %u|%.*s\n", line, b, (int) (po - out), out);
+                        line++;
+                }
+                iconv_close(cd);
+                expect(&f, input.data, input.len, want.data);
+                buf_free(&input);
+                buf_free(&want);
+        }
+
+        /* A multi-byte encoding: iconv, a sequence at a time. */
+        struct feed_config sj = csv(';', "SHIFT_JIS");
+
+        EXPECT(&sj, "id;text\n1;\x83\x41\x83\x43\n2;a\x83\n",
+               "H id|text\n"
+               "F2 1|アイ\n"
+               "E3 byte 4 of the record (0x83) is not valid SHIFT_JIS <2;a\\x83>\n");
 }
 
 static void test_csv_shape(void **state) {
@@ -368,6 +414,7 @@ int main(void) {
                 cmocka_unit_test(test_csv_basic),
                 cmocka_unit_test(test_csv_quotes_span_lines),
                 cmocka_unit_test(test_csv_windows_1252_and_bom),
+                cmocka_unit_test(test_csv_encodings),
                 cmocka_unit_test(test_csv_shape),
                 cmocka_unit_test(test_csv_without_header_and_skip),
                 cmocka_unit_test(test_csv_long_record),
