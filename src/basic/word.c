@@ -39,29 +39,14 @@ uint32_t utf8_next(const char *s, size_t n, size_t *i) {
         return c;
 }
 
+static size_t utf8_encode(char *o, uint32_t c);
+
 int utf8_put(struct buf *out, uint32_t c) {
         char e[4];
-        size_t n;
 
         if (c < 0x80)
                 return buf_putc(out, (char) c);
-        if (c < 0x800) {
-                e[0] = (char) (0xc0 | (c >> 6));
-                e[1] = (char) (0x80 | (c & 0x3f));
-                n = 2;
-        } else if (c < 0x10000) {
-                e[0] = (char) (0xe0 | (c >> 12));
-                e[1] = (char) (0x80 | ((c >> 6) & 0x3f));
-                e[2] = (char) (0x80 | (c & 0x3f));
-                n = 3;
-        } else {
-                e[0] = (char) (0xf0 | (c >> 18));
-                e[1] = (char) (0x80 | ((c >> 12) & 0x3f));
-                e[2] = (char) (0x80 | ((c >> 6) & 0x3f));
-                e[3] = (char) (0x80 | (c & 0x3f));
-                n = 4;
-        }
-        return buf_put(out, e, n);
+        return buf_put(out, e, utf8_encode(e, c));
 }
 
 size_t utf8_length(const char *s, size_t n) {
@@ -121,16 +106,54 @@ static bool is_word_punctuation(uint32_t c) {
         }
 }
 
+/* c as UTF-8 at o: how many bytes. */
+static size_t utf8_encode(char *o, uint32_t c) {
+        if (c < 0x80) {
+                o[0] = (char) c;
+                return 1;
+        }
+        if (c < 0x800) {
+                o[0] = (char) (0xc0 | (c >> 6));
+                o[1] = (char) (0x80 | (c & 0x3f));
+                return 2;
+        }
+        if (c < 0x10000) {
+                o[0] = (char) (0xe0 | (c >> 12));
+                o[1] = (char) (0x80 | ((c >> 6) & 0x3f));
+                o[2] = (char) (0x80 | (c & 0x3f));
+                return 3;
+        }
+        o[0] = (char) (0xf0 | (c >> 18));
+        o[1] = (char) (0x80 | ((c >> 12) & 0x3f));
+        o[2] = (char) (0x80 | ((c >> 6) & 0x3f));
+        o[3] = (char) (0x80 | (c & 0x3f));
+        return 4;
+}
+
 int word_normalize(const char *t, struct buf *out) {
         size_t n = t ? strlen(t) : 0, i = 0, before = out->len;
+        char *o;
 
+        /* No capital takes more than twice the bytes it is made from
+         * (two for a byte read as Latin-1, three for two): room for all
+         * of it at once. */
+        if (buf_reserve(out, 2 * n) < 0)
+                return -ENOMEM;
+        o = out->data + out->len;
         while (i < n) {
-                uint32_t c = (unsigned char) t[i] < 0x80 ? (unsigned char) t[i++] : utf8_next(t, n, &i);
+                uint32_t c = (unsigned char) t[i];
 
-                c = letter_upper(c);
-                if (!is_word_punctuation(c) && utf8_put(out, c) < 0)
-                        return -ENOMEM;
+                if (c < 0x80) {
+                        i++;
+                        if (c >= 'a' && c <= 'z')
+                                c -= 'a' - 'A';
+                } else
+                        c = letter_upper(utf8_next(t, n, &i));
+                if (!is_word_punctuation(c))
+                        o += utf8_encode(o, c);
         }
+        out->len = (size_t) (o - out->data);
+        out->data[out->len] = 0;
         return out->len > before;
 }
 

@@ -237,10 +237,35 @@ static size_t skip_regex_space(const char *s, size_t n, size_t i) {
         return i;
 }
 
+static char ascii_lower(char c) {
+        return c >= 'A' && c <= 'Z' ? (char) (c - 'A' + 'a') : c;
+}
+
+/* w at s[i], ASCII letters in any case (as strncasecmp() compares them;
+ * other bytes as they are). */
 static bool word_at(const char *s, size_t n, size_t i, const char *w) {
         size_t l = strlen(w);
 
-        return n - i >= l && strncasecmp(s + i, w, l) == 0;
+        if (n - i < l)
+                return false;
+        for (size_t k = 0; k < l; k++)
+                if (ascii_lower(s[i + k]) != ascii_lower(w[k]))
+                        return false;
+        return true;
+}
+
+/* Whether an amount's tail (spaces, a currency) can begin with c: a
+ * space (as the regex's \s), or the first byte of kr, sek, nok, eur,
+ * :-, € or a Unicode space (U+1680 and U+2000 on, U+3000). */
+static bool may_begin_tail(char c) {
+        switch (c) {
+        case ' ': case '\t': case '\n': case '\v': case '\f': case '\r':
+        case 'k': case 'K': case 's': case 'S': case 'n': case 'N': case 'e': case 'E': case ':':
+        case '\xe1': case '\xe2': case '\xe3':
+                return true;
+        default:
+                return false;
+        }
 }
 
 /* The longest currency at s[i]: kr, kr., sek, nok, eur, € (in any case),
@@ -298,7 +323,7 @@ int canonical_amount(const char *t, bool decimal_comma, int64_t *ret_hundredths)
         /* The leftmost place where only spaces and a currency follow: only
          * a space or a currency's first byte can begin that. */
         for (end = start > 0 ? start : 1; end < n; end++)
-                if (strchr(" \t\n\v\f\rkKsSnNeE:\xe1\xe2\xe3", t[end]) && is_tail(t, n, end))
+                if (may_begin_tail(t[end]) && is_tail(t, n, end))
                         break;
         if (end < start)
                 return -EINVAL;

@@ -7,13 +7,20 @@
 
 #define TEXT_MAX 64   /* longer than any number in any form */
 
+static bool is_one_of(char c, const char *set) {
+        for (; *set; set++)
+                if (*set == c)
+                        return true;
+        return false;
+}
+
 /* t without the characters of drop, into out: false when it does not fit
  * (then it is no number of any form). */
 static bool strip(const char *t, const char *drop, char out[static TEXT_MAX]) {
         size_t n = 0;
 
         for (; *t; t++) {
-                if (strchr(drop, *t))
+                if (is_one_of(*t, drop))
                         continue;
                 if (n + 1 >= TEXT_MAX)
                         return false;

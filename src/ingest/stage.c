@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* Mapped records as COPY text for the typed staging table. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -10,16 +11,37 @@
 /* COPY's text format: backslash, tab, newline and carriage return escaped. */
 static const char copy_escape[256] = { ['\\'] = '\\', ['\t'] = 't', ['\n'] = 'n', ['\r'] = 'r' };
 
+/* How many bytes of s[0, n) need no escape: eight at a time while none
+ * of them is below 0x20 or a backslash, then one at a time. */
+static size_t plain_prefix(const char *s, size_t n) {
+        const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
+        size_t i = 0;
+
+        for (; i + 8 <= n; i += 8) {
+                uint64_t w, x;
+
+                memcpy(&w, s + i, 8);
+                x = w ^ (ones * '\\');
+                if ((((w - ones * 0x20) & ~w) | ((x - ones) & ~x)) & highs)
+                        break;
+        }
+        while (i < n && !copy_escape[(unsigned char) s[i]])
+                i++;
+        return i;
+}
+
 static int copy_text(struct buf *b, const char *s, size_t n) {
         size_t start = 0;
 
         if (buf_reserve(b, n * 2) < 0)
                 return -ENOMEM;
         for (size_t i = 0; i < n; i++) {
-                char e = copy_escape[(unsigned char) s[i]];
+                char e;
 
-                if (!e)
-                        continue;
+                i += plain_prefix(s + i, n - i);
+                if (i == n)
+                        break;
+                e = copy_escape[(unsigned char) s[i]];
                 memcpy(b->data + b->len, s + start, i - start);
                 b->len += i - start;
                 b->data[b->len++] = '\\';
