@@ -365,7 +365,14 @@ bool utf8_valid(const char *s, size_t n, size_t *ret_bad) {
                 uint32_t cp;
 
                 if (c < 0x80) {
-                        i++;
+                        /* ASCII, then eight bytes at a time while they are. */
+                        for (i++; n - i >= 8; i += 8) {
+                                uint64_t w;
+
+                                memcpy(&w, p + i, 8);
+                                if (w & UINT64_C(0x8080808080808080))
+                                        break;
+                        }
                         continue;
                 }
                 if (c >= 0xc2 && c <= 0xdf) {
