@@ -355,6 +355,21 @@ int path_resolve_under(const char *path, char *const *roots, bool allow_missing,
         return -EPERM;
 }
 
+size_t ascii_prefix(const char *s, size_t n) {
+        size_t i = 0;
+
+        for (; i + 8 <= n; i += 8) {
+                uint64_t w;
+
+                memcpy(&w, s + i, 8);
+                if (w & UINT64_C(0x8080808080808080))
+                        break;
+        }
+        while (i < n && (unsigned char) s[i] < 0x80)
+                i++;
+        return i;
+}
+
 bool utf8_valid(const char *s, size_t n, size_t *ret_bad) {
         const unsigned char *p = (const unsigned char *) s;
         size_t i = 0;
@@ -365,14 +380,7 @@ bool utf8_valid(const char *s, size_t n, size_t *ret_bad) {
                 uint32_t cp;
 
                 if (c < 0x80) {
-                        /* ASCII, then eight bytes at a time while they are. */
-                        for (i++; n - i >= 8; i += 8) {
-                                uint64_t w;
-
-                                memcpy(&w, p + i, 8);
-                                if (w & UINT64_C(0x8080808080808080))
-                                        break;
-                        }
+                        i += ascii_prefix(s + i, n - i);
                         continue;
                 }
                 if (c >= 0xc2 && c <= 0xdf) {

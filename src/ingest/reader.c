@@ -2,7 +2,6 @@
 /* Record boundaries in CSV, NDJSON and JSON bodies, found as bytes arrive. */
 #include <errno.h>
 #include <iconv.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -213,22 +212,6 @@ static int csv_split(struct reader *r, const char *s, size_t len) {
         for (size_t k = 0; k < n; k++)
                 r->fields[k] = r->field_null[k] ? NULL : r->field_text.data + r->field_start[k];
         return (int) n;
-}
-
-/* How many bytes of s[0, n) are ASCII, eight at a time. */
-static size_t ascii_prefix(const char *s, size_t n) {
-        size_t i = 0;
-
-        for (; i + 8 <= n; i += 8) {
-                uint64_t w;
-
-                memcpy(&w, s + i, 8);
-                if (w & UINT64_C(0x8080808080808080))
-                        break;
-        }
-        while (i < n && (unsigned char) s[i] < 0x80)
-                i++;
-        return i;
 }
 
 /* Converts the record to UTF-8 (or checks that it is): 1, or 0 with what

@@ -106,6 +106,8 @@ int path_resolve_under(const char *path, char *const *roots, bool allow_missing,
 int buf_put_terminal_text(struct buf *b, const char *s, bool tab_newline);
 /* True when s is valid UTF-8; *ret_bad (optional) gets the offset of the first bad byte. */
 bool utf8_valid(const char *s, size_t n, size_t *ret_bad);
+/* How many bytes of s[0, n) are ASCII (below 0x80), eight at a time. */
+size_t ascii_prefix(const char *s, size_t n);
 
 /* Decimal string of an int64 into a caller buffer of at least 21 bytes. */
 const char *fmt_i64(char buf[static 21], int64_t v);
