@@ -278,7 +278,9 @@ def bench_ingest(n=1000000, households=300000):
         f.write(FEED.format(db='bench', path=path) + KEEP)
     psql('CHECKPOINT', 'bench', admin=True)
     statements = StatementLog('bench')
+    before = cluster_wal('bench')
     wall, rss, stderr = bokvard_once(config)
+    run_wal = wal_between(before, cluster_wal('bench'))
     statements.stop()
     refs.append(reference())
     ref = median(refs)
@@ -304,6 +306,9 @@ ingest benchmark: {n} rows, {size / 1e6:.0f} MB, Windows-1252 CSV as a file feed
     the signals into a table of bokvar.signal's indexes     {floor['signals']:8.2f} s
     the households and their people likewise                {floor['homes']:8.2f} s
     together, against the reference                         {floor['total']:8.2f} s = {floor['total'] / ref:.2f} x
+  the WAL written, which does not move with the machine's speed (pg_stat_wal before and after):
+    bokvard's run                 {wal_text(run_wal)}
+    the writes alone              {wal_text(floor['wal'])}
 ''')
     figure(f'ingest {n} rows / \\copy into a keyed table', wall, 's', refs, '<= 3 (aim 2)')
     figure('  of it the writes alone / \\copy', floor['total'], 's', refs, '(the floor)')
@@ -323,13 +328,37 @@ ingest benchmark: {n} rows, {size / 1e6:.0f} MB, Windows-1252 CSV as a file feed
     figure(f'bokvard peak RSS, ingest of {n} rows / of {n // 10}', rss / rss_small, 'ratio', None, 'flat (1)')
 
 
+def cluster_wal(db):
+    """The WAL the cluster has written so far (pg_stat_wal), read once the
+    database has no other client: a backend adds its counts when it ends, a
+    moment after its client has gone. (The buffers a run touched cannot be
+    had so: a relation's counts are dropped with it, and the ingest's
+    temporary tables are.)"""
+    for _ in range(100):
+        if value("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                 "AND backend_type = 'client backend' AND pid <> pg_backend_pid()", db) == '0':
+            break
+        time.sleep(0.05)
+    out = value("SELECT wal_records || ' ' || wal_fpi || ' ' || wal_bytes FROM pg_stat_wal", db)
+    return dict(zip(('wal_records', 'wal_fpi', 'wal_bytes'), map(int, out.split())))
+
+
+def wal_between(before, after):
+    return {k: after[k] - before[k] for k in before}
+
+
+def wal_text(w):
+    return f"{w['wal_records'] / 1e3:.0f}k WAL records ({w['wal_fpi'] / 1e3:.1f}k full pages, {w['wal_bytes'] / 1e6:.0f} MB)"
+
+
 def ingest_writes(work, db='bench'):
     """What any ingest of the benchmark's rows writes, without the SQL
     between the writes: the typed rows into the staging table by COPY, as
     bokvard sends them, then the signals, the households and their people
     into empty copies of their tables (columns, defaults, constraints and
     indexes) from the rows the ingest wrote. Each from a checkpoint, as
-    superuser; the copies are dropped after. Seconds of each step."""
+    superuser; the copies are dropped after. Seconds of each step, and the
+    WAL of all three (cluster_wal)."""
     path = os.path.join(work, 'stage.copy')
     cols = ('seq, line, external_id, kind, occurred_at, deadline, person_id, name, address, postal_code, city, '
             'apartment, children, amount, months_in_arrears, landlord, address_key, postal_key, city_key, '
@@ -337,12 +366,18 @@ def ingest_writes(work, db='bench'):
     signal_cols = ('feed, external_id, source, kind, occurred_at, deadline, person_id, name, address, postal_code, '
                    'city, apartment, children, amount, months_in_arrears, landlord, household_id, fetch_id, line')
 
+    done = {'wal_records': 0, 'wal_fpi': 0, 'wal_bytes': 0}
+
     def admin_timed(*commands):
         psql('CHECKPOINT', db, admin=True)
+        before = cluster_wal(db)
         args = ['psql', '-XAtq', '-v', 'ON_ERROR_STOP=1', '-d', db]
         for c in commands:
             args += ['-c', c]
-        return timed(args, check=True, stdout=subprocess.DEVNULL)[0]
+        t = timed(args, check=True, stdout=subprocess.DEVNULL)[0]
+        for k, v in wal_between(before, cluster_wal(db)).items():
+            done[k] += v
+        return t
 
     # The staged rows as C stages them: the household's keys are the ones
     # C made for the row (address, postal code, city, landlord).
@@ -361,7 +396,7 @@ def ingest_writes(work, db='bench'):
     homes = (admin_timed('INSERT INTO bench_floor_household SELECT * FROM bokvar.household ORDER BY id') +
              admin_timed('INSERT INTO bench_floor_person SELECT * FROM bokvar.household_person ORDER BY person_id'))
     psql('DROP TABLE bench_floor_signal, bench_floor_household, bench_floor_person', db, admin=True)
-    return {'stage': stage, 'signals': signals, 'homes': homes, 'total': stage + signals + homes}
+    return {'stage': stage, 'signals': signals, 'homes': homes, 'total': stage + signals + homes, 'wal': done}
 
 
 class Session:
