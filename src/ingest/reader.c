@@ -39,8 +39,7 @@ struct reader {
          * (length 0: a byte it rejects). Most exports that are not UTF-8
          * are in one (Windows-1252, ISO-8859-1), and their records are
          * decoded by this table rather than by a call of iconv() each. */
-        bool by_table;
-        bool ascii_same;          /* ... and it keeps ASCII as it is */
+        bool by_table;            /* ... one that keeps ASCII as it is */
         unsigned char table_len[256];
         char table[256][4];
         bool stops[256];          /* line ends and the quote: what a record's scan looks for */
@@ -241,16 +240,15 @@ static int csv_decode(struct reader *r, const char *raw, size_t len, const char 
                 out = r->decoded.data;
                 if (r->by_table) {
                         for (size_t i = 0; i < len; i++) {
-                                unsigned char c = (unsigned char) raw[i];
+                                size_t run = ascii_prefix(raw + i, len - i);
+                                unsigned char c;
 
-                                if (c < 0x80 && r->ascii_same) {
-                                        size_t run = ascii_prefix(raw + i, len - i);
-
-                                        memcpy(out, raw + i, run);
-                                        out += run;
-                                        i += run - 1;
-                                        continue;
-                                }
+                                memcpy(out, raw + i, run);
+                                out += run;
+                                i += run;
+                                if (i == len)
+                                        break;
+                                c = (unsigned char) raw[i];
                                 if (r->table_len[c] == 0) {
                                         (void) snprintf(problem, size, "byte %zu of the record (0x%02X) is not valid %s",
                                                         i + 1, c, enc);
@@ -280,7 +278,8 @@ static int csv_decode(struct reader *r, const char *raw, size_t len, const char 
 
 /* Whether the encoding converts byte by byte, each byte to one character
  * or to an error, the same alone as in a run (no state, no multi-byte
- * sequences): then its table is read off iconv, one byte at a time. */
+ * sequences), ASCII as it is: then its table is read off iconv, one byte
+ * at a time. */
 static void csv_make_table(struct reader *r) {
         char all_in[256], all_out[256 * 4], expect[256 * 4], *in, *out;
         size_t n_in = 0, n_expect = 0, inl, outl;
@@ -314,11 +313,12 @@ static void csv_make_table(struct reader *r) {
         (void) iconv(r->cd, NULL, NULL, NULL, NULL);
         if (iconv(r->cd, &in, &inl, &out, &outl) == (size_t) -1 || iconv(r->cd, NULL, NULL, &out, &outl) == (size_t) -1)
                 return;
-        r->by_table = (size_t) (out - all_out) == n_expect && memcmp(all_out, expect, n_expect) == 0;
-        r->ascii_same = true;
+        if ((size_t) (out - all_out) != n_expect || memcmp(all_out, expect, n_expect) != 0)
+                return;
         for (unsigned b = 0; b < 0x80; b++)
                 if (r->table_len[b] != 1 || (unsigned char) r->table[b][0] != b)
-                        r->ascii_same = false;
+                        return;
+        r->by_table = true;
 }
 
 /* Without a header, columns are named by number: "1", "2", ... */
