@@ -12,6 +12,7 @@ nothing, and a purge killed with SIGKILL leaves everything as it was."""
 import datetime
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -376,6 +377,16 @@ def table_texts(db):
         out[t] = '\n'.join(r[0] for r in db.query(f'SELECT x::text FROM bokvar.{t} x'))
     out['pg_stats'] = '\n'.join(r[0] for r in db.query("SELECT s::text FROM pg_stats s WHERE schemaname = 'bokvar'"))
     return out
+
+
+def holding(texts, word):
+    """The tables whose text holds word. A word of digits only counts
+    where it is a whole number: a postal code such as 11122 also occurs
+    inside a timestamp's microseconds (.111226)."""
+    if word.isdigit():
+        pattern = re.compile(rf'(?<![0-9]){word}(?![0-9])')
+        return [t for t, text in texts.items() if pattern.search(text)]
+    return [t for t, text in texts.items() if word in text]
 
 
 def row_counts(db):
