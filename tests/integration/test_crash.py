@@ -67,10 +67,18 @@ class KillNine(TestCase):
                 d = self.daemon(cfg, '--once')
                 d.wait_ready()
                 # Kill while the body streams, or while the ingest runs, or
-                # at a random moment (which may be after the commit).
+                # at a random moment (which may be after the commit). Once
+                # at a point known to be inside the ingest: held where it
+                # writes the signals (its homes matched and written), by a
+                # lock this test takes; a random moment after the ingest
+                # was seen may fall after its end.
+                locker = None
                 if attempt % 3 == 0:
                     srv.wait_requests('/big.csv', attempt + 1)
                     time.sleep(rng.uniform(0.2, 1.5) * SLOW)
+                elif attempt == 1:
+                    locker = self.hold('LOCK TABLE bokvar.signal IN SHARE MODE')
+                    self.wait_for_lock('ingest_fetch', d)
                 elif attempt % 3 == 1:
                     self.wait_for_query('ingest_fetch', d)
                     time.sleep(rng.uniform(0, 0.5))
@@ -79,6 +87,8 @@ class KillNine(TestCase):
                 phases.add(self.phase())
                 d.signal(signal.SIGKILL)
                 d.wait()
+                if locker:
+                    self.release(locker)
                 self.wait_backends_gone()
             self.assertIn('ingest', phases, phases)
             status, out = self.once(cfg)
@@ -128,17 +138,27 @@ class KillNine(TestCase):
             # A kill that came after the commit leaves nothing to score.
             if scored and scored[-1] != '0':
                 break
+            # The first kill at a moment known to be before the commit:
+            # both connections held by a lock this test takes while they
+            # compute (on a fast machine the whole scoring may commit
+            # within the random moments below).
+            locker = self.hold('LOCK TABLE bokvar.score_part IN SHARE MODE') if attempt == 0 else None
             d = self.daemon(cfg, '--once')
             d.wait_ready()
-            deadline = time.monotonic() + 60 * SLOW
-            steps = ('rescore_begin', 'score_part_compute', 'rescore_finish')
-            while not any(step in self.active() for step in steps) and d.running():
-                self.assertLess(time.monotonic(), deadline, d.output())
-                time.sleep(0.01)
-            # The scoring runs in the database, at its speed whatever the
-            # build: the moment is not stretched for slow builds.
-            time.sleep(rng.uniform(0, 0.6))
+            if locker:
+                self.wait_computing(d)
+            else:
+                deadline = time.monotonic() + 60 * SLOW
+                steps = ('rescore_begin', 'score_part_compute', 'rescore_finish')
+                while not any(step in self.active() for step in steps) and d.running():
+                    self.assertLess(time.monotonic(), deadline, d.output())
+                    time.sleep(0.01)
+                # The scoring runs in the database, at its speed whatever
+                # the build: the moment is not stretched for slow builds.
+                time.sleep(rng.uniform(0, 0.6))
             d.kill9()
+            if locker:
+                self.release(locker)
             progress = progress or f'Scoring: 0 of {2 * homes} households' in d.output()
             self.wait_backends_gone()
             # All or nothing: the scoring is one transaction.
@@ -275,6 +295,18 @@ class KillNine(TestCase):
             time.sleep(0.02)
         raise AssertionError(f'no query with {text} seen; bokvard said:\n{daemon.output()}')
 
+    def wait_for_lock(self, text, daemon, timeout=60):
+        """Until bokvard's backend waits for a lock in a statement with text."""
+        deadline = time.monotonic() + timeout * SLOW
+        while time.monotonic() < deadline:
+            if self.db.value(f"SELECT count(*) FROM pg_stat_activity WHERE datname = '{self.db.name}' "
+                             f"AND application_name = 'bokvard' AND wait_event_type = 'Lock' "
+                             f"AND query LIKE '%{text}%'") == '1':
+                return
+            self.assertTrue(daemon.running(), daemon.output())
+            time.sleep(0.02)
+        raise AssertionError(f'bokvard did not wait in {text}; it said:\n{daemon.output()}')
+
     def phase(self):
         """What the daemon's backend is doing now: copy, ingest or other."""
         q = self.db.value(f"SELECT string_agg(query, ' ') FROM pg_stat_activity "
@@ -305,7 +337,10 @@ class TwoDaemons(TestCase):
             for v in (2, 3):
                 time.sleep(4 * SLOW)
                 publish(v)
-                self.write('b.csv', f'id;kind;date;street;zip;amount\nB1;arrears;2026-11-01;Gatan 1;60210;{v}\n')
+                # Whole or not at all: a daemon polling meanwhile must not
+                # read the file emptied and half written.
+                os.replace(self.write('b.csv.new', f'id;kind;date;street;zip;amount\nB1;arrears;2026-11-01;Gatan 1;'
+                                                   f'60210;{v}\n'), os.path.join(self.dir, 'b.csv'))
             time.sleep(5 * SLOW)
             for d in (one, two):
                 d.signal(signal.SIGTERM)
