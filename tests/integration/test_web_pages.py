@@ -64,6 +64,8 @@ class PagesCase(unittest.TestCase):
     """One world for the class: a database with teams, caseworkers, a
     coordinator and the feed's households scored, and bokvar-web on it."""
 
+    log_level = 'info'
+
     @classmethod
     def setUpClass(cls):
         import tempfile
@@ -72,7 +74,7 @@ class PagesCase(unittest.TestCase):
         cls.db, cls.config = webworld.start(cls.dir, BOKVARCTL, BOKVARD,
                                             os.path.join(SOURCE_ROOT, 'config', 'rules.yaml'),
                                             '  idle_exit: 0s\n  connections: 3\n')
-        cls.web = Activator([BOKVAR_WEB, '--config', cls.config, '--log-target=console', '--log-level=info'],
+        cls.web = Activator([BOKVAR_WEB, '--config', cls.config, '--log-target=console', f'--log-level={cls.log_level}'],
                             os.path.join(cls.dir, 'web.sock'), log_path=os.path.join(cls.dir, 'web.log'))
 
     @classmethod
@@ -397,6 +399,8 @@ HOSTILE = {
 
 
 class Hostile(PagesCase):
+    log_level = 'debug'   # each answer's status and time
+
     def fields(self):
         return {
             '/notice': ['kind', 'occurred_at', 'deadline', 'person_id', 'name', 'address', 'apartment',
@@ -459,6 +463,9 @@ class Hostile(PagesCase):
         log = self.web.output()
         self.assertNotIn('DELETE FROM', log)
         self.assertNotIn('<script>', log)
+        # Every answer's status is in the log (at debug level), and none was
+        # a server error.
+        self.assertRegex(log, r' (303|422) [0-9.]+ ms')
         self.assertNotRegex(log, r'[ ,]5\d\d [0-9.]+ ms')
 
 
@@ -470,23 +477,33 @@ class Concurrency(PagesCase):
         # Another session holds a lock the household page needs (its people)
         # but the worklist does not.
         import subprocess
-        locker = subprocess.Popen(['psql', '-XAtq', '-d', self.db.name, '-c',
-                                   'BEGIN; LOCK TABLE bokvar.household_person IN ACCESS EXCLUSIVE MODE; '
-                                   'SELECT pg_sleep(4); COMMIT'],
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(0.5)
-        slow = {}
-        thread = threading.Thread(target=lambda: slow.update(r=s.get(f'/household/{h}'), at=time.monotonic()))
-        started = time.monotonic()
-        thread.start()
-        time.sleep(0.3)
-        r = s.get('/')
-        fast = time.monotonic() - started
-        self.assertEqual(r.status, 200)
-        self.assertTrue(thread.is_alive(), 'the household page should still be waiting for the lock')
-        self.assertLess(fast, 2.5 * SLOW)
+        # (Held until this test commits it, not for a fixed time.)
+        locker = subprocess.Popen(['psql', '-XAtq', '-v', 'ON_ERROR_STOP=1', '-d', self.db.name],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        locker.stdin.write('BEGIN;\nLOCK TABLE bokvar.household_person IN ACCESS EXCLUSIVE MODE;\nSELECT 1;\n')
+        locker.stdin.flush()
+        self.assertEqual(locker.stdout.readline().strip(), '1')
+        try:
+            slow = {}
+            thread = threading.Thread(target=lambda: slow.update(r=s.get(f'/household/{h}'), at=time.monotonic()))
+            started = time.monotonic()
+            thread.start()
+            # Until the household page's statement waits for the lock.
+            deadline = time.monotonic() + 30 * SLOW
+            while self.db.value(f"SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database "
+                                f"WHERE d.datname = '{self.db.name}' AND NOT l.granted") == '0':
+                self.assertLess(time.monotonic(), deadline, 'the household page never waited for the lock')
+                time.sleep(0.02)
+            r = s.get('/')
+            fast = time.monotonic() - started
+            self.assertEqual(r.status, 200)
+            self.assertTrue(thread.is_alive(), 'the household page should still be waiting for the lock')
+            self.assertLess(fast, 2.5 * SLOW)
+        finally:
+            locker.stdin.write('COMMIT;\n')
+            locker.stdin.close()
+            locker.wait(30)
         thread.join(30)
-        locker.wait(30)
         self.assertEqual(slow['r'].status, 200)
         self.assertGreater(slow['at'] - started, fast)
 
