@@ -396,7 +396,9 @@ class Dispatch(TestCase):
     def test_two_daemons_share_one_outbox(self):
         hook = self.hook()
         hook.delay(0.05)
-        n = 40
+        # More rows than one daemon's claims hold (twelve rounds of three)
+        # several times over: both daemons claim, however late one starts.
+        n = 150
         cfg = self.setup([row(i) for i in range(n)], hook_channel(hook), concurrency=3)
         one, two = self.daemon(cfg, env=self.env), self.daemon(cfg, env=self.env)
         one.wait_ready()

@@ -365,7 +365,7 @@ class DropFolder(TestCase):
 
         def write():
             i = 0
-            while not stop.is_set() and i < 400:
+            while not stop.is_set():
                 with open(growing, 'a') as f:
                     f.write(drop_rows('W', 1, 20 + i).replace('W0;', f'W{i};'))
                 i += 1
