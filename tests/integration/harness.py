@@ -45,6 +45,26 @@ def psql(sql, db='postgres', check=True):
     return [line.split('\t') for line in p.stdout.splitlines() if line != '']
 
 
+def hold(sql, db):
+    """A session of its own that has run sql in a transaction it keeps open
+    (what sql locked stays locked) until release()."""
+    p = subprocess.Popen(['psql', '-XAtq', '-v', 'ON_ERROR_STOP=1', '-d', db], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, text=True)
+    p.stdin.write(f'BEGIN;\n{sql};\nSELECT 1;\n')
+    p.stdin.flush()
+    if p.stdout.readline().strip() != '1':
+        p.kill()
+        raise AssertionError(f'psql failed: {sql}')
+    return p
+
+
+def release(p):
+    """Commits what hold() holds."""
+    p.stdin.write('COMMIT;\n')
+    p.stdin.close()
+    p.wait(timeout=30)
+
+
 class Database:
     """A database of its own for one test, dropped afterwards with its roles.
     As on a server, it belongs to a role of its own (bokvard's), no superuser

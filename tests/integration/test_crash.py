@@ -13,11 +13,10 @@ from datetime import date, timedelta
 import os
 import random
 import signal
-import subprocess
 import time
 
 from feedserver import FeedServer
-from harness import SLOW, SOURCE_ROOT, TestCase, main
+from harness import SLOW, SOURCE_ROOT, TestCase, hold, main, release
 
 N = 40000          # rows, a few MB: the fetch takes seconds
 BAD_EVERY = 997    # every so many rows one has an impossible date
@@ -77,7 +76,7 @@ class KillNine(TestCase):
                     srv.wait_requests('/big.csv', attempt + 1)
                     time.sleep(rng.uniform(0.2, 1.5) * SLOW)
                 elif attempt == 1:
-                    locker = self.hold('LOCK TABLE bokvar.signal IN SHARE MODE')
+                    locker = hold('LOCK TABLE bokvar.signal IN SHARE MODE', self.db.name)
                     self.wait_for_lock('ingest_fetch', d)
                 elif attempt % 3 == 1:
                     self.wait_for_query('ingest_fetch', d)
@@ -88,7 +87,7 @@ class KillNine(TestCase):
                 d.signal(signal.SIGKILL)
                 d.wait()
                 if locker:
-                    self.release(locker)
+                    release(locker)
                 self.wait_backends_gone()
             self.assertIn('ingest', phases, phases)
             status, out = self.once(cfg)
@@ -142,7 +141,7 @@ class KillNine(TestCase):
             # both connections held by a lock this test takes while they
             # compute (on a fast machine the whole scoring may commit
             # within the random moments below).
-            locker = self.hold('LOCK TABLE bokvar.score_part IN SHARE MODE') if attempt == 0 else None
+            locker = hold('LOCK TABLE bokvar.score_part IN SHARE MODE', self.db.name) if attempt == 0 else None
             d = self.daemon(cfg, '--once')
             d.wait_ready()
             if locker:
@@ -158,7 +157,7 @@ class KillNine(TestCase):
                 time.sleep(rng.uniform(0, 0.6))
             d.kill9()
             if locker:
-                self.release(locker)
+                release(locker)
             progress = progress or f'Scoring: 0 of {2 * homes} households' in d.output()
             self.wait_backends_gone()
             # All or nothing: the scoring is one transaction.
@@ -193,12 +192,12 @@ class KillNine(TestCase):
 
         # 1. The first scoring. Both halves wait for a lock this test
         # holds; the second connection's backend is terminated meanwhile.
-        locker = self.hold('LOCK TABLE bokvar.score_part IN SHARE MODE')
+        locker = hold('LOCK TABLE bokvar.score_part IN SHARE MODE', self.db.name)
         d = self.daemon(cfg, '--once')
         self.wait_computing(d)
         self.db.query(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{self.db.name}' "
                       f"AND application_name = 'bokvard scoring'")
-        self.release(locker)
+        release(locker)
         self.assertEqual(d.wait(timeout=120), 0, d.output())
         self.assertIn('Scoring: the second connection failed', d.output())
         self.assertIn(f'every household rescored, {2 * homes} changed', d.output())
@@ -210,11 +209,11 @@ class KillNine(TestCase):
         with open(cfg) as f:
             cfg2 = self.config(f.read().split('\n', 1)[1].replace(os.path.join(SOURCE_ROOT, 'config', 'rules.yaml'),
                                                                     rules2), name='bokvar2.yaml')
-        locker = self.hold('LOCK TABLE bokvar.score_part IN SHARE MODE')
+        locker = hold('LOCK TABLE bokvar.score_part IN SHARE MODE', self.db.name)
         d = self.daemon(cfg2, '--once')
         self.wait_computing(d)
         d.kill9()
-        self.release(locker)
+        release(locker)
         self.wait_backends_gone()
         self.assertEqual(self.db.query('SELECT DISTINCT ruleset_version FROM bokvar.score'), [['1']],
                          'the killed rescore changed no score')
@@ -243,31 +242,9 @@ class KillNine(TestCase):
         self.assertEqual(self.db.value('SELECT count(*) FROM bokvar.score_part'), '0')
         self.assertEqual(self.db.value('SELECT bokvar.score_apply(NULL)'), '0')
 
-    def hold(self, sql):
-        """A session that holds what sql takes until release()."""
-        p = subprocess.Popen(['psql', '-XAtq', '-v', 'ON_ERROR_STOP=1', '-d', self.db.name], stdin=subprocess.PIPE,
-                             stdout=subprocess.PIPE, text=True)
-        p.stdin.write(f'BEGIN;\n{sql};\nSELECT 1;\n')
-        p.stdin.flush()
-        self.assertEqual(p.stdout.readline().strip(), '1')
-        return p
-
-    def release(self, p):
-        p.stdin.write('COMMIT;\n')
-        p.stdin.close()
-        p.wait(timeout=30)
-
-    def wait_computing(self, daemon, timeout=60):
+    def wait_computing(self, daemon):
         """Until both of bokvard's connections wait in score_part_compute."""
-        deadline = time.monotonic() + timeout * SLOW
-        while time.monotonic() < deadline:
-            if self.db.value(f"SELECT count(*) FROM pg_stat_activity WHERE datname = '{self.db.name}' "
-                             f"AND pid <> pg_backend_pid() AND query LIKE '%score_part_compute%' "
-                             f"AND wait_event_type = 'Lock'") == '2':
-                return
-            self.assertTrue(daemon.running(), daemon.output())
-            time.sleep(0.02)
-        raise AssertionError(f'bokvard did not compute on two connections; it said:\n{daemon.output()}')
+        self.wait_for_lock('score_part_compute', daemon, connections=2)
 
     def active(self):
         return self.db.value(f"SELECT string_agg(query, ' ') FROM pg_stat_activity "
@@ -295,17 +272,19 @@ class KillNine(TestCase):
             time.sleep(0.02)
         raise AssertionError(f'no query with {text} seen; bokvard said:\n{daemon.output()}')
 
-    def wait_for_lock(self, text, daemon, timeout=60):
-        """Until bokvard's backend waits for a lock in a statement with text."""
+    def wait_for_lock(self, text, daemon, connections=1, timeout=60):
+        """Until as many of bokvard's connections wait for a lock in a
+        statement with text."""
         deadline = time.monotonic() + timeout * SLOW
         while time.monotonic() < deadline:
             if self.db.value(f"SELECT count(*) FROM pg_stat_activity WHERE datname = '{self.db.name}' "
-                             f"AND application_name = 'bokvard' AND wait_event_type = 'Lock' "
-                             f"AND query LIKE '%{text}%'") == '1':
+                             f"AND application_name LIKE 'bokvard%' AND wait_event_type = 'Lock' "
+                             f"AND query LIKE '%{text}%'") == str(connections):
                 return
             self.assertTrue(daemon.running(), daemon.output())
             time.sleep(0.02)
-        raise AssertionError(f'bokvard did not wait in {text}; it said:\n{daemon.output()}')
+        raise AssertionError(f'{connections} of bokvard\'s connections did not wait in {text}; it said:\n'
+                             f'{daemon.output()}')
 
     def phase(self):
         """What the daemon's backend is doing now: copy, ingest or other."""

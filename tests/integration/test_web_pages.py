@@ -14,7 +14,7 @@ import time
 import unittest
 import urllib.parse
 
-from harness import BOKVARCTL, BOKVARD, SLOW, SOURCE_ROOT, main
+from harness import BOKVARCTL, BOKVARD, SLOW, SOURCE_ROOT, hold, main, release
 from identity import person
 from webstack import Activator, request
 import webworld
@@ -476,13 +476,8 @@ class Concurrency(PagesCase):
         s.get('/')
         # Another session holds a lock the household page needs (its people)
         # but the worklist does not.
-        import subprocess
         # (Held until this test commits it, not for a fixed time.)
-        locker = subprocess.Popen(['psql', '-XAtq', '-v', 'ON_ERROR_STOP=1', '-d', self.db.name],
-                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        locker.stdin.write('BEGIN;\nLOCK TABLE bokvar.household_person IN ACCESS EXCLUSIVE MODE;\nSELECT 1;\n')
-        locker.stdin.flush()
-        self.assertEqual(locker.stdout.readline().strip(), '1')
+        locker = hold('LOCK TABLE bokvar.household_person IN ACCESS EXCLUSIVE MODE', self.db.name)
         try:
             slow = {}
             thread = threading.Thread(target=lambda: slow.update(r=s.get(f'/household/{h}'), at=time.monotonic()))
@@ -500,9 +495,7 @@ class Concurrency(PagesCase):
             self.assertTrue(thread.is_alive(), 'the household page should still be waiting for the lock')
             self.assertLess(fast, 2.5 * SLOW)
         finally:
-            locker.stdin.write('COMMIT;\n')
-            locker.stdin.close()
-            locker.wait(30)
+            release(locker)
         thread.join(30)
         self.assertEqual(slow['r'].status, 200)
         self.assertGreater(slow['at'] - started, fast)
