@@ -256,28 +256,8 @@ static void string_out(struct json_scan *s, const char *p, size_t n) {
 
 static void string_codepoint(struct json_scan *s, unsigned cp) {
         char u[4];
-        size_t n;
 
-        if (cp < 0x80) {
-                u[0] = (char) cp;
-                n = 1;
-        } else if (cp < 0x800) {
-                u[0] = (char) (0xc0 | (cp >> 6));
-                u[1] = (char) (0x80 | (cp & 0x3f));
-                n = 2;
-        } else if (cp < 0x10000) {
-                u[0] = (char) (0xe0 | (cp >> 12));
-                u[1] = (char) (0x80 | ((cp >> 6) & 0x3f));
-                u[2] = (char) (0x80 | (cp & 0x3f));
-                n = 3;
-        } else {
-                u[0] = (char) (0xf0 | (cp >> 18));
-                u[1] = (char) (0x80 | ((cp >> 12) & 0x3f));
-                u[2] = (char) (0x80 | ((cp >> 6) & 0x3f));
-                u[3] = (char) (0x80 | (cp & 0x3f));
-                n = 4;
-        }
-        string_out(s, u, n);
+        string_out(s, u, utf8_encode(u, cp));
 }
 
 static int string_end(struct json_scan *s) {

@@ -54,19 +54,8 @@ static int read_hex4(struct parser *p, unsigned *ret) {
 
 static int put_utf8(struct buf *b, unsigned c) {
         char e[4];
-        size_t n;
 
-        if (c < 0x80)
-                e[0] = (char) c, n = 1;
-        else if (c < 0x800)
-                e[0] = (char) (0xc0 | (c >> 6)), e[1] = (char) (0x80 | (c & 0x3f)), n = 2;
-        else if (c < 0x10000)
-                e[0] = (char) (0xe0 | (c >> 12)), e[1] = (char) (0x80 | ((c >> 6) & 0x3f)),
-                e[2] = (char) (0x80 | (c & 0x3f)), n = 3;
-        else
-                e[0] = (char) (0xf0 | (c >> 18)), e[1] = (char) (0x80 | ((c >> 12) & 0x3f)),
-                e[2] = (char) (0x80 | ((c >> 6) & 0x3f)), e[3] = (char) (0x80 | (c & 0x3f)), n = 4;
-        return buf_put(b, e, n);
+        return buf_put(b, e, utf8_encode(e, c));
 }
 
 /* A string at p->i (on its quote), unescaped into the tree's text. */

@@ -355,6 +355,29 @@ int path_resolve_under(const char *path, char *const *roots, bool allow_missing,
         return -EPERM;
 }
 
+size_t utf8_encode(char *o, uint32_t c) {
+        if (c < 0x80) {
+                o[0] = (char) c;
+                return 1;
+        }
+        if (c < 0x800) {
+                o[0] = (char) (0xc0 | (c >> 6));
+                o[1] = (char) (0x80 | (c & 0x3f));
+                return 2;
+        }
+        if (c < 0x10000) {
+                o[0] = (char) (0xe0 | (c >> 12));
+                o[1] = (char) (0x80 | ((c >> 6) & 0x3f));
+                o[2] = (char) (0x80 | (c & 0x3f));
+                return 3;
+        }
+        o[0] = (char) (0xf0 | (c >> 18));
+        o[1] = (char) (0x80 | ((c >> 12) & 0x3f));
+        o[2] = (char) (0x80 | ((c >> 6) & 0x3f));
+        o[3] = (char) (0x80 | (c & 0x3f));
+        return 4;
+}
+
 size_t ascii_prefix(const char *s, size_t n) {
         size_t i = 0;
 

@@ -106,6 +106,8 @@ int path_resolve_under(const char *path, char *const *roots, bool allow_missing,
 int buf_put_terminal_text(struct buf *b, const char *s, bool tab_newline);
 /* True when s is valid UTF-8; *ret_bad (optional) gets the offset of the first bad byte. */
 bool utf8_valid(const char *s, size_t n, size_t *ret_bad);
+/* The code point c as UTF-8 into o, which has room for it: how many bytes (1 to 4). */
+size_t utf8_encode(char *o, uint32_t c);
 /* How many bytes of s[0, n) are ASCII (below 0x80), eight at a time. */
 size_t ascii_prefix(const char *s, size_t n);
 
