@@ -1,7 +1,8 @@
 -- SPDX-License-Identifier: GPL-3.0-or-later
--- A task's household checked by merging the two, and new tasks met by
--- their slots on one number (issue 16: opening 100 000 tasks in one call,
--- and the first scoring's calls).
+-- A task's household checked by merging the two, new tasks met by their
+-- slots on one number (issue 16: opening 100 000 tasks in one call, and
+-- the first scoring's calls), and tasks that follow a rescore read its
+-- scores from its own table of them (the rescore of 10 000 households).
 --
 -- The household check: 022 counted the inserted tasks without a
 -- household in the statement's stretch of household ids. An anti join
@@ -27,6 +28,22 @@
 -- The same tasks go to the same caseworkers, routed the same (checked on a
 -- private cluster: 100 000 tasks reopened, and 310 000 opened in calls of
 -- 50 000 households, identical row for row).
+--
+-- The scope: tasks follow a rescore's scores from the rescore's own table
+-- of them (issue 16: the rescore after an ingest of 10 000 signals, < 1 s).
+-- score_apply() writes the scores that changed from its temporary table
+-- score_changed, then calls scores_changed(), and tasks_sync() read the
+-- same households' scores back from bokvar.score: for the 10 000
+-- households of tools/bench's rescore, 10 000 probes of score_pkey, each
+-- on a page of its own in a table of 370 MB that shared buffers do not
+-- hold (7 000 reads, 63 ms of task_scope's 104 ms). score_changed holds
+-- the same scores, in this session's memory: task_scope read from it took
+-- 43 ms (auto_explain, one run each; the task probes remain).
+--
+-- scores_changed() is score_apply()'s alone, so it says so: tasks_sync()
+-- takes p_scored, true when the caller's score_changed holds the
+-- households' new scores. Its other callers (tools/bench, the tests) read
+-- bokvar.score as before.
 
 CREATE OR REPLACE FUNCTION bokvar.task_household_exists() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp, "bokvar: elevated"
@@ -46,9 +63,12 @@ BEGIN
 END;
 $$;
 
--- 027's tasks_sync(), with the teams' numbers and the slots' key. The rest
--- is 027's.
-CREATE OR REPLACE FUNCTION bokvar.tasks_sync(p_households bigint[], p_today date DEFAULT current_date) RETURNS void
+DROP FUNCTION bokvar.tasks_sync(bigint[], date);
+
+-- 027's tasks_sync(), with the teams' numbers and the slots' key, and
+-- task_scope read from score_changed when p_scored. The rest is 027's.
+CREATE FUNCTION bokvar.tasks_sync(p_households bigint[], p_today date DEFAULT current_date,
+                                  p_scored boolean DEFAULT false) RETURNS void
 LANGUAGE plpgsql SET random_page_cost = 1.1 SET plan_cache_mode = force_custom_plan SET work_mem = '64MB' AS $$
 DECLARE
         ids bigint[];
@@ -62,17 +82,33 @@ BEGIN
         -- evictions are then read as the range, filtered, where one index
         -- probe per household read the same pages over and over.
         SELECT min(u), max(u), max(u) - min(u) < 4 * count(*) INTO lo, hi, dense FROM unnest(p_households) u;
-        CREATE TEMP TABLE task_scope ON COMMIT DROP AS
-        SELECT s.household_id, s.class, s.score, s.next_deadline, t.id AS task_id, t.class AS task_class,
-               t.top_class, t.score AS task_score, t.deadline AS task_deadline
-        FROM bokvar.score s
-        LEFT JOIN bokvar.task t ON t.household_id = s.household_id AND t.status = 'open'
-                                AND t.household_id BETWEEN lo AND hi
-        WHERE s.household_id BETWEEN lo AND hi
-          -- (IS TRUE keeps the array out of the index condition.)
-          AND CASE WHEN dense THEN (s.household_id = ANY (p_households)) IS TRUE
-                   ELSE s.household_id = ANY (p_households) END
-          AND (t.id IS NOT NULL OR s.class IN ('outreach', 'urgent'));
+        IF p_scored THEN
+                -- The scores just written, from score_apply()'s table of
+                -- them (in this session's memory), where bokvar.score's
+                -- rows are one random page each.
+                CREATE TEMP TABLE task_scope ON COMMIT DROP AS
+                SELECT s.household_id, s.class, s.score, s.next_deadline, t.id AS task_id, t.class AS task_class,
+                       t.top_class, t.score AS task_score, t.deadline AS task_deadline
+                FROM score_changed s
+                LEFT JOIN bokvar.task t ON t.household_id = s.household_id AND t.status = 'open'
+                                        AND t.household_id BETWEEN lo AND hi
+                -- (IS TRUE: the range is the index condition, where
+                -- score_apply() made one for a large rescore.)
+                WHERE s.household_id BETWEEN lo AND hi AND (s.household_id = ANY (p_households)) IS TRUE
+                  AND (t.id IS NOT NULL OR s.class IN ('outreach', 'urgent'));
+        ELSE
+                CREATE TEMP TABLE task_scope ON COMMIT DROP AS
+                SELECT s.household_id, s.class, s.score, s.next_deadline, t.id AS task_id, t.class AS task_class,
+                       t.top_class, t.score AS task_score, t.deadline AS task_deadline
+                FROM bokvar.score s
+                LEFT JOIN bokvar.task t ON t.household_id = s.household_id AND t.status = 'open'
+                                        AND t.household_id BETWEEN lo AND hi
+                WHERE s.household_id BETWEEN lo AND hi
+                  -- (IS TRUE keeps the array out of the index condition.)
+                  AND CASE WHEN dense THEN (s.household_id = ANY (p_households)) IS TRUE
+                           ELSE s.household_id = ANY (p_households) END
+                  AND (t.id IS NOT NULL OR s.class IN ('outreach', 'urgent'));
+        END IF;
         ANALYZE task_scope;
 
         -- New tasks, routed and assigned to whoever in the team has the
@@ -207,5 +243,16 @@ BEGIN
           AND (t.class, t.score, t.deadline) IS DISTINCT FROM (sc.class, sc.score, sc.next_deadline);
 
         DROP TABLE task_scope;
+END;
+$$;
+
+REVOKE EXECUTE ON FUNCTION bokvar.tasks_sync(bigint[], date, boolean) FROM PUBLIC;
+
+-- Scores that changed bring their tasks along, in the same transaction:
+-- score_apply() calls this with score_changed holding the new scores.
+CREATE OR REPLACE FUNCTION bokvar.scores_changed(p_households bigint[], p_today date) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+        PERFORM bokvar.tasks_sync(p_households, p_today, true);
 END;
 $$;
