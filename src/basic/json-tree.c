@@ -52,12 +52,6 @@ static int read_hex4(struct parser *p, unsigned *ret) {
         return 0;
 }
 
-static int put_utf8(struct buf *b, unsigned c) {
-        char e[4];
-
-        return buf_put(b, e, utf8_encode(e, c));
-}
-
 /* A string at p->i (on its quote), unescaped into the tree's text. */
 static int parse_string(struct parser *p, uint32_t *ret, uint32_t *ret_len) {
         struct buf *b = &p->t->text;
@@ -108,7 +102,7 @@ static int parse_string(struct parser *p, uint32_t *ret, uint32_t *ret_len) {
                                 u = 0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00);
                         } else if ((u >= 0xdc00 && u < 0xe000) || u == 0)
                                 return -EBADMSG;
-                        if (put_utf8(b, u) < 0)
+                        if (utf8_put(b, u) < 0)
                                 return -ENOMEM;
                         break;
                 }

@@ -378,6 +378,14 @@ size_t utf8_encode(char *o, uint32_t c) {
         return 4;
 }
 
+int utf8_put(struct buf *out, uint32_t c) {
+        char e[4];
+
+        if (c < 0x80)
+                return buf_putc(out, (char) c);
+        return buf_put(out, e, utf8_encode(e, c));
+}
+
 size_t ascii_prefix(const char *s, size_t n) {
         size_t i = 0;
 

@@ -39,14 +39,6 @@ uint32_t utf8_next(const char *s, size_t n, size_t *i) {
         return c;
 }
 
-int utf8_put(struct buf *out, uint32_t c) {
-        char e[4];
-
-        if (c < 0x80)
-                return buf_putc(out, (char) c);
-        return buf_put(out, e, utf8_encode(e, c));
-}
-
 size_t utf8_length(const char *s, size_t n) {
         size_t k = 0;
 

@@ -108,6 +108,8 @@ int buf_put_terminal_text(struct buf *b, const char *s, bool tab_newline);
 bool utf8_valid(const char *s, size_t n, size_t *ret_bad);
 /* The code point c as UTF-8 into o, which has room for it: how many bytes (1 to 4). */
 size_t utf8_encode(char *o, uint32_t c);
+/* Appends code point c as UTF-8; -ENOMEM. */
+int utf8_put(struct buf *out, uint32_t c);
 /* How many bytes of s[0, n) are ASCII (below 0x80), eight at a time. */
 size_t ascii_prefix(const char *s, size_t n);
 

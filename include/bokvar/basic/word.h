@@ -21,8 +21,6 @@
 /* The code point at s[*i] (of n bytes), advancing *i; a byte that does not
  * begin valid UTF-8 stands for itself. */
 uint32_t utf8_next(const char *s, size_t n, size_t *i);
-/* Appends code point c as UTF-8; -ENOMEM. */
-int utf8_put(struct buf *out, uint32_t c);
 /* The number of characters (code points) of n bytes of UTF-8. */
 size_t utf8_length(const char *s, size_t n);
 
