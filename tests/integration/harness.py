@@ -65,6 +65,23 @@ def release(p):
     p.wait(timeout=30)
 
 
+def wait_for_lock(db, text='', connections=1, daemon=None, timeout=60):
+    """Until at least as many sessions in db (a Database) wait for a lock
+    in a statement with text (what hold() holds, say); fails when the
+    timeout passes or daemon (optional) stops first."""
+    deadline = time.monotonic() + timeout * SLOW
+    while time.monotonic() < deadline:
+        # (As the cluster's superuser, who sees every role's statements.)
+        if int(psql(f"SELECT count(*) FROM pg_stat_activity WHERE datname = '{db.name}' "
+                    f"AND wait_event_type = 'Lock' AND query LIKE '%{text}%'", db.name)[0][0]) >= connections:
+            return
+        if daemon is not None:
+            assert daemon.running(), daemon.output()
+        time.sleep(0.02)
+    raise AssertionError(f'{connections} session(s) did not wait for a lock in "{text}"'
+                         + (f'; the daemon said:\n{daemon.output()}' if daemon is not None else ''))
+
+
 class Database:
     """A database of its own for one test, dropped afterwards with its roles.
     As on a server, it belongs to a role of its own (bokvard's), no superuser

@@ -16,7 +16,7 @@ import signal
 import time
 
 from feedserver import FeedServer
-from harness import SLOW, SOURCE_ROOT, TestCase, hold, main, release
+from harness import SLOW, SOURCE_ROOT, TestCase, hold, main, release, wait_for_lock
 
 N = 40000          # rows, a few MB: the fetch takes seconds
 BAD_EVERY = 997    # every so many rows one has an impossible date
@@ -77,7 +77,7 @@ class KillNine(TestCase):
                     time.sleep(rng.uniform(0.2, 1.5) * SLOW)
                 elif attempt == 1:
                     locker = hold('LOCK TABLE bokvar.signal IN SHARE MODE', self.db.name)
-                    self.wait_for_lock('ingest_fetch', d)
+                    wait_for_lock(self.db, 'ingest_fetch', daemon=d)
                 elif attempt % 3 == 1:
                     self.wait_for_query('ingest_fetch', d)
                     time.sleep(rng.uniform(0, 0.5))
@@ -244,7 +244,7 @@ class KillNine(TestCase):
 
     def wait_computing(self, daemon):
         """Until both of bokvard's connections wait in score_part_compute."""
-        self.wait_for_lock('score_part_compute', daemon, connections=2)
+        wait_for_lock(self.db, 'score_part_compute', connections=2, daemon=daemon)
 
     def active(self):
         return self.db.value(f"SELECT string_agg(query, ' ') FROM pg_stat_activity "
@@ -271,20 +271,6 @@ class KillNine(TestCase):
                 return
             time.sleep(0.02)
         raise AssertionError(f'no query with {text} seen; bokvard said:\n{daemon.output()}')
-
-    def wait_for_lock(self, text, daemon, connections=1, timeout=60):
-        """Until as many of bokvard's connections wait for a lock in a
-        statement with text."""
-        deadline = time.monotonic() + timeout * SLOW
-        while time.monotonic() < deadline:
-            if self.db.value(f"SELECT count(*) FROM pg_stat_activity WHERE datname = '{self.db.name}' "
-                             f"AND application_name LIKE 'bokvard%' AND wait_event_type = 'Lock' "
-                             f"AND query LIKE '%{text}%'") == str(connections):
-                return
-            self.assertTrue(daemon.running(), daemon.output())
-            time.sleep(0.02)
-        raise AssertionError(f'{connections} of bokvard\'s connections did not wait in {text}; it said:\n'
-                             f'{daemon.output()}')
 
     def phase(self):
         """What the daemon's backend is doing now: copy, ingest or other."""

@@ -14,7 +14,7 @@ import time
 import unittest
 import urllib.parse
 
-from harness import BOKVARCTL, BOKVARD, SLOW, SOURCE_ROOT, hold, main, release
+from harness import BOKVARCTL, BOKVARD, SLOW, SOURCE_ROOT, hold, main, release, wait_for_lock
 from identity import person
 from webstack import Activator, request
 import webworld
@@ -484,11 +484,7 @@ class Concurrency(PagesCase):
             started = time.monotonic()
             thread.start()
             # Until the household page's statement waits for the lock.
-            deadline = time.monotonic() + 30 * SLOW
-            while self.db.value(f"SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database "
-                                f"WHERE d.datname = '{self.db.name}' AND NOT l.granted") == '0':
-                self.assertLess(time.monotonic(), deadline, 'the household page never waited for the lock')
-                time.sleep(0.02)
+            wait_for_lock(self.db, timeout=30)
             r = s.get('/')
             fast = time.monotonic() - started
             self.assertEqual(r.status, 200)
