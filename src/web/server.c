@@ -550,6 +550,7 @@ static void on_connection(void *cls, struct MHD_Connection *connection _unused_,
         s->last_activity = now_usec();
 }
 
+static void on_mhd_log(void *cls, const char *fmt, va_list ap) _printf_(2, 0);
 static void on_mhd_log(void *cls _unused_, const char *fmt, va_list ap) {
         char line[512];
         size_t n;
