@@ -334,6 +334,11 @@ int y_map(const struct yreader *r, const struct ynode *n, const char *what, cons
                         buf_free(&known);
                         continue;
                 }
+                /* A key given twice: ynode_append() reported it as the
+                 * file was read; the first value stands (parsing the
+                 * second would lose what the first allocated). */
+                if (seen & (UINT64_C(1) << f))
+                        continue;
                 seen |= UINT64_C(1) << f;
                 if (ynode_is_null(v)) {
                         if (fields[f].required)

@@ -446,6 +446,9 @@ static int parse_map(const struct yreader *r, const struct ynode *n, void *dest)
                         buf_free(&all);
                         continue;
                 }
+                /* Given twice: ynode_append() reported it; the first stands. */
+                if (map[f].set)
+                        continue;
                 if (parse_field_map(r, k, v, f, &map[f]) < 0)
                         ret = -EINVAL;
         }

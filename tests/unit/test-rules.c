@@ -160,6 +160,11 @@ static void test_small_mistakes(void **state) {
         expect_one("thresholds: {watch: 1, outreach: 2, urgent: 3}\nrules:\n  - name: a\n    when: &w {kind: arrears}\n"
                    "    points: 1\n",
                    "r.yaml:4:11: anchors (&w) are not supported; write the value out");
+        /* Reported once, as the file is read; the first list stands and
+         * the second is not read into it (which lost the first's memory). */
+        expect_one("thresholds: {watch: 1, outreach: 2, urgent: 3}\nrules:\n  - name: a\n    when: {kind: arrears}\n"
+                   "    points: 1\nrules:\n  - name: b\n    when: {kind: arrears}\n    points: 2\n",
+                   "r.yaml:6:1: duplicate key 'rules' (first given at line 2)");
 }
 
 int main(void) {
