@@ -272,7 +272,9 @@ static void look_done(struct drop_scan *s, struct drop_file *f, size_t n) {
                 }
                 f[ready++] = f[i];
         }
-        qsort(f, ready, sizeof *f, compare_files);
+        /* (An empty folder lists no array: qsort() must not see NULL.) */
+        if (ready > 1)
+                qsort(f, ready, sizeof *f, compare_files);
         files_free(s->first, s->n_first);
         s->first = NULL;
         s->n_first = 0;

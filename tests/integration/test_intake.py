@@ -401,6 +401,17 @@ class DropFolder(TestCase):
         p = ctl('feeds', '--files', 'drop', config=self.cfg)
         self.assertIn('w.csv', p.stdout)
 
+    def test_empty_folder(self):
+        # Nothing dropped (most polls of a quiet day), then one file.
+        status, out = self.once(self.cfg)
+        self.assertEqual(status, 0, out)
+        self.assertEqual(self.ids(), [])
+        self.assertEqual(self.inbox(), [])
+        self.drop('a.csv', DROP_HEADER + drop_rows('A', 1))
+        status, out = self.once(self.cfg)
+        self.assertEqual(status, 0, out)
+        self.assertEqual(self.ids(), ['A0'])
+
     def test_kill_nine_between_commit_and_move(self):
         self.drop('a.csv', DROP_HEADER + drop_rows('A', 3))
         status, out = self.once(self.cfg, env={'BOKVAR_TEST_KILL_BEFORE_DONE': '1'})
