@@ -234,7 +234,7 @@ static int choose_language(const char *asked) {
         return -1;
 }
 
-int main(int argc, char *argv[]) {
+static int run(int argc, char *argv[]) {
         enum { ARG_VERSION = 0x100, ARG_LANG };
         static const struct option options[] = {
                 { "config", required_argument, NULL, 'c' },
@@ -290,4 +290,16 @@ done:
         config_unref(ctl.config);
         l10n_done();
         return r;
+}
+
+int main(int argc, char *argv[]) {
+        int r = run(argc, argv), e;
+
+        /* Output that never arrived (a full disk under a report written
+         * to a file) is a failure, not a success cut short. */
+        e = fflush(stdout) == EOF ? errno : 0;
+        if (e == 0 && !ferror(stdout))
+                return r;
+        fprintf(stderr, "bokvarctl: the output could not be written%s%s\n", e ? ": " : "", e ? strerror(e) : "");
+        return r == EXIT_OK ? EXIT_FAIL : r;
 }

@@ -87,6 +87,21 @@ class Check(TestCase):
         self.assertFalse(j['valid'])
         self.assertEqual(len(j['errors']), 2)
 
+    def test_output_not_written(self):
+        # A report or a check redirected to a full disk: not a success.
+        cfg = self.config('log_level: notice\n')
+        with open('/dev/full', 'w') as full:
+            for args in (['--config', cfg, 'check'], ['--version'], ['--config', cfg, 'report', '--help']):
+                p = subprocess.run([BOKVARCTL, *args], stdout=full, stderr=subprocess.PIPE, text=True)
+                self.assertEqual(p.returncode, 1, args)
+                self.assertIn('bokvarctl: the output could not be written: No space left on device', p.stderr)
+        # A usage error keeps its own status (bokvarctl alone prints its
+        # help and exits 2).
+        with open('/dev/full', 'w') as full:
+            p = subprocess.run([BOKVARCTL], stdout=full, stderr=subprocess.PIPE, text=True)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn('the output could not be written', p.stderr)
+
     def test_missing_file(self):
         p = ctl('check', config=self.dir + '/absent.yaml', check=False)
         self.assertEqual(p.returncode, 1)
