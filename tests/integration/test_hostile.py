@@ -4,8 +4,8 @@
 every stall visible. CSV with CR line ends, a value too long for an index,
 \\u0000 in JSON, a FIFO as a feed, files outside file_roots, gzip bodies and
 compression bombs, two byte-order marks, redirect loops, an ingest whose
-counts do not add up, a failing feed in `bokvarctl feeds` and STATUS=, and
-a change feed's cursor."""
+counts do not add up, a failing feed in `bokvarctl feeds` and STATUS=, a
+change feed's cursor, and deliveries with nothing in them."""
 
 import datetime
 import gzip
@@ -71,6 +71,28 @@ class Rows(TestCase):
                                        "ORDER BY line"),
                          [['2', '"Gatan 20"'], ['3', '"Gatan 21"'], ['4', '"Gatan 22"'], ['5', '"Gatan\\r\\n23"'],
                           ['7', '"Gatan 24"']])
+
+    def test_empty_deliveries(self):
+        # Nothing to read, in every shape: no rows is a delivery of no
+        # rows; a JSON document that is not there is a failed fetch,
+        # named. (Empty inputs are where a NULL array reached qsort().)
+        self.write('empty.csv', b'', 'wb')
+        self.write('header.csv', HEADER.encode(), 'wb')
+        self.write('empty.json', b'', 'wb')
+        self.write('none.json', b'{"items": []}', 'wb')
+        self.write('blank.json', b' \n', 'wb')
+        cfg = self.config('feeds:\n' + csv_feed('e', 'file:empty.csv') + csv_feed('h', 'file:header.csv')
+                          + json_feed('j', 'file:empty.json') + json_feed('n', 'file:none.json')
+                          + json_feed('b', 'file:blank.json'))
+        status, out = self.once(cfg)
+        self.assertNotEqual(status, 0, out)
+        for f in 'ehn':
+            self.assertIn(f'Feed {f}: 0 rows, 0 accepted, 0 updated, 0 duplicate, 0 quarantined', out)
+        for f in 'jb':
+            self.assertRegex(out, f'Feed {f}: fetch failed after .*: the JSON document is incomplete: line .*: '
+                                  'the document is empty; nothing of this delivery was ingested')
+        self.assertEqual(self.db.value('SELECT count(*) FROM bokvar.signal'), '0')
+        self.assertEqual(self.db.value('SELECT count(*) FROM bokvar.quarantine'), '0')
 
     def test_a_value_too_long_is_quarantined_and_the_rest_ingested(self):
         # Case 2: an address of 3,000 characters made the household index
