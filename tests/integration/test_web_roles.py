@@ -409,6 +409,51 @@ class Languages(RolesCase):
         self.assertIn('id="settings-language-error"', r.text)
 
 
+class Empty(unittest.TestCase):
+    """The first day: the database migrated, the people known, no signal,
+    household, task or log yet. Every page of every role opens, in every
+    language, and bokvar-web stops clean (no sanitizer's report)."""
+
+    @classmethod
+    def setUpClass(cls):
+        import tempfile
+        from harness import BOKVARD, SOURCE_ROOT
+        from webstack import Activator
+        import webworld
+        cls.tmp = tempfile.TemporaryDirectory(prefix='bokvar-web-empty-')
+        cls.db, config = webworld.start(cls.tmp.name, BOKVARCTL, BOKVARD,
+                                        os.path.join(SOURCE_ROOT, 'config', 'rules.yaml'), '  idle_exit: 0s\n',
+                                        empty=True)
+        cls.web = Activator([BOKVAR_WEB, '--config', config, '--log-target=console'],
+                            os.path.join(cls.tmp.name, 'web.sock'), log_path=os.path.join(cls.tmp.name, 'web.log'))
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            cls.web.stop_checked()
+        finally:
+            cls.db.drop()
+            cls.tmp.cleanup()
+
+    def test_every_page_opens(self):
+        self.assertEqual(self.db.value('SELECT count(*) FROM bokvar.household'), '0')
+        year = datetime.date.today().year
+        pages = {
+            'anna.k': ['/', '/notice', '/settings'],
+            'cora': ['/', '/teams', '/feeds', '/notice', '/settings', '/report', f'/report?year={year - 1}&compare=1',
+                     '/report.csv'],
+            'otto': ['/feeds', '/settings'],
+            'audrey': ['/access-log', '/access-log?page=2', '/access-log.csv', '/report'],
+        }
+        for lang in ('sv', 'nb', 'en'):
+            for login, paths in pages.items():
+                for path in paths:
+                    s = Session(self.web.address, login)
+                    s.extra = {'Accept-Language': lang}
+                    r = s.get(path)
+                    self.assertEqual(r.status, 200, f'{lang} {login} {path}: {r.text[:300]}')
+
+
 if __name__ == '__main__':
     if not BOKVAR_WEB:
         raise SystemExit('BOKVAR_WEB not set: run through meson test')

@@ -89,13 +89,13 @@ def records(today):
     return rows
 
 
-def write(directory, database, rules, web='', today=None):
+def write(directory, database, rules, web='', today=None, empty=False):
     """The configuration and its feed file in directory; returns its path.
     database: the daemon's connection string; web: the web: block's keys,
-    indented."""
+    indented; empty: the feed file without a record."""
     today = today or datetime.date.today()
     with open(os.path.join(directory, 'hyresvard.ndjson'), 'w') as f:
-        for r in records(today):
+        for r in [] if empty else records(today):
             f.write(json.dumps(r, ensure_ascii=False) + '\n')
     path = os.path.join(directory, 'bokvar.yaml')
     with open(path, 'w') as f:
@@ -105,14 +105,16 @@ def write(directory, database, rules, web='', today=None):
     return path
 
 
-def start(directory, bokvarctl, bokvard, rules, web):
+def start(directory, bokvarctl, bokvard, rules, web, empty=False):
     """The world in a database of its own: its WebDatabase, and the path of
     the configuration, whose web: block holds web (keys, indented) and the
-    web login's connection. bokvard has made one pass over the feed; cora
+    web login's connection. bokvard has made one pass over the feed (empty:
+    a feed with no record, so no household, task or log yet); cora
     coordinates, audrey audits, otto operates."""
     from webstack import WebDatabase
     db = WebDatabase('bokvar_' + uuid.uuid4().hex[:12], bokvarctl, bokvard, directory)
-    config = write(directory, db.conninfo(), rules, web=f'  database: "{db.conninfo(db.web_login)}"\n' + web)
+    config = write(directory, db.conninfo(), rules, web=f'  database: "{db.conninfo(db.web_login)}"\n' + web,
+                   empty=empty)
     db.once(config)
     db.query("INSERT INTO bokvar.actor (login, function) VALUES ('cora', 'coordinator'), ('audrey', 'auditor'), "
              "('otto', 'operator')")
