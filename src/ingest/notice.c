@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* A notice registered by hand, read as the manual feed's row. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "bokvar/basic/util.h"
 #include "bokvar/ingest/notice.h"
 
 static struct signal_rules manual_rules(day_t today, enum jurisdiction j) {
@@ -72,6 +74,27 @@ int notice_check_in(struct signal_row *row, day_t today, enum jurisdiction j, st
         /* bokvar.signal_register() names the record after its fetch. */
         if (signal_row_set(row, FIELD_EXTERNAL_ID, "manual", strlen("manual")) < 0)
                 return -ENOMEM;
+        /* Text that is not UTF-8 is said of its field, and no rule reads
+         * it: bokvarctl's arguments and files can carry any bytes (a feed's
+         * reader refuses them by record, bokvar-web's form by field), and
+         * the database refuses them as a whole. The byte, not the value:
+         * it may be an identity number. */
+        for (int f = 0; f < _FIELD_MAX; f++) {
+                char why[96];
+                size_t bad;
+
+                if (!row->text[f] || utf8_valid(row->text[f], strlen(row->text[f]), &bad))
+                        continue;
+                (void) snprintf(why, sizeof why, "%s is not UTF-8 text (byte %zu is 0x%02X)", canonical_field_names[f],
+                                bad + 1, (unsigned) (unsigned char) row->text[f][bad]);
+                if (problem_add(&p, &n, f, why) < 0)
+                        goto fail;
+        }
+        if (n > 0) {
+                *ret_problems = p;
+                *ret_n = n;
+                return 1;
+        }
         k = signal_validate(&rules, NULL, false, row);
         if (k <= 0)
                 return k;

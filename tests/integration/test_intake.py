@@ -13,7 +13,7 @@ import re
 import shutil
 import subprocess
 
-from harness import SOURCE_ROOT, TestCase, ctl, main
+from harness import BOKVARCTL, SOURCE_ROOT, TestCase, ctl, main
 from identity import norwegian, person
 from test_access import holding, table_texts
 
@@ -235,6 +235,24 @@ class HandRegistered(TestCase):
         self.assertEqual(p.returncode, 2)
         self.assertIn('not taken on the command line', p.stderr)
         self.assertNotIn(person(20), p.stderr)
+
+    def test_bytes_that_are_no_text(self):
+        # Arguments and files can carry any bytes (the web's form refuses
+        # them itself): named by field and byte, never sent to the database.
+        env = dict(os.environ, **self.db.as_login(self.cw))
+        p = subprocess.run([BOKVARCTL, '--config', self.cfg, 'signal', 'add', '--kind', 'arrears', '--occurred-at',
+                            day(-1), '--address', b'Storgatan 1\x8b', '--postal-code', '602 22'],
+                           env=env, capture_output=True)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn(b'address: address is not UTF-8 text (byte 12 is 0x8B)', p.stderr)
+        self.assertNotIn(b'encoding', p.stderr)
+        doc = (b'{"kind": "arrears", "occurred_at": "' + day(-1).encode() + b'", "name": "Anna \xc3",'
+               b' "address": "Storgatan 2", "postal_code": "602 22"}')
+        p = subprocess.run([BOKVARCTL, '--config', self.cfg, 'signal', 'add', '--json', '-'], env=env,
+                           capture_output=True, input=doc)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn(b'name: name is not UTF-8 text (byte 6 is 0xC3)', p.stderr)
+        self.assertEqual(self.db.value('SELECT count(*) FROM bokvar.signal'), '0')
 
     def test_registered_matched_scored_on_the_worklist(self):
         pnr = person(21)

@@ -27,7 +27,8 @@ struct notice_problem {
  * with notice_problems_free()), field by field: each field given (and kind
  * and occurred_at, which must be) is tried alone in a notice that is
  * otherwise right, and what no single field explains, such as nothing to
- * match a home by, is said of the whole. -ENOMEM. */
+ * match a home by, is said of the whole. A field that is not UTF-8 is
+ * said first, alone: no rule reads it. -ENOMEM. */
 int notice_check(struct signal_row *row, day_t today, struct notice_problem **ret_problems, size_t *ret_n);
 /* The same, with the deadline a notice does not give derived by
  * jurisdiction j's law (notice_check(): Sweden's). */
