@@ -59,10 +59,28 @@ const char *ynode_type_name(const struct ynode *n) {
         return "?";
 }
 
-/* Adds child to parent, checking mapping keys for duplicates. */
+/* The key among the first n children of map that reads key, or NULL. */
+static const struct ynode *key_before(const struct ynode *map, size_t n, const char *key) {
+        for (size_t i = 0; i + 1 < n; i += 2)
+                if (streq(map->children[i]->value, key))
+                        return map->children[i];
+        return NULL;
+}
+
+/* Adds child to parent, checking mapping keys for duplicates. A key given
+ * twice is reported as it comes; when its value comes, the pair goes: the
+ * first stands, and no reader sees the second (reading it over the first
+ * lost what the first had allocated). */
 static int ynode_append(struct ynode *parent, struct ynode *child, const char *path, struct diag *d) {
+        const struct ynode *first;
         int r = 0;
 
+        if (parent->type == YNODE_MAPPING && parent->n_children % 2 == 1 &&
+            key_before(parent, parent->n_children - 1, parent->children[parent->n_children - 1]->value)) {
+                ynode_free(parent->children[--parent->n_children]);
+                ynode_free(child);
+                return -EINVAL;
+        }
         if (parent->type == YNODE_MAPPING && parent->n_children % 2 == 0) {
                 if (child->type != YNODE_SCALAR) {
                         /* Keep the key/value pairing; the key reads as an empty word. */
@@ -75,13 +93,10 @@ static int ynode_append(struct ynode *parent, struct ynode *child, const char *p
                         if (!child->value && !(child->value = strdup("")))
                                 return -ENOMEM;
                 }
-                for (size_t i = 0; i < parent->n_children; i += 2)
-                        if (streq(parent->children[i]->value, child->value)) {
-                                r = diag_add(d, path, child->line, child->column,
-                                             "duplicate key '%s' (first given at line %u)", child->value,
-                                             parent->children[i]->line);
-                                break;
-                        }
+                first = key_before(parent, parent->n_children, child->value);
+                if (first)
+                        r = diag_add(d, path, child->line, child->column, "duplicate key '%s' (first given at line %u)",
+                                     child->value, first->line);
         }
         if (!GREEDY_REALLOC(parent->children, parent->cap, parent->n_children + 1))
                 return -ENOMEM;
@@ -334,11 +349,6 @@ int y_map(const struct yreader *r, const struct ynode *n, const char *what, cons
                         buf_free(&known);
                         continue;
                 }
-                /* A key given twice: ynode_append() reported it as the
-                 * file was read; the first value stands (parsing the
-                 * second would lose what the first allocated). */
-                if (seen & (UINT64_C(1) << f))
-                        continue;
                 seen |= UINT64_C(1) << f;
                 if (ynode_is_null(v)) {
                         if (fields[f].required)
