@@ -29,6 +29,13 @@ const char *const canonical_field_names[_FIELD_MAX] = {
         [FIELD_MUNICIPALITY_CODE] = "municipality_code",
 };
 
+int canonical_field_find(const char *name, size_t n) {
+        for (int f = 0; f < _FIELD_MAX; f++)
+                if (strlen(canonical_field_names[f]) == n && memcmp(canonical_field_names[f], name, n) == 0)
+                        return f;
+        return -1;
+}
+
 const char *const jurisdiction_names[_JURISDICTION_MAX + 1] = {
         [JURISDICTION_SE] = "se",
         [JURISDICTION_NO] = "no",
@@ -432,12 +439,9 @@ static int parse_map(const struct yreader *r, const struct ynode *n, void *dest)
                 return y_error(r, n, "map must be a mapping of canonical fields to columns or paths");
         for (size_t i = 0; i + 1 < n->n_children; i += 2) {
                 const struct ynode *k = n->children[i], *v = n->children[i + 1];
-                size_t f;
+                int f = canonical_field_find(k->value, strlen(k->value));
 
-                for (f = 0; f < _FIELD_MAX; f++)
-                        if (streq(k->value, canonical_field_names[f]))
-                                break;
-                if (f == _FIELD_MAX) {
+                if (f < 0) {
                         struct buf all = {};
 
                         for (size_t j = 0; j < _FIELD_MAX; j++)
@@ -446,9 +450,6 @@ static int parse_map(const struct yreader *r, const struct ynode *n, void *dest)
                         buf_free(&all);
                         continue;
                 }
-                /* Given twice: ynode_append() reported it; the first stands. */
-                if (map[f].set)
-                        continue;
                 if (parse_field_map(r, k, v, f, &map[f]) < 0)
                         ret = -EINVAL;
         }

@@ -97,12 +97,8 @@ static int read_json(const char *path, struct signal_row *row) {
         for (int32_t c = root->first; c >= 0; c = t.nodes[c].next) {
                 const struct json_node *n = &t.nodes[c];
                 const char *key = t.text.data + n->key;
-                int f = -1;
+                int f = canonical_field_find(key, n->key_len);
 
-                for (int i = 0; i < _FIELD_MAX; i++)
-                        if (strlen(canonical_field_names[i]) == n->key_len &&
-                            memcmp(canonical_field_names[i], key, n->key_len) == 0)
-                                f = i;
                 if (f < 0 || f == FIELD_EXTERNAL_ID) {
                         fprintf(stderr, "bokvarctl signal add: '%.*s' is not a field of a notice\n", (int) n->key_len,
                                 key);

@@ -35,20 +35,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         p++;
         while (p < end) {
                 const char *eol = memchr(p, '\n', (size_t) (end - p)), *eq;
+                int f;
 
                 if (!eol)
                         eol = end;
                 eq = memchr(p, '=', (size_t) (eol - p));
-                for (size_t f = 0; eq && f < _FIELD_MAX; f++)
-                        if (strlen(canonical_field_names[f]) == (size_t) (eq - p) &&
-                            memcmp(canonical_field_names[f], p, (size_t) (eq - p)) == 0) {
-                                if (signal_row_set(&row, f, eq + 1, (size_t) (eol - eq - 1)) < 0)
-                                        abort();
-                                if (f == FIELD_PERSON_ID && (size_t) (eol - eq - 1) < sizeof person) {
-                                        memcpy(person, eq + 1, (size_t) (eol - eq - 1));
-                                        person[eol - eq - 1] = 0;
-                                }
+                f = eq ? canonical_field_find(p, (size_t) (eq - p)) : -1;
+                if (f >= 0) {
+                        if (signal_row_set(&row, f, eq + 1, (size_t) (eol - eq - 1)) < 0)
+                                abort();
+                        if (f == FIELD_PERSON_ID && (size_t) (eol - eq - 1) < sizeof person) {
+                                memcpy(person, eq + 1, (size_t) (eol - eq - 1));
+                                person[eol - eq - 1] = 0;
                         }
+                }
                 p = eol + (eol < end);
         }
 

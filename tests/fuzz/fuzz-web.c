@@ -34,14 +34,17 @@ static void check_escaped(const char *s, size_t n) {
         }
 }
 
+static bool upper_hex(char c) {
+        return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'F');
+}
+
 /* A link's parameter: unreserved characters and %XX only. */
 static void check_url_param(const char *s, size_t n) {
         for (size_t i = 0; i < n; i++) {
                 char c = s[i];
 
                 if (c == '%') {
-                        if (n - i < 3 || !strchr("0123456789ABCDEF", s[i + 1]) || !s[i + 1] ||
-                            !strchr("0123456789ABCDEF", s[i + 2]) || !s[i + 2])
+                        if (n - i < 3 || !upper_hex(s[i + 1]) || !upper_hex(s[i + 2]))
                                 abort();
                         i += 2;
                 } else if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||

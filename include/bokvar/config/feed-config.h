@@ -121,6 +121,8 @@ struct feed_config {
 
 /* Names of the canonical fields, for messages and the mapping sent to SQL. */
 extern const char *const canonical_field_names[_FIELD_MAX];
+/* The canonical field named by the n bytes at name, or -1. */
+int canonical_field_find(const char *name, size_t n);
 const char *feed_format_to_string(enum feed_format f);
 
 /* Reads the feeds: list (n must be a sequence) into *ret / *ret_n. With
